@@ -1,0 +1,152 @@
+/**
+ * The in-memory model of every on-disk object (format-spec/ is normative).
+ * Pure types: no I/O. On disk, keys are kebab-case; only src/format knows
+ * the mapping (parseX and serializeX in the sibling modules).
+ */
+import type { ObjectId, SnapshotId } from '../ids.js'
+
+export const FORMAT_VERSION = 1
+
+/** Kind tags, one per object kind; each JSON object carries its tag in "kind". */
+export const KINDS = {
+  config: 'dv:config:v1',
+  snapshot: 'dv:snapshot:v1',
+  table: 'dv:table:v1',
+  manifest: 'dv:manifest:v1',
+} as const
+
+/**
+ * Primitive column types (format-spec/table-metadata.md#types). Timestamps
+ * have microsecond precision; `timestamp` has no zone (wall clock),
+ * `timestamptz` is an instant in UTC. Decimals are written `decimal(P,S)`.
+ */
+export type PrimitiveType =
+  | 'boolean'
+  | 'int'
+  | 'long'
+  | 'float'
+  | 'double'
+  | 'string'
+  | 'binary'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
+  | `decimal(${number},${number})`
+
+export interface Field {
+  /** Stable id, unique within the table, never reused (rename keeps it). */
+  id: number
+  name: string
+  type: PrimitiveType
+  required: boolean
+}
+
+export interface Schema {
+  fields: Field[]
+}
+
+export type Transform = 'identity' | 'day' | 'month' | 'year'
+
+export interface PartitionField {
+  /** Field id of the source column in the schema. */
+  sourceId: number
+  /** Partition field id, >= 1000, unique within the table. */
+  fieldId: number
+  /** Name, e.g. `ts_day` for day(ts) or `country` for identity. */
+  name: string
+  transform: Transform
+}
+
+/**
+ * Every stat and partition value is a string in the canonical text form of
+ * its type (format-spec/values.md), or null. This keeps int64 and decimals
+ * exact in JSON.
+ */
+export type Value = string | null
+
+/** Per-column facts about one data file, keyed by field id in DataFile.columns. */
+export interface ColumnInfo {
+  /** Physical column name inside the Parquet file (resolves a field id without rewriting on rename). */
+  name: string
+  /** Smallest non-null value, absent when unknown or all null. */
+  min?: string
+  /** Largest non-null value, absent when unknown or all null. */
+  max?: string
+  /** Number of null values. */
+  nulls: number
+}
+
+export interface DataFile {
+  /** ObjectId of the Parquet bytes. */
+  id: ObjectId
+  format: 'parquet'
+  rows: number
+  bytes: number
+  /** Partition values keyed by partition field id (decimal string). Empty for unpartitioned tables. */
+  partition: Record<string, Value>
+  /** Keyed by field id (decimal string). A field absent here is absent from the file (reads as null). */
+  columns: Record<string, ColumnInfo>
+}
+
+export interface Manifest {
+  files: DataFile[]
+}
+
+/** Lower/upper partition values across the files of one manifest, for pruning without reading it. */
+export interface PartitionBounds {
+  lower: Value
+  upper: Value
+  containsNull: boolean
+}
+
+export interface ManifestRef {
+  id: ObjectId
+  files: number
+  rows: number
+  bytes: number
+  /** Keyed by partition field id; absent for unpartitioned tables. */
+  partitions: Record<string, PartitionBounds>
+}
+
+export interface TableMetadata {
+  /** Random UUID fixed at creation; tells a re-created table from the old one. */
+  tableId: string
+  schema: Schema
+  /** Highest field id ever assigned (ids are never reused). */
+  lastColumnId: number
+  partitionSpec: PartitionField[]
+  manifests: ManifestRef[]
+  properties: Record<string, string>
+}
+
+export interface TableChange {
+  operation: 'create' | 'append' | 'overwrite' | 'delete' | 'replace-partitions' | 'upsert' | 'drop' | 'schema'
+  addedFiles: number
+  removedFiles: number
+  addedRows: number
+  removedRows: number
+  addedBytes: number
+  removedBytes: number
+}
+
+export interface Snapshot {
+  /** First parent is the branch's previous head; merges have two. Empty for a root. */
+  parents: SnapshotId[]
+  /** Commit time, milliseconds since the Unix epoch; strictly increasing along first parents. */
+  timestampMs: number
+  author: string
+  message: string
+  /** Every table in the repository at this snapshot -> its TableMetadata object id. */
+  tables: Record<string, ObjectId>
+  /** Only the tables this commit changed. */
+  summary: Record<string, TableChange>
+  idempotencyKey?: string
+  /** SHA-256 (hex) of the request that idempotencyKey names. */
+  fingerprint?: string
+}
+
+export interface RepositoryConfig {
+  formatVersion: number
+  repositoryId: string
+  createdMs: number
+}

@@ -1,0 +1,80 @@
+import { DvError } from './errors.js'
+
+/** SHA-256 of an object's bytes, 64 lowercase hex digits. */
+export type ObjectId = string & { readonly __brand: 'ObjectId' }
+/** A snapshot (commit) id is the ObjectId of its canonical JSON. */
+export type SnapshotId = ObjectId & { readonly __snapshot: true }
+export type BranchName = string & { readonly __brand: 'BranchName' }
+export type TagName = string & { readonly __brand: 'TagName' }
+export type TableName = string & { readonly __brand: 'TableName' }
+
+const OBJECT_ID = /^[0-9a-f]{64}$/
+
+export function isObjectId(s: string): s is ObjectId {
+  return OBJECT_ID.test(s)
+}
+
+export function asObjectId(s: string, what = 'object id'): ObjectId {
+  if (!isObjectId(s)) throw new DvError('CORRUPT', `invalid ${what} '${s}': expected 64 lowercase hex digits`)
+  return s
+}
+
+export function asSnapshotId(s: string, what = 'snapshot id'): SnapshotId {
+  return asObjectId(s, what) as SnapshotId
+}
+
+export function shortId(id: string, n = 7): string {
+  return id.slice(0, n)
+}
+
+/**
+ * Ref names (branches, tags) follow git's check-ref-format, simplified
+ * (format-spec/refs.md): 1-200 chars of [A-Za-z0-9._/-], no '..', no leading
+ * '-', '.' or '/', no trailing '/', '.' or '.lock', no '//', not 'HEAD', not
+ * 4-64 hex digits (it would shadow snapshot ids), no '@{'.
+ */
+const REF_NAME = /^[A-Za-z0-9._/-]{1,200}$/
+
+export function refNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'it is empty'
+  if (!REF_NAME.test(name)) return 'it may only contain letters, digits, and . _ / -'
+  if (name === 'HEAD' || name === '@') return `'${name}' is reserved`
+  if (name.includes('..')) return "it contains '..'"
+  if (name.includes('//')) return "it contains '//'"
+  if (/^[-./]/.test(name)) return "it starts with '-', '.' or '/'"
+  if (/[/.]$/.test(name) || name.endsWith('.lock')) return "it ends with '/', '.' or '.lock'"
+  if (name.split('/').some((part) => part.startsWith('.'))) return "a component starts with '.'"
+  if (/^[0-9a-f]{4,64}$/.test(name)) return 'it looks like a snapshot id'
+  return undefined
+}
+
+function checkRefName(name: string, kind: 'branch' | 'tag'): void {
+  const problem = refNameProblem(name)
+  if (problem) {
+    throw new DvError('INVALID_ARGUMENT', `invalid ${kind} name '${name}': ${problem}`, {
+      hint: 'use letters, digits and . _ / - (for example feature/backfill-2026-03)',
+    })
+  }
+}
+
+export function asBranchName(name: string): BranchName {
+  checkRefName(name, 'branch')
+  return name as BranchName
+}
+
+export function asTagName(name: string): TagName {
+  checkRefName(name, 'tag')
+  return name as TagName
+}
+
+/** Table names: 1-128 chars, [A-Za-z_][A-Za-z0-9_]* plus '.' separated namespaces. */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})*$/
+
+export function asTableName(name: string): TableName {
+  if (!TABLE_NAME.test(name) || name.length > 255) {
+    throw new DvError('INVALID_ARGUMENT', `invalid table name '${name}': use letters, digits and _ (optionally namespaced with '.'), starting with a letter or _`, {
+      hint: "for example 'events' or 'sales.orders'",
+    })
+  }
+  return name as TableName
+}

@@ -1,0 +1,77 @@
+/**
+ * Storage interfaces. The guarantees every backend MUST give are written in
+ * format-spec/storage-requirements.md; test/conformance/ checks them against
+ * every backend (memory, local, and later S3).
+ */
+import type { ObjectId, SnapshotId } from '../ids.js'
+
+/**
+ * Immutable, content-addressed objects named by the SHA-256 of their bytes.
+ * - put is idempotent: putting bytes that are already stored is a no-op.
+ * - get re-verifies the hash and throws DvError CORRUPT naming the object on mismatch,
+ *   NOT_FOUND when absent.
+ * - an object is either fully visible or absent (no torn reads of a published object).
+ */
+export interface ObjectStore {
+  /** Stores bytes; returns their id. Durable when the promise resolves. */
+  put(bytes: Uint8Array): Promise<ObjectId>
+  /**
+   * Streams a local file into the store, hashing while copying (bounded memory).
+   * If `expectedId` is given and differs from the computed hash, throws CORRUPT.
+   */
+  putFile(path: string, expectedId?: ObjectId): Promise<{ id: ObjectId; bytes: number }>
+  /** Returns the verified bytes. */
+  get(id: ObjectId): Promise<Uint8Array>
+  has(id: ObjectId): Promise<boolean>
+  /** Size in bytes, or undefined when absent. */
+  size(id: ObjectId): Promise<number | undefined>
+  /**
+   * A path on the local filesystem holding the object's verified bytes, for
+   * engines that read files (DuckDB). Local store: the object file itself;
+   * memory/remote stores: a cached copy. The file MUST NOT be modified.
+   */
+  localPath(id: ObjectId): Promise<string>
+  /** All object ids whose hex starts with `prefix` (any length, may be empty), in no particular order. */
+  list(prefix?: string): AsyncIterable<ObjectId>
+  /** Removes an object (garbage collection only). Missing is not an error. */
+  delete(id: ObjectId): Promise<void>
+}
+
+/** The current value of a ref, with an opaque version used for compare-and-swap. */
+export interface RefValue {
+  snapshot: SnapshotId
+  /** Opaque token (local: the snapshot id; S3: the ETag). */
+  version: string
+}
+
+/**
+ * Mutable refs: `branches/<name>` and `tags/<name>` (format-spec/refs.md).
+ * The only mutable state in a repository, changed only by compare-and-swap.
+ */
+export interface RefStore {
+  get(name: string): Promise<RefValue | undefined>
+  /** Refs whose name starts with `prefix` (e.g. 'branches/'), sorted by name. */
+  list(prefix: string): Promise<Array<{ name: string; value: RefValue }>>
+  /**
+   * Atomically sets `name` to `next` if its current version is `expected`
+   * (`null` = the ref must not exist); `next === null` deletes it.
+   * Throws DvError CONFLICT (retryable, details {ref, expected, actual}) when
+   * the expectation fails, OUTCOME_UNKNOWN when the write may or may not have
+   * happened, STORAGE for other backend failures (nothing written).
+   * Returns the new value (undefined after a delete).
+   */
+  compareAndSwap(name: string, expected: string | null, next: SnapshotId | null): Promise<RefValue | undefined>
+}
+
+/** A repository's storage: objects, refs, and the small write-once repository config. */
+export interface Storage {
+  readonly objects: ObjectStore
+  readonly refs: RefStore
+  /** Human-readable location, e.g. '/home/me/lake/.dv' or 'memory'. */
+  readonly location: string
+  /** The bytes of `config.json`, or undefined when the store holds no repository. */
+  readConfig(): Promise<Uint8Array | undefined>
+  /** Creates `config.json` exclusively; CONFLICT if it exists. */
+  createConfig(bytes: Uint8Array): Promise<void>
+  close(): Promise<void>
+}

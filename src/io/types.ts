@@ -9,7 +9,8 @@ import type { RecordBatch, Table as ArrowTable } from 'apache-arrow'
 import type { ColumnInfo, PartitionField, PrimitiveType, Schema, Value } from '../format/types.js'
 
 export type InputFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow'
-export type OutputFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow'
+/** 'json' is one JSON array of row objects (what `dv cat --json` prints). */
+export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'parquet' | 'arrow'
 
 /** What a write reads from: a file path, '-' for stdin, a byte stream, or Arrow data. */
 export type Source = string | Readable | ArrowTable | AsyncIterable<RecordBatch>
@@ -56,8 +57,13 @@ export interface WriteParquetOptions {
 }
 
 export interface WrittenFile {
-  /** Local path of the Parquet file (the caller publishes and then deletes it). */
+  /** Local path of the Parquet file. */
   path: string
+  /**
+   * True when the io layer created the file (the caller deletes it after
+   * publishing); false when it is the user's own input file stored as-is.
+   */
+  temporary: boolean
   rows: number
   bytes: number
   /** Keyed by partition field id (decimal string). */

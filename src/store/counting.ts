@@ -1,0 +1,65 @@
+/** A Storage wrapper that counts calls, for I/O-budget tests ("opening a snapshot costs O(1) reads"). */
+import type { ObjectStore, RefStore, Storage } from './types.js'
+import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
+import { DvError } from '../errors.js'
+
+export interface StorageCounts {
+  get: number
+  put: number
+  putFile: number
+  has: number
+  size: number
+  localPath: number
+  list: number
+  delete: number
+  refGet: number
+  refList: number
+  cas: number
+}
+
+export interface CountingStorage extends Storage, StorageTestHooks {
+  /** Live counters since creation or the last reset. */
+  readonly counts: StorageCounts
+  resetCounts(): void
+}
+
+function zeroCounts(): StorageCounts {
+  return { get: 0, put: 0, putFile: 0, has: 0, size: 0, localPath: 0, list: 0, delete: 0, refGet: 0, refList: 0, cas: 0 }
+}
+
+export function wrapCounting(storage: Storage): CountingStorage {
+  const counts = zeroCounts()
+  const inner = storage.objects
+  const objects: ObjectStore = {
+    put: (bytes) => (counts.put++, inner.put(bytes)),
+    putFile: (path, expectedId) => (counts.putFile++, inner.putFile(path, expectedId)),
+    get: (id) => (counts.get++, inner.get(id)),
+    has: (id) => (counts.has++, inner.has(id)),
+    size: (id) => (counts.size++, inner.size(id)),
+    localPath: (id) => (counts.localPath++, inner.localPath(id)),
+    list: (prefix) => (counts.list++, inner.list(prefix)),
+    delete: (id) => (counts.delete++, inner.delete(id)),
+  }
+  const refs: RefStore = {
+    get: (name) => (counts.refGet++, storage.refs.get(name)),
+    list: (prefix) => (counts.refList++, storage.refs.list(prefix)),
+    compareAndSwap: (name, expected, next) => (counts.cas++, storage.refs.compareAndSwap(name, expected, next)),
+  }
+  const hooks = (): StorageTestHooks => {
+    const h = getTestHooks(storage)
+    if (h === undefined) throw new DvError('INTERNAL', `storage ${storage.location} has no test hooks`)
+    return h
+  }
+  return {
+    objects,
+    refs,
+    location: storage.location,
+    counts,
+    resetCounts: () => void Object.assign(counts, zeroCounts()),
+    readConfig: () => storage.readConfig(),
+    createConfig: (bytes) => storage.createConfig(bytes),
+    close: () => storage.close(),
+    corruptForTest: (id) => hooks().corruptForTest(id),
+    writeRawForTest: (id, bytes) => hooks().writeRawForTest(id, bytes),
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Crash injection for crash tests. Every durable step of the local store calls
+ * `storageStep(label)` just BEFORE performing the step.
+ *
+ * - `DV_STEP_LOG=<file>`: append `label\n` to that file (synchronously), so a
+ *   dry run measures K, the number of steps of an operation.
+ * - `DV_CRASH_AT=<k>`: the k-th call (1-based) kills the process with SIGKILL
+ *   before its step runs, as a power cut or `kill -9` would.
+ *
+ * The environment is read once, at module load; when neither variable is set
+ * the hook is a single branch.
+ */
+import { appendFileSync } from 'node:fs'
+
+const stepLog = process.env.DV_STEP_LOG || undefined
+const crashAt = parseCrashAt(process.env.DV_CRASH_AT)
+const enabled = stepLog !== undefined || crashAt !== undefined
+let steps = 0
+
+function parseCrashAt(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const k = Number(value)
+  return Number.isInteger(k) && k >= 1 ? k : undefined
+}
+
+export function storageStep(label: string): void {
+  if (!enabled) return
+  steps += 1
+  if (stepLog !== undefined) appendFileSync(stepLog, `${label}\n`)
+  if (steps === crashAt) process.kill(process.pid, 'SIGKILL')
+}

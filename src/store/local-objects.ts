@@ -1,0 +1,305 @@
+/**
+ * Objects on a local disk: `objects/<2 hex>/<64 hex>`, read-only files.
+ * Publish protocol: write `tmp/<uuid>` (0o444) -> fsync it -> link to the final
+ * name (EEXIST: already there) -> fsync the object directory -> unlink the temp.
+ * A corrupt object found under the final name is replaced by rename.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Stats } from 'node:fs'
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { DvError } from '../errors.js'
+import type { ObjectId } from '../ids.js'
+import { storageStep } from './crash-points.js'
+import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
+import { hasErrno, storageError } from './fs-errors.js'
+import {
+  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, hashFile, missingObjectError, readSourceFile, startHash,
+} from './object-hash.js'
+import { flipByte, type StorageTestHooks } from './test-hooks.js'
+import type { ObjectStore } from './types.js'
+
+interface TempFile {
+  path: string
+  handle: FileHandle
+}
+
+/** What a file looked like when its hash was last verified. */
+interface Stamp {
+  ino: number
+  size: number
+  mtimeMs: number
+  ctimeMs: number
+}
+
+const HEX2 = /^[0-9a-f]{2}$/
+const HEX64 = /^[0-9a-f]{64}$/
+
+function stampOf(s: Stats): Stamp {
+  return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs }
+}
+
+function sameStamp(a: Stamp | undefined, b: Stamp): boolean {
+  return a !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs
+}
+
+export class LocalObjectStore implements ObjectStore, StorageTestHooks {
+  private readonly objectsDir: string
+  private readonly tmpDir: string
+  private readonly verified = new Map<string, Stamp>()
+  private readonly knownDirs = new Set<string>()
+  private tmpReady: Promise<unknown> | undefined
+
+  constructor(private readonly root: string) {
+    this.objectsDir = join(root, 'objects')
+    this.tmpDir = join(root, 'tmp')
+  }
+
+  pathOf(id: ObjectId): string {
+    return join(this.objectsDir, id.slice(0, 2), id)
+  }
+
+  async put(bytes: Uint8Array): Promise<ObjectId> {
+    const id = hashBytes(bytes)
+    if (await this.isVerified(id)) return id
+    const temp = await this.createTemp()
+    try {
+      await writeAll(temp.handle, bytes)
+    } catch (e) {
+      await this.discardTemp(temp)
+      throw storageError(e, 'cannot write', temp.path)
+    }
+    await this.publish(id, temp)
+    return id
+  }
+
+  async putFile(path: string, expectedId?: ObjectId): Promise<{ id: ObjectId; bytes: number }> {
+    const temp = await this.createTemp()
+    const hash = startHash()
+    let size = 0
+    try {
+      for await (const chunk of readSourceFile(path)) {
+        hash.update(chunk)
+        size += chunk.length
+        try {
+          await writeAll(temp.handle, chunk)
+        } catch (e) {
+          throw storageError(e, 'cannot write', temp.path)
+        }
+      }
+    } catch (e) {
+      await this.discardTemp(temp)
+      throw e
+    }
+    const id = finishHash(hash)
+    if (expectedId !== undefined && expectedId !== id) {
+      await this.discardTemp(temp)
+      throw new DvError('CORRUPT', `file ${path} hashes to ${id}, expected ${expectedId}`, {
+        hint: 'the file changed while it was being stored; write it again',
+        details: { path, id, expectedId },
+      })
+    }
+    if (await this.isVerified(id)) {
+      await this.discardTemp(temp)
+    } else {
+      await this.publish(id, temp)
+    }
+    return { id, bytes: size }
+  }
+
+  async get(id: ObjectId): Promise<Uint8Array> {
+    const path = this.pathOf(checkObjectId(id))
+    let bytes: Buffer
+    try {
+      bytes = await readFile(path)
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) throw missingObjectError(id)
+      throw storageError(e, 'cannot read', path)
+    }
+    const actual = hashBytes(bytes)
+    if (actual !== id) throw corruptObjectError(id, actual, path)
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  async has(id: ObjectId): Promise<boolean> {
+    return (await this.statObject(checkObjectId(id))) !== undefined
+  }
+
+  async size(id: ObjectId): Promise<number | undefined> {
+    return (await this.statObject(checkObjectId(id)))?.size
+  }
+
+  async localPath(id: ObjectId): Promise<string> {
+    const path = this.pathOf(checkObjectId(id))
+    const found = await this.statObject(id)
+    if (found === undefined) throw missingObjectError(id)
+    const stamp = stampOf(found)
+    if (sameStamp(this.verified.get(id), stamp)) return path
+    const actual = await this.hashStored(path)
+    if (actual !== id) throw corruptObjectError(id, actual, path)
+    this.verified.set(id, stamp)
+    return path
+  }
+
+  async *list(prefix = ''): AsyncIterable<ObjectId> {
+    checkIdPrefix(prefix)
+    for (const dir of await this.readDir(this.objectsDir)) {
+      if (!HEX2.test(dir)) continue
+      if (prefix.length >= 2 ? dir !== prefix.slice(0, 2) : !dir.startsWith(prefix)) continue
+      for (const name of await this.readDir(join(this.objectsDir, dir))) {
+        if (HEX64.test(name) && name.startsWith(prefix)) yield name as ObjectId
+      }
+    }
+  }
+
+  async delete(id: ObjectId): Promise<void> {
+    const path = this.pathOf(checkObjectId(id))
+    this.verified.delete(id)
+    try {
+      await unlink(path)
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT', 'ENOTDIR')) throw storageError(e, 'cannot delete', path)
+    }
+  }
+
+  async corruptForTest(id: ObjectId): Promise<void> {
+    const path = this.pathOf(checkObjectId(id))
+    let bytes: Buffer
+    try {
+      bytes = await readFile(path)
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) throw missingObjectError(id)
+      throw storageError(e, 'cannot read', path)
+    }
+    await this.writeRawForTest(id, flipByte(bytes))
+  }
+
+  async writeRawForTest(id: ObjectId, bytes: Uint8Array): Promise<void> {
+    const path = this.pathOf(checkObjectId(id))
+    await this.ensureObjectDir(id)
+    const temp = await this.createTemp()
+    await writeAll(temp.handle, bytes)
+    await temp.handle.close()
+    await rename(temp.path, path)
+    this.verified.delete(id)
+  }
+
+  /** True when the object exists and its content verifies (hashing it unless already verified). */
+  private async isVerified(id: ObjectId): Promise<boolean> {
+    const found = await this.statObject(id)
+    if (found === undefined) return false
+    const stamp = stampOf(found)
+    if (sameStamp(this.verified.get(id), stamp)) return true
+    if ((await this.hashStored(this.pathOf(id))) !== id) return false
+    this.verified.set(id, stamp)
+    return true
+  }
+
+  private async statObject(id: ObjectId): Promise<Stats | undefined> {
+    const path = this.pathOf(id)
+    try {
+      const s = await stat(path)
+      return s.isFile() ? s : undefined
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined
+      throw storageError(e, 'cannot stat', path)
+    }
+  }
+
+  private async hashStored(path: string): Promise<string> {
+    try {
+      return (await hashFile(path)).id
+    } catch (e) {
+      throw storageError(e, 'cannot read', path)
+    }
+  }
+
+  private async readDir(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir)
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return []
+      throw storageError(e, 'cannot list', dir)
+    }
+  }
+
+  private async createTemp(): Promise<TempFile> {
+    this.tmpReady ??= mkdir(this.tmpDir, { recursive: true }).catch((e: unknown) => {
+      this.tmpReady = undefined
+      throw storageError(e, 'cannot create directory', this.tmpDir)
+    })
+    await this.tmpReady
+    const path = join(this.tmpDir, `obj-${randomUUID()}`)
+    storageStep('object.tmp-write')
+    try {
+      return { path, handle: await open(path, 'wx', 0o444) }
+    } catch (e) {
+      throw storageError(e, 'cannot create', path)
+    }
+  }
+
+  private async discardTemp(temp: TempFile): Promise<void> {
+    await temp.handle.close().catch(() => undefined)
+    await removeQuietly(temp.path)
+  }
+
+  /** fsync the temp file, then make it visible under the object's final name. */
+  private async publish(id: ObjectId, temp: TempFile): Promise<void> {
+    const final = this.pathOf(id)
+    try {
+      storageStep('object.tmp-fsync')
+      await temp.handle.sync()
+      await temp.handle.close()
+    } catch (e) {
+      await this.discardTemp(temp)
+      throw storageError(e, 'cannot write', temp.path)
+    }
+    try {
+      await this.ensureObjectDir(id)
+      try {
+        storageStep('object.link')
+        await link(temp.path, final)
+      } catch (e) {
+        if (!hasErrno(e, 'EEXIST')) throw storageError(e, 'cannot publish', final)
+        // Already there (a concurrent writer, or a corrupt copy to repair).
+        if ((await this.hashStored(final)) !== id) {
+          storageStep('object.rename')
+          await rename(temp.path, final).catch((err: unknown) => Promise.reject(storageError(err, 'cannot repair', final)))
+        }
+      }
+      storageStep('object.dir-fsync')
+      await fsyncDir(dirname(final)).catch((err: unknown) => Promise.reject(storageError(err, 'cannot sync directory', dirname(final))))
+    } finally {
+      storageStep('object.tmp-unlink')
+      await removeQuietly(temp.path)
+    }
+  }
+
+  /** Creates `objects/` and `objects/xx/` on first use, making each new entry durable. */
+  private async ensureObjectDir(id: ObjectId): Promise<void> {
+    const dir = dirname(this.pathOf(id))
+    if (this.knownDirs.has(dir)) return
+    try {
+      if (!this.knownDirs.has(this.objectsDir)) {
+        storageStep('object.mkdir')
+        const created = await mkdir(this.objectsDir, { recursive: true })
+        if (created !== undefined) {
+          storageStep('object.mkdir-fsync')
+          await fsyncDir(dirname(created))
+        }
+        this.knownDirs.add(this.objectsDir)
+      }
+      try {
+        storageStep('object.mkdir')
+        await mkdir(dir)
+        storageStep('object.mkdir-fsync')
+        await fsyncDir(this.objectsDir)
+      } catch (e) {
+        if (!hasErrno(e, 'EEXIST')) throw e
+      }
+    } catch (e) {
+      throw storageError(e, 'cannot create directory', dir)
+    }
+    this.knownDirs.add(dir)
+  }
+}

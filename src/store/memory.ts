@@ -1,0 +1,186 @@
+/**
+ * In-memory Storage for tests and `memory:` repositories. Same guarantees as
+ * the local store: reads re-verify hashes, refs change only by compare-and-swap
+ * (atomic because JavaScript runs one callback at a time).
+ */
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DvError } from '../errors.js'
+import type { ObjectId, SnapshotId } from '../ids.js'
+import { storageError } from './fs-errors.js'
+import {
+  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, missingObjectError, readSourceFile, startHash,
+} from './object-hash.js'
+import { checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError } from './ref-path.js'
+import { flipByte, type StorageTestHooks } from './test-hooks.js'
+import type { ObjectStore, RefStore, RefValue, Storage } from './types.js'
+
+export interface MemoryStorage extends Storage, StorageTestHooks {}
+
+export function createMemoryStorage(): MemoryStorage {
+  const objects = new Map<string, Uint8Array>()
+  const refs = new Map<string, SnapshotId>()
+  let config: Uint8Array | undefined
+  let tempDir: Promise<string> | undefined
+  const localPaths = new Map<string, Promise<string>>()
+
+  function verified(id: ObjectId): Uint8Array {
+    checkObjectId(id)
+    const bytes = objects.get(id)
+    if (bytes === undefined) throw missingObjectError(id)
+    const actual = hashBytes(bytes)
+    if (actual !== id) throw corruptObjectError(id, actual)
+    return bytes
+  }
+
+  function store(id: ObjectId, bytes: Uint8Array): void {
+    const existing = objects.get(id)
+    if (existing !== undefined && hashBytes(existing) === id) return
+    objects.set(id, Uint8Array.from(bytes))
+    localPaths.delete(id)
+  }
+
+  async function copyToTemp(id: ObjectId, bytes: Uint8Array): Promise<string> {
+    tempDir ??= mkdtemp(join(tmpdir(), 'dv-mem-'))
+    const dir = await tempDir
+    const path = join(dir, id)
+    const partial = `${path}.${process.pid}.partial`
+    try {
+      await writeFile(partial, bytes, { mode: 0o444 })
+      await rename(partial, path)
+    } catch (e) {
+      throw storageError(e, 'cannot write', path)
+    }
+    return path
+  }
+
+  const objectStore: ObjectStore = {
+    async put(bytes) {
+      const id = hashBytes(bytes)
+      store(id, bytes)
+      return id
+    },
+    async putFile(path, expectedId) {
+      const hash = startHash()
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of readSourceFile(path)) {
+        hash.update(chunk)
+        chunks.push(chunk)
+        size += chunk.length
+      }
+      const id = finishHash(hash)
+      if (expectedId !== undefined && expectedId !== id) {
+        throw new DvError('CORRUPT', `file ${path} hashes to ${id}, expected ${expectedId}`, {
+          hint: 'the file changed while it was being stored; write it again',
+          details: { path, id, expectedId },
+        })
+      }
+      store(id, Buffer.concat(chunks, size))
+      return { id, bytes: size }
+    },
+    async get(id) {
+      return Uint8Array.from(verified(id))
+    },
+    async has(id) {
+      return objects.has(checkObjectId(id))
+    },
+    async size(id) {
+      return objects.get(checkObjectId(id))?.length
+    },
+    localPath(id) {
+      try {
+        const bytes = verified(id)
+        let path = localPaths.get(id)
+        if (path === undefined) {
+          path = copyToTemp(id, bytes)
+          localPaths.set(id, path)
+          path.catch(() => localPaths.delete(id))
+        }
+        return path
+      } catch (e) {
+        return Promise.reject(e)
+      }
+    },
+    async *list(prefix = '') {
+      checkIdPrefix(prefix)
+      for (const id of [...objects.keys()]) if (id.startsWith(prefix)) yield id as ObjectId
+    },
+    async delete(id) {
+      objects.delete(checkObjectId(id))
+      localPaths.delete(id)
+    },
+  }
+
+  function nestingConflict(name: string): string | undefined {
+    const parts = name.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/')
+      if (refs.has(parent)) return parent
+    }
+    for (const other of refs.keys()) if (other.startsWith(`${name}/`)) return other
+    return undefined
+  }
+
+  const refStore: RefStore = {
+    async get(name) {
+      const snapshot = refs.get(checkRefPath(name))
+      return snapshot === undefined ? undefined : { snapshot, version: snapshot }
+    },
+    async list(prefix) {
+      checkRefPrefix(prefix)
+      return [...refs.entries()]
+        .filter(([name]) => name.startsWith(prefix))
+        .sort(([a], [b]) => compareNames(a, b))
+        .map(([name, snapshot]) => ({ name, value: { snapshot, version: snapshot } }))
+    },
+    async compareAndSwap(name, expected, next) {
+      checkRefPath(name)
+      checkNextSnapshot(name, next)
+      const actual = refs.get(name) ?? null
+      if (actual !== expected) throw refConflictError(name, expected, actual)
+      if (next === null) {
+        refs.delete(name)
+        return undefined
+      }
+      if (actual === null) {
+        const other = nestingConflict(name)
+        if (other !== undefined) throw refNestingError(name, other)
+      }
+      refs.set(name, next)
+      return { snapshot: next, version: next } satisfies RefValue
+    },
+  }
+
+  return {
+    objects: objectStore,
+    refs: refStore,
+    location: 'memory',
+    async readConfig() {
+      return config === undefined ? undefined : Uint8Array.from(config)
+    },
+    async createConfig(bytes) {
+      if (config !== undefined) {
+        throw new DvError('CONFLICT', 'a repository already exists at memory', { retryable: false })
+      }
+      config = Uint8Array.from(bytes)
+    },
+    async close() {
+      const dir = tempDir
+      tempDir = undefined
+      localPaths.clear()
+      if (dir !== undefined) await rm(await dir, { recursive: true, force: true })
+    },
+    async corruptForTest(id) {
+      const bytes = objects.get(checkObjectId(id))
+      if (bytes === undefined) throw missingObjectError(id)
+      objects.set(id, flipByte(bytes))
+      localPaths.delete(id)
+    },
+    async writeRawForTest(id, bytes) {
+      objects.set(checkObjectId(id), Uint8Array.from(bytes))
+      localPaths.delete(id)
+    },
+  }
+}

@@ -1,0 +1,73 @@
+/** SHA-256 object ids, computed with node:crypto (one-shot or streamed). */
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { DvError } from '../errors.js'
+import type { ObjectId } from '../ids.js'
+import { hasErrno, storageError } from './fs-errors.js'
+
+/** Chunk size for streamed reads and copies. */
+export const STREAM_CHUNK = 1024 * 1024
+
+const OBJECT_ID = /^[0-9a-f]{64}$/
+const HEX_PREFIX = /^[0-9a-f]{0,64}$/
+
+export function hashBytes(bytes: Uint8Array): ObjectId {
+  return createHash('sha256').update(bytes).digest('hex') as ObjectId
+}
+
+export function startHash(): Hash {
+  return createHash('sha256')
+}
+
+export function finishHash(hash: Hash): ObjectId {
+  return hash.digest('hex') as ObjectId
+}
+
+/** Streams a file through SHA-256 with bounded memory. */
+export async function hashFile(path: string): Promise<{ id: ObjectId; bytes: number }> {
+  const hash = startHash()
+  let bytes = 0
+  for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK })) {
+    hash.update(chunk as Buffer)
+    bytes += (chunk as Buffer).length
+  }
+  return { id: finishHash(hash), bytes }
+}
+
+/** Rejects anything that is not an object id before it is used to build a path or key. */
+export function checkObjectId(id: string): ObjectId {
+  if (typeof id !== 'string' || !OBJECT_ID.test(id)) {
+    throw new DvError('INVALID_ARGUMENT', `invalid object id '${String(id)}': expected 64 lowercase hex digits`)
+  }
+  return id as ObjectId
+}
+
+export function checkIdPrefix(prefix: string): string {
+  if (typeof prefix !== 'string' || !HEX_PREFIX.test(prefix)) {
+    throw new DvError('INVALID_ARGUMENT', `invalid object id prefix '${String(prefix)}': expected up to 64 lowercase hex digits`)
+  }
+  return prefix
+}
+
+export function corruptObjectError(id: string, actual: string, path?: string): DvError {
+  const where = path === undefined ? '' : ` (${path})`
+  return new DvError('CORRUPT', `object ${id} is corrupt${where}: its content hashes to ${actual}`, {
+    hint: 'run `dv fsck`; the object is repaired by storing the same content again',
+    details: { id, actual, ...(path === undefined ? {} : { path }) },
+  })
+}
+
+export function missingObjectError(id: string): DvError {
+  return new DvError('NOT_FOUND', `object ${id} not found`, { details: { id } })
+}
+
+/** Reads a file to be stored, chunk by chunk; a missing file is NOT_FOUND naming it, other failures STORAGE. */
+export async function* readSourceFile(path: string): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK })) yield chunk as Buffer
+  } catch (e) {
+    if (e instanceof DvError) throw e
+    if (hasErrno(e, 'ENOENT')) throw new DvError('NOT_FOUND', `file not found: ${path}`, { details: { path } })
+    throw storageError(e, 'cannot read', path)
+  }
+}

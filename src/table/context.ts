@@ -1,0 +1,94 @@
+/**
+ * The context every table operation runs in: storage, clock, author, a
+ * temporary directory on the same filesystem as the store, the lazily
+ * loaded data engine, and a cache of parsed immutable objects.
+ */
+import type { Storage } from '../store/types.js'
+import type { DataEngine } from '../io/types.js'
+import type { ObjectId, SnapshotId } from '../ids.js'
+import type { Manifest, Snapshot, TableMetadata } from '../format/types.js'
+import {
+  parseManifest, parseSnapshot, parseTableMetadata,
+  serializeManifest, serializeSnapshot, serializeTableMetadata,
+} from '../format/index.js'
+import { DvError } from '../errors.js'
+import { shortId } from '../ids.js'
+
+export interface RepoContext {
+  storage: Storage
+  now: () => number
+  author: string
+  tmpDir: string
+  engine: () => Promise<DataEngine>
+  cache: ObjectCache
+}
+
+const CACHE_LIMIT = 4096
+
+/** Parsed immutable objects by id; safe to cache forever because ids are content hashes. */
+export class ObjectCache {
+  private readonly entries = new Map<string, unknown>()
+
+  get<T>(id: string): T | undefined {
+    return this.entries.get(id) as T | undefined
+  }
+
+  set(id: string, value: unknown): void {
+    if (this.entries.size >= CACHE_LIMIT) {
+      const oldest = this.entries.keys().next().value
+      if (oldest !== undefined) this.entries.delete(oldest)
+    }
+    this.entries.set(id, value)
+  }
+}
+
+async function readParsed<T>(
+  ctx: RepoContext, id: ObjectId, what: string, parse: (bytes: Uint8Array, what: string) => T,
+): Promise<T> {
+  const hit = ctx.cache.get<T>(id)
+  if (hit !== undefined) return hit
+  let bytes: Uint8Array
+  try {
+    bytes = await ctx.storage.objects.get(id)
+  } catch (e) {
+    if (e instanceof DvError && e.code === 'NOT_FOUND') {
+      throw new DvError('CORRUPT', `${what} ${shortId(id, 12)} is missing from the object store`, {
+        cause: e, hint: 'the repository is damaged; run `dv fsck`', details: { object: id },
+      })
+    }
+    throw e
+  }
+  const value = parse(bytes, `${what} ${id}`)
+  ctx.cache.set(id, value)
+  return value
+}
+
+export function readSnapshot(ctx: RepoContext, id: SnapshotId): Promise<Snapshot> {
+  return readParsed(ctx, id, 'snapshot', parseSnapshot)
+}
+
+export function readTableMetadata(ctx: RepoContext, id: ObjectId): Promise<TableMetadata> {
+  return readParsed(ctx, id, 'table metadata', parseTableMetadata)
+}
+
+export function readManifest(ctx: RepoContext, id: ObjectId): Promise<Manifest> {
+  return readParsed(ctx, id, 'manifest', parseManifest)
+}
+
+async function writeParsed<T>(ctx: RepoContext, value: T, serialize: (v: T) => Uint8Array): Promise<ObjectId> {
+  const id = await ctx.storage.objects.put(serialize(value))
+  ctx.cache.set(id, value)
+  return id
+}
+
+export function writeSnapshot(ctx: RepoContext, snapshot: Snapshot): Promise<SnapshotId> {
+  return writeParsed(ctx, snapshot, serializeSnapshot) as Promise<SnapshotId>
+}
+
+export function writeTableMetadata(ctx: RepoContext, table: TableMetadata): Promise<ObjectId> {
+  return writeParsed(ctx, table, serializeTableMetadata)
+}
+
+export function writeManifest(ctx: RepoContext, manifest: Manifest): Promise<ObjectId> {
+  return writeParsed(ctx, manifest, serializeManifest)
+}

@@ -1,0 +1,80 @@
+/**
+ * Verification (the heart of `dv fsck`): every ref names a snapshot; every
+ * object reachable from a ref exists, re-hashes to its id and parses.
+ * Unreachable objects are reported as dangling, which is not an error.
+ */
+import type { ObjectId, SnapshotId } from '../ids.js'
+import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
+import { readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
+
+export interface VerifyProblem {
+  object?: string
+  ref?: string
+  message: string
+}
+
+export interface VerifyResult {
+  ok: boolean
+  refs: number
+  snapshots: number
+  tables: number
+  manifests: number
+  dataFiles: number
+  dangling: number
+  problems: VerifyProblem[]
+}
+
+export async function verifyRepository(ctx: RepoContext): Promise<VerifyResult> {
+  const result: VerifyResult = { ok: true, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, problems: [] }
+  const reachable = new Set<string>()
+  const problem = (p: VerifyProblem) => result.problems.push(p)
+  const stack: SnapshotId[] = []
+  for (const prefix of [BRANCH_PREFIX, TAG_PREFIX]) {
+    try {
+      for (const r of await ctx.storage.refs.list(prefix)) {
+        result.refs++
+        stack.push(r.value.snapshot)
+      }
+    } catch (e) {
+      problem({ ref: prefix, message: (e as Error).message })
+    }
+  }
+  const guard = async (id: string, what: () => Promise<void>) => {
+    if (reachable.has(id)) return
+    reachable.add(id)
+    try {
+      await what()
+    } catch (e) {
+      problem({ object: id, message: (e as Error).message })
+    }
+  }
+  while (stack.length) {
+    const id = stack.pop() as SnapshotId
+    await guard(id, async () => {
+      const snap = await readSnapshot(ctx, id)
+      result.snapshots++
+      stack.push(...snap.parents)
+      for (const tableId of Object.values(snap.tables)) {
+        await guard(tableId, async () => {
+          const table = await readTableMetadata(ctx, tableId)
+          result.tables++
+          for (const m of table.manifests) {
+            await guard(m.id, async () => {
+              const manifest = await readManifest(ctx, m.id)
+              result.manifests++
+              for (const f of manifest.files) {
+                await guard(f.id, async () => {
+                  await ctx.storage.objects.localPath(f.id as ObjectId)
+                  result.dataFiles++
+                })
+              }
+            })
+          }
+        })
+      }
+    })
+  }
+  for await (const id of ctx.storage.objects.list('')) if (!reachable.has(id)) result.dangling++
+  result.ok = result.problems.length === 0
+  return result
+}

@@ -1,0 +1,159 @@
+/**
+ * Preparing a write: read the input's columns, evolve the table schema
+ * (field ids assigned by the table), write Parquet data files, publish them
+ * as objects, and describe the result as a PendingChange. Nothing here
+ * touches refs: the change lands only when a commit applies it.
+ */
+import { randomUUID, createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ObjectId } from '../ids.js'
+import type { DataFile, Field, PartitionField, PrimitiveType, Schema, TableMetadata } from '../format/types.js'
+import type { InputColumn, OpenedSource } from '../io/types.js'
+import { parsePartitionBy } from '../format/index.js'
+import { DvError } from '../errors.js'
+import type { RepoContext } from './context.js'
+import type { ChangeMode, PendingChange } from './changes.js'
+
+export interface WriteBase {
+  /** The table's metadata id at the branch head (null: absent there). */
+  headTableId: ObjectId | null
+  /** The table as the write sees it: head plus earlier staged changes (null: absent). */
+  table: TableMetadata | null
+}
+
+export interface PrepareWriteInput {
+  table: string
+  source: OpenedSource
+  mode: ChangeMode
+  partitionBy?: string
+  base: WriteBase
+  fingerprint: string
+  onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+}
+
+export interface PreparedWrite {
+  change: PendingChange
+  addedColumns: string[]
+}
+
+/** Input type -> table type casts that never lose information. */
+const WIDENINGS: Record<string, PrimitiveType[]> = {
+  int: ['long', 'double'],
+  float: ['double'],
+}
+
+function decimalParts(t: string): [number, number] | undefined {
+  const m = /^decimal\((\d+),(\d+)\)$/.exec(t)
+  return m ? [Number(m[1]), Number(m[2])] : undefined
+}
+
+export function canWrite(input: PrimitiveType, table: PrimitiveType): boolean {
+  if (input === table) return true
+  if (WIDENINGS[input]?.includes(table)) return true
+  const a = decimalParts(input)
+  const b = decimalParts(table)
+  return !!a && !!b && a[1] === b[1] && a[0] <= b[0]
+}
+
+/** The table schema after writing `columns`: existing fields keep their ids; new columns get new ids. */
+export function evolveSchema(
+  tableName: string, sourceName: string, table: TableMetadata | null, columns: InputColumn[],
+): { schema: Schema; lastColumnId: number; added: Field[] } {
+  const seen = new Set<string>()
+  for (const c of columns) {
+    if (seen.has(c.name)) throw new DvError('INVALID_ARGUMENT', `${sourceName} has two columns named '${c.name}'`)
+    seen.add(c.name)
+  }
+  const fields = table ? [...table.schema.fields] : []
+  let lastColumnId = table ? table.lastColumnId : 0
+  const added: Field[] = []
+  for (const c of columns) {
+    const existing = fields.find((f) => f.name === c.name)
+    if (existing) {
+      if (!canWrite(c.type, existing.type)) {
+        throw new DvError('INVALID_ARGUMENT',
+          `column '${c.name}' is ${c.type} in ${sourceName} but ${existing.type} in table '${tableName}'`, {
+            hint: `convert the column to ${existing.type} in the input, or write it to a new column or table`,
+            details: { column: c.name, inputType: c.type, tableType: existing.type },
+          })
+      }
+      continue
+    }
+    const field: Field = { id: ++lastColumnId, name: c.name, type: c.type, required: false }
+    fields.push(field)
+    added.push(field)
+  }
+  if (table) {
+    const missingRequired = table.schema.fields.filter((f) => f.required && !seen.has(f.name))
+    if (missingRequired.length) {
+      throw new DvError('INVALID_ARGUMENT', `${sourceName} lacks required column(s) ${missingRequired.map((f) => `'${f.name}'`).join(', ')} of table '${tableName}'`)
+    }
+  }
+  return { schema: { fields }, lastColumnId, added: table ? added : [] }
+}
+
+function partitionSpecFor(input: PrepareWriteInput, schema: Schema): PartitionField[] {
+  const { table, partitionBy } = { table: input.base.table, partitionBy: input.partitionBy }
+  if (!table) return partitionBy ? parsePartitionBy(partitionBy, schema) : []
+  if (partitionBy !== undefined) {
+    const wanted = parsePartitionBy(partitionBy, schema)
+    const same = wanted.length === table.partitionSpec.length &&
+      wanted.every((p, i) => p.sourceId === table.partitionSpec[i].sourceId && p.transform === table.partitionSpec[i].transform)
+    if (!same) {
+      throw new DvError('INVALID_ARGUMENT', `table '${input.table}' is already partitioned ${describeSpec(table)}; --partition-by '${partitionBy}' differs`, {
+        hint: 'omit --partition-by for an existing table (changing the partitioning is not supported yet)',
+      })
+    }
+  }
+  return table.partitionSpec
+}
+
+function describeSpec(table: TableMetadata): string {
+  if (table.partitionSpec.length === 0) return 'not at all'
+  const name = (id: number) => table.schema.fields.find((f) => f.id === id)?.name ?? `#${id}`
+  return 'by ' + table.partitionSpec.map((p) => (p.transform === 'identity' ? name(p.sourceId) : `${p.transform}(${name(p.sourceId)})`)).join(',')
+}
+
+export function requestFingerprint(parts: Record<string, string | undefined>): string {
+  const h = createHash('sha256')
+  for (const key of Object.keys(parts).sort()) h.update(`${key}=${parts[key] ?? ''}\n`)
+  return h.digest('hex')
+}
+
+export async function prepareWrite(ctx: RepoContext, input: PrepareWriteInput): Promise<PreparedWrite> {
+  const { table } = input.base
+  const evolved = evolveSchema(input.table, input.source.name, table, input.source.columns)
+  const partitionSpec = partitionSpecFor(input, evolved.schema)
+  const outDir = await mkdtemp(join(ctx.tmpDir, 'write-'))
+  try {
+    const written = await input.source.writeParquet({
+      schema: evolved.schema, partitionSpec, outDir,
+      onProgress: input.onProgress ? (p) => input.onProgress?.({ ...p, bytesTotal: input.source.bytes }) : undefined,
+    })
+    const files: DataFile[] = []
+    for (const w of written) {
+      const { id, bytes } = await ctx.storage.objects.putFile(w.path)
+      files.push({ id, format: 'parquet', rows: w.rows, bytes, partition: w.partition, columns: w.columns })
+      if (w.temporary) await rm(w.path, { force: true })
+    }
+    const change: PendingChange = {
+      id: randomUUID(),
+      table: input.table,
+      mode: input.mode,
+      createdMs: ctx.now(),
+      creates: table === null,
+      tableId: table ? table.tableId : randomUUID(),
+      baseTable: input.base.headTableId,
+      baseLastColumnId: table ? table.lastColumnId : 0,
+      schema: evolved.schema,
+      lastColumnId: evolved.lastColumnId,
+      partitionSpec,
+      files,
+      fingerprint: input.fingerprint,
+    }
+    return { change, addedColumns: evolved.added.map((f) => f.name) }
+  } finally {
+    await rm(outDir, { recursive: true, force: true })
+  }
+}

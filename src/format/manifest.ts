@@ -1,0 +1,176 @@
+/**
+ * Manifests (format-spec/manifest.md): the data files of a table, with row
+ * counts, sizes, partition values and per-column statistics.
+ */
+import type { ObjectId } from '../ids.js'
+import { canonicalize, childPath, parseCanonical } from './canonical-json.js'
+import {
+  checkKind,
+  decodeObject,
+  fail,
+  readArray,
+  readCount,
+  readIdKey,
+  readMap,
+  readObject,
+  readObjectId,
+  readString,
+  type JsonObject,
+} from './json-fields.js'
+import { FIRST_PARTITION_FIELD_ID } from './schema.js'
+import type { ColumnInfo, DataFile, Manifest, ManifestRef, PartitionBounds, PartitionField, Schema, TableMetadata, Value } from './types.js'
+import { KINDS } from './types.js'
+import { compareValues, partitionValueType, validateValue, valueProblem, type ValueType } from './values.js'
+
+function encodeColumn(c: ColumnInfo): JsonObject {
+  const json: JsonObject = { name: c.name, nulls: c.nulls }
+  if (c.min !== undefined) json.min = c.min
+  if (c.max !== undefined) json.max = c.max
+  return json
+}
+
+function encodeDataFile(f: DataFile): JsonObject {
+  return {
+    id: f.id,
+    format: f.format,
+    rows: f.rows,
+    bytes: f.bytes,
+    partition: f.partition,
+    columns: Object.fromEntries(Object.entries(f.columns).map(([id, c]) => [id, encodeColumn(c)])),
+  }
+}
+
+function decodeColumn(v: unknown, path: string, rows: number): ColumnInfo {
+  const o = readObject(v, path, ['name', 'nulls'], ['min', 'max'])
+  const column: ColumnInfo = { name: readString(o.name, `${path}.name`, { nonEmpty: true }), nulls: readCount(o.nulls, `${path}.nulls`) }
+  if (column.nulls > rows) fail(`${path}.nulls`, `${column.nulls} nulls in a file of ${rows} rows`)
+  if (o.min !== undefined) column.min = readString(o.min, `${path}.min`)
+  if (o.max !== undefined) column.max = readString(o.max, `${path}.max`)
+  return column
+}
+
+function decodeDataFile(v: unknown, path: string): DataFile {
+  const o = readObject(v, path, ['id', 'format', 'rows', 'bytes', 'partition', 'columns'])
+  const format = readString(o.format, `${path}.format`)
+  if (format !== 'parquet') fail(`${path}.format`, `unknown file format ${JSON.stringify(format)} (expected parquet)`)
+  const rows = readCount(o.rows, `${path}.rows`)
+  return {
+    id: readObjectId(o.id, `${path}.id`),
+    format,
+    rows,
+    bytes: readCount(o.bytes, `${path}.bytes`),
+    partition: readMap(o.partition, `${path}.partition`, (value, at, key): Value => {
+      readIdKey(key, at, FIRST_PARTITION_FIELD_ID)
+      return value === null ? null : readString(value, at)
+    }),
+    columns: readMap(o.columns, `${path}.columns`, (value, at, key) => {
+      readIdKey(key, at, 1)
+      return decodeColumn(value, at, rows)
+    }),
+  }
+}
+
+function decodeManifest(json: unknown): Manifest {
+  const o = readObject(json, '$', ['kind', 'files'])
+  // The same data object may occur more than once (identical content appended twice): each occurrence counts.
+  const files = readArray(o.files, '$.files').map((item, i) => decodeDataFile(item, `$.files[${i}]`))
+  return { files }
+}
+
+export function serializeManifest(manifest: Manifest): Uint8Array {
+  const json = { kind: KINDS.manifest, files: manifest.files.map(encodeDataFile) }
+  decodeObject('manifest', 'write', () => decodeManifest(json))
+  return canonicalize(json)
+}
+
+/**
+ * Parses a manifest and checks its structure; CORRUPT naming `what` and the
+ * JSON path. Typed checks need the table: see validateManifest.
+ */
+export function parseManifest(bytes: Uint8Array, what = 'manifest'): Manifest {
+  const json = checkKind(parseCanonical(bytes, what), KINDS.manifest, what)
+  return decodeObject(what, 'read', () => decodeManifest(json))
+}
+
+function checkValue(type: ValueType, value: string, path: string): void {
+  const problem = valueProblem(type, value)
+  if (problem) fail(path, `invalid ${type} value ${JSON.stringify(value)}: ${problem}`)
+}
+
+function checkDataFile(file: DataFile, path: string, table: TableMetadata, spec: Map<string, PartitionField>): void {
+  for (const key of Object.keys(file.partition)) {
+    if (!spec.has(key)) fail(childPath(`${path}.partition`, key), `no partition field ${key} in the table's partition spec`)
+  }
+  for (const [key, p] of spec) {
+    const at = childPath(`${path}.partition`, key)
+    if (!Object.hasOwn(file.partition, key)) fail(at, `missing the value of partition field ${p.name}`)
+    const value = file.partition[key]!
+    if (value !== null) checkValue(partitionType(p, table.schema), value, at)
+  }
+  for (const field of table.schema.fields) {
+    const column = file.columns[String(field.id)]
+    if (!column) continue
+    const at = childPath(`${path}.columns`, String(field.id))
+    for (const bound of ['min', 'max'] as const) {
+      const value = column[bound]
+      if (value === undefined) continue
+      checkValue(field.type, value, `${at}.${bound}`)
+      if ((field.type === 'float' || field.type === 'double') && value === 'NaN') fail(`${at}.${bound}`, 'NaN is never a min or max')
+    }
+    if (column.min !== undefined && column.max !== undefined && compareValues(field.type, column.min, column.max) > 0) {
+      fail(at, `min ${column.min} is greater than max ${column.max}`)
+    }
+  }
+}
+
+/**
+ * Checks a manifest against its table: partition values match the spec and
+ * their types, stats of known fields are canonical values with min <= max.
+ * Columns of fields no longer in the schema are ignored. Throws CORRUPT naming `what`.
+ */
+export function validateManifest(manifest: Manifest, table: TableMetadata, what = 'manifest'): void {
+  const spec = new Map(table.partitionSpec.map((p) => [String(p.fieldId), p]))
+  decodeObject(what, 'read', () => manifest.files.forEach((file, i) => checkDataFile(file, `$.files[${i}]`, table, spec)))
+}
+
+function partitionType(p: PartitionField, schema: Schema): ValueType {
+  const source = schema.fields.find((f) => f.id === p.sourceId)
+  if (!source) return fail('$', `partition field ${p.name} has no source field ${p.sourceId}`)
+  return partitionValueType(p.transform, source.type)
+}
+
+/**
+ * Lower and upper partition values across `files`, per partition field id,
+ * ordered by the type of each partition field (so "10" > "9" for a long);
+ * a file without a value for a field counts as null. Throws INVALID_ARGUMENT
+ * for a value that is not canonical.
+ */
+export function summarizePartitions(spec: PartitionField[], files: DataFile[], schema: Schema): Record<string, PartitionBounds> {
+  return Object.fromEntries(
+    spec.map((p) => {
+      const type = decodeObject('partition spec', 'write', () => partitionType(p, schema))
+      const bounds: PartitionBounds = { lower: null, upper: null, containsNull: false }
+      for (const file of files) {
+        const value = file.partition[String(p.fieldId)] ?? null
+        if (value === null) bounds.containsNull = true
+        else {
+          validateValue(type, value, { what: `value of partition field ${p.name}` })
+          if (bounds.lower === null || compareValues(type, value, bounds.lower) < 0) bounds.lower = value
+          if (bounds.upper === null || compareValues(type, value, bounds.upper) > 0) bounds.upper = value
+        }
+      }
+      return [String(p.fieldId), bounds]
+    }),
+  )
+}
+
+/** The entry that lists manifest `id` in table metadata: counts, sizes and partition bounds. */
+export function summarizeManifest(id: ObjectId, manifest: Manifest, spec: PartitionField[], schema: Schema): ManifestRef {
+  let rows = 0
+  let bytes = 0
+  for (const file of manifest.files) {
+    rows += file.rows
+    bytes += file.bytes
+  }
+  return { id, files: manifest.files.length, rows, bytes, partitions: summarizePartitions(spec, manifest.files, schema) }
+}

@@ -1,0 +1,116 @@
+/**
+ * Table metadata (format-spec/table-metadata.md): schema, partition spec,
+ * the list of manifests with their partition bounds, and properties.
+ */
+import { canonicalize, childPath, parseCanonical } from './canonical-json.js'
+import {
+  checkKind,
+  decodeObject,
+  fail,
+  readArray,
+  readBoolean,
+  readCount,
+  readInteger,
+  readMap,
+  readObject,
+  readObjectId,
+  readString,
+  readUuid,
+  type JsonObject,
+} from './json-fields.js'
+import { decodePartitionSpec, decodeSchema, encodePartitionSpec, encodeSchema } from './schema.js'
+import { KINDS, type ManifestRef, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value } from './types.js'
+import { compareValues, partitionValueType, valueProblem, type ValueType } from './values.js'
+
+function encodeManifestRef(m: ManifestRef): JsonObject {
+  return {
+    id: m.id,
+    files: m.files,
+    rows: m.rows,
+    bytes: m.bytes,
+    partitions: Object.fromEntries(
+      Object.entries(m.partitions).map(([id, b]) => [id, { lower: b.lower, upper: b.upper, 'contains-null': b.containsNull }]),
+    ),
+  }
+}
+
+function encodeTableMetadata(t: TableMetadata): JsonObject {
+  return {
+    kind: KINDS.table,
+    'table-id': t.tableId,
+    schema: encodeSchema(t.schema),
+    'last-column-id': t.lastColumnId,
+    'partition-spec': encodePartitionSpec(t.partitionSpec),
+    manifests: t.manifests.map(encodeManifestRef),
+    properties: t.properties,
+  }
+}
+
+function readBound(v: unknown, path: string, type: ValueType): Value {
+  if (v === null) return null
+  const text = readString(v, path)
+  const problem = valueProblem(type, text)
+  if (problem) fail(path, `invalid ${type} value ${JSON.stringify(text)}: ${problem}`)
+  return text
+}
+
+function decodeBounds(v: unknown, path: string, type: ValueType): PartitionBounds {
+  const o = readObject(v, path, ['lower', 'upper', 'contains-null'])
+  const bounds: PartitionBounds = {
+    lower: readBound(o.lower, `${path}.lower`, type),
+    upper: readBound(o.upper, `${path}.upper`, type),
+    containsNull: readBoolean(o['contains-null'], `${path}.contains-null`),
+  }
+  if ((bounds.lower === null) !== (bounds.upper === null)) fail(path, 'lower and upper must both be null or both be values')
+  if (compareValues(type, bounds.lower, bounds.upper) > 0) fail(path, `lower ${bounds.lower} is greater than upper ${bounds.upper}`)
+  return bounds
+}
+
+function decodeManifestRef(v: unknown, path: string, spec: PartitionField[], schema: Schema): ManifestRef {
+  const o = readObject(v, path, ['id', 'files', 'rows', 'bytes', 'partitions'])
+  const types = new Map(
+    spec.map((p) => [String(p.fieldId), partitionValueType(p.transform, schema.fields.find((f) => f.id === p.sourceId)!.type)]),
+  )
+  const partitions = readMap(o.partitions, `${path}.partitions`, (value, at, key) => {
+    const type = types.get(key)
+    if (type === undefined) fail(at, `no partition field ${key} in the partition spec`)
+    return decodeBounds(value, at, type)
+  })
+  for (const key of types.keys()) {
+    if (!Object.hasOwn(partitions, key)) fail(childPath(`${path}.partitions`, key), 'missing bounds of a partition field')
+  }
+  return {
+    id: readObjectId(o.id, `${path}.id`),
+    files: readCount(o.files, `${path}.files`),
+    rows: readCount(o.rows, `${path}.rows`),
+    bytes: readCount(o.bytes, `${path}.bytes`),
+    partitions,
+  }
+}
+
+function decodeTableMetadata(json: unknown): TableMetadata {
+  const o = readObject(json, '$', ['kind', 'table-id', 'schema', 'last-column-id', 'partition-spec', 'manifests', 'properties'])
+  const tableId = readUuid(o['table-id'], '$.table-id')
+  const schema = decodeSchema(o.schema, '$.schema')
+  const lastColumnId = readInteger(o['last-column-id'], '$.last-column-id', 0, 2 ** 31 - 1)
+  const highest = Math.max(0, ...schema.fields.map((f) => f.id))
+  if (lastColumnId < highest) fail('$.last-column-id', `${lastColumnId} is below the highest field id ${highest}`)
+  const partitionSpec = decodePartitionSpec(o['partition-spec'], '$.partition-spec', schema)
+  // A manifest may occur more than once (identical files appended twice): each occurrence counts.
+  const manifests = readArray(o.manifests, '$.manifests').map((item, i) => decodeManifestRef(item, `$.manifests[${i}]`, partitionSpec, schema))
+  const properties = readMap(o.properties, '$.properties', (v, at) => readString(v, at))
+  return { tableId, schema, lastColumnId, partitionSpec, manifests, properties }
+}
+
+/** Canonical bytes of table metadata; INVALID_ARGUMENT naming the field if it breaks a rule of the spec. */
+export function serializeTableMetadata(table: TableMetadata): Uint8Array {
+  const json = encodeTableMetadata(table)
+  decodeObject('table metadata', 'write', () => decodeTableMetadata(json))
+  return canonicalize(json)
+}
+
+/** Parses and validates table metadata; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
+export function parseTableMetadata(bytes: Uint8Array, what = 'table metadata'): TableMetadata {
+  const json = checkKind(parseCanonical(bytes, what), KINDS.table, what)
+  return decodeObject(what, 'read', () => decodeTableMetadata(json))
+}

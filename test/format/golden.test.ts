@@ -1,0 +1,120 @@
+/**
+ * Golden fixtures: format-spec/examples/ must round-trip byte for byte and
+ * keep their ids; test/fixtures/invalid/ must fail with the expected code.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { DvError } from '../../src/errors.js'
+import {
+  hashBytes,
+  parseConfig,
+  parseManifest,
+  parseSnapshot,
+  parseTableMetadata,
+  serializeConfig,
+  serializeManifest,
+  serializeSnapshot,
+  serializeTableMetadata,
+  summarizeManifest,
+  validateManifest,
+} from '../../src/format/index.js'
+
+const EXAMPLES = join(import.meta.dirname, '../../format-spec/examples')
+const INVALID = join(import.meta.dirname, '../fixtures/invalid')
+const ids = JSON.parse(readFileSync(join(EXAMPLES, 'ids.json'), 'utf8')) as Record<string, string>
+const expected = JSON.parse(readFileSync(join(INVALID, 'expected.json'), 'utf8')) as Record<string, string>
+const read = (dir: string, name: string): Uint8Array => new Uint8Array(readFileSync(join(dir, name)))
+const eventsTable = parseTableMetadata(read(EXAMPLES, 'table-metadata.json'))
+
+/** Parses and re-serializes one object; the kind comes from the file name. */
+function roundTrip(name: string, bytes: Uint8Array, what: string): Uint8Array {
+  if (name.startsWith('config')) return serializeConfig(parseConfig(bytes, what))
+  if (name.startsWith('snapshot')) return serializeSnapshot(parseSnapshot(bytes, what))
+  if (name.startsWith('table-metadata')) return serializeTableMetadata(parseTableMetadata(bytes, what))
+  if (name.startsWith('manifest')) {
+    const manifest = parseManifest(bytes, what)
+    validateManifest(manifest, eventsTable, what)
+    return serializeManifest(manifest)
+  }
+  throw new Error(`no parser for ${name}`)
+}
+
+function caught(f: () => unknown): unknown {
+  try {
+    f()
+  } catch (e) {
+    return e
+  }
+  throw new Error('expected an error')
+}
+
+describe('format-spec/examples', () => {
+  const names = readdirSync(EXAMPLES).filter((n) => n.endsWith('.json') && n !== 'ids.json')
+
+  it('lists every example in ids.json', () => {
+    expect(Object.keys(ids).sort()).toEqual(names.sort())
+  })
+
+  it.each(names)('%s parses, re-serializes byte for byte and hashes to its id', (name) => {
+    const bytes = read(EXAMPLES, name)
+    expect(bytes.at(-1)).not.toBe(0x0a)
+    expect(Buffer.from(roundTrip(name, bytes, name)).equals(Buffer.from(bytes))).toBe(true)
+    expect(hashBytes(bytes)).toBe(ids[name])
+  })
+
+  it.each(names)('every strict byte prefix of %s is CORRUPT', (name) => {
+    const bytes = read(EXAMPLES, name)
+    for (let n = 0; n < bytes.length; n++) {
+      const e = caught(() => roundTrip(name, bytes.subarray(0, n), `${name} prefix ${n}`))
+      expect(e).toBeInstanceOf(DvError)
+      expect((e as DvError).code).toBe('CORRUPT')
+    }
+  })
+
+  it('is consistent: snapshot -> root and tables, table -> manifest, manifest bounds', () => {
+    const snapshot = parseSnapshot(read(EXAMPLES, 'snapshot.json'))
+    expect(snapshot.parents).toEqual([ids['snapshot-root.json']])
+    expect(snapshot.tables).toEqual({ events: ids['table-metadata.json'], users: ids['table-metadata-unpartitioned.json'] })
+    const manifest = parseManifest(read(EXAMPLES, 'manifest.json'))
+    const ref = summarizeManifest(ids['manifest.json'] as never, manifest, eventsTable.partitionSpec, eventsTable.schema)
+    expect(eventsTable.manifests).toEqual([ref])
+    expect(snapshot.summary.events?.addedRows).toBe(ref.rows)
+    expect(snapshot.summary.events?.addedBytes).toBe(ref.bytes)
+  })
+})
+
+describe('format-spec/*.md', () => {
+  const SPEC = join(EXAMPLES, '..')
+  const blocks = readdirSync(SPEC)
+    .filter((n) => n.endsWith('.md'))
+    .flatMap((n) => [...readFileSync(join(SPEC, n), 'utf8').matchAll(/```json\n([^`]*)\n```/g)].map((m, i): [string, string] => [`${n} block ${i + 1}`, m[1]!]))
+
+  it('has json blocks', () => {
+    expect(blocks.length).toBeGreaterThan(0)
+  })
+
+  it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
+    const bytes = new TextEncoder().encode(text)
+    const kind = (JSON.parse(text) as { kind: string }).kind
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:manifest:v1': 'manifest.json' }[kind]
+    expect(name).toBeDefined()
+    expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
+    expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))
+  })
+})
+
+describe('test/fixtures/invalid', () => {
+  const names = readdirSync(INVALID).filter((n) => n !== 'expected.json')
+
+  it('lists every fixture in expected.json', () => {
+    expect(Object.keys(expected).sort()).toEqual(names.sort())
+  })
+
+  it.each(names)('%s is rejected with its expected code, naming the object', (name) => {
+    const what = `fixture ${name}`
+    const e = caught(() => roundTrip(name, read(INVALID, name), what))
+    expect(e).toBeInstanceOf(DvError)
+    expect({ code: (e as DvError).code, message: (e as DvError).message }).toEqual({ code: expected[name], message: expect.stringContaining(what) })
+  })
+})

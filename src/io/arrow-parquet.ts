@@ -1,0 +1,149 @@
+/**
+ * The Arrow side of the data plane, on parquet-wasm + apache-arrow (both
+ * imported lazily): Arrow record batches -> one Parquet file, streamed so only
+ * one row group is in memory; and a Parquet file -> Arrow record batches (or
+ * IPC stream bytes), row group by row group through a lazily read Blob.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream, openAsBlob } from 'node:fs'
+import { once } from 'node:events'
+import type { RecordBatch, Schema as ArrowSchema, Table as ArrowTable } from 'apache-arrow'
+import { DvError } from '../errors.js'
+
+type ArrowModule = typeof import('apache-arrow')
+type WasmModule = typeof import('parquet-wasm')
+
+let arrowModule: Promise<ArrowModule> | undefined
+let wasmModule: Promise<WasmModule> | undefined
+
+export function loadArrow(): Promise<ArrowModule> {
+  arrowModule ??= import('apache-arrow')
+  return arrowModule
+}
+
+export function loadParquetWasm(): Promise<WasmModule> {
+  wasmModule ??= import('parquet-wasm')
+  return wasmModule
+}
+
+export function isArrowTable(x: unknown): x is ArrowTable {
+  return typeof x === 'object' && x !== null && 'batches' in x && 'schema' in x && 'numRows' in x
+}
+
+export function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+  return typeof x === 'object' && x !== null && Symbol.asyncIterator in x
+}
+
+export interface SpooledFile {
+  bytes: number
+  sha256: string
+}
+
+/** Arrow data as batches plus the schema to use when there are none. */
+export interface ArrowInput {
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>
+  schema?: ArrowSchema
+}
+
+/** Opens an Arrow IPC file or stream at `path` for reading batch by batch. */
+export async function readArrowIpc(path: string): Promise<ArrowInput> {
+  const arrow = await loadArrow()
+  const reader = await arrow.RecordBatchReader.from(createReadStream(path))
+  await reader.open()
+  return { batches: reader, schema: reader.schema }
+}
+
+/**
+ * Writes Arrow batches to a zstd Parquet file at `path` with parquet-wasm's
+ * streaming writer (row groups of up to 1Mi rows; field metadata kept in the
+ * embedded Arrow schema), hashing the bytes as they are written.
+ */
+export async function writeArrowParquet(input: ArrowInput, path: string, what: string): Promise<SpooledFile> {
+  const arrow = await loadArrow()
+  const pw = await loadParquetWasm()
+  const iterator = (Symbol.asyncIterator in input.batches
+    ? (input.batches as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]()
+    : toAsync(input.batches as Iterable<RecordBatch>))
+  const toWasm = (batches: RecordBatch[] | ArrowTable): import('parquet-wasm').Table => {
+    const table = Array.isArray(batches) ? new arrow.Table(batches) : batches
+    return pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))
+  }
+  const props = () => new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build()
+  const first = await iterator.next()
+  if (first.done) {
+    if (!input.schema) throw new DvError('INVALID_ARGUMENT', `${what} has no record batches and no schema`, { hint: 'pass an apache-arrow Table or at least one RecordBatch' })
+    const bytes = pw.writeParquet(toWasm(new arrow.Table(input.schema)), props())
+    return writeBytes(path, bytes)
+  }
+  let pending: RecordBatch | undefined = first.value
+  const stream = new ReadableStream({
+    async pull(controller) {
+      const batch = pending ?? (await nextValue(iterator))
+      pending = undefined
+      if (!batch) return controller.close()
+      for (const rb of toWasm([batch]).recordBatches()) controller.enqueue(rb)
+    },
+  })
+  const bytesStream = await pw.transformParquetStream(stream, props())
+  const hash = createHash('sha256')
+  const out = createWriteStream(path)
+  let bytes = 0
+  try {
+    for await (const chunk of bytesStream as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk)
+      bytes += chunk.byteLength
+      if (!out.write(chunk)) await once(out, 'drain')
+    }
+  } catch (e) {
+    out.destroy()
+    if (e instanceof DvError) throw e
+    throw new DvError('INVALID_ARGUMENT', `cannot write ${what} as parquet: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+  }
+  out.end()
+  await once(out, 'close')
+  return { bytes, sha256: hash.digest('hex') }
+}
+
+async function nextValue<T>(it: AsyncIterator<T>): Promise<T | undefined> {
+  const r = await it.next()
+  return r.done ? undefined : r.value
+}
+
+async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items
+}
+
+async function writeBytes(path: string, bytes: Uint8Array): Promise<SpooledFile> {
+  const out = createWriteStream(path)
+  out.end(bytes)
+  await once(out, 'close')
+  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }
+}
+
+/**
+ * Reads a Parquet file row group by row group and yields each as Arrow IPC
+ * stream bytes (schema + batches + end marker). A file without row groups
+ * yields one schema-only stream. Only one row group is ever in wasm memory.
+ */
+export async function* readParquetIpc(path: string, batchSize = 65536): AsyncGenerator<Uint8Array> {
+  const pw = await loadParquetWasm()
+  const file = await pw.ParquetFile.fromFile(await openAsBlob(path))
+  try {
+    const groups = file.metadata().numRowGroups()
+    if (groups === 0) {
+      yield (await file.read({ batchSize })).intoIPCStream()
+      return
+    }
+    for (let i = 0; i < groups; i++) yield (await file.read({ rowGroups: [i], batchSize })).intoIPCStream()
+  } finally {
+    file.free()
+  }
+}
+
+/** The Parquet file at `path` as apache-arrow record batches (empty batches skipped). */
+export async function* readParquetBatches(path: string): AsyncGenerator<RecordBatch> {
+  const arrow = await loadArrow()
+  for await (const ipc of readParquetIpc(path)) {
+    for (const batch of arrow.tableFromIPC(ipc).batches) if (batch.numRows > 0) yield batch
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The one place that talks to DuckDB: a lazily loaded instance with one
+ * connection, a tiny query API returning JSON-safe rows, and the mapping of
+ * DuckDB's errors to DvError (DuckDB's text is kept after the dv context).
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { DvError, type DvErrorCode } from '../errors.js'
+
+export type Row = Record<string, unknown>
+
+export interface DuckOptions {
+  threads?: number
+  memoryLimit?: string
+}
+
+export class Duck {
+  private tempDirSet = false
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckOptions = {}): Promise<Duck> {
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const config: Record<string, string> = {}
+    if (options.threads !== undefined) config.threads = String(options.threads)
+    // Measured: a 1.66 GB CSV (20M rows) ingests in 7.5 s at 298 MiB peak RSS
+    // unpartitioned, 475 MiB partitioned by day; DuckDB spills past the limit.
+    config.memory_limit = options.memoryLimit ?? '512MB'
+    const instance = await DuckDBInstance.create(':memory:', config)
+    const connection = await instance.connect()
+    const duck = new Duck(instance, connection)
+    // Zone-less values stay wall-clock; TIMESTAMPTZ renders and truncates in UTC.
+    await duck.run("SET TimeZone = 'UTC'")
+    await duck.run('SET preserve_insertion_order = true')
+    return duck
+  }
+
+  /** Spills go to `dir` (set once per engine: DuckDB refuses to move it after spilling). */
+  async useTempDirectory(dir: string): Promise<void> {
+    if (this.tempDirSet) return
+    await this.run(`SET temp_directory = ${quoteLiteral(dir)}`)
+    this.tempDirSet = true
+  }
+
+  /** Runs a statement and returns its rows as JSON-safe objects (BIGINT as strings). */
+  async all(sql: string): Promise<Row[]> {
+    const reader = await this.connection.runAndReadAll(sql)
+    return reader.getRowObjectsJson() as Row[]
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql)
+  }
+
+  /** Runs `sql`, calling `onTick` with the rows processed so far every `everyMs`. */
+  async allWithProgress(sql: string, onTick: (rows: number, percentage: number) => void, everyMs = 250): Promise<Row[]> {
+    const timer = setInterval(() => {
+      try {
+        const p = this.connection.progress
+        if (p.percentage >= 0) onTick(Number(p.rows_processed), p.percentage)
+      } catch {
+        // progress is advisory
+      }
+    }, everyMs)
+    try {
+      return await this.all(sql)
+    } finally {
+      clearInterval(timer)
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync()
+    this.instance.closeSync()
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`
+}
+
+/** DuckDB's message without the echoed SQL and the long parameter dumps. */
+export function duckMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e)
+  const kept: string[] = []
+  for (const line of text.split('\n')) {
+    const t = line.trim()
+    if (t.startsWith('LINE ') || t.startsWith('Possible fixes') || t.startsWith('file =')) break
+    if (t === '' && kept.length > 0) break
+    if (t) kept.push(t)
+  }
+  return kept.join('; ').slice(0, 800) || text.slice(0, 800)
+}
+
+/** Where a CSV error happened, when DuckDB says it. */
+export function duckLine(e: unknown): number | undefined {
+  const m = /CSV Error on Line: (\d+)/.exec(e instanceof Error ? e.message : String(e))
+  return m ? Number(m[1]) : undefined
+}
+
+/** Maps a DuckDB error to a DvError: `context` comes first, DuckDB's text after it. */
+export function toDvError(e: unknown, context: string, options: { hint?: string; details?: Record<string, unknown> } = {}): DvError {
+  if (e instanceof DvError) return e
+  const text = e instanceof Error ? e.message : String(e)
+  let code: DvErrorCode = 'INTERNAL'
+  if (/^(Conversion|Invalid Input|Binder|Parser|Catalog|Constraint|Out of Range) Error/.test(text)) code = 'INVALID_ARGUMENT'
+  else if (/^IO Error: No files found/.test(text)) code = 'NOT_FOUND'
+  else if (/^IO Error/.test(text)) code = 'STORAGE'
+  else if (/^Out of Memory Error/.test(text)) code = 'STORAGE'
+  let hint = options.hint
+  if (!hint && /^Out of Memory Error/.test(text)) hint = 'raise the memory limit or free disk space for spilling'
+  return new DvError(code, `${context}: ${duckMessage(e)}`, { cause: e, hint, details: options.details })
+}

@@ -1,0 +1,150 @@
+/**
+ * Scans: each data file is read by field id -> its physical column name and
+ * cast to the current schema's type (renamed columns keep their data; columns
+ * an older file lacks read as typed NULLs). DuckDB evaluates the user's
+ * predicate, projection and limit and COPYs the result to a temporary file in
+ * tmpDir, which is then streamed out and deleted, so memory stays bounded.
+ * DuckDB keeps insertion order (preserve_insertion_order), so rows come out in
+ * file order, files in the given order.
+ */
+import { randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import type { Writable } from 'node:stream'
+import type { RecordBatch } from 'apache-arrow'
+import { DvError } from '../errors.js'
+import type { Field } from '../format/types.js'
+import type { OutputFormat, ScanFile, ScanRequest } from './types.js'
+import { Duck, quoteIdent, quoteLiteral, toDvError } from './duck.js'
+import { toDuckType } from './duck-types.js'
+import { emptyRelation, validatePredicate } from './predicate.js'
+import { loadArrow, readParquetBatches, readParquetIpc } from './arrow-parquet.js'
+
+/** The SELECT of a scan over the current schema. */
+export async function scanQuery(duck: Duck, request: ScanRequest): Promise<string> {
+  const { schema } = request
+  const columns = selectedColumns(request)
+  if (request.where !== undefined && request.where.trim() !== '') await validatePredicate(duck, request.where, schema)
+  if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 0)) {
+    throw new DvError('INVALID_ARGUMENT', `invalid limit ${request.limit}: expected a non-negative integer`)
+  }
+  const sources = groupFiles(request.files).map((group) => fileSelect(group, schema.fields))
+  const from = sources.length ? sources.join(' UNION ALL ') : `SELECT * FROM ${emptyRelation(schema)}`
+  const where = request.where && request.where.trim() !== '' ? ` WHERE (${request.where})` : ''
+  const limit = request.limit !== undefined ? ` LIMIT ${request.limit}` : ''
+  return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM (${from}) AS t${where}${limit}`
+}
+
+function selectedColumns(request: ScanRequest): Field[] {
+  const fields = request.schema.fields
+  if (!request.columns) return fields
+  if (!request.columns.length) throw new DvError('INVALID_ARGUMENT', 'no columns requested', { hint: `choose from: ${fields.map((f) => f.name).join(', ')}` })
+  return request.columns.map((name) => {
+    const field = fields.find((f) => f.name === name)
+    if (!field) {
+      throw new DvError('INVALID_ARGUMENT', `unknown column '${name}'; the table's columns are: ${fields.map((f) => f.name).join(', ')}`, {
+        details: { column: name },
+      })
+    }
+    return field
+  })
+}
+
+/** Consecutive files with the same physical column names are read by one read_parquet call. */
+function groupFiles(files: ScanFile[]): ScanFile[][] {
+  const groups: ScanFile[][] = []
+  let lastKey: string | undefined
+  for (const file of files) {
+    const key = JSON.stringify(Object.entries(file.columns).map(([id, c]) => [id, c.name]).sort())
+    if (key === lastKey) groups[groups.length - 1].push(file)
+    else groups.push([file])
+    lastKey = key
+  }
+  return groups
+}
+
+function fileSelect(group: ScanFile[], fields: Field[]): string {
+  const columns = group[0].columns
+  const select = fields.map((f) => {
+    const info = columns[String(f.id)]
+    const source = info ? quoteIdent(info.name) : 'NULL'
+    return `CAST(${source} AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`
+  })
+  const paths = group.map((f) => quoteLiteral(f.path)).join(', ')
+  return `SELECT ${select.join(', ')} FROM read_parquet([${paths}])`
+}
+
+const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
+  csv: 'FORMAT csv, HEADER true',
+  ndjson: 'FORMAT json',
+  json: 'FORMAT json, ARRAY true',
+  parquet: 'FORMAT parquet, COMPRESSION zstd',
+}
+
+/** Intermediate files for Arrow output: fast to write and to read back row group by row group. */
+const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536'
+
+/** COPYs the scan to a temporary file; returns its path and the row count. */
+async function copyScan(duck: Duck, request: ScanRequest, options: string, ext: string): Promise<{ path: string; rows: number }> {
+  await mkdir(request.tmpDir, { recursive: true })
+  await duck.useTempDirectory(join(request.tmpDir, 'duckdb-spill'))
+  const query = await scanQuery(duck, request)
+  const path = join(request.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
+  try {
+    const [row] = await duck.all(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`)
+    return { path, rows: Number(row?.Count ?? 0) }
+  } catch (e) {
+    await rm(path, { force: true })
+    throw toDvError(e, 'cannot scan the table', { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
+  }
+}
+
+/** Streams the scan to `out` (which is left open) and returns the row count. */
+export async function scanTo(duck: Duck, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
+  if (format === 'arrow') return scanArrowTo(duck, request, out)
+  const { path, rows } = await copyScan(duck, request, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
+  try {
+    if (format === 'json' && rows === 0) await writeAll(out, Buffer.from('[]\n'))
+    else for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) await writeAll(out, chunk)
+    return rows
+  } finally {
+    await rm(path, { force: true })
+  }
+}
+
+async function scanArrowTo(duck: Duck, request: ScanRequest, out: Writable): Promise<number> {
+  const { path, rows } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
+  try {
+    const arrow = await loadArrow()
+    // One IPC stream: the schema once (even with no rows), every row group's batches, the end marker.
+    const writer = new arrow.RecordBatchStreamWriter()
+    const pump = (async () => {
+      for await (const chunk of writer) await writeAll(out, chunk)
+    })()
+    try {
+      for await (const ipc of readParquetIpc(path)) writer.write(arrow.tableFromIPC(ipc))
+    } finally {
+      writer.close()
+    }
+    await pump
+    return rows
+  } finally {
+    await rm(path, { force: true })
+  }
+}
+
+export async function* scanBatches(duck: Duck, request: ScanRequest): AsyncGenerator<RecordBatch> {
+  const { path } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
+  try {
+    yield* readParquetBatches(path)
+  } finally {
+    await rm(path, { force: true })
+  }
+}
+
+async function writeAll(out: Writable, chunk: Uint8Array): Promise<void> {
+  if (chunk.byteLength === 0) return
+  if (!out.write(chunk)) await once(out, 'drain')
+}

@@ -1,0 +1,191 @@
+/**
+ * openSource: turns a path, stdin, a byte stream or Arrow data into a file
+ * DuckDB can read (spooling single-use inputs into tmpDir), learns its columns
+ * and fingerprints its bytes.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { RecordBatch } from 'apache-arrow'
+import { DvError } from '../errors.js'
+import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
+import { detectFormat } from './detect-format.js'
+import { Duck } from './duck.js'
+import { describeColumns, type DuckColumn, type ReadableFile } from './readers.js'
+import { isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { writeSourceParquet } from './write-parquet.js'
+
+const FORMAT_HINT = '--format csv|ndjson|parquet|arrow'
+const EXTENSION: Record<InputFormat, string> = { csv: 'csv', ndjson: 'ndjson', parquet: 'parquet', arrow: 'arrows' }
+
+interface Resolved {
+  file: ReadableFile
+  inputFormat: InputFormat
+  bytes: number | undefined
+  /** Set when the input bytes were hashed while spooling. */
+  sha256?: string
+  /** The bytes to fingerprint when not hashed yet (default: file.path). */
+  fingerprintPath?: string
+  /** Paths to delete on close. */
+  spooled: string[]
+  /** True when `file.path` is the caller's own file (never modified or deleted). */
+  userFile: boolean
+}
+
+export async function openIngestSource(duck: Duck, source: Source, options: OpenSourceOptions): Promise<OpenedSource> {
+  await mkdir(options.tmpDir, { recursive: true })
+  await duck.useTempDirectory(join(options.tmpDir, 'duckdb-spill'))
+  const resolved = await resolveSource(source, options)
+  try {
+    const columns = await describeColumns(duck, resolved.file)
+    return new IngestSource(duck, resolved, columns, options.tmpDir)
+  } catch (e) {
+    await removeAll(resolved.spooled)
+    throw e
+  }
+}
+
+class IngestSource implements OpenedSource {
+  readonly name: string
+  readonly format: InputFormat
+  readonly bytes: number | undefined
+  readonly columns: DuckColumn[]
+  private fingerprintPromise: Promise<string> | undefined
+
+  constructor(
+    private readonly duck: Duck,
+    private readonly resolved: Resolved,
+    columns: DuckColumn[],
+    private readonly tmpDir: string,
+  ) {
+    this.name = resolved.file.name
+    this.format = resolved.inputFormat
+    this.bytes = resolved.bytes
+    this.columns = columns
+  }
+
+  fingerprint(): Promise<string> {
+    if (this.resolved.sha256) return Promise.resolve(this.resolved.sha256)
+    this.fingerprintPromise ??= hashFile(this.resolved.fingerprintPath ?? this.resolved.file.path)
+    return this.fingerprintPromise
+  }
+
+  writeParquet(options: WriteParquetOptions): Promise<WrittenFile[]> {
+    return writeSourceParquet(this.duck, {
+      file: this.resolved.file,
+      columns: this.columns,
+      userFile: this.resolved.userFile,
+      bytes: this.bytes,
+      tmpDir: this.tmpDir,
+    }, options)
+  }
+
+  async close(): Promise<void> {
+    await removeAll(this.resolved.spooled)
+  }
+}
+
+async function resolveSource(source: Source, options: OpenSourceOptions): Promise<Resolved> {
+  if (typeof source === 'string' && source !== '-') return resolvePath(source, options)
+  if (typeof source === 'string' || source instanceof Readable) {
+    const stream = typeof source === 'string' ? process.stdin : source
+    const name = typeof source === 'string' ? '<stdin>' : '<stream>'
+    const format = options.format
+    if (!format) throw new DvError('INVALID_ARGUMENT', `the format of ${name} is unknown`, { hint: `name it with ${FORMAT_HINT}` })
+    if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream), name, options.tmpDir)
+    const path = tempPath(options.tmpDir, EXTENSION[format])
+    const { bytes, sha256 } = await spoolBytes(stream, path)
+    return { file: { name, path, format }, inputFormat: format, bytes, sha256, spooled: [path], userFile: false }
+  }
+  if (isArrowTable(source)) return spoolArrow({ batches: source.batches, schema: source.schema }, '<arrow>', options.tmpDir)
+  if (isAsyncIterable(source)) return spoolArrow({ batches: source as AsyncIterable<RecordBatch> }, '<arrow>', options.tmpDir)
+  throw new DvError('INVALID_ARGUMENT', 'unsupported source: expected a file path, "-", a readable stream, an apache-arrow Table or an async iterable of RecordBatches')
+}
+
+async function resolvePath(path: string, options: OpenSourceOptions): Promise<Resolved> {
+  const format = options.format ?? detectFormat(path)
+  let size: number
+  try {
+    const st = await stat(path)
+    if (!st.isFile()) throw new DvError('INVALID_ARGUMENT', `${path} is not a file`)
+    size = st.size
+  } catch (e) {
+    if (e instanceof DvError) throw e
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DvError('NOT_FOUND', `input file ${path} does not exist`, { details: { file: path } })
+    throw new DvError('STORAGE', `cannot read input file ${path}: ${(e as Error).message}`, { cause: e })
+  }
+  if (!format) {
+    throw new DvError('INVALID_ARGUMENT', `cannot tell the format of ${path} from its extension`, { hint: `name it with ${FORMAT_HINT}`, details: { file: path } })
+  }
+  if (format === 'arrow') {
+    const spooled = await spoolArrow(await readArrowIpc(path).catch((e) => { throw badArrow(path, e) }), path, options.tmpDir)
+    // The fingerprint is of the user's bytes, not of our re-encoding.
+    return { ...spooled, bytes: size, sha256: undefined, fingerprintPath: path }
+  }
+  return { file: { name: path, path, format }, inputFormat: format, bytes: size, spooled: [], userFile: true }
+}
+
+async function readArrowIpcStream(stream: Readable): Promise<ArrowInput> {
+  const { RecordBatchReader } = await import('apache-arrow')
+  try {
+    const reader = await RecordBatchReader.from(stream as unknown as AsyncIterable<Uint8Array>)
+    await reader.open()
+    return { batches: reader, schema: reader.schema }
+  } catch (e) {
+    throw badArrow('<stdin>', e)
+  }
+}
+
+function badArrow(name: string, e: unknown): DvError {
+  return new DvError('INVALID_ARGUMENT', `cannot read ${name} as arrow ipc: ${e instanceof Error ? e.message : String(e)}`, {
+    cause: e,
+    hint: 'arrow input must be an Arrow IPC file or stream',
+  })
+}
+
+async function spoolArrow(input: ArrowInput, name: string, tmpDir: string): Promise<Resolved> {
+  const path = tempPath(tmpDir, 'parquet')
+  try {
+    const { bytes, sha256 } = await writeArrowParquet(input, path, name)
+    return { file: { name, path, format: 'parquet' }, inputFormat: 'arrow', bytes, sha256, spooled: [path], userFile: false }
+  } catch (e) {
+    await removeAll([path])
+    throw e
+  }
+}
+
+async function spoolBytes(stream: Readable, path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256')
+  let bytes = 0
+  async function* tap(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      hash.update(chunk)
+      bytes += chunk.length
+      yield chunk
+    }
+  }
+  try {
+    await pipeline(stream, tap, createWriteStream(path))
+  } catch (e) {
+    await removeAll([path])
+    throw new DvError('STORAGE', `cannot spool input to ${path}: ${(e as Error).message}`, { cause: e })
+  }
+  return { bytes, sha256: hash.digest('hex') }
+}
+
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+function tempPath(tmpDir: string, ext: string): string {
+  return join(tmpDir, `dv-input-${process.pid}-${randomUUID()}.${ext}`)
+}
+
+async function removeAll(paths: string[]): Promise<void> {
+  await Promise.all(paths.map((p) => rm(p, { force: true })))
+}

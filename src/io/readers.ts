@@ -33,7 +33,7 @@ export function readerSql(file: ReadableFile, columns?: DuckColumn[], overrides:
     case 'csv': {
       const delim = /\.tsv$/i.test(file.path) ? '\t' : ','
       const types = names.length ? `, types={${names.map((n) => `${quoteLiteral(n)}: ${quoteLiteral(overrides[n])}`).join(', ')}}` : ''
-      return `read_csv(${path}, delim=${quoteLiteral(delim)}, quote='"', escape='"', header=true, strict_mode=true${types})`
+      return `read_csv(${path}, delim=${quoteLiteral(delim)}, quote='"', escape='"', header=true, skip=0, strict_mode=true${types})`
     }
     case 'ndjson': {
       if (!names.length || !columns) return `read_json(${path}, format='auto')`

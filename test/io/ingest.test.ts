@@ -222,6 +222,11 @@ describe('openSource + writeParquet', () => {
     await src.close()
     expect(isDvError(late, 'INVALID_ARGUMENT')).toBe(true)
     expect(late.message).toContain('line 30002')
+    // a ragged LAST row must not make the sniffer take it for the header (and read nothing)
+    const last = await csvFile('rag-last.csv', 'id,ts,kind\n1,2026-01-01 10:00:00,a\n2,2026-01-01 11:00:00,b,extra\n')
+    const lastErr = await engine.openSource(last, { tmpDir: join(dir, 'tmp') }).catch((e) => e)
+    expect(isDvError(lastErr, 'INVALID_ARGUMENT')).toBe(true)
+    expect(lastErr.message).toContain('line 3')
   })
 
   it('spools a byte stream (needs a format) and splits output by target size', async () => {

@@ -102,7 +102,7 @@ async function attemptCommit(ctx: RepoContext, req: CommitRequest): Promise<Comm
   try {
     await ctx.storage.refs.compareAndSwap(branchRef(req.branch), ref.version, id)
   } catch (e) {
-    if (isDvError(e, 'CONFLICT')) {
+    if (isDvError(e, 'CONFLICT') && e.details.lock === undefined) {
       throw new DvError('CONFLICT', `branch '${req.branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
         cause: e, details: { ...e.details, refConflict: true, branch: req.branch },
       })

@@ -3,6 +3,7 @@
  * connection, a tiny query API returning JSON-safe rows, and the mapping of
  * DuckDB's errors to DvError (DuckDB's text is kept after the dv context).
  */
+import { mkdir } from 'node:fs/promises'
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { DvError, type DvErrorCode } from '../errors.js'
 
@@ -14,7 +15,7 @@ export interface DuckOptions {
 }
 
 export class Duck {
-  private tempDirSet = false
+  private tempDir: string | undefined
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -37,11 +38,17 @@ export class Duck {
     return duck
   }
 
-  /** Spills go to `dir` (set once per engine: DuckDB refuses to move it after spilling). */
+  /**
+   * Spills go to `dir` (set once per engine: DuckDB refuses to move it after
+   * spilling). Every call re-creates the directory first set, in case its
+   * owner deleted it since (DuckDB would then fail to open its spill files).
+   */
   async useTempDirectory(dir: string): Promise<void> {
-    if (this.tempDirSet) return
-    await this.run(`SET temp_directory = ${quoteLiteral(dir)}`)
-    this.tempDirSet = true
+    if (this.tempDir === undefined) {
+      await this.run(`SET temp_directory = ${quoteLiteral(dir)}`)
+      this.tempDir = dir
+    }
+    await mkdir(this.tempDir, { recursive: true })
   }
 
   /** Runs a statement and returns its rows as JSON-safe objects (BIGINT as strings). */

@@ -1,11 +1,12 @@
 /** The DataEngine: one DuckDB instance and connection; Arrow engines loaded on first use. */
 import type { RecordBatch } from 'apache-arrow'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, ScanRequest, Source } from './types.js'
+import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanRequest, Source } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
+import { rewriteFiles } from './rewrite.js'
 import type { Writable } from 'node:stream'
 
 export async function createDataEngine(options: DuckOptions = {}): Promise<DataEngine> {
@@ -32,6 +33,10 @@ class DuckDataEngine implements DataEngine {
 
   scanBatches(request: ScanRequest): AsyncIterable<RecordBatch> {
     return scanBatches(this.duck, request)
+  }
+
+  rewriteFiles(request: RewriteRequest): Promise<RewriteResult> {
+    return rewriteFiles(this.duck, request)
   }
 
   async close(): Promise<void> {

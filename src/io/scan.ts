@@ -65,15 +65,18 @@ function groupFiles(files: ScanFile[]): ScanFile[][] {
   return groups
 }
 
-function fileSelect(group: ScanFile[], fields: Field[]): string {
-  const columns = group[0].columns
-  const select = fields.map((f) => {
+/** One expression per field: the file's column for the field id, cast to the field's type, named as the field (NULL when absent). */
+export function castFields(columns: ScanFile['columns'], fields: Field[]): string[] {
+  return fields.map((f) => {
     const info = columns[String(f.id)]
     const source = info ? quoteIdent(info.name) : 'NULL'
     return `CAST(${source} AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`
   })
+}
+
+function fileSelect(group: ScanFile[], fields: Field[]): string {
   const paths = group.map((f) => quoteLiteral(f.path)).join(', ')
-  return `SELECT ${select.join(', ')} FROM read_parquet([${paths}])`
+  return `SELECT ${castFields(group[0].columns, fields).join(', ')} FROM read_parquet([${paths}])`
 }
 
 const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {

@@ -11,12 +11,27 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
+import type { Schema } from '../format/types.js'
 import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
 import { detectFormat } from './detect-format.js'
 import { Duck } from './duck.js'
 import { describeColumns, type DuckColumn, type ReadableFile } from './readers.js'
 import { isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
+import { checkKeys, countNotMatching } from './input-checks.js'
+import type { InputRelation } from './input-plan.js'
+
+/** The engine and relation behind each source this module opened (for rewrites that read a source). */
+const relations = new WeakMap<OpenedSource, { duck: Duck; relation: InputRelation }>()
+
+/** The relation of `source` when `duck` opened it; INVALID_ARGUMENT otherwise. */
+export function inputRelationOf(source: OpenedSource, duck: Duck): InputRelation {
+  const entry = relations.get(source)
+  if (!entry || entry.duck !== duck) {
+    throw new DvError('INVALID_ARGUMENT', `source ${source.name} was not opened by this data engine`, { hint: 'open the input with the same engine that rewrites the files' })
+  }
+  return entry.relation
+}
 
 const FORMAT_HINT = '--format csv|ndjson|parquet|arrow'
 const EXTENSION: Record<InputFormat, string> = { csv: 'csv', ndjson: 'ndjson', parquet: 'parquet', arrow: 'arrows' }
@@ -65,6 +80,7 @@ class IngestSource implements OpenedSource {
     this.format = resolved.inputFormat
     this.bytes = resolved.bytes
     this.columns = columns
+    relations.set(this, { duck, relation: { file: resolved.file, columns } })
   }
 
   fingerprint(): Promise<string> {
@@ -81,6 +97,18 @@ class IngestSource implements OpenedSource {
       bytes: this.bytes,
       tmpDir: this.tmpDir,
     }, options)
+  }
+
+  countNotMatching(where: string, schema: Schema): Promise<number> {
+    return countNotMatching(this.duck, this.relation(), where, schema)
+  }
+
+  checkKeys(columns: string[], schema?: Schema): Promise<void> {
+    return checkKeys(this.duck, this.relation(), columns, schema)
+  }
+
+  private relation(): InputRelation {
+    return { file: this.resolved.file, columns: this.columns }
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,19 @@ export interface OpenedSource {
    * files per partition). Bounded memory whatever the input size.
    */
   writeParquet(options: WriteParquetOptions): Promise<WrittenFile[]>
+  /**
+   * Rows of the input (read as rows of `schema`, as writeParquet would write
+   * them) that do NOT satisfy `where` (NULL counts as not satisfying). An
+   * unknown column or a syntax error in `where` is INVALID_ARGUMENT.
+   */
+  countNotMatching(where: string, schema: Schema): Promise<number>
+  /**
+   * Validates upsert keys: the columns exist in the input, hold no nulls, and
+   * no key occurs twice in the input (else INVALID_ARGUMENT naming the column
+   * or an example key). With `schema`, key values are compared after the cast
+   * to the table's types (as the rewrite compares them); without it, as read.
+   */
+  checkKeys(columns: string[], schema?: Schema): Promise<void>
   close(): Promise<void>
 }
 
@@ -105,6 +118,34 @@ export interface PrunablePredicate {
   values: string[]
 }
 
+/** Copy-on-write rewrite of data files without some of their rows (delete, overwrite --where, upsert). */
+export interface RewriteRequest {
+  /** Candidate data files, each with its object path and column mapping (as for scans). */
+  files: ScanFile[]
+  /** Current table schema; rewritten files are written with these field ids and names (like writeParquet). */
+  schema: Schema
+  partitionSpec: PartitionField[]
+  outDir: string
+  /**
+   * Rows to drop: those matching a SQL predicate over column names (NULL does
+   * not match), or those whose key (all `columns` equal, after the cast to the
+   * table's types) occurs in `keys.source`, which must be opened by this engine.
+   */
+  drop: { where: string } | { keys: { columns: string[]; source: OpenedSource } }
+  targetFileBytes?: number
+  /** Where DuckDB may spill (default: outDir); set once per engine, so pass a long-lived directory. */
+  tmpDir?: string
+}
+
+export interface RewriteResult {
+  /**
+   * Per input file, in order: how many rows matched (were dropped), and the
+   * files holding the rows kept, in their original order (empty when none
+   * are kept or when matched === 0: then the caller keeps the original file).
+   */
+  files: Array<{ matched: number; kept: WrittenFile[] }>
+}
+
 export interface DataEngine {
   openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource>
   /**
@@ -117,5 +158,12 @@ export interface DataEngine {
   scanTo(request: ScanRequest, format: OutputFormat, out: Writable): Promise<number>
   /** Yields the scan result as Arrow record batches (bounded memory). */
   scanBatches(request: ScanRequest): AsyncIterable<RecordBatch>
+  /**
+   * Rewrites each candidate file without its dropped rows. A file with no
+   * matching row is left alone and nothing is written for it; a file whose
+   * rows all match yields no file; otherwise the kept rows are written as
+   * new Parquet file(s) of the current schema, in the same partition.
+   */
+  rewriteFiles(request: RewriteRequest): Promise<RewriteResult>
   close(): Promise<void>
 }

@@ -3,23 +3,24 @@
  * columns are the schema's fields (names and Parquet field ids), split by
  * partition (PARTITION_BY on synthetic columns that are not written) or by
  * size (FILE_SIZE_BYTES; DuckDB cannot combine both, so oversized partition
- * files are split again afterwards). Statistics come from the writer itself
+ * files are split again afterwards). An unpartitioned input no bigger than
+ * the target is written as one file, keeping the input's row order. Statistics come from the writer itself
  * (RETURN_STATS), so no file is read back.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DvError } from '../errors.js'
-import type { Field, Schema } from '../format/types.js'
+import type { DvError } from '../errors.js'
 import type { WriteParquetOptions, WrittenFile } from './types.js'
 import { Duck, duckLine, quoteIdent, quoteLiteral, toDvError } from './duck.js'
-import { isLosslessCast, toDuckType } from './duck-types.js'
-import { partitionExpression, partitionSource, partitionValues } from './partition.js'
+import { partitionExpression, partitionSource } from './partition.js'
 import { explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
-import { factsFromCopyStats, type FileFacts } from './written-stats.js'
+import { factsFromCopyStats } from './written-stats.js'
 import { storeAsIs } from './as-is.js'
+import { planColumns } from './input-plan.js'
+import { checkRequired, fieldIdsOption, fileSizeOption, sortFacts, splitInOrder, splitOversized, targetBytes, toWrittenFiles } from './parquet-copy.js'
 
-export const DEFAULT_TARGET_FILE_BYTES = 512 * 1024 * 1024
+export { DEFAULT_TARGET_FILE_BYTES } from './parquet-copy.js'
 
 export interface WriteInput {
   file: ReadableFile
@@ -28,15 +29,6 @@ export interface WriteInput {
   userFile: boolean
   bytes: number | undefined
   tmpDir: string
-}
-
-interface ColumnPlan {
-  /** One SELECT expression per schema field, in schema order. */
-  select: string[]
-  /** Text inputs: columns to read directly as another type. */
-  overrides: Record<string, string>
-  /** True when every input column already has the field's DuckDB type. */
-  exact: boolean
 }
 
 export async function writeSourceParquet(duck: Duck, input: WriteInput, options: WriteParquetOptions): Promise<WrittenFile[]> {
@@ -49,15 +41,19 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   }
   await mkdir(options.outDir, { recursive: true })
   const dir = join(options.outDir, `dv-write-${randomUUID()}`)
-  const target = Math.max(1, Math.floor(options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES))
+  const target = targetBytes(options.targetFileBytes)
   const fieldIds = fieldIdsOption(schema)
   const partitionCols = partitionSpec.map((spec, i) => `${partitionExpression(spec, partitionSource(spec, schema))} AS ${quoteIdent(`__dv_p${i}`)}`)
   const inner = `SELECT ${plan.select.join(', ')} FROM ${readerSql(input.file, input.columns, plan.overrides)}`
   const query = partitionCols.length ? `SELECT *, ${partitionCols.join(', ')} FROM (${inner})` : inner
+  // An input no bigger than the target is written as one file without FILE_SIZE_BYTES, the only way DuckDB keeps row order.
+  const single = !partitionCols.length && input.bytes !== undefined && input.bytes <= target
   const split = partitionCols.length
-    ? `PARTITION_BY (${partitionSpec.map((_, i) => quoteIdent(`__dv_p${i}`)).join(', ')})`
-    : fileSizeOption(target)
-  const sql = `COPY (${query}) TO ${quoteLiteral(dir)} (FORMAT parquet, COMPRESSION zstd, ${fieldIds}, ${split}, RETURN_STATS true)`
+    ? `, PARTITION_BY (${partitionSpec.map((_, i) => quoteIdent(`__dv_p${i}`)).join(', ')})`
+    : single ? '' : `, ${fileSizeOption(target)}`
+  if (single) await mkdir(dir)
+  const to = single ? join(dir, 'data_0.parquet') : dir
+  const sql = `COPY (${query}) TO ${quoteLiteral(to)} (FORMAT parquet, COMPRESSION zstd, ${fieldIds}${split}, RETURN_STATS true)`
   let rows
   try {
     rows = await duck.allWithProgress(sql, (processed, pct) => {
@@ -68,115 +64,16 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
     throw await explainWriteError(e, input)
   }
   let facts = sortFacts(factsFromCopyStats(rows, schema))
-  if (partitionCols.length) facts = await splitOversized(duck, facts, schema, target, fieldIds)
+  if (partitionCols.length) facts = await splitOversized(duck, facts, schema, target)
+  else if (single) facts = await splitInOrder(duck, facts, schema, target)
   checkRequired(facts, schema, input.file.name)
-  const written: WrittenFile[] = []
-  for (const f of facts) {
-    if (f.rows === 0) {
-      await rm(f.path, { force: true })
-      continue
-    }
-    const partition = await partitionValues(duck, f, partitionSpec, schema)
-    written.push({ path: f.path, temporary: true, rows: f.rows, bytes: f.bytes, partition, columns: f.columns })
-  }
+  const written = await toWrittenFiles(duck, facts, partitionSpec, schema)
   options.onProgress?.({ rows: written.reduce((n, f) => n + f.rows, 0), bytesRead: input.bytes })
   return written
 }
 
-/** Matches input columns to schema fields by name and decides each one's cast. */
-function planColumns(input: WriteInput, schema: Schema): ColumnPlan {
-  const byName = new Map(input.columns.map((c) => [c.name, c]))
-  const fieldNames = new Set(schema.fields.map((f) => f.name))
-  const extra = input.columns.filter((c) => !fieldNames.has(c.name)).map((c) => c.name)
-  if (extra.length) {
-    throw new DvError('INVALID_ARGUMENT', `${input.file.name} has column(s) ${extra.map((n) => `'${n}'`).join(', ')} that the table schema lacks`, {
-      hint: 'add the columns to the table schema before writing',
-      details: { file: input.file.name, columns: extra },
-    })
-  }
-  const textInput = input.file.format === 'csv' || input.file.format === 'ndjson'
-  const plan: ColumnPlan = { select: [], overrides: {}, exact: true }
-  for (const field of schema.fields) {
-    const column = byName.get(field.name)
-    const duckType = toDuckType(field.type)
-    const out = quoteIdent(field.name)
-    if (!column) {
-      if (field.required) {
-        throw new DvError('INVALID_ARGUMENT', `${input.file.name} lacks column '${field.name}', which the table requires`, {
-          hint: `add a '${field.name}' column to the input`,
-          details: { file: input.file.name, column: field.name },
-        })
-      }
-      plan.exact = false
-      plan.select.push(`CAST(NULL AS ${duckType}) AS ${out}`)
-      continue
-    }
-    if (column.duckType !== duckType) plan.exact = false
-    if (textInput && field.type === 'string' && column.type !== 'string') {
-      // Text read as text keeps it exactly (e.g. '01234' stays '01234').
-      plan.overrides[column.name] = 'VARCHAR'
-    } else if (!isLosslessCast(column.type, field.type)) {
-      throw new DvError('INVALID_ARGUMENT', `column '${field.name}' of ${input.file.name} is ${column.type} but the table column is ${field.type}`, {
-        hint: `convert the values to ${field.type} in the source, or write them to a new column`,
-        details: { file: input.file.name, column: field.name, inputType: column.type, tableType: field.type },
-      })
-    }
-    plan.select.push(`CAST(${quoteIdent(column.name)} AS ${duckType}) AS ${out}`)
-  }
-  return plan
-}
-
-/** DuckDB rotates files only between row groups (122,880 rows by default): small targets need small row groups. */
-function fileSizeOption(target: number): string {
-  return `FILE_SIZE_BYTES ${target}${target < 64 * 1024 * 1024 ? ', ROW_GROUP_SIZE 2048' : ''}`
-}
-
-function fieldIdsOption(schema: Schema): string {
-  return `FIELD_IDS {${schema.fields.map((f) => `${quoteLiteral(f.name)}: ${f.id}`).join(', ')}}`
-}
-
-/** Files in write order: by partition directory, then by DuckDB's sequence number. */
-function sortFacts(facts: FileFacts[]): FileFacts[] {
-  const key = (p: string) => {
-    const m = /^(.*?)(\d+)\.parquet$/.exec(p)
-    return m ? { dir: m[1], n: Number(m[2]) } : { dir: p, n: 0 }
-  }
-  return [...facts].sort((a, b) => {
-    const ka = key(a.path)
-    const kb = key(b.path)
-    return ka.dir < kb.dir ? -1 : ka.dir > kb.dir ? 1 : ka.n - kb.n
-  })
-}
-
-/** PARTITION_BY cannot rotate files: rewrite any file well over the target in target-sized pieces. */
-async function splitOversized(duck: Duck, facts: FileFacts[], schema: Schema, target: number, fieldIds: string): Promise<FileFacts[]> {
-  const result: FileFacts[] = []
-  for (const f of facts) {
-    if (f.bytes <= target * 1.25) {
-      result.push(f)
-      continue
-    }
-    const dir = `${f.path}.split`
-    const rows = await duck.all(`COPY (SELECT * FROM read_parquet(${quoteLiteral(f.path)})) TO ${quoteLiteral(dir)} (FORMAT parquet, COMPRESSION zstd, ${fieldIds}, ${fileSizeOption(target)}, RETURN_STATS true)`)
-    await rm(f.path, { force: true })
-    result.push(...sortFacts(factsFromCopyStats(rows, schema)))
-  }
-  return result
-}
-
-function checkRequired(facts: FileFacts[], schema: Schema, name: string): void {
-  for (const field of schema.fields.filter((f: Field) => f.required)) {
-    const nulls = facts.reduce((n, f) => n + (f.columns[String(field.id)]?.nulls ?? 0), 0)
-    if (nulls > 0) {
-      throw new DvError('INVALID_ARGUMENT', `${name} has ${nulls} null value(s) in column '${field.name}', which the table requires`, {
-        hint: `fill in '${field.name}' in every row`,
-        details: { file: name, column: field.name, nulls },
-      })
-    }
-  }
-}
-
-async function explainWriteError(e: unknown, input: WriteInput): Promise<DvError> {
+/** Names the line and column of a failed conversion when DuckDB says them. */
+export async function explainWriteError(e: unknown, input: { file: ReadableFile }): Promise<DvError> {
   const text = e instanceof Error ? e.message : String(e)
   const line = duckLine(e)
   const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1]

@@ -257,6 +257,21 @@ describe('openSource + writeParquet', () => {
     await src.close()
   })
 
+  it('keeps the row order of an input no bigger than the target file size', async () => {
+    // Many row groups, read by two threads; INTEGER ids are cast to long, so the file is rewritten, not stored as-is.
+    // (With FILE_SIZE_BYTES rotation DuckDB interleaves the threads' rows.)
+    const path = join(dir, 'order.parquet')
+    await conn.run(`COPY (SELECT range::INTEGER AS id, 'v' || (range * 7919 % 10007) AS name FROM range(150000)) TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 4096)`)
+    const src = await engine.openSource(path, { tmpDir: join(dir, 'tmp') })
+    const schema: Schema = { fields: [{ id: 1, name: 'id', type: 'long', required: false }, { id: 2, name: 'name', type: 'string', required: false }] }
+    const files = await src.writeParquet({ schema, partitionSpec: [], outDir: join(dir, 'out-order') })
+    await src.close()
+    expect(files).toHaveLength(1)
+    expect(files[0].temporary).toBe(true)
+    const [check] = await rows(`SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE id <= prev)::INTEGER AS disorder FROM (SELECT id, lag(id) OVER () AS prev FROM read_parquet('${files[0].path}'))`)
+    expect(check).toEqual({ n: 150000, disorder: 0 })
+  })
+
   it('reports a value that does not parse, naming the line and column', async () => {
     const lines = ['a,b', ...Array.from({ length: 30000 }, (_, i) => `${i},${i}`), 'zz,1']
     const src = await engine.openSource(await csvFile('late-bad.csv', lines.join('\n') + '\n'), { tmpDir: join(dir, 'tmp') })

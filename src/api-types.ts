@@ -5,10 +5,14 @@
 import type { PrimitiveType, TableChange } from './format/types.js'
 import type { InputFormat, OutputFormat } from './io/types.js'
 
-export type WriteMode = 'append' | 'overwrite'
+export type WriteMode = 'append' | 'overwrite' | 'replace-partitions' | 'delete' | 'upsert'
 
 export interface WriteOptions {
   mode?: WriteMode
+  /** SQL predicate: the rows `delete` removes, or the rows `overwrite` replaces. */
+  where?: string
+  /** Key columns for `upsert`. */
+  key?: string[]
   /** New tables only, e.g. 'day(ts)' or 'country,month(ts)'. */
   partitionBy?: string
   format?: InputFormat
@@ -29,6 +33,9 @@ export interface WriteResult {
   rows: number
   files: number
   bytes: number
+  /** Rows and files removed (overwrite, replace-partitions, delete, upsert rewrite files copy-on-write). */
+  removedRows: number
+  removedFiles: number
   /** True when this write created the table. */
   created: boolean
   /** Columns added to the table's schema by this write. */

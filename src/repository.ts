@@ -24,10 +24,12 @@ import { BRANCH_PREFIX, DEFAULT_BRANCH, TAG_PREFIX, branchRef, tagRef } from './
 import { resolveRev, type RevContext } from './refs/resolve.js'
 import { isTimeLiteral } from './refs/rev.js'
 import { ObjectCache, readSnapshot, type RepoContext } from './table/context.js'
-import { commitChanges, resultOf } from './table/commit.js'
+import { commitChanges } from './table/commit.js'
 import { findIdempotencyKey, walkHistory } from './table/history.js'
 import { Workspace, processAlive } from './table/workspace.js'
-import { prepareWrite, requestFingerprint } from './table/write.js'
+import { requestFingerprint } from './table/write.js'
+import { prepareChange } from './table/modes.js'
+import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
 import { stagedView } from './table/staged-view.js'
 import { logEntryOf, prepareScan, tableAt, tableInfo, tableTotals } from './table/read.js'
 import { verifyRepository, type VerifyResult } from './table/verify.js'
@@ -37,6 +39,8 @@ export interface RepositoryOpenOptions {
   /** Clock for commit timestamps (tests pass a fixed clock). */
   now?: () => number
   author?: string
+  /** Commit retries when the branch moved concurrently (default: 10 attempts, 5 ms..2 s backoff, 60 s total). */
+  retry?: Partial<RetryPolicy>
 }
 
 export interface RepositoryInitOptions extends RepositoryOpenOptions {
@@ -44,7 +48,7 @@ export interface RepositoryInitOptions extends RepositoryOpenOptions {
   remote?: string
 }
 
-const WRITE_MODES = ['append', 'overwrite'] as const
+const WRITE_MODES = ['append', 'overwrite', 'replace-partitions', 'delete', 'upsert'] as const
 
 function defaultAuthor(): string {
   if (process.env.DV_AUTHOR) return process.env.DV_AUTHOR
@@ -77,6 +81,7 @@ async function findWorkspaceRoot(start: string): Promise<string | undefined> {
 export class Repository {
   private enginePromise: Promise<DataEngine> | undefined
   private readonly ctx: RepoContext
+  private readonly retry: RetryPolicy
   private readonly ownTmp: boolean
 
   private constructor(
@@ -87,6 +92,7 @@ export class Repository {
     options: RepositoryOpenOptions,
   ) {
     this.ownTmp = ownTmp
+    this.retry = { ...DEFAULT_RETRY, ...options.retry }
     this.ctx = {
       storage,
       now: options.now ?? Date.now,
@@ -220,7 +226,12 @@ export class Repository {
     return ref.snapshot
   }
 
-  async write(table: string, source: Source, options: WriteOptions = {}): Promise<WriteResult> {
+  /**
+   * Writes `source` to `table` in `options.mode` (default append): staged in
+   * the workspace, or committed at once with `commit: true` (always without a
+   * workspace). `source` is undefined only for `mode: 'delete'`.
+   */
+  async write(table: string, source: Source | undefined, options: WriteOptions = {}): Promise<WriteResult> {
     const name = asTableName(table)
     const mode = options.mode ?? 'append'
     if (!(WRITE_MODES as readonly string[]).includes(mode)) {
@@ -237,43 +248,52 @@ export class Repository {
     const headId = await this.branchHead(branch)
     const head = await readSnapshot(this.ctx, headId)
     const staged = commitNow ? [] : await this.workspace!.listStaged(branch)
+    if (mode !== 'append' && staged.some((c) => c.table === name)) {
+      throw new DvError('INVALID_ARGUMENT', `table '${name}' has staged changes: ${mode} reads the committed table`, {
+        hint: 'commit the staged changes first (`dv commit`), or pass --commit to this write only after that',
+      })
+    }
     const base = await stagedView(this.ctx, head, name, staged)
     const engine = await this.ctx.engine()
-    const opened = await engine.openSource(source, { format: options.format, tmpDir: this.ctx.tmpDir })
+    const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: this.ctx.tmpDir })
     try {
       const fingerprint = requestFingerprint({
-        table: name, mode, partitionBy: options.partitionBy, input: await opened.fingerprint(),
+        table: name, mode, partitionBy: options.partitionBy, where: options.where, key: options.key?.join(','),
+        input: opened ? await opened.fingerprint() : undefined,
       })
       if (commitNow && options.idempotencyKey) {
         const landed = await findIdempotencyKey(this.ctx, headId, options.idempotencyKey)
         if (landed) {
           const commit = await commitChanges(this.ctx, {
             branch, message: options.message ?? '', author: options.author ?? this.ctx.author, changes: [],
-            allowEmpty: true, idempotencyKey: options.idempotencyKey, fingerprint,
+            allowEmpty: true, idempotencyKey: options.idempotencyKey, fingerprint, retry: this.retry,
           })
           const s = commit.tables[name]
           return {
             table: name, branch, mode, rows: s?.addedRows ?? 0, files: s?.addedFiles ?? 0, bytes: s?.addedBytes ?? 0,
+            removedRows: s?.removedRows ?? 0, removedFiles: s?.removedFiles ?? 0,
             created: s?.operation === 'create', addedColumns: [], commit,
           }
         }
       }
-      const prepared = await prepareWrite(this.ctx, {
-        table: name, source: opened, mode, partitionBy: options.partitionBy, base, fingerprint, onProgress: options.onProgress,
+      const { change, addedColumns } = await prepareChange(this.ctx, {
+        table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
+        base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress,
       })
-      const { change } = prepared
       const result: WriteResult = {
         table: name, branch, mode,
         rows: change.files.reduce((n, f) => n + f.rows, 0),
         files: change.files.length,
         bytes: change.files.reduce((n, f) => n + f.bytes, 0),
+        removedRows: change.removes.reduce((n, f) => n + f.rows, 0),
+        removedFiles: change.removes.length,
         created: change.creates,
-        addedColumns: prepared.addedColumns,
+        addedColumns,
       }
       if (commitNow) {
         result.commit = await commitChanges(this.ctx, {
-          branch, message: options.message ?? `write ${name}`, author: options.author ?? this.ctx.author,
-          changes: [change], idempotencyKey: options.idempotencyKey, fingerprint,
+          branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? this.ctx.author,
+          changes: [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: this.retry,
         })
       } else {
         await this.workspace!.stage(branch, change)
@@ -281,8 +301,13 @@ export class Repository {
       }
       return result
     } finally {
-      await opened.close()
+      await opened?.close()
     }
+  }
+
+  /** Deletes the rows of `table` matching `where` (copy-on-write): `write(table, undefined, { mode: 'delete', where })`. */
+  async delete(table: string, where: string, options: Omit<WriteOptions, 'mode' | 'where'> = {}): Promise<WriteResult> {
+    return this.write(table, undefined, { ...options, mode: 'delete', where })
   }
 
   private async recoverStaging(): Promise<void> {
@@ -301,7 +326,7 @@ export class Repository {
     await this.branchHead(branch)
     const author = options.author ?? this.ctx.author
     if (!this.workspace) {
-      return commitChanges(this.ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey })
+      return commitChanges(this.ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey, retry: this.retry })
     }
     await this.recoverStaging()
     const taken = await this.workspace.take(branch)
@@ -317,7 +342,7 @@ export class Repository {
     try {
       const result = await commitChanges(this.ctx, {
         branch, message: options.message, author, changes, allowEmpty: options.allowEmpty,
-        idempotencyKey: options.idempotencyKey, fingerprint,
+        idempotencyKey: options.idempotencyKey, fingerprint, retry: this.retry,
         beforeRefUpdate: taken ? (id) => this.workspace!.markTaken(taken, id) : undefined,
       })
       if (taken) await this.workspace.release(taken, true)

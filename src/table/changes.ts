@@ -5,14 +5,36 @@
  * rebase; an overwrite conflicts if the table changed since the write read
  * it; new columns conflict if the schema changed meanwhile.
  */
-import type { ObjectId } from '../ids.js'
-import type { DataFile, Field, ManifestRef, PartitionField, Schema, TableChange, TableMetadata } from '../format/types.js'
+import type { ObjectId, SnapshotId } from '../ids.js'
+import type { DataFile, Field, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
+import type { PrunablePredicate } from '../io/types.js'
 import { summarizePartitions } from '../format/index.js'
-import { DvError } from '../errors.js'
-import { shortId } from '../ids.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
+import { checkConflicts, conflictError } from './conflicts.js'
 
-export type ChangeMode = 'append' | 'overwrite'
+export type ChangeMode = 'append' | 'overwrite' | 'replace-partitions' | 'delete' | 'upsert'
+
+/** A data file a change removes, with the manifest the write found it in. */
+export interface RemovedFile {
+  id: ObjectId
+  rows: number
+  bytes: number
+  manifest: ObjectId
+}
+
+/**
+ * What a change read, and so what a concurrent commit must not have touched
+ * (format-spec/conflicts.md):
+ * - none: appends (always rebase);
+ * - table: the whole table (a full overwrite);
+ * - partitions: the partitions it replaces;
+ * - rows: rows matching the predicates (delete, overwrite --where, upsert).
+ */
+export type ConflictScope =
+  | { kind: 'none' }
+  | { kind: 'table' }
+  | { kind: 'partitions'; partitions: Array<Record<string, Value>> }
+  | { kind: 'rows'; predicates: PrunablePredicate[] }
 
 export interface PendingChange {
   id: string
@@ -22,14 +44,20 @@ export interface PendingChange {
   /** True when the write created the table. */
   creates: boolean
   tableId: string
-  /** Table metadata id at the branch head the write read (null: the table did not exist there). */
+  /** Snapshot the write read (the branch head then). */
+  baseSnapshot: SnapshotId
+  /** Table metadata id at that snapshot (null: the table did not exist there). */
   baseTable: ObjectId | null
   /** last-column-id of the table the write was planned against (head plus earlier staged changes). */
   baseLastColumnId: number
   schema: Schema
   lastColumnId: number
   partitionSpec: PartitionField[]
+  /** Data files added. */
   files: DataFile[]
+  /** Data files removed (row-level modes and replace-partitions). */
+  removes: RemovedFile[]
+  scope: ConflictScope
   /** SHA-256 of the request (input bytes, table, mode, options). */
   fingerprint: string
 }
@@ -38,34 +66,27 @@ export interface PendingChange {
 export const MAX_MANIFESTS = 64
 const MERGE_BELOW_FILES = 1000
 
-function conflict(table: string, why: string): DvError {
-  return new DvError('CONFLICT', `table '${table}' ${why}`, {
-    hint: 're-run the write against the new head (`dv status`, then `dv write` again)',
-    details: { table },
-  })
-}
-
 function sameField(a: Field, b: Field): boolean {
   return a.id === b.id && a.name === b.name && a.type === b.type
 }
 
 /** The schema after this change, checked against the table as it is now. */
-function mergeSchema(current: TableMetadata, change: PendingChange): { schema: Schema; lastColumnId: number } {
+function mergeSchema(current: TableMetadata, change: PendingChange, head: SnapshotId): { schema: Schema; lastColumnId: number } {
   const added = change.schema.fields.filter((f) => f.id > change.baseLastColumnId)
   if (added.length === 0) {
     for (const f of change.schema.fields) {
       const now = current.schema.fields.find((c) => c.id === f.id)
       if (!now || !sameField(now, f)) {
-        throw conflict(change.table, `changed its schema since the write (column '${f.name}' is now ${now ? `${now.name} ${now.type}` : 'gone'})`)
+        throw conflictError(change, head, `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${now.type}` : 'gone'})`)
       }
     }
     return { schema: current.schema, lastColumnId: current.lastColumnId }
   }
   if (current.lastColumnId !== change.baseLastColumnId) {
-    throw conflict(change.table, `gained columns concurrently with a write that adds ${added.map((f) => `'${f.name}'`).join(', ')}`)
+    throw conflictError(change, head, `a concurrent schema change, while this write adds ${added.map((f) => `'${f.name}'`).join(', ')}`)
   }
   for (const f of added) {
-    if (current.schema.fields.some((c) => c.name === f.name)) throw conflict(change.table, `already has a column '${f.name}'`)
+    if (current.schema.fields.some((c) => c.name === f.name)) throw conflictError(change, head, `the table already has a column '${f.name}'`)
   }
   return { schema: { fields: [...current.schema.fields, ...added] }, lastColumnId: change.lastColumnId }
 }
@@ -105,17 +126,49 @@ export interface AppliedChange {
   summary: TableChange
 }
 
+/** Removes `removes` (by occurrence) from the manifests that hold them, writing new manifests. */
+async function removeFiles(
+  ctx: RepoContext, table: TableMetadata, schema: Schema, removes: RemovedFile[],
+): Promise<ManifestRef[]> {
+  if (removes.length === 0) return [...table.manifests]
+  const pending = new Map<string, number>()
+  for (const r of removes) pending.set(r.id, (pending.get(r.id) ?? 0) + 1)
+  const hinted = new Set(removes.map((r) => r.manifest))
+  const out: ManifestRef[] = []
+  // hinted manifests first, then the rest only if something is still missing (moved by compaction)
+  const order = [...table.manifests.filter((m) => hinted.has(m.id)), ...table.manifests.filter((m) => !hinted.has(m.id))]
+  const rewritten = new Map<ManifestRef, ManifestRef | null>()
+  for (const m of order) {
+    if ([...pending.values()].every((n) => n === 0)) break
+    const files = (await readManifest(ctx, m.id)).files
+    const kept = files.filter((f) => {
+      const n = pending.get(f.id) ?? 0
+      if (n === 0) return true
+      pending.set(f.id, n - 1)
+      return false
+    })
+    if (kept.length !== files.length) rewritten.set(m, kept.length ? await newManifest(ctx, table.partitionSpec, schema, kept) : null)
+  }
+  for (const m of table.manifests) {
+    if (!rewritten.has(m)) out.push(m)
+    else if (rewritten.get(m)) out.push(rewritten.get(m)!)
+  }
+  return out
+}
+
 /**
  * Applies `change` to `current` (the table after earlier changes of the same
- * commit; null if absent). `headTable` is the table's metadata id at the
- * head being committed onto, for the overwrite check.
+ * commit; null if absent) on top of snapshot `head`, where the table's
+ * metadata id is `headTable`. Throws CONFLICT when a concurrent commit
+ * touched what the change read.
  */
 export async function applyChange(
-  ctx: RepoContext, current: TableMetadata | null, headTable: ObjectId | null, change: PendingChange,
+  ctx: RepoContext, current: TableMetadata | null, headTable: ObjectId | null, change: PendingChange, head: SnapshotId,
 ): Promise<AppliedChange> {
   const added = { files: change.files.length, rows: sum(change.files, 'rows'), bytes: sum(change.files, 'bytes') }
   if (current === null) {
-    if (!change.creates && change.baseTable !== null) throw conflict(change.table, 'was dropped since the write')
+    if (!change.creates && change.baseTable !== null) throw conflictError(change, head, 'the table was dropped concurrently')
+    if (change.removes.length) throw conflictError(change, head, 'the table no longer exists')
     const manifests = change.files.length ? [await newManifest(ctx, change.partitionSpec, change.schema, change.files)] : []
     return {
       table: {
@@ -126,14 +179,15 @@ export async function applyChange(
     }
   }
   if (current.tableId !== change.tableId) {
-    throw conflict(change.table, change.creates ? 'was created concurrently by another commit' : 'was re-created since the write')
+    throw conflictError(change, head, change.creates ? 'another commit created a table of that name' : 'the table was re-created')
   }
-  if (change.mode === 'overwrite' && headTable !== change.baseTable) {
-    throw conflict(change.table, `changed since the overwrite read it (was ${change.baseTable ? shortId(change.baseTable) : 'absent'}, now ${headTable ? shortId(headTable) : 'absent'})`)
-  }
-  const { schema, lastColumnId } = mergeSchema(current, change)
-  const removed = change.mode === 'overwrite' ? totals(current.manifests) : { files: 0, rows: 0, bytes: 0 }
-  let manifests = change.mode === 'overwrite' ? [] : [...current.manifests]
+  await checkConflicts(ctx, current, headTable, head, change)
+  const { schema, lastColumnId } = mergeSchema(current, change, head)
+  const fullOverwrite = change.scope.kind === 'table'
+  const removed = fullOverwrite
+    ? totals(current.manifests)
+    : { files: change.removes.length, rows: sum(change.removes, 'rows'), bytes: sum(change.removes, 'bytes') }
+  let manifests = fullOverwrite ? [] : await removeFiles(ctx, current, schema, change.removes)
   if (change.files.length) manifests.push(await newManifest(ctx, current.partitionSpec, schema, change.files))
   manifests = await compactManifests(ctx, current.partitionSpec, schema, manifests)
   return {
@@ -142,7 +196,7 @@ export async function applyChange(
   }
 }
 
-function sum(files: DataFile[], key: 'rows' | 'bytes'): number {
+function sum(files: Array<{ rows: number; bytes: number }>, key: 'rows' | 'bytes'): number {
   return files.reduce((n, f) => n + f[key], 0)
 }
 

@@ -18,12 +18,15 @@ import { applyChange, combineSummaries, type PendingChange } from './changes.js'
 import { findIdempotencyKey } from './history.js'
 
 export interface RetryPolicy {
+  /** Attempts in all (the first one included). */
   attempts: number
   startingDelayMs: number
   maxDelayMs: number
+  /** No new attempt starts after this much time since the first. */
+  totalMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, startingDelayMs: 5, maxDelayMs: 2000 }
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, startingDelayMs: 5, maxDelayMs: 2000, totalMs: 60_000 }
 
 export interface CommitRequest {
   branch: string
@@ -47,15 +50,16 @@ export async function commitChanges(ctx: RepoContext, req: CommitRequest): Promi
     })
   }
   const policy = req.retry ?? DEFAULT_RETRY
+  const started = Date.now()
   return backOff(() => attemptCommit(ctx, req), {
     numOfAttempts: policy.attempts,
     startingDelay: policy.startingDelayMs,
     maxDelay: policy.maxDelayMs,
     jitter: 'full',
-    retry: (e) => isDvError(e, 'CONFLICT') && e.retryable && e.details.refConflict === true,
+    retry: (e) => isDvError(e, 'CONFLICT') && e.details.refConflict === true && Date.now() - started < policy.totalMs,
   }).catch((e: unknown) => {
     if (isDvError(e, 'CONFLICT') && e.details.refConflict === true) {
-      throw new DvError('CONFLICT', `branch '${req.branch}' kept moving: gave up after ${policy.attempts} attempts`, {
+      throw new DvError('CONFLICT', `branch '${req.branch}' kept moving: gave up after ${policy.attempts} attempts or ${policy.totalMs} ms (last seen ${shortId(String(e.details.actual ?? ''))})`, {
         cause: e, hint: 'nothing was applied; retry the command (with the same --idempotency-key, if any)',
         details: { branch: req.branch },
       })
@@ -82,7 +86,7 @@ async function attemptCommit(ctx: RepoContext, req: CommitRequest): Promise<Comm
       const id = head.tables[change.table]
       current.set(change.table, id ? await readTableMetadata(ctx, id) : null)
     }
-    const applied = await applyChange(ctx, current.get(change.table) ?? null, head.tables[change.table] ?? null, change)
+    const applied = await applyChange(ctx, current.get(change.table) ?? null, head.tables[change.table] ?? null, change, ref.snapshot)
     current.set(change.table, applied.table)
     summary[change.table] = combineSummaries(summary[change.table], applied.summary)
   }

@@ -7,6 +7,7 @@
 import type { DataFile, Field, ManifestRef, PartitionField, PrimitiveType, TableMetadata, Value } from '../format/types.js'
 import type { PrunablePredicate } from '../io/types.js'
 import { applyTransform, compareValues, transformResultType } from '../format/index.js'
+import type { ObjectId } from '../ids.js'
 import { readManifest, type RepoContext } from './context.js'
 
 export interface ScanPlan {
@@ -70,13 +71,13 @@ function boundsMayMatch(type: PrimitiveType, op: PrunablePredicate['op'], values
   return rangeMayMatch(type, op, values, lower ?? undefined, upper ?? undefined)
 }
 
-interface Check {
+export interface Check {
   partition?: { p: PartitionField; type: PrimitiveType; op: PrunablePredicate['op']; values: string[] }
   field: Field
   pred: PrunablePredicate
 }
 
-function checksFor(table: TableMetadata, preds: PrunablePredicate[]): Check[] {
+export function checksFor(table: TableMetadata, preds: PrunablePredicate[]): Check[] {
   const checks: Check[] = []
   for (const pred of preds) {
     const field = table.schema.fields.find((f) => f.name === pred.column)
@@ -100,7 +101,7 @@ function manifestMayMatch(m: ManifestRef, checks: Check[]): Verdict {
   return true
 }
 
-function dataFileMayMatch(f: DataFile, checks: Check[]): Verdict {
+export function dataFileMayMatch(f: DataFile, checks: Check[]): Verdict {
   for (const c of checks) {
     if (c.partition) {
       const key = String(c.partition.p.fieldId)
@@ -129,4 +130,17 @@ export async function planScan(ctx: RepoContext, table: TableMetadata, preds: Pr
     }
   }
   return plan
+}
+
+/** Like planScan, but returns each surviving file with the manifest it is listed in. */
+export async function planScanWithManifests(
+  ctx: RepoContext, table: TableMetadata, preds: PrunablePredicate[],
+): Promise<Array<{ file: DataFile; manifest: ObjectId }>> {
+  const checks = checksFor(table, preds)
+  const out: Array<{ file: DataFile; manifest: ObjectId }> = []
+  for (const m of table.manifests) {
+    if (!manifestMayMatch(m, checks)) continue
+    for (const file of (await readManifest(ctx, m.id)).files) if (dataFileMayMatch(file, checks)) out.push({ file, manifest: m.id })
+  }
+  return out
 }

@@ -4,16 +4,14 @@
  * as objects, and describe the result as a PendingChange. Nothing here
  * touches refs: the change lands only when a commit applies it.
  */
-import { randomUUID, createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import type { ObjectId } from '../ids.js'
 import type { DataFile, Field, PartitionField, PrimitiveType, Schema, TableMetadata } from '../format/types.js'
-import type { InputColumn, OpenedSource } from '../io/types.js'
+import type { InputColumn, WrittenFile } from '../io/types.js'
 import { parsePartitionBy } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
-import type { ChangeMode, PendingChange } from './changes.js'
 
 export interface WriteBase {
   /** The table's metadata id at the branch head (null: absent there). */
@@ -22,24 +20,11 @@ export interface WriteBase {
   table: TableMetadata | null
 }
 
-export interface PrepareWriteInput {
-  table: string
-  source: OpenedSource
-  mode: ChangeMode
-  partitionBy?: string
-  base: WriteBase
-  fingerprint: string
-  onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
-}
-
-export interface PreparedWrite {
-  change: PendingChange
-  addedColumns: string[]
-}
-
-/** Input type -> table type casts that never lose information. */
+/** Input type -> table type casts applied on ingest. */
 const WIDENINGS: Record<string, PrimitiveType[]> = {
   int: ['long', 'double'],
+  // integer-valued CSV columns are detected as long; rounding above 2^53 is accepted for ingest
+  long: ['double'],
   float: ['double'],
 }
 
@@ -93,15 +78,14 @@ export function evolveSchema(
   return { schema: { fields }, lastColumnId, added: table ? added : [] }
 }
 
-function partitionSpecFor(input: PrepareWriteInput, schema: Schema): PartitionField[] {
-  const { table, partitionBy } = { table: input.base.table, partitionBy: input.partitionBy }
+export function partitionSpecFor(tableName: string, table: TableMetadata | null, partitionBy: string | undefined, schema: Schema): PartitionField[] {
   if (!table) return partitionBy ? parsePartitionBy(partitionBy, schema) : []
   if (partitionBy !== undefined) {
     const wanted = parsePartitionBy(partitionBy, schema)
     const same = wanted.length === table.partitionSpec.length &&
       wanted.every((p, i) => p.sourceId === table.partitionSpec[i].sourceId && p.transform === table.partitionSpec[i].transform)
     if (!same) {
-      throw new DvError('INVALID_ARGUMENT', `table '${input.table}' is already partitioned ${describeSpec(table)}; --partition-by '${partitionBy}' differs`, {
+      throw new DvError('INVALID_ARGUMENT', `table '${tableName}' is already partitioned ${describeSpec(table)}; --partition-by '${partitionBy}' differs`, {
         hint: 'omit --partition-by for an existing table (changing the partitioning is not supported yet)',
       })
     }
@@ -121,39 +105,13 @@ export function requestFingerprint(parts: Record<string, string | undefined>): s
   return h.digest('hex')
 }
 
-export async function prepareWrite(ctx: RepoContext, input: PrepareWriteInput): Promise<PreparedWrite> {
-  const { table } = input.base
-  const evolved = evolveSchema(input.table, input.source.name, table, input.source.columns)
-  const partitionSpec = partitionSpecFor(input, evolved.schema)
-  const outDir = await mkdtemp(join(ctx.tmpDir, 'write-'))
-  try {
-    const written = await input.source.writeParquet({
-      schema: evolved.schema, partitionSpec, outDir,
-      onProgress: input.onProgress ? (p) => input.onProgress?.({ ...p, bytesTotal: input.source.bytes }) : undefined,
-    })
-    const files: DataFile[] = []
-    for (const w of written) {
-      const { id, bytes } = await ctx.storage.objects.putFile(w.path)
-      files.push({ id, format: 'parquet', rows: w.rows, bytes, partition: w.partition, columns: w.columns })
-      if (w.temporary) await rm(w.path, { force: true })
-    }
-    const change: PendingChange = {
-      id: randomUUID(),
-      table: input.table,
-      mode: input.mode,
-      createdMs: ctx.now(),
-      creates: table === null,
-      tableId: table ? table.tableId : randomUUID(),
-      baseTable: input.base.headTableId,
-      baseLastColumnId: table ? table.lastColumnId : 0,
-      schema: evolved.schema,
-      lastColumnId: evolved.lastColumnId,
-      partitionSpec,
-      files,
-      fingerprint: input.fingerprint,
-    }
-    return { change, addedColumns: evolved.added.map((f) => f.name) }
-  } finally {
-    await rm(outDir, { recursive: true, force: true })
+/** Publishes written Parquet files as objects and describes them as DataFiles (deleting temporary files). */
+export async function publishFiles(ctx: RepoContext, written: WrittenFile[]): Promise<DataFile[]> {
+  const files: DataFile[] = []
+  for (const w of written) {
+    const { id, bytes } = await ctx.storage.objects.putFile(w.path)
+    files.push({ id, format: 'parquet', rows: w.rows, bytes, partition: w.partition, columns: w.columns })
+    if (w.temporary) await rm(w.path, { force: true })
   }
+  return files
 }

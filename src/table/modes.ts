@@ -1,0 +1,203 @@
+/**
+ * Turning a write request into a PendingChange, for every write mode
+ * (format-spec/write-modes.md): append and overwrite add the input; replace-
+ * partitions also removes every file in the input's partitions; delete,
+ * overwrite --where and upsert rewrite copy-on-write only the files that
+ * hold affected rows (pruned by partition values and column stats).
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { SnapshotId } from '../ids.js'
+import type { DataFile, Schema, TableMetadata, Value } from '../format/types.js'
+import type { OpenedSource, PrunablePredicate, ScanFile } from '../io/types.js'
+import { DvError } from '../errors.js'
+import { compareValues } from '../format/index.js'
+import type { RepoContext } from './context.js'
+import type { ChangeMode, ConflictScope, PendingChange, RemovedFile } from './changes.js'
+import { filesInPartitions, partitionKey } from './conflicts.js'
+import { planScanWithManifests } from './scan.js'
+import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
+
+export interface ChangeRequest {
+  table: string
+  mode: ChangeMode
+  source?: OpenedSource
+  where?: string
+  key?: string[]
+  partitionBy?: string
+  base: WriteBase
+  baseSnapshot: SnapshotId
+  fingerprint: string
+  onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+}
+
+export interface PreparedChange {
+  change: PendingChange
+  addedColumns: string[]
+}
+
+function invalid(message: string, hint?: string): DvError {
+  return new DvError('INVALID_ARGUMENT', message, { hint })
+}
+
+function validate(req: ChangeRequest): void {
+  const { mode, source, where, key, base } = req
+  if (mode === 'delete') {
+    if (source) throw invalid('--mode delete takes no input file', 'pass only --where PREDICATE')
+    if (!where) throw invalid('--mode delete needs --where PREDICATE', "for example --where \"ts < '2026-01-01'\"")
+  } else if (!source) {
+    throw invalid(`--mode ${mode} needs an input (a file, or - for stdin)`)
+  }
+  if (where !== undefined && mode !== 'delete' && mode !== 'overwrite') throw invalid(`--where applies to --mode delete and overwrite, not ${mode}`)
+  if (key !== undefined && mode !== 'upsert') throw invalid(`--key applies to --mode upsert, not ${mode}`)
+  if (mode === 'upsert' && (!key || key.length === 0)) throw invalid('--mode upsert needs --key COL[,COL]')
+  if (mode === 'replace-partitions') {
+    const table = base.table
+    if (table && table.partitionSpec.length === 0) {
+      throw invalid(`table '${req.table}' is not partitioned: replace-partitions needs a partitioned table`, 'use --mode overwrite to replace the whole table')
+    }
+    if (!table && !req.partitionBy) throw invalid(`table '${req.table}' does not exist: replace-partitions on a new table needs --partition-by`)
+  }
+  if ((mode === 'delete' || mode === 'upsert' || where) && !base.table) {
+    if (mode === 'delete') throw new DvError('NOT_FOUND', `table '${req.table}' does not exist`)
+  }
+}
+
+async function scanFilesOf(ctx: RepoContext, files: Array<{ file: DataFile }>): Promise<ScanFile[]> {
+  const out: ScanFile[] = []
+  for (const { file } of files) out.push({ path: await ctx.storage.objects.localPath(file.id), rows: file.rows, columns: file.columns })
+  return out
+}
+
+/** Rewrites the candidate files without the dropped rows; returns what is removed and what is added. */
+async function rewriteCandidates(
+  ctx: RepoContext, table: TableMetadata, schema: Schema, candidates: Array<{ file: DataFile; manifest: string }>,
+  drop: { where: string } | { keys: { columns: string[]; source: OpenedSource } }, outDir: string,
+): Promise<{ removes: RemovedFile[]; kept: DataFile[] }> {
+  if (candidates.length === 0) return { removes: [], kept: [] }
+  const engine = await ctx.engine()
+  const result = await engine.rewriteFiles({
+    files: await scanFilesOf(ctx, candidates), schema, partitionSpec: table.partitionSpec, outDir, drop, tmpDir: ctx.tmpDir,
+  })
+  const removes: RemovedFile[] = []
+  const kept: DataFile[] = []
+  for (let i = 0; i < candidates.length; i++) {
+    const r = result.files[i]
+    if (r.matched === 0) continue
+    const { file, manifest } = candidates[i]
+    removes.push({ id: file.id, rows: file.rows, bytes: file.bytes, manifest: manifest as RemovedFile['manifest'] })
+    kept.push(...(await publishFiles(ctx, r.kept)))
+  }
+  return { removes, kept }
+}
+
+/** Key-range predicates (min..max of each key column over the written input) to prune an upsert's candidate files. */
+function keyRangePredicates(schema: Schema, key: string[], files: DataFile[]): PrunablePredicate[] {
+  const preds: PrunablePredicate[] = []
+  for (const column of key) {
+    const field = schema.fields.find((f) => f.name === column)
+    if (!field || files.length === 0) return []
+    let min: string | undefined
+    let max: string | undefined
+    for (const f of files) {
+      const c = f.columns[String(field.id)]
+      if (!c || c.min === undefined || c.max === undefined) return [] // unknown range: no pruning
+      if (min === undefined || compareValues(field.type, c.min, min) < 0) min = c.min
+      if (max === undefined || compareValues(field.type, c.max, max) > 0) max = c.max
+    }
+    preds.push({ column, op: '>=', values: [min!] }, { column, op: '<=', values: [max!] })
+  }
+  return preds
+}
+
+export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promise<PreparedChange> {
+  validate(req)
+  const { base, mode } = req
+  const table = base.table
+  let schema: Schema = table?.schema ?? { fields: [] }
+  let lastColumnId = table?.lastColumnId ?? 0
+  let addedColumns: string[] = []
+  if (req.source) {
+    const evolved = evolveSchema(req.table, req.source.name, table, req.source.columns)
+    schema = evolved.schema
+    lastColumnId = evolved.lastColumnId
+    addedColumns = evolved.added.map((f) => f.name)
+  }
+  const partitionSpec = partitionSpecFor(req.table, table, req.partitionBy, schema)
+  if (req.key) {
+    for (const k of req.key) {
+      if (!schema.fields.some((f) => f.name === k)) throw invalid(`key column '${k}' is not a column of table '${req.table}'`, `columns: ${schema.fields.map((f) => f.name).join(', ')}`)
+    }
+  }
+  const outDir = await mkdtemp(join(ctx.tmpDir, 'write-'))
+  try {
+    let files: DataFile[] = []
+    if (req.source) {
+      if (mode === 'upsert') await req.source.checkKeys(req.key!, schema)
+      if (mode === 'overwrite' && req.where) {
+        const outside = await req.source.countNotMatching(req.where, schema)
+        if (outside > 0) {
+          throw invalid(`${outside} input row(s) do not satisfy --where ${req.where}`, 'overwrite --where replaces exactly the matching rows: every input row must match the predicate')
+        }
+      }
+      const written = await req.source.writeParquet({
+        schema, partitionSpec, outDir,
+        onProgress: req.onProgress ? (p) => req.onProgress?.({ ...p, bytesTotal: req.source?.bytes }) : undefined,
+      })
+      files = await publishFiles(ctx, written)
+    }
+    let removes: RemovedFile[] = []
+    let scope: ConflictScope = { kind: 'none' }
+    if (mode === 'overwrite' && !req.where) {
+      scope = { kind: 'table' }
+    } else if (mode === 'replace-partitions' && table) {
+      const partitions = uniquePartitions(files)
+      const existing = await filesInPartitions(ctx, table, partitions)
+      removes = existing.map(({ file, manifest }) => ({ id: file.id, rows: file.rows, bytes: file.bytes, manifest }))
+      scope = { kind: 'partitions', partitions }
+    } else if ((mode === 'delete' || (mode === 'overwrite' && req.where)) && table) {
+      const engine = await ctx.engine()
+      const predicates = await engine.analyzePredicate(req.where!, table.schema)
+      const candidates = await planScanWithManifests(ctx, table, predicates)
+      const rewritten = await rewriteCandidates(ctx, table, schema, candidates, { where: req.where! }, join(outDir, 'rewrite'))
+      removes = rewritten.removes
+      files = [...rewritten.kept, ...files]
+      scope = { kind: 'rows', predicates }
+    } else if (mode === 'upsert' && table) {
+      const predicates = keyRangePredicates(schema, req.key!, files)
+      const candidates = await planScanWithManifests(ctx, table, predicates)
+      const rewritten = await rewriteCandidates(ctx, table, schema, candidates, { keys: { columns: req.key!, source: req.source! } }, join(outDir, 'rewrite'))
+      removes = rewritten.removes
+      files = [...rewritten.kept, ...files]
+      scope = { kind: 'rows', predicates }
+    }
+    const change: PendingChange = {
+      id: randomUUID(),
+      table: req.table,
+      mode,
+      createdMs: ctx.now(),
+      creates: table === null,
+      tableId: table ? table.tableId : randomUUID(),
+      baseSnapshot: req.baseSnapshot,
+      baseTable: base.headTableId,
+      baseLastColumnId: table ? table.lastColumnId : 0,
+      schema,
+      lastColumnId,
+      partitionSpec,
+      files,
+      removes,
+      scope,
+      fingerprint: req.fingerprint,
+    }
+    return { change, addedColumns: base.table ? addedColumns : [] }
+  } finally {
+    await rm(outDir, { recursive: true, force: true })
+  }
+}
+
+function uniquePartitions(files: DataFile[]): Array<Record<string, Value>> {
+  const seen = new Map<string, Record<string, Value>>()
+  for (const f of files) seen.set(partitionKey(f.partition), f.partition)
+  return [...seen.values()]
+}

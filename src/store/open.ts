@@ -1,17 +1,14 @@
-/** Opens the Storage named by a location: 'memory:', a `.dv` directory path, or (later) 's3://'. */
+/** Opens the Storage named by a location: 'memory:', a `.dv` directory path, or 's3://BUCKET/PREFIX'. */
 import { fileURLToPath } from 'node:url'
 import { DvError } from '../errors.js'
 import { openLocalStorage } from './local.js'
 import { createMemoryStorage } from './memory.js'
+import { openS3Storage } from './s3.js'
 import type { Storage } from './types.js'
 
 export async function openStorage(location: string): Promise<Storage> {
   if (location === 'memory:') return createMemoryStorage()
-  if (location.startsWith('s3://')) {
-    throw new DvError('UNSUPPORTED', `the S3 backend is not available yet: ${location}`, {
-      hint: 'use a local repository for now',
-    })
-  }
+  if (location.startsWith('s3://')) return openS3Storage(location)
   if (location.startsWith('file://')) return openLocalStorage(fileURLToPath(location))
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)
   if (scheme !== null) {

@@ -29,8 +29,8 @@ describe('openStorage', () => {
     }
   })
 
-  it('reports S3 as UNSUPPORTED and unknown schemes as INVALID_ARGUMENT', async () => {
-    expect((await catchDvError(() => openStorage('s3://bucket/prefix'))).code).toBe('UNSUPPORTED')
+  it('routes s3:// to the S3 backend and reports unknown schemes as INVALID_ARGUMENT', async () => {
+    expect((await openStorage('s3://bucket/prefix')).location).toBe('s3://bucket/prefix')
     expect((await catchDvError(() => openStorage('gs://bucket/prefix'))).code).toBe('INVALID_ARGUMENT')
     expect((await catchDvError(() => openStorage(''))).code).toBe('INVALID_ARGUMENT')
   })

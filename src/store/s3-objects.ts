@@ -1,0 +1,242 @@
+/**
+ * Objects on S3: `<prefix>objects/<2 hex>/<64 hex>`, written with
+ * `If-None-Match: *` and the SHA-256 sent as `x-amz-checksum-sha256` (the
+ * object id in base64), read through the local ObjectCache and re-verified.
+ * 412 on a put means the object is already stored: success once its size
+ * matches (content addressing). An object this process found corrupt, or a
+ * stored one of the wrong size, is overwritten by the next put (repair).
+ */
+import {
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+} from '@aws-sdk/client-s3'
+import { stat } from 'node:fs/promises'
+import { DvError } from '../errors.js'
+import type { ObjectId } from '../ids.js'
+import type { ObjectCache } from './cache.js'
+import { hasErrno, storageError } from './fs-errors.js'
+import {
+  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, missingObjectError, readSourceFile, startHash,
+} from './object-hash.js'
+import { isConditionalConflict, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
+import { objectKey, type S3Context } from './s3-location.js'
+import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-multipart.js'
+import { flipByte, type StorageTestHooks } from './test-hooks.js'
+import type { ObjectStore } from './types.js'
+
+const HEX64 = /^[0-9a-f]{64}$/
+const CONFLICT_RETRIES = 4
+
+export interface S3ObjectOptions extends MultipartOptions {
+  /** Files at least this large are uploaded in parts (default 64 MiB). */
+  multipartThreshold?: number
+}
+
+export function checksumOf(id: ObjectId): string {
+  return Buffer.from(id, 'hex').toString('base64')
+}
+
+export class S3ObjectStore implements ObjectStore, StorageTestHooks {
+  /** Ids whose stored copy this process found corrupt: the next put overwrites them. */
+  private readonly suspect = new Set<string>()
+  private readonly threshold: number
+
+  constructor(
+    private readonly ctx: S3Context,
+    readonly cache: ObjectCache,
+    private readonly options: S3ObjectOptions = {},
+  ) {
+    this.threshold = options.multipartThreshold ?? 64 * 1024 * 1024
+  }
+
+  async put(bytes: Uint8Array): Promise<ObjectId> {
+    const id = hashBytes(bytes)
+    await this.store(id, bytes)
+    await this.cache.write(id, bytes)
+    return id
+  }
+
+  async putFile(path: string, expectedId?: ObjectId): Promise<{ id: ObjectId; bytes: number }> {
+    const size = await stat(path).then((s) => s.size, (e: unknown) => {
+      if (hasErrno(e, 'ENOENT', 'ENOTDIR')) throw new DvError('NOT_FOUND', `file not found: ${path}`, { details: { path } })
+      throw storageError(e, 'cannot read', path)
+    })
+    if (size >= this.threshold) {
+      const id = await uploadMultipart(this.ctx, path, size, expectedId, {
+        ...this.options,
+        storedSize: (oid) => this.storedSizeUnlessSuspect(oid),
+      })
+      this.suspect.delete(id)
+      return { id, bytes: size }
+    }
+    const hash = startHash()
+    const chunks: Buffer[] = []
+    let read = 0
+    for await (const chunk of readSourceFile(path)) {
+      hash.update(chunk)
+      chunks.push(chunk)
+      read += chunk.length
+    }
+    const id = finishHash(hash)
+    if (expectedId !== undefined && expectedId !== id) throw fileChangedError(path, id, expectedId)
+    await this.store(id, Buffer.concat(chunks, read))
+    return { id, bytes: read }
+  }
+
+  async get(id: ObjectId): Promise<Uint8Array> {
+    checkObjectId(id)
+    const cached = await this.cache.read(id)
+    if (cached !== undefined) return cached
+    const bytes = await this.fetchRaw(id)
+    const actual = hashBytes(bytes)
+    if (actual !== id) throw this.corrupt(id, actual)
+    await this.cache.write(id, bytes)
+    return bytes
+  }
+
+  async has(id: ObjectId): Promise<boolean> {
+    return (await this.size(id)) !== undefined
+  }
+
+  async size(id: ObjectId): Promise<number | undefined> {
+    const key = objectKey(this.ctx.loc, checkObjectId(id))
+    try {
+      const head = await this.ctx.client.send(new HeadObjectCommand({ Bucket: this.ctx.loc.bucket, Key: key }))
+      return head.ContentLength ?? 0
+    } catch (e) {
+      if (isNoSuchKey(e)) return undefined
+      throw s3Error(e, `head object ${id}`, this.errorContext())
+    }
+  }
+
+  async localPath(id: ObjectId): Promise<string> {
+    checkObjectId(id)
+    const cached = await this.cache.verifiedPath(id)
+    if (cached !== undefined) return cached
+    const body = await this.openBody(id)
+    let result: Awaited<ReturnType<ObjectCache['download']>>
+    try {
+      result = await this.cache.download(id, body)
+    } catch (e) {
+      throw s3Error(e, `get object ${id}`, this.errorContext())
+    }
+    if ('actual' in result) throw this.corrupt(id, result.actual)
+    return result.path
+  }
+
+  async *list(prefix = ''): AsyncIterable<ObjectId> {
+    checkIdPrefix(prefix)
+    const base = `${this.ctx.loc.prefix}objects/`
+    const keyPrefix = prefix.length >= 2 ? `${base}${prefix.slice(0, 2)}/${prefix}` : `${base}${prefix}`
+    let token: string | undefined
+    do {
+      let page
+      try {
+        page = await this.ctx.client.send(new ListObjectsV2Command({
+          Bucket: this.ctx.loc.bucket, Prefix: keyPrefix, ContinuationToken: token,
+        }))
+      } catch (e) {
+        throw s3Error(e, `list objects '${prefix}'`, this.errorContext())
+      }
+      for (const item of page.Contents ?? []) {
+        const rest = (item.Key ?? '').slice(base.length)
+        const name = rest.slice(3)
+        if (rest.length === 67 && rest[2] === '/' && HEX64.test(name) && name.startsWith(rest.slice(0, 2)) && name.startsWith(prefix)) {
+          yield name as ObjectId
+        }
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
+    } while (token !== undefined)
+  }
+
+  async delete(id: ObjectId): Promise<void> {
+    const key = objectKey(this.ctx.loc, checkObjectId(id))
+    await this.cache.evict(id)
+    this.suspect.delete(id)
+    try {
+      await this.ctx.client.send(new DeleteObjectCommand({ Bucket: this.ctx.loc.bucket, Key: key }))
+    } catch (e) {
+      if (!isNoSuchKey(e)) throw s3Error(e, `delete object ${id}`, this.errorContext())
+    }
+  }
+
+  async corruptForTest(id: ObjectId): Promise<void> {
+    await this.writeRawForTest(id, flipByte(await this.fetchRaw(checkObjectId(id))))
+  }
+
+  async writeRawForTest(id: ObjectId, bytes: Uint8Array): Promise<void> {
+    await this.putRaw(checkObjectId(id), bytes, false, false)
+    await this.cache.evict(id)
+  }
+
+  /** PUT If-None-Match: *; an existing object of the right size (and not known corrupt) is success. */
+  private async store(id: ObjectId, bytes: Uint8Array): Promise<void> {
+    if (this.suspect.has(id)) {
+      await this.putRaw(id, bytes, false)
+      this.suspect.delete(id)
+      return
+    }
+    const created = await this.putRaw(id, bytes, true)
+    if (created) return
+    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length) await this.putRaw(id, bytes, false)
+    this.suspect.delete(id)
+  }
+
+  /** The stored size, or undefined when absent or known corrupt (so the caller rewrites it). */
+  private async storedSizeUnlessSuspect(id: ObjectId): Promise<number | undefined> {
+    if (this.suspect.has(id)) return undefined
+    return this.size(id)
+  }
+
+  /** Returns false when `exclusive` and the key already exists (412). `checksum`: the bytes hash to `id`. */
+  private async putRaw(id: ObjectId, bytes: Uint8Array, exclusive: boolean, checksum = true): Promise<boolean> {
+    const command = new PutObjectCommand({
+      Bucket: this.ctx.loc.bucket,
+      Key: objectKey(this.ctx.loc, id),
+      Body: bytes,
+      ContentLength: bytes.length,
+      ...(checksum ? { ChecksumSHA256: checksumOf(id) } : {}),
+      ...(exclusive ? { IfNoneMatch: '*' } : {}),
+    })
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ctx.client.send(command)
+        return true
+      } catch (e) {
+        if (exclusive && isPreconditionFailed(e)) return false
+        if (isConditionalConflict(e) && attempt < CONFLICT_RETRIES) continue
+        throw s3Error(e, `put object ${id}`, this.errorContext())
+      }
+    }
+  }
+
+  private async openBody(id: ObjectId): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const out = await this.ctx.client.send(new GetObjectCommand({ Bucket: this.ctx.loc.bucket, Key: objectKey(this.ctx.loc, id) }))
+      return out.Body as AsyncIterable<Uint8Array>
+    } catch (e) {
+      if (isNoSuchKey(e)) throw missingObjectError(id)
+      throw s3Error(e, `get object ${id}`, this.errorContext())
+    }
+  }
+
+  private async fetchRaw(id: ObjectId): Promise<Uint8Array> {
+    const body = await this.openBody(id)
+    try {
+      const chunks: Uint8Array[] = []
+      for await (const chunk of body) chunks.push(chunk)
+      const all = Buffer.concat(chunks)
+      return new Uint8Array(all.buffer, all.byteOffset, all.byteLength)
+    } catch (e) {
+      throw s3Error(e, `get object ${id}`, this.errorContext())
+    }
+  }
+
+  private corrupt(id: ObjectId, actual: string): DvError {
+    this.suspect.add(id)
+    return corruptObjectError(id, actual, `${this.ctx.loc.url}/${objectKey({ ...this.ctx.loc, prefix: '' }, id)}`)
+  }
+
+  private errorContext() {
+    return { url: this.ctx.loc.url, bucket: this.ctx.loc.bucket, endpoint: this.ctx.endpoint }
+  }
+}

@@ -3,7 +3,7 @@
  * script over this class; backends and the clock are injected.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo, hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
@@ -19,7 +19,7 @@ import { DvError, isDvError } from './errors.js'
 import { asBranchName, asTableName, asTagName, shortId } from './ids.js'
 import { parseConfig, serializeConfig, serializeSnapshot } from './format/index.js'
 import { FORMAT_VERSION } from './format/types.js'
-import { openStorage } from './store/index.js'
+import { openStorage, probeConditionalWrites, type ConditionalWriteSupport } from './store/index.js'
 import { BRANCH_PREFIX, DEFAULT_BRANCH, TAG_PREFIX, branchRef, tagRef } from './refs/names.js'
 import { resolveRev, type RevContext } from './refs/resolve.js'
 import { isTimeLiteral } from './refs/rev.js'
@@ -41,6 +41,13 @@ export interface RepositoryOpenOptions {
   author?: string
   /** Commit retries when the branch moved concurrently (default: 10 attempts, 5 ms..2 s backoff, 60 s total). */
   retry?: Partial<RetryPolicy>
+}
+
+export interface DoctorResult {
+  location: string
+  conditionalWrites: ConditionalWriteSupport
+  /** True when the store rejects conflicting conditional writes, so many writers may commit concurrently. */
+  concurrentWritersSafe: boolean
 }
 
 export interface RepositoryInitOptions extends RepositoryOpenOptions {
@@ -68,10 +75,38 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** A workspace whose store is remote keeps `.dv/workspace.json` instead of a local store (format-spec/workspace.md). */
+const WORKSPACE_FILE = 'workspace.json'
+
+interface WorkspaceConfig {
+  remote: string
+}
+
+async function readWorkspaceConfig(dvDir: string): Promise<WorkspaceConfig | undefined> {
+  const path = join(dvDir, WORKSPACE_FILE)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    return undefined
+  }
+  try {
+    const parsed = JSON.parse(text) as WorkspaceConfig
+    if (typeof parsed.remote !== 'string') throw new Error('"remote" is not a string')
+    return parsed
+  } catch (e) {
+    throw new DvError('CORRUPT', `${path} is corrupt: ${(e as Error).message}`, { hint: 'it should be {"remote": "s3://BUCKET/PREFIX"}' })
+  }
+}
+
+async function writeWorkspaceConfig(dvDir: string, config: WorkspaceConfig): Promise<void> {
+  await writeFile(join(dvDir, WORKSPACE_FILE), JSON.stringify(config) + '\n', { flag: 'wx' })
+}
+
 async function findWorkspaceRoot(start: string): Promise<string | undefined> {
   let dir = resolve(start)
   for (;;) {
-    if (await exists(join(dir, '.dv', 'config.json'))) return dir
+    if ((await exists(join(dir, '.dv', 'config.json'))) || (await exists(join(dir, '.dv', WORKSPACE_FILE)))) return dir
     const up = dirname(dir)
     if (up === dir) return undefined
     dir = up
@@ -107,14 +142,25 @@ export class Repository {
   static async init(dir: string, options: RepositoryInitOptions = {}): Promise<Repository> {
     const root = resolve(dir)
     const dvDir = join(root, '.dv')
-    if (await exists(join(dvDir, 'config.json'))) {
+    if ((await exists(join(dvDir, 'config.json'))) || (await exists(join(dvDir, WORKSPACE_FILE)))) {
       throw new DvError('CONFLICT', `a dv repository already exists in ${root}`, { retryable: false, hint: 'use it as it is, or pick another directory' })
     }
-    if (options.remote) throw new DvError('UNSUPPORTED', `remote stores (${options.remote}) are not supported yet`)
+    if (options.remote && !/^s3:\/\//.test(options.remote)) {
+      throw new DvError('INVALID_ARGUMENT', `unsupported remote '${options.remote}'`, { hint: 'use s3://BUCKET/PREFIX' })
+    }
+    // a remote store is opened (and checked) before anything is written locally
+    const storage = await openStorage(options.remote ?? dvDir)
     await mkdir(join(dvDir, 'tmp'), { recursive: true })
-    const storage = await openStorage(dvDir)
     const repo = new Repository(storage, new Workspace(root, dvDir), join(dvDir, 'tmp'), false, options)
-    await repo.initStore()
+    try {
+      if (options.remote && (await storage.readConfig())) await repo.checkConfig() // attach to an existing remote repository
+      else await repo.initStore()
+      if (options.remote) await writeWorkspaceConfig(dvDir, { remote: options.remote })
+    } catch (e) {
+      if (options.remote) await rm(dvDir, { recursive: true, force: true })
+      await storage.close()
+      throw e
+    }
     await repo.workspace!.writeHead({ branch: DEFAULT_BRANCH })
     return repo
   }
@@ -152,7 +198,8 @@ export class Repository {
     }
     const dvDir = join(root, '.dv')
     await mkdir(join(dvDir, 'tmp'), { recursive: true })
-    const repo = new Repository(await openStorage(dvDir), new Workspace(root, dvDir), join(dvDir, 'tmp'), false, options)
+    const remote = (await readWorkspaceConfig(dvDir))?.remote
+    const repo = new Repository(await openStorage(remote ?? dvDir), new Workspace(root, dvDir), join(dvDir, 'tmp'), false, options)
     await repo.checkConfig()
     return repo
   }
@@ -493,6 +540,16 @@ export class Repository {
     const { request, plan } = await prepareScan(this.ctx, meta, options)
     const rows = await (await this.ctx.engine()).scanTo(request, options.format ?? 'csv', out)
     return { table, snapshot: id, rows, filesScanned: plan.files.length, filesPruned: plan.filesPruned }
+  }
+
+  /**
+   * Checks the store's guarantees (`dv doctor`): whether it enforces the
+   * conditional writes that make concurrent commits safe.
+   */
+  async doctor(): Promise<DoctorResult> {
+    const support = await probeConditionalWrites(this.storage)
+    const safe = support.ifNoneMatch && support.ifMatch
+    return { location: this.location, conditionalWrites: support, concurrentWritersSafe: safe }
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */

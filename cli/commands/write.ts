@@ -1,0 +1,74 @@
+/**
+ * `dv write TABLE [FILE...|-]`: one staged change per FILE, or with --commit
+ * exactly one FILE committed at once.
+ */
+import path from 'node:path'
+import { usageError, withRepository, type CliContext } from '../context.js'
+import { emit } from '../output.js'
+import { startProgress } from '../progress.js'
+import { formatWrite } from '../text.js'
+import type { InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
+
+export interface WriteInput {
+  table: string
+  files: string[]
+  mode?: string
+  partitionBy?: string
+  format?: string
+  commit?: boolean
+  message?: string
+  idempotencyKey?: string
+  branch?: string
+}
+
+function toOptions(input: WriteInput): WriteOptions {
+  return {
+    ...(input.mode === undefined ? {} : { mode: input.mode as WriteMode }),
+    ...(input.partitionBy === undefined ? {} : { partitionBy: input.partitionBy }),
+    ...(input.format === undefined ? {} : { format: input.format as InputFormat }),
+    ...(input.commit ? { commit: true } : {}),
+    ...(input.message === undefined ? {} : { message: input.message }),
+    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    ...(input.branch === undefined ? {} : { branch: input.branch }),
+  }
+}
+
+async function checkInput(input: WriteInput): Promise<string[]> {
+  if (input.files.length === 0 && process.stdin.isTTY) {
+    return usageError(`no input for table ${input.table}: name a FILE, or pipe data in with '-'`, `for example: dv write ${input.table} data.csv, or: cat data.csv | dv write ${input.table} - --format csv`)
+  }
+  const files = input.files.length === 0 ? ['-'] : input.files
+  if (input.commit) {
+    if (files.length !== 1) {
+      return usageError(`--commit takes exactly one FILE, got ${files.length}`, `stage each file with 'dv write ${input.table} FILE', then run 'dv commit -m MSG'`)
+    }
+    if (input.message === undefined) return usageError('--commit needs a commit message', `add -m "MSG", e.g. dv write ${input.table} ${files[0]} --commit -m "load"`)
+  } else if (input.message !== undefined) {
+    return usageError('-m/--message is only used with --commit', "add --commit to commit now, or run 'dv commit -m MSG' later")
+  }
+  if (files.filter((f) => f === '-').length > 1) return usageError("stdin ('-') can be read only once")
+  return files
+}
+
+export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void> {
+  const files = await checkInput(input)
+  const options = toOptions(input)
+  const results = await withRepository(ctx, async (repo) => {
+    const out: WriteResult[] = []
+    for (const file of files) {
+      const source = file === '-' ? '-' : path.resolve(ctx.cwd, file)
+      const progress = startProgress(ctx, `writing ${file === '-' ? '<stdin>' : file} to ${input.table}`)
+      try {
+        out.push(await repo.write(input.table, source, progress ? { ...options, onProgress: (p) => progress.update(p) } : options))
+      } finally {
+        progress?.stop()
+      }
+    }
+    return out
+  })
+  const result: WriteResult | WriteResult[] = results.length === 1 ? results[0]! : results
+  await emit(ctx, result, {
+    text: (r) => (Array.isArray(r) ? r : [r]).flatMap(formatWrite),
+    view: async (r, color) => (await import('../views/load.js')).viewWrite(Array.isArray(r) ? r : [r], color),
+  })
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * dv: the command line. Registers the commands (each lazily imported from
+ * cli/commands/<verb>.js), parses with parseAsync, and holds the ONE
+ * top-level catch that maps errors to exit codes (cli/report-error.ts).
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command, Option } from 'commander'
+import { createContext, type CliContext, type GlobalOptions } from './context.js'
+import { isBrokenPipe, reportError } from './report-error.js'
+
+function readVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'dv' && pkg.version) return pkg.version
+    } catch { /* keep looking */ }
+    dir = path.dirname(dir)
+  }
+  return '0.0.0'
+}
+
+function context(cmd: Command): CliContext {
+  return createContext(cmd.optsWithGlobals<GlobalOptions>())
+}
+
+const FORMATS_IN = ['csv', 'ndjson', 'parquet', 'arrow']
+
+function buildProgram(): Command {
+  const program = new Command('dv')
+  program
+    .description('Git for lakehouse tables: Parquet tables with atomic commits, branches, tags and time travel')
+    .version(readVersion(), '-V, --version', 'print the version')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('-C <dir>', 'run in the repository at DIR (or set DV_DIR); default: the current directory')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .helpCommand(true)
+
+  program.command('init').argument('[dir]', 'directory to create the repository in', '.')
+    .description('create a repository (store in DIR/.dv) with an empty root commit on main')
+    .option('--remote <url>', 'keep the store at URL (e.g. s3://BUCKET/PREFIX) instead of DIR/.dv')
+    .action(async (dir: string, opts: { remote?: string }, cmd: Command) =>
+      (await import('./commands/init.js')).runInit(context(cmd), { dir, ...opts }))
+
+  program.command('write').argument('<table>', 'table to write (created if new)')
+    .argument('[files...]', "input files, or '-' (the default) for stdin")
+    .description('stage a change to TABLE, or commit it at once with --commit')
+    .addOption(new Option('--mode <mode>', 'append or overwrite (default: append)').choices(['append', 'overwrite']))
+    .option('--partition-by <spec>', 'partition spec of a new table, e.g. "day(ts)" or "country,month(ts)"')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension; stdin needs it)').choices(FORMATS_IN))
+    .option('--commit', 'stage and commit in one atomic step (needs -m and exactly one FILE)')
+    .option('-m, --message <msg>', 'commit message (with --commit)')
+    .option('--idempotency-key <key>', 'a retried write with the same key is a no-op')
+    .option('--branch <name>', 'target branch (default: the checked-out one)')
+    .addHelpText('after', `
+Several FILEs are staged one after the other (one staged change each); commit
+them together with 'dv commit -m MSG'. With --commit, name exactly one FILE:
+it becomes one atomic commit of its own.`)
+    .action(async (table: string, files: string[], opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/write.js')).runWrite(context(cmd), { table, files, ...opts }))
+
+  program.command('commit').description('commit every staged change as one atomic snapshot')
+    .requiredOption('-m, --message <msg>', 'commit message')
+    .option('--idempotency-key <key>', 'a retried commit with the same key is a no-op')
+    .option('--allow-empty', 'commit even when nothing is staged')
+    .option('--branch <name>', 'target branch (default: the checked-out one)')
+    .action(async (opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/commit.js')).runCommit(context(cmd), opts as never))
+
+  program.command('status').description('show the current branch and the staged changes')
+    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/status.js')).runStatus(context(cmd)))
+
+  program.command('log').argument('[rev]', 'start from REV (default: HEAD)')
+    .description('list snapshots, newest first, along first parents')
+    .option('--table <table>', 'only snapshots that changed TABLE')
+    .option('-n, --max-count <n>', 'show at most N snapshots')
+    .option('--oneline', 'one line per snapshot')
+    .action(async (rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/log.js')).runLog(context(cmd), { rev, ...opts }))
+
+  program.command('show').argument('<rev>', 'a branch, tag, snapshot id or prefix, REV~N, REV^, or REV@{time}')
+    .argument('[table]', "show this table's schema and stats at REV")
+    .description('show a snapshot, or a table at a snapshot')
+    .action(async (rev: string, table: string | undefined, _opts: unknown, cmd: Command) =>
+      (await import('./commands/show.js')).runShow(context(cmd), { rev, table }))
+
+  for (const kind of ['branch', 'tag'] as const) {
+    program.command(kind).argument('[name]', `${kind} to create or delete`).argument('[rev]', 'where it points (default: HEAD)')
+      .description(kind === 'branch' ? 'list, create or delete branches' : 'list, create or delete tags')
+      .option('-d, --delete', `delete ${kind} NAME`)
+      .option('-l, --list', `list ${kind === 'branch' ? 'branches' : 'tags'}`)
+      .action(async (name: string | undefined, rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
+        (await import('./commands/refs.js')).runRefs(context(cmd), kind, { name, rev, ...opts }))
+  }
+
+  program.command('checkout').argument('[rev]', 'branch to switch to, or a snapshot to detach at (with -b: start point)')
+    .description('switch to a branch, detach at a snapshot, or create a branch with -b')
+    .option('-b <name>', 'create branch NAME at REV (default: HEAD) and switch to it')
+    .action(async (rev: string | undefined, opts: { b?: string }, cmd: Command) =>
+      (await import('./commands/checkout.js')).runCheckout(context(cmd), { rev, create: opts.b }))
+
+  program.command('cat').argument('<table>', 'table to read')
+    .description('print a table (time travel with --at)')
+    .option('--at <rev>', 'a REV or an ISO-8601 time (default: HEAD)')
+    .addOption(new Option('--format <format>', 'output format (default: csv)').choices(FORMATS_IN))
+    .option('--columns <list>', 'comma-separated columns, in this order')
+    .option('--where <predicate>', "SQL filter, e.g. \"ts >= '2026-01-02'\"")
+    .option('--limit <n>', 'at most N rows')
+    .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
+
+  return program
+}
+
+async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`dv cat t | head`) fails the write in progress; the command
+  // then unwinds (closing the repository, removing temporary files) and exits 0.
+  process.stdout.on('error', (e) => { if (!isBrokenPipe(e)) throw e })
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return 0
+  } catch (e) {
+    const name = e instanceof Error ? e.name : ''
+    if (name === 'CommanderError' && (e as { exitCode: number }).exitCode === 0) return 0
+    if (isBrokenPipe(e)) return 0
+    return reportError(e, {
+      json: argv.includes('--json'),
+      stdout: process.stdout,
+      stderr: process.stderr,
+      debug: process.env.DV_DEBUG === '1',
+      alreadyPrinted: name === 'CommanderError',
+    })
+  }
+}
+
+process.exitCode = await main(process.argv)

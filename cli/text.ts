@@ -1,0 +1,169 @@
+/**
+ * Plain, stable, line-oriented text for every result (no colour, no
+ * thousands separators). Scripts and tests read this; keep it stable.
+ */
+import type {
+  CheckoutResult, CommitResult, LogEntry, RefInfo, ShowResult, StagedChangeInfo, StatusResult,
+  TableInfo, WriteResult,
+} from '../src/index.js'
+
+/** Mirrors TableChange in the format model (not re-exported by the public API). */
+export interface TableChangeLike {
+  operation: string
+  addedFiles: number
+  removedFiles: number
+  addedRows: number
+  removedRows: number
+  addedBytes: number
+  removedBytes: number
+}
+
+export function short(id: string | null | undefined): string {
+  return id ? id.slice(0, 7) : '(none)'
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
+/** Pads every column but the last to its widest cell; trailing blanks trimmed. */
+export function alignColumns(rows: string[][], minWidths: number[] = [], gap = '  '): string[] {
+  const widths: number[] = []
+  for (const row of rows) {
+    row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length, minWidths[i] ?? 0) })
+  }
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(gap).trimEnd())
+}
+
+/** 'tags/v1' or 'tag: v1' -> 'tag: v1'; 'branches/main' -> 'main'. */
+export function formatRefName(ref: string): string {
+  if (ref.startsWith('tag: ')) return ref
+  if (ref.startsWith('tags/')) return `tag: ${ref.slice(5)}`
+  if (ref.startsWith('refs/tags/')) return `tag: ${ref.slice(10)}`
+  if (ref.startsWith('branches/')) return ref.slice(9)
+  if (ref.startsWith('refs/heads/')) return ref.slice(11)
+  return ref
+}
+
+export function formatDecoration(refs: string[]): string {
+  return refs.length === 0 ? '' : ` (${refs.map(formatRefName).join(', ')})`
+}
+
+/** `events: +1000 rows, +3 files` (and `-N rows, -M files` when something was removed). */
+export function formatTableChange(table: string, change: TableChangeLike): string {
+  const parts: string[] = []
+  if (change.addedRows > 0 || change.addedFiles > 0 || (change.removedRows === 0 && change.removedFiles === 0)) {
+    parts.push(`+${plural(change.addedRows, 'row')}`, `+${plural(change.addedFiles, 'file')}`)
+  }
+  if (change.removedRows > 0 || change.removedFiles > 0) {
+    parts.push(`-${plural(change.removedRows, 'row')}`, `-${plural(change.removedFiles, 'file')}`)
+  }
+  return `${table}: ${parts.join(', ')}${operationNote(change.operation)}`
+}
+
+/** Appends and overwrites say nothing more; a created table says so; other operations are named. */
+export function operationNote(operation: string): string {
+  if (operation === 'append' || operation === 'overwrite') return ''
+  return operation === 'create' ? ' (new table)' : ` (${operation})`
+}
+
+export function formatChanges(tables: Record<string, TableChangeLike>, indent = '  '): string[] {
+  return Object.keys(tables).sort().map((t) => indent + formatTableChange(t, tables[t]!))
+}
+
+export function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? ''
+}
+
+export function formatCommit(c: CommitResult): string[] {
+  const lines = [`[${c.branch} ${short(c.snapshot)}] ${firstLine(c.message)}`, ...formatChanges(c.tables)]
+  if (c.idempotentReplay) lines.push('(idempotency key already committed: nothing new was written)')
+  return lines
+}
+
+export function formatWrite(w: WriteResult): string[] {
+  if (w.commit) return formatCommit(w.commit)
+  const notes = [w.created ? 'new table' : '', w.addedColumns.length ? `new columns: ${w.addedColumns.join(', ')}` : '']
+    .filter(Boolean).join('; ')
+  return [`staged ${w.mode} to ${w.table}: ${plural(w.rows, 'row')} in ${plural(w.files, 'file')}${notes ? ` (${notes})` : ''}`]
+}
+
+function formatStagedRows(staged: StagedChangeInfo[]): string[] {
+  const rows = staged.map((s) => ['  ' + s.mode, s.table, plural(s.rows, 'row'), plural(s.files, 'file'), s.creates ? '(new table)' : ''])
+  return alignColumns(rows, [10, 0, 0, 0])
+}
+
+export function formatStatus(s: StatusResult): string[] {
+  const lines = [s.detached || s.branch === null ? `HEAD detached at ${short(s.head)}` : `On branch ${s.branch}`]
+  if (s.staged.length === 0) {
+    lines.push('nothing staged (use "dv write TABLE FILE" to stage a change)')
+  } else {
+    lines.push('Changes to be committed:', ...formatStagedRows(s.staged))
+  }
+  return lines
+}
+
+export function formatLogEntry(e: LogEntry): string[] {
+  const lines = [`snapshot ${e.snapshot}${formatDecoration(e.refs)}`]
+  if (e.parents.length > 1) lines.push(`Merge: ${e.parents.map(short).join(' ')}`)
+  lines.push(`Author: ${e.author}`, `Date:   ${e.timestamp}`)
+  if (e.idempotencyKey) lines.push(`Idempotency-Key: ${e.idempotencyKey}`)
+  lines.push('', ...e.message.split('\n').map((l) => `    ${l}`.trimEnd()))
+  const changes = formatChanges(e.tables, '    ')
+  if (changes.length) lines.push('', ...changes)
+  return lines
+}
+
+export function formatLog(entries: LogEntry[], oneline: boolean): string[] {
+  if (oneline) return entries.map((e) => `${short(e.snapshot)}${formatDecoration(e.refs)} ${firstLine(e.message)}`)
+  return entries.flatMap((e, i) => (i === 0 ? formatLogEntry(e) : ['', ...formatLogEntry(e)]))
+}
+
+export function formatPartitionSpec(spec: TableInfo['partitionSpec']): string {
+  if (spec.length === 0) return 'unpartitioned'
+  return spec.map((p) => (p.transform === 'identity' ? p.source : `${p.transform}(${p.source})`)).join(', ')
+}
+
+export function formatTableInfo(t: TableInfo): string[] {
+  const schema = alignColumns([
+    ['id', 'name', 'type', 'required', 'min', 'max', 'nulls'],
+    ...t.columns.map((c) => [String(c.id), c.name, c.type, c.required ? 'yes' : 'no', c.min ?? '-', c.max ?? '-', String(c.nulls)]),
+  ])
+  const props = Object.keys(t.properties).sort().map((k) => `  ${k} = ${t.properties[k]}`)
+  return [
+    `table ${t.name} at ${short(t.snapshot)} (table id ${t.tableId})`,
+    `rows ${t.rows}  files ${t.files}  bytes ${t.bytes}  manifests ${t.manifests}`,
+    `partition spec: ${formatPartitionSpec(t.partitionSpec)}`,
+    '',
+    'schema:',
+    ...schema.map((l) => `  ${l}`),
+    '',
+    props.length ? 'properties:' : 'properties: none',
+    ...props,
+  ]
+}
+
+export function formatShow(s: ShowResult): string[] {
+  if (s.table) return formatTableInfo(s.table)
+  const names = Object.keys(s.tables).sort()
+  const rows = names.map((n) => {
+    const t = s.tables[n]!
+    return ['  ' + n, plural(t.rows, 'row'), plural(t.files, 'file'), plural(t.bytes, 'byte')]
+  })
+  return [
+    ...formatLogEntry(s.commit),
+    '',
+    names.length ? `tables at ${short(s.commit.snapshot)}:` : `no tables at ${short(s.commit.snapshot)}`,
+    ...alignColumns(rows),
+  ]
+}
+
+export function formatRefList(refs: RefInfo[], kind: 'branch' | 'tag'): string[] {
+  if (kind === 'tag') return alignColumns(refs.map((r) => [r.name, short(r.snapshot)]))
+  return alignColumns(refs.map((r) => [`${r.current ? '*' : ' '} ${r.name}`, short(r.snapshot)]))
+}
+
+export function formatCheckout(c: CheckoutResult): string[] {
+  if (c.detached || c.branch === null) return [`HEAD is now at ${short(c.snapshot)} (detached)`]
+  return [c.created ? `switched to a new branch '${c.branch}'` : `switched to branch '${c.branch}'`]
+}

@@ -1,0 +1,39 @@
+/**
+ * Builds ink elements from plain results. Imported lazily (TTY output only),
+ * so plain and --json runs never load react or ink.
+ */
+import { createElement, type ReactElement } from 'react'
+import type { CommitResult, LogEntry, RefInfo, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import type { ProgressState } from '../progress.js'
+import { CommitView, WriteView } from './Commit.js'
+import { LogView } from './Log.js'
+import { MessageView } from './Message.js'
+import { ProgressView } from './Progress.js'
+import { RefsView } from './Refs.js'
+import { ShowView } from './Show.js'
+import { StatusView } from './Status.js'
+
+export async function viewMessage(color: boolean, before: string, subject: string, after: string): Promise<ReactElement> {
+  return createElement(MessageView, { before, subject, after, color })
+}
+export async function viewCommit(commit: CommitResult, color: boolean): Promise<ReactElement> {
+  return createElement(CommitView, { commit, color })
+}
+export async function viewWrite(writes: WriteResult[], color: boolean): Promise<ReactElement> {
+  return createElement(WriteView, { writes, color })
+}
+export async function viewStatus(status: StatusResult, color: boolean): Promise<ReactElement> {
+  return createElement(StatusView, { status, color })
+}
+export async function viewLog(entries: LogEntry[], oneline: boolean, color: boolean): Promise<ReactElement> {
+  return createElement(LogView, { entries, oneline, color })
+}
+export async function viewShow(show: ShowResult, color: boolean): Promise<ReactElement> {
+  return createElement(ShowView, { show, color })
+}
+export async function viewRefs(refs: RefInfo[], kind: 'branch' | 'tag', color: boolean): Promise<ReactElement> {
+  return createElement(RefsView, { refs, kind, color })
+}
+export function viewProgress(label: string, p: ProgressState, color: boolean): ReactElement {
+  return createElement(ProgressView, { label, ...p, color })
+}

@@ -1,0 +1,168 @@
+/**
+ * Bad input through the built `dv`: the documented exit code, `error:` and
+ * `hint:` on stderr, a JSON error document under --json, and nothing changed.
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, buildIfStale, makeSampleData, runDv, type DvRun } from './run-dv.js'
+
+let work: string
+let lake: string
+const dv = (...args: string[]): DvRun => runDv(args, { cwd: lake })
+
+/**
+ * Everything a failed command must leave untouched: every file of the store
+ * but its objects and temporary files (refs, HEAD, the staging area, config).
+ */
+function state(dir = path.join(lake, '.dv')): string {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !(dir === path.join(lake, '.dv') && (e.name === 'objects' || e.name === 'tmp')))
+    .map((e) => (e.isDirectory() ? state(path.join(dir, e.name)) : `${path.join(dir, e.name)}: ${readFileSync(path.join(dir, e.name), 'utf8')}`))
+    .filter((entry) => entry !== '') // an empty directory (e.g. staging/) holds no state
+    .join('\n')
+}
+
+function expectFailure(r: DvRun, code: number, message: RegExp): void {
+  expect(r.code).toBe(code)
+  expect(r.stderr).toMatch(/^error: /)
+  expect(r.stderr).toMatch(message)
+  expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace without DV_DEBUG
+  expect(r.stdout).toBe('')
+}
+
+beforeAll(() => {
+  buildIfStale()
+  work = mkdtempSync(path.join(tmpdir(), 'dv-cli-errors-'))
+  lake = path.join(work, 'lake')
+  makeSampleData(lake)
+  writeFileSync(path.join(lake, 'ragged.csv'), 'id,name\n1,a\n2,b\n3\n4,d\n')
+  writeFileSync(path.join(lake, 'badtype.csv'), 'id,ts,user_id,kind,amount\nabc,2026-01-05 00:00:00,1,view,1.5\n')
+  expect(runDv(['init', 'lake'], { cwd: work }).code).toBe(0)
+  expect(dv('write', 'events', 'events.csv', '--partition-by', 'day(ts)', '--commit', '-m', 'load').code).toBe(0)
+})
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+describe('dv errors', () => {
+  it('usage errors exit 2: unknown option, unknown command, missing argument, bad counts', () => {
+    const before = state()
+    expect(dv('log', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: unknown option '--bogus'/) })
+    expect(dv('frobnicate').code).toBe(2)
+    expect(dv('show').code).toBe(2)
+    expect(dv('commit').code).toBe(2) // -m is required
+    expect(dv('write', 'events', 'x.csv', '--mode', 'sideways').code).toBe(2)
+    expectFailure(dv('cat', 'events', '--limit', '-1'), 2, /--limit/)
+    expectFailure(dv('cat', 'events', '--limit', 'ten'), 2, /invalid value 'ten' for --limit/)
+    expectFailure(dv('log', '-n', '1.5'), 2, /-n/)
+    expectFailure(dv('cat', 'events', '--columns', 'id,,ts'), 2, /--columns/)
+    expectFailure(dv('write', 'events', 'events.csv', 'fix.csv', '--commit', '-m', 'two'), 2, /exactly one FILE, got 2/)
+    expectFailure(dv('write', 'events', 'events.csv', '-m', 'no commit'), 2, /only used with --commit/)
+    expectFailure(dv('checkout'), 2, /needs a REV/)
+    const asJson = dv('--json', 'log', '--bogus')
+    expect(asJson.code).toBe(2)
+    expect(JSON.parse(asJson.stdout)).toEqual({ error: expect.objectContaining({ code: 'INVALID_ARGUMENT', exitCode: 2 }) })
+    expect(state()).toBe(before)
+  })
+
+  it('an unknown REV or a time before the first commit exits 3', () => {
+    const before = state()
+    expectFailure(dv('show', 'nosuchrev'), 3, /nosuchrev/)
+    expectFailure(dv('log', 'main~9'), 3, /main~9/)
+    expectFailure(dv('cat', 'events', '--at', '2000-01-01T00:00:00Z'), 3, /2000-01-01/)
+    expectFailure(dv('checkout', 'nosuchrev'), 3, /nosuchrev/)
+    const asJson = dv('--json', 'show', 'deadbeef')
+    expect(asJson.code).toBe(3)
+    expect(JSON.parse(asJson.stdout).error).toMatchObject({ code: 'NOT_FOUND', exitCode: 3, message: expect.stringContaining('deadbeef') })
+    expect(state()).toBe(before)
+  })
+
+  it('invalid branch and tag names exit 2', () => {
+    const before = state()
+    for (const name of ['../x', 'a b', 'HEAD', '-x', 'x.lock']) {
+      const r = dv('branch', '--', name)
+      expect(r.code, name).toBe(2)
+      expect(r.stderr).toMatch(/^error: invalid branch name/)
+      expect(r.stderr).toMatch(/^hint: /m)
+    }
+    expectFailure(dv('branch', ''), 2, /invalid branch name ''/)
+    expectFailure(dv('tag', 'a b'), 2, /invalid tag name 'a b'/)
+    expectFailure(dv('checkout', '-b', 'a b'), 2, /invalid branch name 'a b'/)
+    expect(dv('branch', 'dup').code).toBe(0)
+    expectFailure(dv('branch', 'dup'), 4, /branch 'dup' already exists/)
+    expectFailure(dv('branch', '-d', 'main'), 2, /checked out/)
+    expectFailure(dv('tag', '-d', 'nope'), 3, /tag 'nope' does not exist/)
+    expect(dv('branch', '-d', 'dup').code).toBe(0)
+    expect(state()).toBe(before)
+  })
+
+  it('a command outside a repository exits 3 with a hint to run dv init', () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'dv-cli-outside-'))
+    try {
+      const r = runDv(['status'], { cwd: outside })
+      expectFailure(r, 3, /not a dv repository/)
+      expect(r.stderr).toMatch(/^hint: .*dv init/m)
+      expect(readdirSync(outside)).toEqual([])
+    } finally {
+      rmSync(outside, { recursive: true, force: true })
+    }
+  })
+
+  it('commit with nothing staged exits 2; --allow-empty commits', () => {
+    const before = state()
+    expectFailure(dv('commit', '-m', 'nothing'), 2, /nothing to commit/)
+    expect(state()).toBe(before)
+    const r = dv('commit', '-m', 'empty', '--allow-empty')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^\[main [0-9a-f]{7}\] empty\n$/)
+  })
+
+  it('a ragged CSV row exits 2 naming the line; nothing is staged', () => {
+    const before = state()
+    expectFailure(dv('write', 'names', 'ragged.csv'), 2, /line 4|row 3/)
+    expectFailure(dv('write', 'names', 'ragged.csv', '--commit', '-m', 'x'), 2, /line 4|row 3/)
+    expect(state()).toBe(before)
+  })
+
+  it('a type conflict on append exits 2 naming the column', () => {
+    const before = state()
+    expectFailure(dv('write', 'events', 'badtype.csv', '--commit', '-m', 'bad'), 2, /\bid\b/)
+    expect(state()).toBe(before)
+  })
+
+  it('an ambiguous snapshot prefix exits 2', async () => {
+    // Make empty commits through the library until two snapshot ids share 4 hex digits.
+    const repoDir = path.join(work, 'many')
+    const { Repository } = await import(pathToFileURL(path.join(ROOT, 'dist/src/index.js')).href) as typeof import('../../src/index.js')
+    const repo = await Repository.init(repoDir)
+    const seen = new Map<string, string>()
+    let prefix: string | undefined
+    try {
+      for (let i = 0; i < 3000 && !prefix; i++) {
+        const c = await repo.commit({ message: `c${i}`, allowEmpty: true })
+        const p = c.snapshot.slice(0, 4)
+        if (seen.has(p)) prefix = p
+        seen.set(p, c.snapshot)
+      }
+    } finally {
+      await repo.close()
+    }
+    if (!prefix) return // astronomically unlikely: 3000 ids without a 4-digit collision
+    const r = runDv(['show', prefix], { cwd: repoDir })
+    expectFailure(r, 2, new RegExp(`prefix '${prefix}' is ambiguous`))
+  })
+
+  it('a corrupted metadata object exits 5 naming the object', () => {
+    const copy = path.join(work, 'corrupt')
+    cpSync(lake, copy, { recursive: true })
+    const head = (JSON.parse(runDv(['--json', 'log', '-n', '1'], { cwd: copy }).stdout) as Array<{ snapshot: string }>)[0]!.snapshot
+    const file = path.join(copy, '.dv', 'objects', head.slice(0, 2), head)
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"message"', '"messagf"'))
+    const r = runDv(['log'], { cwd: copy })
+    expectFailure(r, 5, new RegExp(head.slice(0, 12)))
+    const asJson = runDv(['--json', 'show', 'HEAD'], { cwd: copy })
+    expect(asJson.code).toBe(5)
+    expect(JSON.parse(asJson.stdout).error).toMatchObject({ code: 'CORRUPT', exitCode: 5 })
+  })
+})

@@ -1,0 +1,112 @@
+/** Ink views render plain results from props alone; assertions on the rendered frame. */
+import { render } from 'ink-testing-library'
+import { describe, expect, it } from 'vitest'
+import type { CommitResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import { CommitView, WriteView } from '../../cli/views/Commit.js'
+import { LogView } from '../../cli/views/Log.js'
+import { MessageView } from '../../cli/views/Message.js'
+import { ProgressView } from '../../cli/views/Progress.js'
+import { RefsView } from '../../cli/views/Refs.js'
+import { ShowView } from '../../cli/views/Show.js'
+import { StatusView } from '../../cli/views/Status.js'
+
+const A = '3f9a2c1' + 'a'.repeat(57)
+const B = '0b1c2d3' + 'b'.repeat(57)
+const change = { operation: 'append' as const, addedFiles: 3, removedFiles: 0, addedRows: 1000, removedRows: 0, addedBytes: 5000, removedBytes: 0 }
+const commit: CommitResult = {
+  snapshot: A, branch: 'main', parents: [B], timestamp: '2026-01-05T10:00:00.000Z', message: 'load january\n\ndetails',
+  tables: { events: change }, idempotentReplay: false,
+}
+const entry = (snapshot: string, message: string, refs: string[]): LogEntry => ({
+  snapshot, parents: [], timestamp: '2026-01-05T10:00:00.000Z', author: 'ana@host', message, tables: { events: change }, refs,
+})
+
+describe('views', () => {
+  it('CommitView shows branch, short id, first message line and per-table changes', () => {
+    const frame = render(<CommitView commit={commit} color={false} />).lastFrame()!
+    expect(frame.split('\n')).toEqual(['[main 3f9a2c1] load january', '  events: +1000 rows, +3 files'])
+    const replay = render(<CommitView commit={{ ...commit, idempotentReplay: true }} color={false} />).lastFrame()!
+    expect(replay).toContain('idempotency key already committed')
+  })
+
+  it('WriteView shows staged writes and removed rows of an overwrite', () => {
+    const staged: WriteResult = { table: 'events', branch: 'main', mode: 'append', rows: 1, files: 1, bytes: 10, created: true, addedColumns: [], staged: { id: 'x' } }
+    const overwrite: WriteResult = {
+      ...staged, mode: 'overwrite', staged: undefined,
+      commit: { ...commit, message: 'rewrite', tables: { events: { ...change, operation: 'overwrite', removedRows: 3500, removedFiles: 4 } } },
+    }
+    const lines = render(<WriteView writes={[staged, overwrite]} color={true} />).lastFrame()!.split('\n')
+    expect(lines[0]).toContain('staged append to events: 1 row in 1 file (new table)')
+    expect(lines[1]).toContain('rewrite')
+    expect(lines[2]).toMatch(/events: .*\+1000 rows, \+3 files.*, .*-3500 rows, -4 files/)
+  })
+
+  it('StatusView shows the branch and aligned staged changes, or nothing staged', () => {
+    const status: StatusResult = {
+      branch: 'main', head: A, detached: false, location: '/x/.dv',
+      staged: [
+        { id: '1', table: 'events', mode: 'append', rows: 1000, files: 3, bytes: 1, creates: true },
+        { id: '2', table: 'users_long_name', mode: 'overwrite', rows: 1, files: 1, bytes: 1, creates: false },
+      ],
+    }
+    const lines = render(<StatusView status={status} color={false} />).lastFrame()!.split('\n')
+    expect(lines[0]).toBe('On branch main')
+    expect(lines[1]).toBe('Changes to be committed:')
+    expect(lines[2]).toMatch(/^ {2}append +events +1000 rows +3 files +\(new table\)$/)
+    expect(lines[3]).toMatch(/^ {2}overwrite +users_long_name +1 row +1 file$/)
+    expect(lines[2]!.indexOf('1000')).toBe(lines[3]!.indexOf('1 row'))
+    const detached = render(<StatusView status={{ ...status, branch: null, detached: true, staged: [] }} color={false} />).lastFrame()!
+    expect(detached.split('\n')).toEqual(['HEAD detached at 3f9a2c1', 'nothing staged (use "dv write TABLE FILE" to stage a change)'])
+  })
+
+  it('LogView decorates refs and tags, one line each with oneline', () => {
+    const entries = [entry(A, 'more events', ['main', 'tag: v1']), entry(B, 'initial load', [])]
+    const oneline = render(<LogView entries={entries} oneline={true} color={false} />).lastFrame()!
+    expect(oneline.split('\n')).toEqual(['3f9a2c1 (main, tag: v1) more events', '0b1c2d3 initial load'])
+    const full = render(<LogView entries={entries} oneline={false} color={false} />).lastFrame()!
+    expect(full).toContain(`snapshot ${A} (main, tag: v1)`)
+    expect(full).toContain('Author: ana@host')
+    expect(full).toContain('Date:   2026-01-05T10:00:00.000Z')
+    expect(full).toContain('    initial load')
+    expect(full).toContain('    events: +1000 rows, +3 files')
+  })
+
+  it('ShowView renders a schema table with stats, partition spec and properties', () => {
+    const show: ShowResult = {
+      commit: entry(A, 'more events', ['main']),
+      tables: { events: { rows: 3500, files: 4, bytes: 9000 } },
+      table: {
+        name: 'events', tableId: 'tid-1', snapshot: A, rows: 3500, files: 4, bytes: 9000, manifests: 2,
+        partitionSpec: [{ name: 'ts_day', transform: 'day', source: 'ts' }],
+        columns: [
+          { id: 1, name: 'id', type: 'long', required: false, min: '0', max: '3499', nulls: 0 },
+          { id: 2, name: 'kind', type: 'string', required: false, nulls: 7 },
+        ],
+        properties: { owner: 'data-eng' },
+      },
+    }
+    const lines = render(<ShowView show={show} color={false} />).lastFrame()!.split('\n').map((l) => l.trimEnd())
+    expect(lines[0]).toBe('table events at 3f9a2c1 (table id tid-1)')
+    expect(lines).toContain('rows 3500  files 4  bytes 9000  manifests 2')
+    expect(lines).toContain('partition spec: day(ts)')
+    expect(lines.find((l) => l.includes('required'))).toMatch(/^ {2}id +name +type +required +min +max +nulls$/)
+    expect(lines.find((l) => l.includes('3499'))).toMatch(/^ {2}1 +id +long +no +0 +3499 +0$/)
+    expect(lines.find((l) => l.includes('kind'))).toMatch(/^ {2}2 +kind +string +no +- +- +7$/)
+    expect(lines).toContain('  owner = data-eng')
+    const commitOnly = render(<ShowView show={{ ...show, table: undefined }} color={false} />).lastFrame()!
+    expect(commitOnly).toContain('tables at 3f9a2c1:')
+    expect(commitOnly).toMatch(/events +3500 rows +4 files +9000 bytes/)
+  })
+
+  it('RefsView marks the current branch; MessageView and ProgressView render their text', () => {
+    const refs = [{ name: 'backfill', snapshot: B, current: false }, { name: 'main', snapshot: A, current: true }]
+    expect(render(<RefsView refs={refs} kind="branch" color={false} />).lastFrame()!.split('\n'))
+      .toEqual(['  backfill  0b1c2d3', '* main      3f9a2c1'])
+    expect(render(<RefsView refs={[{ name: 'v1', snapshot: A }]} kind="tag" color={false} />).lastFrame()).toBe('v1  3f9a2c1')
+    expect(render(<MessageView before="created branch " subject="x" after=" at 3f9a2c1" color={true} />).lastFrame())
+      .toContain('x')
+    const bar = render(<ProgressView label="writing a.csv to events" rows={1200} bytesRead={50} bytesTotal={100} color={false} width={10} />).lastFrame()
+    expect(bar).toBe('writing a.csv to events [#####.....]  50%  1200 rows')
+    expect(render(<ProgressView label="reading" rows={7} color={false} />).lastFrame()).toBe('reading 7 rows')
+  })
+})

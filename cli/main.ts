@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
-import { createContext, type CliContext, type GlobalOptions } from './context.js'
+import { createContext, exitState, type CliContext, type GlobalOptions } from './context.js'
 import { isBrokenPipe, reportError } from './report-error.js'
 
 function readVersion(): string {
@@ -49,7 +49,9 @@ function buildProgram(): Command {
   program.command('write').argument('<table>', 'table to write (created if new)')
     .argument('[files...]', "input files, or '-' (the default) for stdin")
     .description('stage a change to TABLE, or commit it at once with --commit')
-    .addOption(new Option('--mode <mode>', 'append or overwrite (default: append)').choices(['append', 'overwrite']))
+    .addOption(new Option('--mode <mode>', 'how the input changes the table (default: append)').choices(['append', 'overwrite', 'replace-partitions', 'delete', 'upsert']))
+    .option('--where <predicate>', "SQL predicate: the rows to delete (--mode delete) or to replace (--mode overwrite)")
+    .option('--key <cols>', 'key columns for --mode upsert, e.g. id or country,id')
     .option('--partition-by <spec>', 'partition spec of a new table, e.g. "day(ts)" or "country,month(ts)"')
     .addOption(new Option('--format <format>', 'input format (default: from the extension; stdin needs it)').choices(FORMATS_IN))
     .option('--commit', 'stage and commit in one atomic step (needs -m and exactly one FILE)')
@@ -59,7 +61,13 @@ function buildProgram(): Command {
     .addHelpText('after', `
 Several FILEs are staged one after the other (one staged change each); commit
 them together with 'dv commit -m MSG'. With --commit, name exactly one FILE:
-it becomes one atomic commit of its own.`)
+it becomes one atomic commit of its own.
+
+Modes: append adds rows; overwrite replaces the table (or, with --where, the
+matching rows); replace-partitions replaces the partitions present in the
+input; delete removes the rows matching --where (no FILE); upsert replaces the
+rows whose --key appears in the input and adds the others. Files are rewritten
+copy-on-write, only where affected rows live.`)
     .action(async (table: string, files: string[], opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/write.js')).runWrite(context(cmd), { table, files, ...opts }))
 
@@ -79,6 +87,7 @@ it becomes one atomic commit of its own.`)
     .option('--table <table>', 'only snapshots that changed TABLE')
     .option('-n, --max-count <n>', 'show at most N snapshots')
     .option('--oneline', 'one line per snapshot')
+    .option('--idempotency-key <key>', 'only the snapshot that landed with KEY (did my write land?)')
     .action(async (rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/log.js')).runLog(context(cmd), { rev, ...opts }))
 
@@ -113,6 +122,12 @@ it becomes one atomic commit of its own.`)
     .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
 
+  program.command('doctor').description("check the store's guarantees (conditional writes for concurrent commits)")
+    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd)))
+
+  program.command('fsck').description('verify every ref and every object reachable from one (re-hashing each)')
+    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd)))
+
   return program
 }
 
@@ -123,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram()
   try {
     await program.parseAsync(argv)
-    return 0
+    return exitState.code
   } catch (e) {
     const name = e instanceof Error ? e.name : ''
     if (name === 'CommanderError' && (e as { exitCode: number }).exitCode === 0) return 0

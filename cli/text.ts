@@ -85,7 +85,8 @@ export function formatWrite(w: WriteResult): string[] {
   if (w.commit) return formatCommit(w.commit)
   const notes = [w.created ? 'new table' : '', w.addedColumns.length ? `new columns: ${w.addedColumns.join(', ')}` : '']
     .filter(Boolean).join('; ')
-  return [`staged ${w.mode} to ${w.table}: ${plural(w.rows, 'row')} in ${plural(w.files, 'file')}${notes ? ` (${notes})` : ''}`]
+  const removed = w.removedFiles > 0 ? `, removing ${plural(w.removedRows, 'row')} in ${plural(w.removedFiles, 'file')}` : ''
+  return [`staged ${w.mode} to ${w.table}: ${plural(w.rows, 'row')} in ${plural(w.files, 'file')}${removed}${notes ? ` (${notes})` : ''}`]
 }
 
 function formatStagedRows(staged: StagedChangeInfo[]): string[] {

@@ -7,6 +7,7 @@ export interface LogInput {
   table?: string
   maxCount?: string
   oneline?: boolean
+  idempotencyKey?: string
 }
 
 export async function runLog(ctx: CliContext, input: LogInput): Promise<void> {
@@ -15,6 +16,7 @@ export async function runLog(ctx: CliContext, input: LogInput): Promise<void> {
     ...(input.rev === undefined ? {} : { rev: input.rev }),
     ...(input.table === undefined ? {} : { table: input.table }),
     ...(limit === undefined ? {} : { limit }),
+    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
   }))
   const oneline = input.oneline === true
   await emit(ctx, result, {

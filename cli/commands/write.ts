@@ -19,6 +19,8 @@ export interface WriteInput {
   message?: string
   idempotencyKey?: string
   branch?: string
+  where?: string
+  key?: string
 }
 
 function toOptions(input: WriteInput): WriteOptions {
@@ -30,10 +32,17 @@ function toOptions(input: WriteInput): WriteOptions {
     ...(input.message === undefined ? {} : { message: input.message }),
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     ...(input.branch === undefined ? {} : { branch: input.branch }),
+    ...(input.where === undefined ? {} : { where: input.where }),
+    ...(input.key === undefined ? {} : { key: input.key.split(',').map((k) => k.trim()) }),
   }
 }
 
-async function checkInput(input: WriteInput): Promise<string[]> {
+async function checkInput(input: WriteInput): Promise<Array<string | undefined>> {
+  if (input.mode === 'delete') {
+    if (input.files.length > 0) return usageError('--mode delete takes no FILE', `dv write ${input.table} --mode delete --where PREDICATE`)
+    if (input.commit && input.message === undefined) return usageError('--commit needs a commit message', 'add -m "MSG"')
+    return [undefined]
+  }
   if (input.files.length === 0 && process.stdin.isTTY) {
     return usageError(`no input for table ${input.table}: name a FILE, or pipe data in with '-'`, `for example: dv write ${input.table} data.csv, or: cat data.csv | dv write ${input.table} - --format csv`)
   }
@@ -56,8 +65,8 @@ export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void
   const results = await withRepository(ctx, async (repo) => {
     const out: WriteResult[] = []
     for (const file of files) {
-      const source = file === '-' ? '-' : path.resolve(ctx.cwd, file)
-      const progress = startProgress(ctx, `writing ${file === '-' ? '<stdin>' : file} to ${input.table}`)
+      const source = file === undefined ? undefined : file === '-' ? '-' : path.resolve(ctx.cwd, file)
+      const progress = file === undefined ? undefined : startProgress(ctx, `writing ${file === '-' ? '<stdin>' : file} to ${input.table}`)
       try {
         out.push(await repo.write(input.table, source, progress ? { ...options, onProgress: (p) => progress.update(p) } : options))
       } finally {

@@ -295,7 +295,8 @@ export class Repository {
     const headId = await this.branchHead(branch)
     const head = await readSnapshot(this.ctx, headId)
     const staged = commitNow ? [] : await this.workspace!.listStaged(branch)
-    if (mode !== 'append' && staged.some((c) => c.table === name)) {
+    const rowLevel = mode !== 'append' && !(mode === 'overwrite' && options.where === undefined)
+    if (rowLevel && staged.some((c) => c.table === name)) {
       throw new DvError('INVALID_ARGUMENT', `table '${name}' has staged changes: ${mode} reads the committed table`, {
         hint: 'commit the staged changes first (`dv commit`), or pass --commit to this write only after that',
       })

@@ -19,7 +19,8 @@ import { DvError, isDvError } from './errors.js'
 import { asBranchName, asTableName, asTagName, shortId } from './ids.js'
 import { parseConfig, serializeConfig, serializeSnapshot } from './format/index.js'
 import { FORMAT_VERSION } from './format/types.js'
-import { openStorage, probeConditionalWrites, type ConditionalWriteSupport } from './store/index.js'
+import { openStorage } from './store/open.js'
+import type { ConditionalWriteSupport } from './store/s3-probe.js'
 import { BRANCH_PREFIX, DEFAULT_BRANCH, TAG_PREFIX, branchRef, tagRef } from './refs/names.js'
 import { resolveRev, type RevContext } from './refs/resolve.js'
 import { isTimeLiteral } from './refs/rev.js'
@@ -39,7 +40,7 @@ export interface RepositoryOpenOptions {
   /** Clock for commit timestamps (tests pass a fixed clock). */
   now?: () => number
   author?: string
-  /** Commit retries when the branch moved concurrently (default: 10 attempts, 5 ms..2 s backoff, 60 s total). */
+  /** Commit retries when the branch moved concurrently (default: 20 attempts, 5 ms..1 s backoff with full jitter, 60 s total). */
   retry?: Partial<RetryPolicy>
 }
 
@@ -548,6 +549,7 @@ export class Repository {
    * conditional writes that make concurrent commits safe.
    */
   async doctor(): Promise<DoctorResult> {
+    const { probeConditionalWrites } = await import('./store/s3-probe.js')
     const support = await probeConditionalWrites(this.storage)
     const safe = support.ifNoneMatch && support.ifMatch
     return { location: this.location, conditionalWrites: support, concurrentWritersSafe: safe }

@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url'
 import { DvError } from '../errors.js'
 import { openLocalStorage } from './local.js'
 import { createMemoryStorage } from './memory.js'
-import { openS3Storage } from './s3.js'
 import type { Storage } from './types.js'
 
 export async function openStorage(location: string): Promise<Storage> {
   if (location === 'memory:') return createMemoryStorage()
-  if (location.startsWith('s3://')) return openS3Storage(location)
+  // the AWS SDK costs ~0.2 s to load: only commands on an s3:// store pay for it
+  if (location.startsWith('s3://')) return (await import('./s3.js')).openS3Storage(location)
   if (location.startsWith('file://')) return openLocalStorage(fileURLToPath(location))
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)
   if (scheme !== null) {

@@ -26,7 +26,7 @@ export interface RetryPolicy {
   totalMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, startingDelayMs: 5, maxDelayMs: 2000, totalMs: 60_000 }
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 20, startingDelayMs: 5, maxDelayMs: 1000, totalMs: 60_000 }
 
 export interface CommitRequest {
   branch: string

@@ -306,10 +306,11 @@ export class Repository {
     const engine = await this.ctx.engine()
     const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: this.ctx.tmpDir })
     try {
-      const fingerprint = requestFingerprint({
+      // the request's fingerprint (hashing the whole input) is needed only to match an idempotency key
+      const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
         table: name, mode, partitionBy: options.partitionBy, where: options.where, key: options.key?.join(','),
         input: opened ? await opened.fingerprint() : undefined,
-      })
+      }) : undefined
       if (commitNow && options.idempotencyKey) {
         const landed = await findIdempotencyKey(this.ctx, headId, options.idempotencyKey)
         if (landed) {

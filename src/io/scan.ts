@@ -100,6 +100,7 @@ async function copyScan(duck: Duck, request: ScanRequest, options: string, ext: 
     return { path, rows: Number(row?.Count ?? 0) }
   } catch (e) {
     await rm(path, { force: true })
+    await request.verified // a file that fails verification explains a failed read better than the reader does
     throw toDvError(e, 'cannot scan the table', { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
   }
 }
@@ -109,6 +110,7 @@ export async function scanTo(duck: Duck, request: ScanRequest, format: OutputFor
   if (format === 'arrow') return scanArrowTo(duck, request, out)
   const { path, rows } = await copyScan(duck, request, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
   try {
+    await request.verified
     if (format === 'json' && rows === 0) await writeAll(out, Buffer.from('[]\n'))
     else for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) await writeAll(out, chunk)
     return rows
@@ -120,6 +122,7 @@ export async function scanTo(duck: Duck, request: ScanRequest, format: OutputFor
 async function scanArrowTo(duck: Duck, request: ScanRequest, out: Writable): Promise<number> {
   const { path, rows } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
   try {
+    await request.verified
     const arrow = await loadArrow()
     // One IPC stream: the schema once (even with no rows), every row group's batches, the end marker.
     const writer = new arrow.RecordBatchStreamWriter()
@@ -141,6 +144,7 @@ async function scanArrowTo(duck: Duck, request: ScanRequest, out: Writable): Pro
 export async function* scanBatches(duck: Duck, request: ScanRequest): AsyncGenerator<RecordBatch> {
   const { path } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
   try {
+    await request.verified
     yield* readParquetBatches(path)
   } finally {
     await rm(path, { force: true })

@@ -108,6 +108,12 @@ export interface ScanRequest {
   where?: string
   limit?: number
   tmpDir: string
+  /**
+   * Settles when the files' bytes have been verified against their ids. The
+   * scan may read the files meanwhile, but writes nothing to its output
+   * before this resolves, and fails if it rejects.
+   */
+  verified?: Promise<unknown>
 }
 
 /** A simple conjunct of a predicate that scan planning can check against stats. */

@@ -31,6 +31,8 @@ export interface WriteInput {
   tmpDir: string
 }
 
+const PARTITIONED_MEMORY_LIMIT = '2GB'
+
 export async function writeSourceParquet(duck: Duck, input: WriteInput, options: WriteParquetOptions): Promise<WrittenFile[]> {
   const { schema, partitionSpec } = options
   const plan = planColumns(input, schema)
@@ -55,6 +57,10 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   const to = single ? join(dir, 'data_0.parquet') : dir
   const sql = `COPY (${query}) TO ${quoteLiteral(to)} (FORMAT parquet, COMPRESSION zstd, ${fieldIds}${split}, RETURN_STATS true)`
   let rows
+  // PARTITION_BY keeps a buffer per open partition: thousands of partitions need
+  // more than the default limit (peak RSS stays far below it: bench/README.md)
+  const limitBefore = partitionCols.length ? String((await duck.all(`SELECT current_setting('memory_limit') AS v`))[0].v) : undefined
+  if (limitBefore !== undefined) await duck.run(`SET memory_limit = '${PARTITIONED_MEMORY_LIMIT}'`)
   try {
     rows = await duck.allWithProgress(sql, (processed, pct) => {
       options.onProgress?.({ rows: processed, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })
@@ -62,6 +68,8 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   } catch (e) {
     await rm(dir, { recursive: true, force: true })
     throw await explainWriteError(e, input)
+  } finally {
+    if (limitBefore !== undefined) await duck.run(`SET memory_limit = ${quoteLiteral(limitBefore)}`).catch(() => undefined)
   }
   let facts = sortFacts(factsFromCopyStats(rows, schema))
   if (partitionCols.length) facts = await splitOversized(duck, facts, schema, target)

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { chmod, link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
@@ -105,6 +105,49 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       await this.publish(id, temp)
     }
     return { id, bytes: size }
+  }
+
+  /**
+   * Takes over a temporary file on the same filesystem: hash it, make it
+   * read-only, fsync it, link it into place, fsync the directory, unlink the
+   * temporary name. Falls back to a copy (putFile) across filesystems.
+   */
+  async adoptFile(path: string): Promise<{ id: ObjectId; bytes: number }> {
+    try {
+      const { id, bytes } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
+      if (await this.isVerified(id)) return { id, bytes }
+      const final = this.pathOf(id)
+      try {
+        storageStep('object.tmp-fsync')
+        await chmod(path, 0o444)
+        const handle = await open(path, 'r')
+        try {
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+      } catch (e) {
+        throw storageError(e, 'cannot sync', path)
+      }
+      await this.ensureObjectDir(id)
+      try {
+        storageStep('object.link')
+        await link(path, final)
+      } catch (e) {
+        if (hasErrno(e, 'EXDEV')) return await this.putFile(path, id)
+        if (!hasErrno(e, 'EEXIST')) throw storageError(e, 'cannot publish', final)
+        if ((await this.hashStored(final)) !== id) {
+          storageStep('object.rename')
+          await rename(path, final).catch((err: unknown) => Promise.reject(storageError(err, 'cannot repair', final)))
+        }
+      }
+      storageStep('object.dir-fsync')
+      await fsyncDir(dirname(final)).catch((err: unknown) => Promise.reject(storageError(err, 'cannot sync directory', dirname(final))))
+      return { id, bytes }
+    } finally {
+      storageStep('object.tmp-unlink')
+      await removeQuietly(path)
+    }
   }
 
   async get(id: ObjectId): Promise<Uint8Array> {

@@ -20,6 +20,12 @@ export interface ObjectStore {
    * If `expectedId` is given and differs from the computed hash, throws CORRUPT.
    */
   putFile(path: string, expectedId?: ObjectId): Promise<{ id: ObjectId; bytes: number }>
+  /**
+   * Optional: stores a temporary file the caller is done with, taking it over
+   * (hash, fsync, link into place) instead of copying it. The file is gone
+   * afterwards, whatever the outcome. Callers fall back to putFile + unlink.
+   */
+  adoptFile?(path: string): Promise<{ id: ObjectId; bytes: number }>
   /** Returns the verified bytes. */
   get(id: ObjectId): Promise<Uint8Array>
   has(id: ObjectId): Promise<boolean>
@@ -31,6 +37,12 @@ export interface ObjectStore {
    * memory/remote stores: a cached copy. The file MUST NOT be modified.
    */
   localPath(id: ObjectId): Promise<string>
+  /**
+   * Optional: where the object's file is on the local filesystem, WITHOUT
+   * verifying it (the caller verifies with localPath, possibly concurrently
+   * with reading). Only stores that keep objects as local files have it.
+   */
+  pathOf?(id: ObjectId): string
   /** All object ids whose hex starts with `prefix` (any length, may be empty), in no particular order. */
   list(prefix?: string): AsyncIterable<ObjectId>
   /** Removes an object (garbage collection only). Missing is not an error. */

@@ -58,8 +58,8 @@ export interface PendingChange {
   /** Data files removed (row-level modes and replace-partitions). */
   removes: RemovedFile[]
   scope: ConflictScope
-  /** SHA-256 of the request (input bytes, table, mode, options). */
-  fingerprint: string
+  /** SHA-256 of the request (input bytes, table, mode, options), when an idempotency key needs it. */
+  fingerprint?: string
 }
 
 /** Manifests beyond this count are merged on the next commit, keeping table metadata small. */

@@ -28,7 +28,7 @@ export interface ChangeRequest {
   partitionBy?: string
   base: WriteBase
   baseSnapshot: SnapshotId
-  fingerprint: string
+  fingerprint?: string
   onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
 }
 
@@ -188,7 +188,7 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
       files,
       removes,
       scope,
-      fingerprint: req.fingerprint,
+      ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}),
     }
     return { change, addedColumns: base.table ? addedColumns : [] }
   } finally {

@@ -8,6 +8,7 @@ import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
 import { planScan, type ScanPlan } from './scan.js'
+import { mapLimit } from './map-limit.js'
 
 export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntry {
   return {
@@ -97,12 +98,22 @@ export async function prepareScan(
   const engine = await ctx.engine()
   const preds = options.where ? await engine.analyzePredicate(options.where, table.schema) : []
   const plan = await planScan(ctx, table, preds)
-  const files = []
-  for (const f of plan.files) {
-    files.push({ path: await ctx.storage.objects.localPath(f.id), rows: f.rows, columns: f.columns })
+  const objects = ctx.storage.objects
+  let files: ScanRequest['files']
+  let verified: Promise<unknown> | undefined
+  if (objects.pathOf) {
+    // local files: the engine reads while we verify; it outputs nothing until every hash matched
+    files = plan.files.map((f) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
+    verified = mapLimit(plan.files, VERIFY_CONCURRENCY, (f) => objects.localPath(f.id))
+    verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
+  } else {
+    files = await mapLimit(plan.files, VERIFY_CONCURRENCY, async (f) => ({ path: await objects.localPath(f.id), rows: f.rows, columns: f.columns }))
   }
   return {
     plan,
-    request: { files, schema: table.schema, columns: options.columns, where: options.where, limit: options.limit, tmpDir: ctx.tmpDir },
+    request: { files, schema: table.schema, columns: options.columns, where: options.where, limit: options.limit, tmpDir: ctx.tmpDir, verified },
   }
 }
+
+const VERIFY_CONCURRENCY = 4
+

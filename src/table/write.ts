@@ -12,6 +12,7 @@ import type { InputColumn, WrittenFile } from '../io/types.js'
 import { parsePartitionBy } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
+import { mapLimit } from './map-limit.js'
 
 export interface WriteBase {
   /** The table's metadata id at the branch head (null: absent there). */
@@ -105,13 +106,24 @@ export function requestFingerprint(parts: Record<string, string | undefined>): s
   return h.digest('hex')
 }
 
-/** Publishes written Parquet files as objects and describes them as DataFiles (deleting temporary files). */
+/** Files published at once: fsync latency, not bandwidth, bounds publishing many small files. */
+const PUBLISH_CONCURRENCY = 8
+
+/**
+ * Publishes written Parquet files as objects and describes them as
+ * DataFiles, in input order. Temporary files are taken over by the store
+ * (linked, not copied) where it can; the user's own files are copied.
+ */
 export async function publishFiles(ctx: RepoContext, written: WrittenFile[]): Promise<DataFile[]> {
-  const files: DataFile[] = []
-  for (const w of written) {
-    const { id, bytes } = await ctx.storage.objects.putFile(w.path)
-    files.push({ id, format: 'parquet', rows: w.rows, bytes, partition: w.partition, columns: w.columns })
-    if (w.temporary) await rm(w.path, { force: true })
-  }
-  return files
+  const objects = ctx.storage.objects
+  return mapLimit(written, PUBLISH_CONCURRENCY, async (w) => {
+    let stored: { id: ObjectId; bytes: number }
+    if (w.temporary && objects.adoptFile) {
+      stored = await objects.adoptFile(w.path)
+    } else {
+      stored = await objects.putFile(w.path)
+      if (w.temporary) await rm(w.path, { force: true })
+    }
+    return { id: stored.id, format: 'parquet', rows: w.rows, bytes: stored.bytes, partition: w.partition, columns: w.columns }
+  })
 }

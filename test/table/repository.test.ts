@@ -154,6 +154,37 @@ describe('Repository on a local store', () => {
     }
   })
 
+  it('refuses to output a data file whose bytes do not match its id', async () => {
+    const root = join(dir, 'lake4')
+    const repo = await Repository.init(root, { now: clock(), author: 'test' })
+    try {
+      await repo.write('events', join(dir, 'events.csv'), { commit: true, message: 'load' })
+      let corrupted = 0
+      for (const d of await readdir(join(root, '.dv', 'objects'))) {
+        for (const f of await readdir(join(root, '.dv', 'objects', d))) {
+          const path = join(root, '.dv', 'objects', d, f)
+          const bytes = await readFile(path)
+          if (bytes.subarray(0, 4).toString() !== 'PAR1') continue
+          await chmod(path, 0o644)
+          bytes[Math.floor(bytes.length / 2)] ^= 1
+          await writeFile(path, bytes)
+          corrupted++
+        }
+      }
+      expect(corrupted).toBe(1)
+      const again = await Repository.open(root) // a fresh process view: nothing verified yet
+      try {
+        const sink = new Sink()
+        await expect(again.cat('events', sink, { format: 'csv' })).rejects.toMatchObject({ code: 'CORRUPT' })
+        expect(sink.text()).toBe('')
+      } finally {
+        await again.close()
+      }
+    } finally {
+      await repo.close()
+    }
+  })
+
   it('errors outside a repository', async () => {
     await expect(Repository.open(join(dir))).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })

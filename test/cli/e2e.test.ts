@@ -213,7 +213,7 @@ describe('dv tour', () => {
   it('metadata-only commands load no data engine and no ink on start-up', () => {
     const hook = path.join(work, 'report-loads.mjs')
     const resolveHook = `export async function resolve(s, c, next) { const r = await next(s, c);
-      if (/duckdb|parquet-wasm|apache-arrow|node_modules\\/(ink|react)\\//.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
+      if (/duckdb|parquet-wasm|apache-arrow|@aws-sdk|node_modules\\/(ink|react)\\//.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
     writeFileSync(hook, `import { register } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))\n`)
     const loads = (...args: string[]) => runDv(args, { cwd: lake, nodeArgs: ['--import', hook] }).stderr.split('\n').filter((l) => l.startsWith('LOADED'))
     for (const args of [['log', '-n', '1'], ['status'], ['show', 'HEAD', 'events'], ['branch'], ['--json', 'tag'], ['--help']]) {

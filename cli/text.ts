@@ -5,18 +5,10 @@
 import type {
   CheckoutResult, CommitResult, LogEntry, RefInfo, ShowResult, StagedChangeInfo, StatusResult,
   TableInfo, WriteResult,
+  TableChange,
 } from '../src/index.js'
 
-/** Mirrors TableChange in the format model (not re-exported by the public API). */
-export interface TableChangeLike {
-  operation: string
-  addedFiles: number
-  removedFiles: number
-  addedRows: number
-  removedRows: number
-  addedBytes: number
-  removedBytes: number
-}
+export type TableChangeLike = TableChange
 
 export function short(id: string | null | undefined): string {
   return id ? id.slice(0, 7) : '(none)'

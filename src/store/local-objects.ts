@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { chmod, link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { chmod, copyFile, link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
@@ -14,7 +14,7 @@ import { storageStep } from './crash-points.js'
 import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {
-  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, hashFile, missingObjectError, readSourceFile, startHash,
+  checkIdPrefix, checkObjectId, corruptObjectError, hashBytes, hashFile, missingObjectError,
 } from './object-hash.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore } from './types.js'
@@ -73,38 +73,35 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
     return id
   }
 
+  /**
+   * Copies the file into the store's tmp directory (copy_file_range via
+   * fs.copyFile: no bytes through JS), then hashes and publishes the copy,
+   * so a source that changes meanwhile can never publish bytes under the
+   * wrong id.
+   */
   async putFile(path: string, expectedId?: ObjectId): Promise<{ id: ObjectId; bytes: number }> {
     const temp = await this.createTemp()
-    const hash = startHash()
-    let size = 0
+    await temp.handle.close().catch(() => undefined)
     try {
-      for await (const chunk of readSourceFile(path)) {
-        hash.update(chunk)
-        size += chunk.length
-        try {
-          await writeAll(temp.handle, chunk)
-        } catch (e) {
-          throw storageError(e, 'cannot write', temp.path)
-        }
-      }
+      await copyFile(path, temp.path)
     } catch (e) {
-      await this.discardTemp(temp)
-      throw e
+      await removeQuietly(temp.path)
+      if (hasErrno(e, 'ENOENT') && !(await exists(path))) {
+        throw new DvError('NOT_FOUND', `${path} does not exist`, { details: { path } })
+      }
+      throw storageError(e, 'cannot copy', path)
     }
-    const id = finishHash(hash)
-    if (expectedId !== undefined && expectedId !== id) {
-      await this.discardTemp(temp)
-      throw new DvError('CORRUPT', `file ${path} hashes to ${id}, expected ${expectedId}`, {
-        hint: 'the file changed while it was being stored; write it again',
-        details: { path, id, expectedId },
-      })
+    if (expectedId !== undefined) {
+      const { id } = await hashFile(temp.path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', temp.path)))
+      if (id !== expectedId) {
+        await removeQuietly(temp.path)
+        throw new DvError('CORRUPT', `file ${path} hashes to ${id}, expected ${expectedId}`, {
+          hint: 'the file changed while it was being stored; write it again',
+          details: { path, id, expectedId },
+        })
+      }
     }
-    if (await this.isVerified(id)) {
-      await this.discardTemp(temp)
-    } else {
-      await this.publish(id, temp)
-    }
-    return { id, bytes: size }
+    return this.adoptFile(temp.path)
   }
 
   /**
@@ -344,5 +341,14 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       throw storageError(e, 'cannot create directory', dir)
     }
     this.knownDirs.add(dir)
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
   }
 }

@@ -135,9 +135,10 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
 
     const outcomes = { old: 0, new: 0 }
     let locksLeft = 0
-    // two steps past the dry run's K, in case this run needs more (see below); those may finish uncrashed
+    // six steps past the dry run's K, in case this run needs more (new object directories for the
+    // snapshot and rewritten files: see below); those may finish uncrashed
     let completed = 0
-    await forEachStep(steps.length + 2, PARALLEL, async (k) => {
+    await forEachStep(steps.length + 6, PARALLEL, async (k) => {
       const work = join(dir, `${slug}-k${k}`)
       await cp(base, work, { recursive: true })
       const stepLog = `${work}.steps.log`

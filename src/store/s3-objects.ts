@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { stat } from 'node:fs/promises'
 import { DvError } from '../errors.js'
+import { storageStep } from './crash-points.js'
 import type { ObjectId } from '../ids.js'
 import type { ObjectCache } from './cache.js'
 import { hasErrno, storageError } from './fs-errors.js'
@@ -197,6 +198,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
       ...(checksum ? { ChecksumSHA256: checksumOf(id) } : {}),
       ...(exclusive ? { IfNoneMatch: '*' } : {}),
     })
+    storageStep('s3.object-put')
     for (let attempt = 0; ; attempt++) {
       try {
         await this.ctx.client.send(command)

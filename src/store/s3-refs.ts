@@ -17,6 +17,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
 } from '@aws-sdk/client-s3'
 import { DvError } from '../errors.js'
+import { storageStep } from './crash-points.js'
 import type { SnapshotId } from '../ids.js'
 import { sleep } from './fs-durable.js'
 import {
@@ -113,9 +114,12 @@ export class S3RefStore implements RefStore {
       ContentType: 'text/plain',
       ...(expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected }),
     })
+    storageStep('s3.ref-put')
     for (let attempt = 0; ; attempt++) {
       try {
         const out = await this.ctx.casClient.send(command)
+        // a crash here has the ref updated and the caller not told: the lost-response case
+        storageStep('s3.ref-put-acknowledged')
         if (out.ETag !== undefined) return { snapshot: next, version: out.ETag }
         const now = await this.get(name)
         if (now?.snapshot === next) return now

@@ -40,7 +40,7 @@ export interface RepositoryOpenOptions {
   /** Clock for commit timestamps (tests pass a fixed clock). */
   now?: () => number
   author?: string
-  /** Commit retries when the branch moved concurrently (default: 20 attempts, 5 ms..1 s backoff with full jitter, 60 s total). */
+  /** Commit retries when the branch moved concurrently (default: 50 attempts, 5 ms..2 s backoff with full jitter, 60 s total). */
   retry?: Partial<RetryPolicy>
 }
 

@@ -26,7 +26,7 @@ export interface RetryPolicy {
   totalMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 20, startingDelayMs: 5, maxDelayMs: 1000, totalMs: 60_000 }
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 50, startingDelayMs: 5, maxDelayMs: 2000, totalMs: 60_000 }
 
 export interface CommitRequest {
   branch: string
@@ -59,7 +59,7 @@ export async function commitChanges(ctx: RepoContext, req: CommitRequest): Promi
     retry: (e) => isDvError(e, 'CONFLICT') && e.details.refConflict === true && Date.now() - started < policy.totalMs,
   }).catch((e: unknown) => {
     if (isDvError(e, 'CONFLICT') && e.details.refConflict === true) {
-      throw new DvError('CONFLICT', `branch '${req.branch}' kept moving: gave up after ${policy.attempts} attempts or ${policy.totalMs} ms (last seen ${shortId(String(e.details.actual ?? ''))})`, {
+      throw new DvError('CONFLICT', `branch '${req.branch}' kept moving: gave up after ${policy.attempts} attempts or ${policy.totalMs} ms (last read at ${shortId(String(e.details.expected ?? ''))})`, {
         cause: e, hint: 'nothing was applied; retry the command (with the same --idempotency-key, if any)',
         details: { branch: req.branch },
       })
@@ -108,7 +108,7 @@ async function attemptCommit(ctx: RepoContext, req: CommitRequest): Promise<Comm
   } catch (e) {
     if (isDvError(e, 'CONFLICT') && e.details.lock === undefined) {
       throw new DvError('CONFLICT', `branch '${req.branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
-        cause: e, details: { ...e.details, refConflict: true, branch: req.branch },
+        cause: e, details: { ...e.details, expected: ref.snapshot, refConflict: true, branch: req.branch },
       })
     }
     if (isDvError(e, 'OUTCOME_UNKNOWN') || isDvError(e, 'STORAGE')) return settleUnknown(ctx, req, id, snapshot, e)

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RESULTS_DIR } from './paths.js'
 
-export type Unit = 'ms' | 'MB/s' | 'MiB'
+export type Unit = 'ms' | 'MB/s' | 'MiB' | 'commits/s'
 
 export interface Row {
   section: string

@@ -14,6 +14,7 @@ import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
+import { benchPipeline } from './pipeline.js'
 import { profileStages, type StageTimes } from './stages.js'
 import { peakRssMethod } from './measure.js'
 import { BENCH_ENV, DATA_DIR, ROOT } from './paths.js'
@@ -24,7 +25,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, read, commit, profile, big); default: all. */
+  /** Run only these parts (startup, csv, parquet, read, commit, profile, big, pipeline); default: all but pipeline. */
   only: Set<string> | undefined
 }
 
@@ -112,6 +113,13 @@ async function main(): Promise<void> {
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
+    if (args.only?.has('pipeline')) {
+      // only on request: pipeline.ts (node dist/bench/pipeline.js) is its own run (~1 min)
+      const pipeline = await benchPipeline(ctx)
+      rows.push(...pipeline.rows)
+      notes.push(...pipeline.notes)
+      Object.assign(BASELINES, pipeline.baselines)
+    }
   } finally {
     await rm(work, { recursive: true, force: true })
   }

@@ -72,6 +72,20 @@ class WriteCmd implements fc.AsyncCommand<Model, Real> {
   toString = () => `write(${this.table},${this.mode},[${this.rows}],commit=${this.commit})`
 }
 
+class DeleteCmd implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly table: string, readonly below: number) {}
+  // a row-level write reads the committed table: it refuses staged changes to it (tested elsewhere)
+  check = (m: Readonly<Model>) => head(m as Model).tables.has(this.table) && !m.staged.some((s) => s.table === this.table)
+  async run(m: Model, r: Real): Promise<void> {
+    executed.write++
+    const res = await r.repo.delete(this.table, `v < ${this.below}`, { commit: true, message: 'd' })
+    const tables = new Map(head(m).tables)
+    tables.set(this.table, tables.get(this.table)!.filter((v) => v >= this.below))
+    m.branches.get(m.current)!.push({ id: res.commit!.snapshot, tables })
+  }
+  toString = () => `delete(${this.table}, v < ${this.below})`
+}
+
 class CommitCmd implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.staged.length > 0
   async run(m: Model, r: Real): Promise<void> {
@@ -148,6 +162,7 @@ const commands = [
   fc.tuple(tables, fc.constantFrom<'append' | 'overwrite'>('append', 'append', 'overwrite'), fc.array(fc.integer({ min: 0, max: 999 }), { minLength: 1, maxLength: 4 }), fc.boolean())
     .map(([t, mode, rows, commit]) => new WriteCmd(t, mode, rows, commit)),
   fc.constant(new CommitCmd()),
+  fc.tuple(tables, fc.integer({ min: 0, max: 1000 })).map(([t, n]) => new DeleteCmd(t, n)),
   fc.constantFrom('b1', 'b2', 'feature/x').map((n) => new BranchCmd(n)),
   fc.nat(5).map((n) => new CheckoutCmd(n)),
   fc.constantFrom('v1', 'v2').map((n) => new TagCmd(n)),
@@ -170,7 +185,7 @@ describe('model-based: repository vs in-memory model', () => {
           await rm(dir, { recursive: true, force: true })
         }
       }),
-      { numRuns: 60 },
+      { numRuns: Number(process.env.DV_MODEL_RUNS ?? 60) },
     )
     // the property must have exercised the real system, not just generated commands
     console.log(`model test executed ${JSON.stringify(executed)}`)

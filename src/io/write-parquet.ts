@@ -32,6 +32,7 @@ export interface WriteInput {
 }
 
 const PARTITIONED_MEMORY_LIMIT = '2GB'
+const PARTITIONED_MAX_OPEN_FILES = 1000
 
 export async function writeSourceParquet(duck: Duck, input: WriteInput, options: WriteParquetOptions): Promise<WrittenFile[]> {
   const { schema, partitionSpec } = options
@@ -60,7 +61,12 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   // PARTITION_BY keeps a buffer per open partition: thousands of partitions need
   // more than the default limit (peak RSS stays far below it: bench/README.md)
   const limitBefore = partitionCols.length ? String((await duck.all(`SELECT current_setting('memory_limit') AS v`))[0].v) : undefined
-  if (limitBefore !== undefined) await duck.run(`SET memory_limit = '${PARTITIONED_MEMORY_LIMIT}'`)
+  if (limitBefore !== undefined) {
+    await duck.run(`SET memory_limit = '${PARTITIONED_MEMORY_LIMIT}'`)
+    // DuckDB's default of 100 open partition files splits a 365-day write into ~3 files per day;
+    // node raises its own file-descriptor limit to the hard limit at start-up
+    await duck.run(`SET partitioned_write_max_open_files = ${PARTITIONED_MAX_OPEN_FILES}`)
+  }
   try {
     rows = await duck.allWithProgress(sql, (processed, pct) => {
       options.onProgress?.({ rows: processed, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })

@@ -49,51 +49,121 @@ export async function commitChanges(ctx: RepoContext, req: CommitRequest): Promi
       hint: 'stage a change with `dv write TABLE FILE`, or pass --allow-empty',
     })
   }
-  const policy = req.retry ?? DEFAULT_RETRY
-  const started = Date.now()
-  return backOff(() => attemptCommit(ctx, req), {
-    numOfAttempts: policy.attempts,
-    startingDelay: policy.startingDelayMs,
-    maxDelay: policy.maxDelayMs,
-    jitter: 'full',
-    retry: (e) => isDvError(e, 'CONFLICT') && e.details.refConflict === true && Date.now() - started < policy.totalMs,
-  }).catch((e: unknown) => {
-    if (isDvError(e, 'CONFLICT') && e.details.refConflict === true) {
-      throw new DvError('CONFLICT', `branch '${req.branch}' kept moving: gave up after ${policy.attempts} attempts or ${policy.totalMs} ms (last read at ${shortId(String(e.details.expected ?? ''))})`, {
-        cause: e, hint: 'nothing was applied; retry the command (with the same --idempotency-key, if any)',
-        details: { branch: req.branch },
-      })
-    }
-    throw e
+  return new Promise<CommitResult>((resolve, reject) => {
+    const queue = queueFor(ctx, req.branch)
+    queue.waiting.push({ ctx, req, resolve, reject })
+    if (!queue.busy) void drain(queue)
   })
 }
 
-async function attemptCommit(ctx: RepoContext, req: CommitRequest): Promise<CommitResult> {
-  const ref = await ctx.storage.refs.get(branchRef(req.branch))
-  if (!ref) {
-    throw new DvError('NOT_FOUND', `branch '${req.branch}' does not exist`, { hint: 'create it with `dv branch NAME [REV]`' })
+/**
+ * Group commit: commits to one branch of one store from this process queue
+ * up; whoever finds the queue idle lands everything waiting as a chain of
+ * snapshots (one per request, each with its own message, key and summary)
+ * with ONE compare-and-swap. Writers in one process then never race each
+ * other for the ref, and the ref update's cost is shared.
+ */
+interface Waiter {
+  /** The requester's context: a batch runs with its first waiter's (that Repository is open until it resolves). */
+  ctx: RepoContext
+  req: CommitRequest
+  resolve: (r: CommitResult) => void
+  reject: (e: unknown) => void
+}
+
+interface Queue {
+  waiting: Waiter[]
+  busy: boolean
+}
+
+/** Most requests landed by one compare-and-swap. */
+const MAX_BATCH = 64
+const byLocation = new Map<string, Queue>()
+const byStorage = new WeakMap<object, Map<string, Queue>>()
+
+/** Stores with a real location (a directory, a URL) are shared by every Repository opened on it. */
+function queueFor(ctx: RepoContext, branch: string): Queue {
+  const shared = ctx.storage.location !== 'memory'
+  let map: Map<string, Queue>
+  if (shared) {
+    map = byLocation
+  } else {
+    map = byStorage.get(ctx.storage) ?? new Map()
+    byStorage.set(ctx.storage, map)
   }
-  const head = await readSnapshot(ctx, ref.snapshot)
-  if (req.idempotencyKey) {
-    const landed = await findIdempotencyKey(ctx, ref.snapshot, req.idempotencyKey)
-    if (landed) return replayOf(req, landed.id, landed.snapshot)
+  const key = shared ? `${ctx.storage.location}\0${branch}` : branch
+  let q = map.get(key)
+  if (!q) {
+    q = { waiting: [], busy: false }
+    map.set(key, q)
   }
-  const tables: Record<string, ObjectId> = { ...head.tables }
+  return q
+}
+
+async function drain(queue: Queue): Promise<void> {
+  queue.busy = true
+  try {
+    while (queue.waiting.length > 0) {
+      const batch = queue.waiting.splice(0, MAX_BATCH)
+      await commitBatch(batch[0].ctx, batch)
+    }
+  } finally {
+    queue.busy = false
+  }
+}
+
+type Outcome = { ok: CommitResult } | { err: unknown }
+
+async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
+  const policy = batch[0].req.retry ?? DEFAULT_RETRY
+  const branch = batch[0].req.branch
+  const started = Date.now()
+  let outcomes: Outcome[]
+  try {
+    outcomes = await backOff(() => attemptBatch(ctx, batch), {
+      numOfAttempts: policy.attempts,
+      startingDelay: policy.startingDelayMs,
+      maxDelay: policy.maxDelayMs,
+      jitter: 'full',
+      retry: (e) => isDvError(e, 'CONFLICT') && e.details.refConflict === true && Date.now() - started < policy.totalMs,
+    })
+  } catch (e) {
+    let err = e
+    if (isDvError(e, 'CONFLICT') && e.details.refConflict === true) {
+      err = new DvError('CONFLICT', `branch '${branch}' kept moving: gave up after ${policy.attempts} attempts or ${policy.totalMs} ms (last read at ${shortId(String(e.details.expected ?? ''))})`, {
+        cause: e, hint: 'nothing was applied; retry the command (with the same --idempotency-key, if any)',
+        details: { branch },
+      })
+    }
+    outcomes = batch.map(() => ({ err }))
+  }
+  batch.forEach((w, i) => {
+    const o = outcomes[i]
+    if ('ok' in o) w.resolve(o.ok)
+    else w.reject(o.err)
+  })
+}
+
+/** Applies one request's changes on top of `parent`; writes its table metadata and snapshot. */
+async function buildSnapshot(
+  ctx: RepoContext, req: CommitRequest, parentId: SnapshotId, parent: Snapshot,
+): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
+  const tables: Record<string, ObjectId> = { ...parent.tables }
   const summary: Record<string, TableChange> = {}
   const current = new Map<string, TableMetadata | null>()
   for (const change of req.changes) {
     if (!current.has(change.table)) {
-      const id = head.tables[change.table]
+      const id = parent.tables[change.table]
       current.set(change.table, id ? await readTableMetadata(ctx, id) : null)
     }
-    const applied = await applyChange(ctx, current.get(change.table) ?? null, head.tables[change.table] ?? null, change, ref.snapshot)
+    const applied = await applyChange(ctx, current.get(change.table) ?? null, parent.tables[change.table] ?? null, change, parentId)
     current.set(change.table, applied.table)
     summary[change.table] = combineSummaries(summary[change.table], applied.summary)
   }
   for (const [name, table] of current) if (table) tables[name] = await writeTableMetadata(ctx, table)
   const snapshot: Snapshot = {
-    parents: [ref.snapshot],
-    timestampMs: Math.max(ctx.now(), head.timestampMs + 1),
+    parents: [parentId],
+    timestampMs: Math.max(ctx.now(), parent.timestampMs + 1),
     author: req.author,
     message: req.message,
     tables,
@@ -101,40 +171,82 @@ async function attemptCommit(ctx: RepoContext, req: CommitRequest): Promise<Comm
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
     ...(req.idempotencyKey && req.fingerprint ? { fingerprint: req.fingerprint } : {}),
   }
-  const id = await writeSnapshot(ctx, snapshot)
-  await req.beforeRefUpdate?.(id)
-  try {
-    await ctx.storage.refs.compareAndSwap(branchRef(req.branch), ref.version, id)
-  } catch (e) {
-    if (isDvError(e, 'CONFLICT') && e.details.lock === undefined) {
-      throw new DvError('CONFLICT', `branch '${req.branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
-        cause: e, details: { ...e.details, expected: ref.snapshot, refConflict: true, branch: req.branch },
-      })
-    }
-    if (isDvError(e, 'OUTCOME_UNKNOWN') || isDvError(e, 'STORAGE')) return settleUnknown(ctx, req, id, snapshot, e)
-    throw e
-  }
-  return resultOf(req.branch, id, snapshot, false)
+  return { id: await writeSnapshot(ctx, snapshot), snapshot }
 }
 
-/** The ref write may have happened: re-read the ref and look for our snapshot before reporting. */
-async function settleUnknown(ctx: RepoContext, req: CommitRequest, id: SnapshotId, snapshot: Snapshot, cause: DvError): Promise<CommitResult> {
-  if (cause.code === 'STORAGE') throw cause // a definite failure before the write: nothing landed
-  try {
-    const now = await ctx.storage.refs.get(branchRef(req.branch))
-    if (now) {
-      let cur: SnapshotId | undefined = now.snapshot
-      for (let i = 0; cur && i < 1000; i++) {
-        if (cur === id) return resultOf(req.branch, id, snapshot, false)
-        const s: Snapshot = await readSnapshot(ctx, cur)
-        if (s.timestampMs < snapshot.timestampMs) break
-        cur = s.parents[0]
+/**
+ * One attempt at landing a batch: each request either replays (its key
+ * already landed), fails on its own (a conflict that cannot rebase), or
+ * becomes the next snapshot of the chain; then one CAS moves the branch to
+ * the chain's end. A moved branch throws (the whole batch is retried).
+ */
+async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[]> {
+  const branch = batch[0].req.branch
+  const ref = await ctx.storage.refs.get(branchRef(branch))
+  if (!ref) {
+    throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'create it with `dv branch NAME [REV]`' })
+  }
+  let parentId = ref.snapshot
+  let parent = await readSnapshot(ctx, parentId)
+  const outcomes: Array<Outcome | { pending: { id: SnapshotId; snapshot: Snapshot } }> = []
+  const keysInBatch = new Map<string, { id: SnapshotId; snapshot: Snapshot }>()
+  for (const { req } of batch) {
+    try {
+      const key = req.idempotencyKey
+      const landed = key ? keysInBatch.get(key) ?? (await findIdempotencyKey(ctx, ref.snapshot, key)) : undefined
+      if (landed) {
+        outcomes.push({ ok: replayOf(req, landed.id, landed.snapshot) })
+        continue
+      }
+      const built = await buildSnapshot(ctx, req, parentId, parent)
+      outcomes.push({ pending: built })
+      if (key) keysInBatch.set(key, built)
+      parentId = built.id
+      parent = built.snapshot
+    } catch (e) {
+      outcomes.push({ err: e })
+    }
+  }
+  const pending = outcomes.flatMap((o, i) => ('pending' in o ? [{ i, ...o.pending }] : []))
+  if (pending.length > 0) {
+    for (const p of pending) await batch[p.i].req.beforeRefUpdate?.(p.id)
+    try {
+      await ctx.storage.refs.compareAndSwap(branchRef(branch), ref.version, parentId)
+    } catch (e) {
+      if (isDvError(e, 'CONFLICT') && e.details.lock === undefined) {
+        throw new DvError('CONFLICT', `branch '${branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
+          cause: e, details: { ...e.details, expected: ref.snapshot, refConflict: true, branch },
+        })
+      }
+      if (!isDvError(e, 'OUTCOME_UNKNOWN')) throw e // STORAGE: a definite failure before the write, nothing landed
+      const landed = await chainLanded(ctx, branch, parentId, parent)
+      for (const p of pending) {
+        outcomes[p.i] = landed ? { pending: p } : { err: unknownError(batch[p.i].req, p.id, e) }
       }
     }
-  } catch {
-    // fall through: still unknown
   }
-  throw new DvError('OUTCOME_UNKNOWN', `the commit ${shortId(id)} to branch '${req.branch}' may or may not have landed`, {
+  return outcomes.map((o, i) => ('pending' in o ? { ok: resultOf(batch[i].req.branch, o.pending.id, o.pending.snapshot, false) } : o))
+}
+
+/** After an unknown outcome: is `tip` (the end of our chain) on the branch now? */
+async function chainLanded(ctx: RepoContext, branch: string, tip: SnapshotId, tipSnapshot: Snapshot): Promise<boolean> {
+  try {
+    const now = await ctx.storage.refs.get(branchRef(branch))
+    let cur: SnapshotId | undefined = now?.snapshot
+    for (let i = 0; cur && i < 1000; i++) {
+      if (cur === tip) return true
+      const s: Snapshot = await readSnapshot(ctx, cur)
+      if (s.timestampMs < tipSnapshot.timestampMs) break
+      cur = s.parents[0]
+    }
+  } catch {
+    // still unknown
+  }
+  return false
+}
+
+function unknownError(req: CommitRequest, id: SnapshotId, cause: DvError): DvError {
+  return new DvError('OUTCOME_UNKNOWN', `the commit ${shortId(id)} to branch '${req.branch}' may or may not have landed`, {
     cause,
     hint: `check with \`dv log ${req.branch}\`${req.idempotencyKey ? `, or retry with the same --idempotency-key ${req.idempotencyKey}` : ''}; nothing was deleted`,
     details: { snapshot: id, branch: req.branch },

@@ -1,14 +1,12 @@
 /** How a table looks to a new write: the branch head plus the changes already staged for it. */
 import type { Snapshot, TableMetadata } from '../format/types.js'
-import { tableAt } from './read.js'
-import type { RepoContext } from './context.js'
+import { readTableMetadata, type RepoContext } from './context.js'
 import type { PendingChange } from './changes.js'
 import type { WriteBase } from './write.js'
-import type { SnapshotId } from '../ids.js'
 
 export async function stagedView(ctx: RepoContext, head: Snapshot, table: string, staged: PendingChange[]): Promise<WriteBase> {
   const headTableId = head.tables[table] ?? null
-  let view: TableMetadata | null = headTableId ? (await tableAt(ctx, head, '' as SnapshotId, table)).table : null
+  let view: TableMetadata | null = headTableId ? await readTableMetadata(ctx, headTableId) : null
   for (const c of staged) {
     if (c.table !== table) continue
     if (view === null || c.creates) {

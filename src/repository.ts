@@ -3,9 +3,9 @@
  * script over this class; backends and the clock are injected.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir, userInfo, hostname } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type {
@@ -33,6 +33,7 @@ import { prepareChange } from './table/modes.js'
 import { stagedView } from './table/staged-view.js'
 import { logEntryOf, prepareScan, tableAt, tableInfo, tableTotals } from './table/read.js'
 import { verifyRepository, type VerifyResult } from './table/verify.js'
+import { WORKSPACE_FILE, exists, findWorkspaceRoot, readWorkspaceConfig, writeWorkspaceConfig } from './table/workspace-config.js'
 import type { DataEngine } from './io/types.js'
 
 export interface RepositoryOpenOptions {
@@ -63,53 +64,6 @@ function defaultAuthor(): string {
     return `${userInfo().username}@${hostname()}`
   } catch {
     return 'unknown'
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** A workspace whose store is remote keeps `.dv/workspace.json` instead of a local store (format-spec/workspace.md). */
-const WORKSPACE_FILE = 'workspace.json'
-
-interface WorkspaceConfig {
-  remote: string
-}
-
-async function readWorkspaceConfig(dvDir: string): Promise<WorkspaceConfig | undefined> {
-  const path = join(dvDir, WORKSPACE_FILE)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch {
-    return undefined
-  }
-  try {
-    const parsed = JSON.parse(text) as WorkspaceConfig
-    if (typeof parsed.remote !== 'string') throw new Error('"remote" is not a string')
-    return parsed
-  } catch (e) {
-    throw new DvError('CORRUPT', `${path} is corrupt: ${(e as Error).message}`, { hint: 'it should be {"remote": "s3://BUCKET/PREFIX"}' })
-  }
-}
-
-async function writeWorkspaceConfig(dvDir: string, config: WorkspaceConfig): Promise<void> {
-  await writeFile(join(dvDir, WORKSPACE_FILE), JSON.stringify(config) + '\n', { flag: 'wx' })
-}
-
-async function findWorkspaceRoot(start: string): Promise<string | undefined> {
-  let dir = resolve(start)
-  for (;;) {
-    if ((await exists(join(dir, '.dv', 'config.json'))) || (await exists(join(dir, '.dv', WORKSPACE_FILE)))) return dir
-    const up = dirname(dir)
-    if (up === dir) return undefined
-    dir = up
   }
 }
 

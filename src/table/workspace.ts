@@ -7,7 +7,7 @@
  * ref update landed; if the commit failed it puts the changes back.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, readdir, rename, rm, writeFile, open } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SnapshotId } from '../ids.js'
 import { asSnapshotId, isObjectId } from '../ids.js'

@@ -5,13 +5,13 @@
  * duplicated acknowledged commits, the row count equals the acknowledged
  * commits, and verification is clean.
  */
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import { ensureDistBuilt } from '../crash/ensure-dist.js'
+import { runNode } from '../support/run-node.js'
 import { checkHistory, firstParentChain, readAttemptLog } from './history-checker.js'
 import { catIds, expectedIds } from './setup.js'
 
@@ -29,17 +29,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function runWriterProcess(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { env: { ...process.env, DV_CRASH_AT: '', DV_STEP_LOG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
-  })
-}
 
 it(`${WORKERS} processes x ${COMMITS} commits on one branch: none lost, none duplicated, real-time order holds`, async () => {
   const root = join(dir, 'repo')
@@ -55,7 +44,7 @@ it(`${WORKERS} processes x ${COMMITS} commits on one branch: none lost, none dup
     const started = Date.now()
     const workers = Array.from({ length: WORKERS }, (_, i) => `w${i}`)
     const logs = workers.map((w) => join(dir, `${w}.jsonl`))
-    const results = await Promise.all(workers.map((w, i) => runWriterProcess([root, w, String(COMMITS), logs[i], inputs])))
+    const results = await Promise.all(workers.map((w, i) => runNode(CHILD, [root, w, String(COMMITS), logs[i], inputs])))
     for (const r of results) expect(r.code, r.stderr).toBe(0)
     const elapsed = Date.now() - started
 

@@ -8,13 +8,13 @@
  * to that of an uninterrupted run.
  */
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
-import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Repository, type WriteOptions } from '../../src/index.js'
 import { ensureDistBuilt } from './ensure-dist.js'
+import { runNode } from '../support/run-node.js'
 
 const CHILD = join(__dirname, 'commit-child.mjs')
 /** Crash runs in flight at once (each is a child process, then checks in this process). */
@@ -49,21 +49,6 @@ const STRESS_ONLY = ['overwrite --where']
 const SELECTED = ONLY ? CASES.filter((c) => ONLY.includes(c.mode))
   : process.env.DV_STRESS === '1' ? CASES : CASES.filter((c) => !STRESS_ONLY.includes(c.mode))
 
-interface ChildResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function runChild(repoRoot: string, input: string, options: object, env: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CHILD, repoRoot, input, 'crash-key-1', JSON.stringify(options)], {
-      env: { ...process.env, DV_CRASH_AT: '', DV_STEP_LOG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }))
-  })
-}
 
 class Sink extends Writable {
   text = ''
@@ -123,7 +108,7 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
     const counted = join(dir, `${slug}-count`)
     await cp(base, counted, { recursive: true })
     const log = join(dir, `${slug}-steps.log`)
-    const dry = await runChild(counted, input, c.options, { DV_STEP_LOG: log })
+    const dry = await runNode(CHILD, [counted, input, 'crash-key-1', JSON.stringify(c.options)], { DV_STEP_LOG: log })
     expect(dry.code, dry.stderr).toBe(0)
     expect(JSON.parse(dry.stdout).snapshot).toMatch(/^[0-9a-f]{64}$/)
     const steps = (await readFile(log, 'utf8')).trim().split('\n')
@@ -142,7 +127,7 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
       const work = join(dir, `${slug}-k${k}`)
       await cp(base, work, { recursive: true })
       const stepLog = `${work}.steps.log`
-      const child = await runChild(work, input, c.options, { DV_CRASH_AT: String(k), DV_STEP_LOG: stepLog })
+      const child = await runNode(CHILD, [work, input, 'crash-key-1', JSON.stringify(c.options)], { DV_CRASH_AT: String(k), DV_STEP_LOG: stepLog })
       // K varies by a step or two between runs (an object directory may already exist for the new
       // snapshot's hash prefix): this run's own step log tells which step it crashed at, if any
       const ran = (await readFile(stepLog, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean)

@@ -4,7 +4,6 @@
  * successful write is settled by re-reading (success); a failure that leaves
  * the ref unchanged is OUTCOME_UNKNOWN, never STORAGE or CONFLICT.
  */
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,22 +17,10 @@ import {
   cleanupCaches, createTestBucket, describeS3, freshCacheDir, openTestS3, s3Endpoint, TEST_CREDENTIALS,
 } from '../support/s3-server.js'
 import { ensureStoreBuilt, repoRoot } from '../store/build-dist.js'
+import { runNode } from '../support/run-node.js'
 
 const snap = (label: string) => label.repeat(64).slice(0, 64) as SnapshotId
 
-function runChild(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'test', 's3', 'fixtures', 's3-race-child.mjs'), ...args], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describeS3('S3 ref compare-and-swap', () => {
   let bucket: string
@@ -69,7 +56,7 @@ describeS3('S3 ref compare-and-swap', () => {
     }
     try {
       const writers = ['w0', 'w1', 'w2', 'w3']
-      const results = await Promise.all(writers.map((w) => runChild([storeIndex, url, w, '25'], env)))
+      const results = await Promise.all(writers.map((w) => runNode(join(repoRoot, 'test', 'store', 'fixtures', 'race-child.mjs'), [storeIndex, url, w, '25'], env)))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
       const conflicts = results.reduce((n, r) => n + (JSON.parse(r.stdout) as { conflicts: number }).conflicts, 0)
       const storage = await openTestS3(url)

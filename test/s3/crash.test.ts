@@ -5,7 +5,6 @@
  * repository opens, main is the old or the new snapshot, verification is
  * clean, and a retry with the same idempotency key yields exactly one commit.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import { openStorage } from '../../src/store/index.js'
 import { ensureDistBuilt } from '../crash/ensure-dist.js'
+import { runNode } from '../support/run-node.js'
 import { createTestBucket, describeS3 } from '../support/s3-server.js'
 
 const CHILD = join(__dirname, '../crash/commit-child.mjs')
@@ -20,17 +20,6 @@ let dir: string
 let csv: string
 let bucket: string
 
-function runChild(url: string, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CHILD, url, csv, 'crash-key-s3'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', fail)
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }))
-  })
-}
 
 /** A fresh repository at `url` holding one commit; returns its head. */
 async function makeBase(url: string): Promise<string> {
@@ -59,7 +48,7 @@ describeS3('crash at every storage step on S3', () => {
     const dryUrl = `s3://${bucket}/dry`
     await makeBase(dryUrl)
     const log = join(dir, 'steps.log')
-    const dry = await runChild(dryUrl, { DV_STEP_LOG: log })
+    const dry = await runNode(CHILD, [dryUrl, csv, 'crash-key-s3'], { DV_STEP_LOG: log })
     expect(dry.code, dry.stderr).toBe(0)
     const steps = (await readFile(log, 'utf8')).trim().split('\n')
     expect(steps).toContain('s3.ref-put-acknowledged')
@@ -67,7 +56,7 @@ describeS3('crash at every storage step on S3', () => {
     for (let k = 1; k <= steps.length; k++) {
       const url = `s3://${bucket}/k${k}`
       const oldHead = await makeBase(url)
-      const child = await runChild(url, { DV_CRASH_AT: String(k) })
+      const child = await runNode(CHILD, [url, csv, 'crash-key-s3'], { DV_CRASH_AT: String(k) })
       const what = `crash before step ${k} (${steps[k - 1]})`
       expect(child.signal, `${what}: ${child.stderr}`).toBe('SIGKILL')
       const repo = await Repository.open(url)

@@ -4,7 +4,6 @@
  * attached to the same remote, and several OS processes committing to one
  * branch through conditional writes alone (history-checked).
  */
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import { ensureDistBuilt } from '../crash/ensure-dist.js'
+import { runNode } from '../support/run-node.js'
 import { checkHistory, firstParentChain, readAttemptLog } from '../concurrency/history-checker.js'
 import { createTestBucket, describeS3, s3Endpoint } from '../support/s3-server.js'
 
@@ -86,13 +86,7 @@ describeS3('Repository on S3', () => {
       const baseIds = (await repo.log()).map((e) => e.snapshot)
       const workers = Array.from({ length: WORKERS }, (_, i) => `w${i}`)
       const logs = workers.map((w) => join(dir, `${w}.jsonl`))
-      const results = await Promise.all(workers.map((w, i) => new Promise<{ code: number | null; stderr: string }>((done, fail) => {
-        const child = spawn(process.execPath, [CHILD, remote, w, String(COMMITS), logs[i], inputs], { env: process.env, stdio: ['ignore', 'ignore', 'pipe'] })
-        let stderr = ''
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-        child.on('error', fail)
-        child.on('close', (code) => done({ code, stderr }))
-      })))
+      const results = await Promise.all(workers.map((w, i) => runNode(CHILD, [remote, w, String(COMMITS), logs[i], inputs])))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
       const attempts = await readAttemptLog(...logs)
       const head = await repo.resolve('main')

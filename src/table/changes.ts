@@ -11,6 +11,7 @@ import type { PrunablePredicate } from '../io/types.js'
 import { summarizePartitions } from '../format/index.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
 import { checkConflicts, conflictError } from './conflicts.js'
+import { shortId } from '../ids.js'
 
 export type ChangeMode = 'append' | 'overwrite' | 'replace-partitions' | 'delete' | 'upsert'
 
@@ -126,32 +127,44 @@ export interface AppliedChange {
   summary: TableChange
 }
 
-/** Removes `removes` (by occurrence) from the manifests that hold them, writing new manifests. */
+/**
+ * Removes the change's files (by occurrence) from the manifests that hold
+ * them, writing new manifests. A file that is no longer in the table was
+ * removed or rewritten concurrently: CONFLICT, before anything is written.
+ */
 async function removeFiles(
-  ctx: RepoContext, table: TableMetadata, schema: Schema, removes: RemovedFile[],
+  ctx: RepoContext, table: TableMetadata, schema: Schema, change: PendingChange, head: SnapshotId,
 ): Promise<ManifestRef[]> {
+  const removes = change.removes
   if (removes.length === 0) return [...table.manifests]
   const pending = new Map<string, number>()
   for (const r of removes) pending.set(r.id, (pending.get(r.id) ?? 0) + 1)
+  let remaining = removes.length
   const hinted = new Set(removes.map((r) => r.manifest))
-  const out: ManifestRef[] = []
   // hinted manifests first, then the rest only if something is still missing (moved by compaction)
   const order = [...table.manifests.filter((m) => hinted.has(m.id)), ...table.manifests.filter((m) => !hinted.has(m.id))]
-  const rewritten = new Map<ManifestRef, ManifestRef | null>()
+  const kept = new Map<ManifestRef, DataFile[]>()
   for (const m of order) {
-    if ([...pending.values()].every((n) => n === 0)) break
+    if (remaining === 0) break
     const files = (await readManifest(ctx, m.id)).files
-    const kept = files.filter((f) => {
+    const keep = files.filter((f) => {
       const n = pending.get(f.id) ?? 0
       if (n === 0) return true
       pending.set(f.id, n - 1)
+      remaining--
       return false
     })
-    if (kept.length !== files.length) rewritten.set(m, kept.length ? await newManifest(ctx, table.partitionSpec, schema, kept) : null)
+    if (keep.length !== files.length) kept.set(m, keep)
   }
+  if (remaining > 0) {
+    const missing = [...pending].find(([, n]) => n > 0)![0]
+    throw conflictError(change, head, `data file ${shortId(missing)} that it rewrites was removed or rewritten concurrently`)
+  }
+  const out: ManifestRef[] = []
   for (const m of table.manifests) {
-    if (!rewritten.has(m)) out.push(m)
-    else if (rewritten.get(m)) out.push(rewritten.get(m)!)
+    const keep = kept.get(m)
+    if (keep === undefined) out.push(m)
+    else if (keep.length > 0) out.push(await newManifest(ctx, table.partitionSpec, schema, keep))
   }
   return out
 }
@@ -187,7 +200,7 @@ export async function applyChange(
   const removed = fullOverwrite
     ? totals(current.manifests)
     : { files: change.removes.length, rows: sum(change.removes, 'rows'), bytes: sum(change.removes, 'bytes') }
-  let manifests = fullOverwrite ? [] : await removeFiles(ctx, current, schema, change.removes)
+  let manifests = fullOverwrite ? [] : await removeFiles(ctx, current, schema, change, head)
   if (change.files.length) manifests.push(await newManifest(ctx, current.partitionSpec, schema, change.files))
   manifests = await compactManifests(ctx, current.partitionSpec, schema, manifests)
   return {

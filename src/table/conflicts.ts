@@ -3,7 +3,8 @@
  * write read its table (format-spec/conflicts.md). A change conflicts only
  * when a concurrent commit touched what it read: the whole table for a full
  * overwrite, the replaced partitions, or files that may hold rows matching
- * its predicate; and when a file it removes is no longer there.
+ * its predicate. (A file it removes that is no longer there is found, and
+ * reported as a conflict, where the removal is applied: changes.ts.)
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { DataFile, TableMetadata, Value } from '../format/types.js'
@@ -96,21 +97,8 @@ export async function checkConflicts(
     }
     return
   }
-  // rows: the files we remove must all still be there, and no concurrently added file may match
-  const present = countIds([])
-  for (const m of current.manifests) {
-    if (!change.removes.some((r) => r.manifest === m.id)) continue
-    for (const f of (await readManifest(ctx, m.id)).files) present.set(f.id, (present.get(f.id) ?? 0) + 1)
-  }
-  const needed = countIds(change.removes.map((r) => r.id))
-  for (const [id, n] of needed) {
-    if ((present.get(id) ?? 0) < n) {
-      // maybe it moved to another manifest (compaction): look everywhere before calling it a conflict
-      const everywhere = countIds([])
-      for (const m of current.manifests) for (const f of (await readManifest(ctx, m.id)).files) everywhere.set(f.id, (everywhere.get(f.id) ?? 0) + 1)
-      if ((everywhere.get(id) ?? 0) < n) throw conflictError(change, head, `data file ${shortId(id)} that it rewrites was removed or rewritten concurrently`)
-    }
-  }
+  // rows: no concurrently added file may hold matching rows (a removed file that is gone
+  // conflicts when the change is applied: see removeFiles in changes.ts)
   const base = change.baseTable ? await readTableMetadata(ctx, change.baseTable) : null
   const checks = checksFor(current, scope.predicates)
   for (const f of await filesAddedSince(ctx, base, current)) {

@@ -50,7 +50,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   private readonly knownDirs = new Set<string>()
   private tmpReady: Promise<unknown> | undefined
 
-  constructor(private readonly root: string) {
+  constructor(root: string) {
     this.objectsDir = join(root, 'objects')
     this.tmpDir = join(root, 'tmp')
   }

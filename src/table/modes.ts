@@ -10,13 +10,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SnapshotId } from '../ids.js'
 import type { DataFile, Schema, TableMetadata, Value } from '../format/types.js'
-import type { OpenedSource, PrunablePredicate, ScanFile } from '../io/types.js'
+import type { OpenedSource, PrunablePredicate } from '../io/types.js'
 import { DvError } from '../errors.js'
 import { compareValues } from '../format/index.js'
 import type { RepoContext } from './context.js'
 import type { ChangeMode, ConflictScope, PendingChange, RemovedFile } from './changes.js'
 import { filesInPartitions, partitionKey } from './conflicts.js'
-import { planScanWithManifests } from './scan.js'
+import { planScan, type PlannedFile } from './scan.js'
+import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
 
 export interface ChangeRequest {
@@ -64,21 +65,15 @@ function validate(req: ChangeRequest): void {
   }
 }
 
-async function scanFilesOf(ctx: RepoContext, files: Array<{ file: DataFile }>): Promise<ScanFile[]> {
-  const out: ScanFile[] = []
-  for (const { file } of files) out.push({ path: await ctx.storage.objects.localPath(file.id), rows: file.rows, columns: file.columns })
-  return out
-}
-
 /** Rewrites the candidate files without the dropped rows; returns what is removed and what is added. */
 async function rewriteCandidates(
-  ctx: RepoContext, table: TableMetadata, schema: Schema, candidates: Array<{ file: DataFile; manifest: string }>,
+  ctx: RepoContext, table: TableMetadata, schema: Schema, candidates: PlannedFile[],
   drop: { where: string } | { keys: { columns: string[]; source: OpenedSource } }, outDir: string,
 ): Promise<{ removes: RemovedFile[]; kept: DataFile[] }> {
   if (candidates.length === 0) return { removes: [], kept: [] }
   const engine = await ctx.engine()
   const result = await engine.rewriteFiles({
-    files: await scanFilesOf(ctx, candidates), schema, partitionSpec: table.partitionSpec, outDir, drop, tmpDir: ctx.tmpDir,
+    files: await verifiedScanFiles(ctx, candidates), schema, partitionSpec: table.partitionSpec, outDir, drop, tmpDir: ctx.tmpDir,
   })
   const removes: RemovedFile[] = []
   const kept: DataFile[] = []
@@ -86,7 +81,7 @@ async function rewriteCandidates(
     const r = result.files[i]
     if (r.matched === 0) continue
     const { file, manifest } = candidates[i]
-    removes.push({ id: file.id, rows: file.rows, bytes: file.bytes, manifest: manifest as RemovedFile['manifest'] })
+    removes.push({ id: file.id, rows: file.rows, bytes: file.bytes, manifest })
     kept.push(...(await publishFiles(ctx, r.kept)))
   }
   return { removes, kept }
@@ -159,14 +154,14 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
     } else if ((mode === 'delete' || (mode === 'overwrite' && req.where)) && table) {
       const engine = await ctx.engine()
       const predicates = await engine.analyzePredicate(req.where!, table.schema)
-      const candidates = await planScanWithManifests(ctx, table, predicates)
+      const candidates = (await planScan(ctx, table, predicates)).files
       const rewritten = await rewriteCandidates(ctx, table, schema, candidates, { where: req.where! }, join(outDir, 'rewrite'))
       removes = rewritten.removes
       files = [...rewritten.kept, ...files]
       scope = { kind: 'rows', predicates }
     } else if (mode === 'upsert' && table) {
       const predicates = keyRangePredicates(schema, req.key!, files)
-      const candidates = await planScanWithManifests(ctx, table, predicates)
+      const candidates = (await planScan(ctx, table, predicates)).files
       const rewritten = await rewriteCandidates(ctx, table, schema, candidates, { keys: { columns: req.key!, source: req.source! } }, join(outDir, 'rewrite'))
       removes = rewritten.removes
       files = [...rewritten.kept, ...files]

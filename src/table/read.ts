@@ -2,12 +2,12 @@
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { Snapshot, TableMetadata } from '../format/types.js'
 import type { ColumnStats, LogEntry, TableInfo } from '../api-types.js'
-import type { ScanRequest } from '../io/types.js'
+import type { ScanFile, ScanRequest } from '../io/types.js'
 import { compareValues } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
-import { planScan, type ScanPlan } from './scan.js'
+import { planScan, type PlannedFile, type ScanPlan } from './scan.js'
 import { mapLimit } from './map-limit.js'
 
 export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntry {
@@ -99,15 +99,15 @@ export async function prepareScan(
   const preds = options.where ? await engine.analyzePredicate(options.where, table.schema) : []
   const plan = await planScan(ctx, table, preds)
   const objects = ctx.storage.objects
-  let files: ScanRequest['files']
+  let files: ScanFile[]
   let verified: Promise<unknown> | undefined
   if (objects.pathOf) {
     // local files: the engine reads while we verify; it outputs nothing until every hash matched
-    files = plan.files.map((f) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
-    verified = mapLimit(plan.files, VERIFY_CONCURRENCY, (f) => objects.localPath(f.id))
+    files = plan.files.map(({ file: f }) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
+    verified = mapLimit(plan.files, VERIFY_CONCURRENCY, ({ file }) => objects.localPath(file.id))
     verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
   } else {
-    files = await mapLimit(plan.files, VERIFY_CONCURRENCY, async (f) => ({ path: await objects.localPath(f.id), rows: f.rows, columns: f.columns }))
+    files = await verifiedScanFiles(ctx, plan.files)
   }
   return {
     plan,
@@ -116,4 +116,9 @@ export async function prepareScan(
 }
 
 const VERIFY_CONCURRENCY = 4
+
+/** The planned files as the engine reads them: local paths of their verified bytes (downloaded if remote). */
+export function verifiedScanFiles(ctx: RepoContext, planned: PlannedFile[]): Promise<ScanFile[]> {
+  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await ctx.storage.objects.localPath(f.id), rows: f.rows, columns: f.columns }))
+}
 

@@ -10,8 +10,14 @@ import { applyTransform, compareValues, transformResultType } from '../format/in
 import type { ObjectId } from '../ids.js'
 import { readManifest, type RepoContext } from './context.js'
 
+/** A data file that may match, with the manifest it is listed in. */
+export interface PlannedFile {
+  file: DataFile
+  manifest: ObjectId
+}
+
 export interface ScanPlan {
-  files: DataFile[]
+  files: PlannedFile[]
   filesPruned: number
   manifestsPruned: number
 }
@@ -124,23 +130,10 @@ export async function planScan(ctx: RepoContext, table: TableMetadata, preds: Pr
       plan.filesPruned += m.files
       continue
     }
-    for (const f of (await readManifest(ctx, m.id)).files) {
-      if (dataFileMayMatch(f, checks)) plan.files.push(f)
+    for (const file of (await readManifest(ctx, m.id)).files) {
+      if (dataFileMayMatch(file, checks)) plan.files.push({ file, manifest: m.id })
       else plan.filesPruned++
     }
   }
   return plan
-}
-
-/** Like planScan, but returns each surviving file with the manifest it is listed in. */
-export async function planScanWithManifests(
-  ctx: RepoContext, table: TableMetadata, preds: PrunablePredicate[],
-): Promise<Array<{ file: DataFile; manifest: ObjectId }>> {
-  const checks = checksFor(table, preds)
-  const out: Array<{ file: DataFile; manifest: ObjectId }> = []
-  for (const m of table.manifests) {
-    if (!manifestMayMatch(m, checks)) continue
-    for (const file of (await readManifest(ctx, m.id)).files) if (dataFileMayMatch(file, checks)) out.push({ file, manifest: m.id })
-  }
-  return out
 }

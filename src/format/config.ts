@@ -1,6 +1,6 @@
 /** The repository config, `config.json` (format-spec/config.md). Not content-addressed; written once. */
-import { canonicalize, parseCanonical } from './canonical-json.js'
-import { checkKind, decodeObject, readInteger, readObject, readUuid, type JsonObject } from './json-fields.js'
+import { decodeChecked, encodeChecked } from './codec.js'
+import { readInteger, readObject, readUuid, type JsonObject } from './json-fields.js'
 import { DvError } from '../errors.js'
 import { FORMAT_VERSION, KINDS, type RepositoryConfig } from './types.js'
 
@@ -30,13 +30,10 @@ function decodeConfig(json: unknown, what: string): RepositoryConfig {
 }
 
 export function serializeConfig(config: RepositoryConfig): Uint8Array {
-  const json = encodeConfig(config)
-  decodeObject('config.json', 'write', () => decodeConfig(json, 'config.json'))
-  return canonicalize(json)
+  return encodeChecked('config.json', encodeConfig(config), (json) => decodeConfig(json, 'config.json'))
 }
 
 /** Parses config.json; CORRUPT naming `what` and the field, UNSUPPORTED for another kind version or format-version. */
 export function parseConfig(bytes: Uint8Array, what = 'config.json'): RepositoryConfig {
-  const json = checkKind(parseCanonical(bytes, what), KINDS.config, what)
-  return decodeObject(what, 'read', () => decodeConfig(json, what))
+  return decodeChecked(bytes, KINDS.config, what, (json) => decodeConfig(json, what))
 }

@@ -3,9 +3,9 @@
  * counts, sizes, partition values and per-column statistics.
  */
 import type { ObjectId } from '../ids.js'
-import { canonicalize, childPath, parseCanonical } from './canonical-json.js'
+import { childPath } from './canonical-json.js'
+import { decodeChecked, encodeChecked } from './codec.js'
 import {
-  checkKind,
   decodeObject,
   fail,
   readArray,
@@ -78,9 +78,7 @@ function decodeManifest(json: unknown): Manifest {
 }
 
 export function serializeManifest(manifest: Manifest): Uint8Array {
-  const json = { kind: KINDS.manifest, files: manifest.files.map(encodeDataFile) }
-  decodeObject('manifest', 'write', () => decodeManifest(json))
-  return canonicalize(json)
+  return encodeChecked('manifest', { kind: KINDS.manifest, files: manifest.files.map(encodeDataFile) }, decodeManifest)
 }
 
 /**
@@ -88,8 +86,7 @@ export function serializeManifest(manifest: Manifest): Uint8Array {
  * JSON path. Typed checks need the table: see validateManifest.
  */
 export function parseManifest(bytes: Uint8Array, what = 'manifest'): Manifest {
-  const json = checkKind(parseCanonical(bytes, what), KINDS.manifest, what)
-  return decodeObject(what, 'read', () => decodeManifest(json))
+  return decodeChecked(bytes, KINDS.manifest, what, decodeManifest)
 }
 
 function checkValue(type: ValueType, value: string, path: string): void {

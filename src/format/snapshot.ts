@@ -1,10 +1,9 @@
 /** Snapshots (commits), format-spec/snapshot.md. A snapshot id is the ObjectId of its bytes. */
 import { isDvError } from '../errors.js'
 import { asTableName, type ObjectId, type SnapshotId } from '../ids.js'
-import { canonicalize, childPath, parseCanonical } from './canonical-json.js'
+import { childPath } from './canonical-json.js'
+import { decodeChecked, encodeChecked } from './codec.js'
 import {
-  checkKind,
-  decodeObject,
   fail,
   readArray,
   readCount,
@@ -119,13 +118,10 @@ function decodeSnapshot(json: unknown): Snapshot {
 
 /** Canonical bytes of a snapshot; INVALID_ARGUMENT naming the field if the snapshot breaks a rule of the spec. */
 export function serializeSnapshot(snapshot: Snapshot): Uint8Array {
-  const json = encodeSnapshot(snapshot)
-  decodeObject('snapshot', 'write', () => decodeSnapshot(json))
-  return canonicalize(json)
+  return encodeChecked('snapshot', encodeSnapshot(snapshot), decodeSnapshot)
 }
 
 /** Parses and validates a snapshot; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseSnapshot(bytes: Uint8Array, what = 'snapshot'): Snapshot {
-  const json = checkKind(parseCanonical(bytes, what), KINDS.snapshot, what)
-  return decodeObject(what, 'read', () => decodeSnapshot(json))
+  return decodeChecked(bytes, KINDS.snapshot, what, decodeSnapshot)
 }

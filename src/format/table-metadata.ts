@@ -2,10 +2,9 @@
  * Table metadata (format-spec/table-metadata.md): schema, partition spec,
  * the list of manifests with their partition bounds, and properties.
  */
-import { canonicalize, childPath, parseCanonical } from './canonical-json.js'
+import { childPath } from './canonical-json.js'
+import { decodeChecked, encodeChecked } from './codec.js'
 import {
-  checkKind,
-  decodeObject,
   fail,
   readArray,
   readBoolean,
@@ -104,13 +103,10 @@ function decodeTableMetadata(json: unknown): TableMetadata {
 
 /** Canonical bytes of table metadata; INVALID_ARGUMENT naming the field if it breaks a rule of the spec. */
 export function serializeTableMetadata(table: TableMetadata): Uint8Array {
-  const json = encodeTableMetadata(table)
-  decodeObject('table metadata', 'write', () => decodeTableMetadata(json))
-  return canonicalize(json)
+  return encodeChecked('table metadata', encodeTableMetadata(table), decodeTableMetadata)
 }
 
 /** Parses and validates table metadata; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseTableMetadata(bytes: Uint8Array, what = 'table metadata'): TableMetadata {
-  const json = checkKind(parseCanonical(bytes, what), KINDS.table, what)
-  return decodeObject(what, 'read', () => decodeTableMetadata(json))
+  return decodeChecked(bytes, KINDS.table, what, decodeTableMetadata)
 }

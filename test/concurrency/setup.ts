@@ -1,13 +1,13 @@
 /** Shared set-up of the in-process concurrency suites: a base repository, writers, and the history check. */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { DvError, isDvError, Repository } from '../../src/index.js'
 import type { Storage } from '../../src/store/types.js'
 import { createMemoryStorage, openLocalStorage, type FaultyStorage } from '../../src/store/index.js'
 import type { RetryPolicy } from '../../src/table/commit.js'
 import { checkHistory, firstParentChain, type Attempt, type ChainCommit, type CheckResult } from './history-checker.js'
 import { runWriter } from './writer-loop.mjs'
+import { TextSink } from '../support/text-sink.js'
 
 export interface BaseRepo {
   /** The undecorated store (for checking after the run). */
@@ -59,17 +59,9 @@ export async function runWriters(repos: Repository[], commits: number, inputs: s
   return per.flat()
 }
 
-class Sink extends Writable {
-  text = ''
-  override _write(c: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += c.toString()
-    cb()
-  }
-}
-
 /** The `id` column of table events at main, scanned by the data engine, sorted. */
 export async function catIds(repo: Repository): Promise<string[]> {
-  const out = new Sink()
+  const out = new TextSink()
   await repo.cat('events', out, { format: 'csv', columns: ['id'] })
   return out.text.trim().split('\n').slice(1).sort()
 }

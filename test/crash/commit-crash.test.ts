@@ -11,10 +11,10 @@ import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Repository, type WriteOptions } from '../../src/index.js'
 import { ensureDistBuilt } from './ensure-dist.js'
 import { runNode } from '../support/run-node.js'
+import { TextSink } from '../support/text-sink.js'
 
 const CHILD = join(__dirname, 'commit-child.mjs')
 /** Crash runs in flight at once (each is a child process, then checks in this process). */
@@ -50,17 +50,9 @@ const SELECTED = ONLY ? CASES.filter((c) => ONLY.includes(c.mode))
   : process.env.DV_STRESS === '1' ? CASES : CASES.filter((c) => !STRESS_ONLY.includes(c.mode))
 
 
-class Sink extends Writable {
-  text = ''
-  override _write(c: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += c.toString()
-    cb()
-  }
-}
-
 /** The table's rows at main as sorted CSV lines. */
 async function contentOf(repo: Repository): Promise<string[]> {
-  const out = new Sink()
+  const out = new TextSink()
   await repo.cat('events', out, { format: 'csv' })
   return out.text.trim().split('\n').slice(1).sort()
 }

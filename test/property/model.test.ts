@@ -8,8 +8,8 @@ import fc from 'fast-check'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Repository } from '../../src/index.js'
+import { TextSink } from '../support/text-sink.js'
 
 type Rows = number[]
 interface Commit { id: string; tables: Map<string, Rows> }
@@ -22,16 +22,8 @@ interface Model {
 interface Real { repo: Repository; dir: string; seq: number }
 const executed = { write: 0, read: 0, other: 0 }
 
-class Sink extends Writable {
-  text = ''
-  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString('utf8')
-    cb()
-  }
-}
-
 async function readRows(real: Real, table: string, at: string): Promise<Rows | undefined> {
-  const sink = new Sink()
+  const sink = new TextSink()
   try {
     await real.repo.cat(table, sink, { at, format: 'csv', columns: ['v'] })
   } catch (e) {

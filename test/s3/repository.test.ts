@@ -7,25 +7,17 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import { ensureDistBuilt } from '../crash/ensure-dist.js'
 import { runNode } from '../support/run-node.js'
 import { checkHistory, firstParentChain, readAttemptLog } from '../concurrency/history-checker.js'
 import { createTestBucket, describeS3, s3Endpoint } from '../support/s3-server.js'
+import { TextSink } from '../support/text-sink.js'
 
 const WORKERS = Number(process.env.DV_S3_STRESS_WORKERS ?? 4)
 const COMMITS = Number(process.env.DV_S3_STRESS_COMMITS ?? 10)
 const CHILD = join(__dirname, '../concurrency/writer-child.mjs')
-
-class Sink extends Writable {
-  text = ''
-  override _write(c: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += c.toString()
-    cb()
-  }
-}
 
 let dir: string
 const savedCache = process.env.DV_CACHE_DIR
@@ -54,7 +46,7 @@ describeS3('Repository on S3', () => {
       await repo.write('events', csv, { partitionBy: 'day(ts)' })
       const c1 = await repo.commit({ message: 'load' })
       await repo.write('events', csv, { commit: true, message: 'again' })
-      const sink = new Sink()
+      const sink = new TextSink()
       await repo.cat('events', sink, { at: c1.snapshot.slice(0, 8), format: 'csv' })
       expect(sink.text.trim().split('\n')).toHaveLength(3)
       expect((await repo.doctor()).concurrentWritersSafe).toBe(true)

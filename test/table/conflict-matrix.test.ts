@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Repository, type WriteOptions } from '../../src/index.js'
+import { TextSink } from '../support/text-sink.js'
 
 type Outcome = 'R' | 'C'
 interface Write { label: string; csv?: string; options: WriteOptions }
@@ -24,14 +24,6 @@ async function csv(rows: string[], extra = false): Promise<string> {
   return path
 }
 const day = (d: number, id: number, extra = false) => `${id},2026-01-0${d} 10:00:00,r${id}${extra ? ',x' : ''}`
-
-class Sink extends Writable {
-  text = ''
-  override _write(c: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += c.toString()
-    cb()
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dv-matrix-'))
@@ -107,7 +99,7 @@ describe('conflict matrix (format-spec/conflicts.md)', () => {
         expect(result instanceof Error ? `${result.message}` : 'ok').toBe('ok')
         expect(result.parents).toEqual([before])
         if (a === 'delete') {
-          const sink = new Sink()
+          const sink = new TextSink()
           await repo.cat('events', sink, { where: "ts < '2026-01-02'", format: 'csv' })
           expect(sink.text.trim().split('\n')).toHaveLength(1) // header only: A's delete holds after rebase
         }

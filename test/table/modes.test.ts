@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Repository } from '../../src/index.js'
+import { TextSink } from '../support/text-sink.js'
 
 let dir: string
 let seq = 0
@@ -13,15 +13,8 @@ async function csv(header: string, rows: string[]): Promise<string> {
   await writeFile(p, `${header}\n${rows.join('\n')}\n`)
   return p
 }
-class Sink extends Writable {
-  text = ''
-  override _write(c: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += c.toString()
-    cb()
-  }
-}
 async function rows(repo: Repository, table: string, at?: string): Promise<string[]> {
-  const s = new Sink()
+  const s = new TextSink()
   await repo.cat(table, s, { at, format: 'csv', columns: ['id', 'v'] })
   return s.text.trim().split('\n').slice(1).sort()
 }

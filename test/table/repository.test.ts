@@ -2,24 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, rm, writeFile, readdir, chmod, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Repository } from '../../src/index.js'
-
-class Sink extends Writable {
-  chunks: Buffer[] = []
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk))
-    cb()
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8')
-  }
-}
+import { TextSink } from '../support/text-sink.js'
 
 async function catText(repo: Repository, table: string, opts: Parameters<Repository['cat']>[2] = {}): Promise<string> {
-  const sink = new Sink()
+  const sink = new TextSink()
   await repo.cat(table, sink, { format: 'csv', ...opts })
-  return sink.text()
+  return sink.text
 }
 
 function clock(start = Date.UTC(2026, 0, 10)): () => number {
@@ -95,9 +84,9 @@ describe('Repository on a local store', () => {
 
       // tag + projection + predicate + limit, with pruning by partition
       await repo.createTag('v1')
-      const sink = new Sink()
+      const sink = new TextSink()
       const res = await repo.cat('events', sink, { at: 'v1', columns: ['id', 'ts'], where: "ts >= '2026-01-02'", format: 'csv' })
-      expect(sink.text().trim().split('\n')).toEqual(['id,ts', '3,2026-01-02 09:00:00', '4,2026-01-03 12:00:00', '5,2026-01-04 10:00:00'])
+      expect(sink.text.trim().split('\n')).toEqual(['id,ts', '3,2026-01-02 09:00:00', '4,2026-01-03 12:00:00', '5,2026-01-04 10:00:00'])
       expect(res.filesPruned).toBeGreaterThan(0)
 
       // detached checkout refuses writes
@@ -123,8 +112,8 @@ describe('Repository on a local store', () => {
       await expect(repo.write('events', join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 'NOT_FOUND' })
       for (const bad of ['../x', '', 'a b', 'HEAD']) await expect(repo.createBranch(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
       await expect(repo.resolve('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' })
-      await expect(repo.cat('events', new Sink(), { where: 'nosuchcol > 1' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-      await expect(repo.cat('nosuchtable', new Sink())).rejects.toMatchObject({ code: 'NOT_FOUND' })
+      await expect(repo.cat('events', new TextSink(), { where: 'nosuchcol > 1' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+      await expect(repo.cat('nosuchtable', new TextSink())).rejects.toMatchObject({ code: 'NOT_FOUND' })
       expect(await repo.resolve('main')).toBe(head)
       expect(await countObjects(root)).toBe(objectsBefore)
       expect((await repo.status()).staged).toEqual([])
@@ -174,9 +163,9 @@ describe('Repository on a local store', () => {
       expect(corrupted).toBe(1)
       const again = await Repository.open(root) // a fresh process view: nothing verified yet
       try {
-        const sink = new Sink()
+        const sink = new TextSink()
         await expect(again.cat('events', sink, { format: 'csv' })).rejects.toMatchObject({ code: 'CORRUPT' })
-        expect(sink.text()).toBe('')
+        expect(sink.text).toBe('')
       } finally {
         await again.close()
       }

@@ -25,7 +25,7 @@ import { BRANCH_PREFIX, DEFAULT_BRANCH, TAG_PREFIX, branchRef, tagRef } from './
 import { resolveRev, type RevContext } from './refs/resolve.js'
 import { isTimeLiteral } from './refs/rev.js'
 import { ObjectCache, readSnapshot, type RepoContext } from './table/context.js'
-import { DEFAULT_RETRY, commitChanges, type RetryPolicy } from './table/commit.js'
+import { DEFAULT_RETRY, commitChanges, replayOf, type RetryPolicy } from './table/commit.js'
 import { findIdempotencyKey, walkHistory } from './table/history.js'
 import { Workspace, processAlive } from './table/workspace.js'
 import { requestFingerprint } from './table/write.js'
@@ -267,10 +267,7 @@ export class Repository {
       if (commitNow && options.idempotencyKey) {
         const landed = await findIdempotencyKey(this.ctx, headId, options.idempotencyKey)
         if (landed) {
-          const commit = await commitChanges(this.ctx, {
-            branch, message: options.message ?? '', author: options.author ?? this.ctx.author, changes: [],
-            allowEmpty: true, idempotencyKey: options.idempotencyKey, fingerprint, retry: this.retry,
-          })
+          const commit = replayOf({ branch, idempotencyKey: options.idempotencyKey, fingerprint }, landed.id, landed.snapshot)
           const s = commit.tables[name]
           return {
             table: name, branch, mode, rows: s?.addedRows ?? 0, files: s?.addedFiles ?? 0, bytes: s?.addedBytes ?? 0,

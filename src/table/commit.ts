@@ -253,7 +253,8 @@ function unknownError(req: CommitRequest, id: SnapshotId, cause: DvError): DvErr
   })
 }
 
-function replayOf(req: CommitRequest, id: SnapshotId, snapshot: Snapshot): CommitResult {
+/** The result of a request whose idempotency key already landed as `id`: the original commit, or CONFLICT if the request differs. */
+export function replayOf(req: Pick<CommitRequest, 'branch' | 'idempotencyKey' | 'fingerprint'>, id: SnapshotId, snapshot: Snapshot): CommitResult {
   if (req.fingerprint && snapshot.fingerprint && snapshot.fingerprint !== req.fingerprint) {
     throw new DvError('CONFLICT', `idempotency key '${req.idempotencyKey}' was already used by snapshot ${shortId(id)} for a different request`, {
       hint: 'use a new key for new content; a retry must send the same input',

@@ -6,6 +6,8 @@
  *   dry run measures K, the number of steps of an operation.
  * - `DV_CRASH_AT=<k>`: the k-th call (1-based) kills the process with SIGKILL
  *   before its step runs, as a power cut or `kill -9` would.
+ * - `DV_CRASH_AT_LABEL=<label>`: the first call with that label does the same,
+ *   whatever its number (steps of concurrent publishes vary in count and order).
  *
  * The environment is read once, at module load; when neither variable is set
  * the hook is a single branch.
@@ -14,7 +16,8 @@ import { appendFileSync } from 'node:fs'
 
 const stepLog = process.env.DV_STEP_LOG || undefined
 const crashAt = parseCrashAt(process.env.DV_CRASH_AT)
-const enabled = stepLog !== undefined || crashAt !== undefined
+const crashAtLabel = process.env.DV_CRASH_AT_LABEL || undefined
+const enabled = stepLog !== undefined || crashAt !== undefined || crashAtLabel !== undefined
 let steps = 0
 
 function parseCrashAt(value: string | undefined): number | undefined {
@@ -27,5 +30,5 @@ export function storageStep(label: string): void {
   if (!enabled) return
   steps += 1
   if (stepLog !== undefined) appendFileSync(stepLog, `${label}\n`)
-  if (steps === crashAt) process.kill(process.pid, 'SIGKILL')
+  if (steps === crashAt || label === crashAtLabel) process.kill(process.pid, 'SIGKILL')
 }

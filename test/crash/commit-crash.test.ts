@@ -115,17 +115,18 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
     // six steps past the dry run's K, in case this run needs more (new object directories for the
     // snapshot and rewritten files: see below); those may finish uncrashed
     let completed = 0
-    await forEachStep(steps.length + 6, PARALLEL, async (k) => {
-      const work = join(dir, `${slug}-k${k}`)
+    /** One crashed child: `k` is a step number, or undefined for a crash named by label in `env`. */
+    const runCase = async (name: string, env: Record<string, string>, k?: number): Promise<void> => {
+      const work = join(dir, `${slug}-${name}`)
       await cp(base, work, { recursive: true })
       const stepLog = `${work}.steps.log`
-      const child = await runNode(CHILD, [work, input, 'crash-key-1', JSON.stringify(c.options)], { DV_CRASH_AT: String(k), DV_STEP_LOG: stepLog })
+      const child = await runNode(CHILD, [work, input, 'crash-key-1', JSON.stringify(c.options)], { ...env, DV_STEP_LOG: stepLog })
       // K varies by a step or two between runs (an object directory may already exist for the new
       // snapshot's hash prefix): this run's own step log tells which step it crashed at, if any
       const ran = (await readFile(stepLog, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean)
       await rm(stepLog, { force: true })
-      const what = `${c.mode}: crash at step ${k} (${ran[k - 1] ?? 'after the last step'})`
-      if (child.code === 0) {
+      const what = `${c.mode}: crash at ${k === undefined ? `step '${env.DV_CRASH_AT_LABEL}'` : `step ${k} (${ran[k - 1] ?? 'after the last step'})`}`
+      if (child.code === 0 && k !== undefined) {
         expect(ran.length, `${what}: finished without reaching step ${k}`).toBeLessThan(k)
         completed++
       } else expect(child.signal, `${what}: ${child.stderr}`).toBe('SIGKILL')
@@ -161,7 +162,10 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
         await repo.close()
       }
       await rm(work, { recursive: true, force: true })
-    })
+    }
+    await forEachStep(steps.length + 6, PARALLEL, (k) => runCase(`k${k}`, { DV_CRASH_AT: String(k) }, k))
+    // the step right after the ref update, by name: whatever this run's K, one crash lands after the commit
+    await runCase('after-ref-update', { DV_CRASH_AT_LABEL: 'ref.dir-fsync' })
     console.log(`${c.mode}: K=${steps.length} steps, head old ${outcomes.old} / new ${outcomes.new} (${completed} uncrashed), ${locksLeft} lock(s) left`)
     expect(outcomes.old).toBeGreaterThan(0)
     expect(outcomes.new - completed).toBeGreaterThan(0) // a crash after the ref update

@@ -20,6 +20,7 @@ export {
 } from './fields.js'
 export { assignFreshIds, assignSchemaIds, idCounter } from './field-ids.js'
 export { formatFieldPath, formatType, printSchema, quoteName } from './type-text.js'
+export { parseSchema, parseType } from './schema-text.js'
 export {
   applyTransform,
   compareCodePoints,

@@ -22,6 +22,17 @@ export { assignFreshIds, assignSchemaIds, idCounter } from './field-ids.js'
 export { formatFieldPath, formatType, printSchema, quoteName } from './type-text.js'
 export { parseSchema, parseType } from './schema-text.js'
 export {
+  addColumn,
+  canPromote,
+  dropColumn,
+  makeOptional,
+  promoteColumn,
+  renameColumn,
+  type AddColumnOptions,
+  type TableSchema,
+} from './schema-evolution.js'
+export { canWidenOnWrite, unionSchema } from './schema-union.js'
+export {
   applyTransform,
   compareCodePoints,
   compareValues,

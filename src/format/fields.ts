@@ -3,6 +3,7 @@
  * path and id, lookups by id and by dotted path, and the narrowing helpers
  * that let code written for primitive columns refuse nested ones cleanly.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { DvError } from '../errors.js'
 import { isV1PrimitiveType } from './primitive-type.js'
 import { formatFieldPath, formatType } from './type-text.js'
@@ -143,6 +144,11 @@ export function primitiveTypeOf(field: Pick<Field, 'name' | 'type'> | FieldEntry
     hint: 'read or write this table with a dv that supports nested types, or drop the column',
     details: { column: name, type: formatType(field.type) },
   })
+}
+
+/** True when two types are the same, nested field names, ids and required flags included (types are objects: === is not enough). */
+export function sameType(a: Type, b: Type): boolean {
+  return isDeepStrictEqual(a, b)
 }
 
 /** True when the type is or contains a type outside table kind v1 (nested, time, nanosecond timestamps, uuid, fixed). */

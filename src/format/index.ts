@@ -15,6 +15,7 @@ export {
   maxFieldId,
   parseFieldPath,
   primitiveTypeOf,
+  sameType,
   type FieldEntry,
   type FieldRole,
 } from './fields.js'

@@ -13,6 +13,7 @@ import {
   parseType,
   primitiveTypeOf,
   printSchema,
+  sameType,
   type Schema,
 } from '../../src/format/index.js'
 import { encodeSchema } from '../../src/format/schema.js'
@@ -106,6 +107,12 @@ describe('parseSchema', () => {
     ['{"fields":[', 'invalid schema JSON'],
   ])('bad JSON schema %s is INVALID_ARGUMENT', (text, message) => {
     expect(caught(() => parseSchema(text))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(message) })
+  })
+
+  it('sameType compares nested types by value, ids and required flags included', () => {
+    expect(sameType(parseType('map<string, list<int>>'), parseType('map<string, list<int>>'))).toBe(true)
+    expect(sameType(parseType('list<int not null>'), parseType('list<int>'))).toBe(false)
+    expect(sameType(parseSchema('s struct<a: int>').fields[0]!.type, assignSchemaIds(parseSchema('s struct<a: int>'), 5).schema.fields[0]!.type)).toBe(false)
   })
 
   it('parseType parses one type with fresh ids', () => {

@@ -44,15 +44,15 @@ function invalid(message: string, hint?: string): DvError {
 
 function validate(req: ChangeRequest): void {
   const { mode, source, where, key, base } = req
+  // an empty predicate is refused, never read as "no predicate" (which would overwrite the whole table)
+  if (where !== undefined && where.trim() === '') throw invalid('the predicate is empty', "write a boolean expression over column names, e.g. --where \"ts < '2026-01-01'\"")
   if (mode === 'delete') {
     if (source) throw invalid('--mode delete takes no input file', 'pass only --where PREDICATE')
-    if (!where) throw invalid('--mode delete needs --where PREDICATE', "for example --where \"ts < '2026-01-01'\"")
+    if (where === undefined) throw invalid('--mode delete needs --where PREDICATE', "for example --where \"ts < '2026-01-01'\"")
   } else if (!source) {
     throw invalid(`--mode ${mode} needs an input (a file, or - for stdin)`)
   }
   if (where !== undefined && mode !== 'delete' && mode !== 'overwrite') throw invalid(`--where applies to --mode delete and overwrite, not ${mode}`)
-  // an empty predicate is refused, never read as "no predicate" (which would overwrite the whole table)
-  if (where !== undefined && where.trim() === '') throw invalid('the predicate is empty', "write a boolean expression over column names, e.g. --where \"ts < '2026-01-01'\"")
   if (key !== undefined && mode !== 'upsert') throw invalid(`--key applies to --mode upsert, not ${mode}`)
   if (mode === 'upsert' && (!key || key.length === 0)) throw invalid('--mode upsert needs --key COL[,COL]')
   if (mode === 'replace-partitions') {

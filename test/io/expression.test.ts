@@ -15,7 +15,7 @@ import { openSandbox, type Sandbox } from '../../src/io/sandbox.js'
 import { checkPredicate } from '../../src/io/predicate.js'
 import { parseExpression } from '../../src/io/expression-parse.js'
 import { checkExpression } from '../../src/io/expression-check.js'
-import { renderExpression, schemaResolver } from '../../src/io/expression.js'
+import { renderExpression, schemaResolver, type ColumnResolver } from '../../src/io/expression.js'
 import { ALLOWED_FUNCTIONS, allowedFunctionNames } from '../../src/io/expression-functions.js'
 import { ESCAPE_ATTEMPTS, withSentinel } from '../fixtures/predicate-escapes.js'
 import { ROOT } from '../cli/run-dv.js'
@@ -114,6 +114,23 @@ describe('accepted predicates', () => {
   it('renders columns as quoted identifiers of the schema and negative numbers in parentheses', async () => {
     expect((await checkPredicate(sandbox, 'ID - -1 > -2.5', SCHEMA)).sql).toBe('(("id" - (-1)) > (-2.5))')
     expect((await checkPredicate(sandbox, 'amount > -1.5e3', SCHEMA)).sql).toBe('("amount" > (-1.5e+3))')
+  })
+})
+
+describe('column references', () => {
+  it('go through the resolver: a nested path needs only another resolver', async () => {
+    const nested: ColumnResolver = (path) =>
+      path.join('.') === 'payload.user.id' ? { name: 'payload.user.id', sql: '"payload"."user"."id"', type: 'long' } : undefined
+    const expr = checkExpression(await parseExpression(sandbox, 'payload.user.id = 7'), nested)
+    expect(renderExpression(expr)).toBe('("payload"."user"."id" = 7)')
+    expect(() => checkExpression({ class: 'COLUMN_REF', type: 'COLUMN_REF', column_names: ['payload', 'user'] }, nested)).toThrow(/unknown column 'payload.user'/)
+  })
+
+  it('resolve a table column exactly, else by its one case-insensitive match', () => {
+    const resolve = schemaResolver({ fields: [{ id: 1, name: 'a', type: 'long', required: false }, { id: 2, name: 'A', type: 'long', required: false }, { id: 3, name: 'Bee', type: 'long', required: false }] })
+    expect(resolve(['A'])?.sql).toBe('"A"')
+    expect(resolve(['bee'])?.sql).toBe('"Bee"')
+    expect(resolve(['t', 'a'])).toBeUndefined()
   })
 })
 

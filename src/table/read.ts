@@ -98,7 +98,8 @@ export async function prepareScan(
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${options.limit}: expected a non-negative integer`)
   }
   const engine = await ctx.engine()
-  const preds = options.where ? await engine.analyzePredicate(options.where, table.schema) : []
+  // an empty predicate is an error (analyzePredicate), never "no predicate"
+  const preds = options.where !== undefined ? await engine.analyzePredicate(options.where, table.schema) : []
   const plan = await planScan(ctx, table, preds)
   const objects = ctx.storage.objects
   let files: ScanFile[]

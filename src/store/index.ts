@@ -6,7 +6,7 @@ export { wrapFaulty, requireHooks, type FaultPlan, type FaultyStorage } from './
 export { wrapCounting, type CountingStorage, type StorageCounts } from './counting.js'
 export { getTestHooks, type StorageTestHooks } from './test-hooks.js'
 export { storageStep } from './crash-points.js'
-export { hashBytes, hashFile } from './object-hash.js'
+export { hashFile } from './object-hash.js'
 export { refPathProblem } from './ref-path.js'
 export { openS3Storage, type S3Storage, type S3StorageOptions, type S3RequestCounts } from './s3.js'
 export { probeConditionalWrites, type ConditionalWriteSupport } from './s3-probe.js'

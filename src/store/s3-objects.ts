@@ -12,11 +12,12 @@ import {
 import { stat } from 'node:fs/promises'
 import { DvError } from '../errors.js'
 import { storageStep } from './crash-points.js'
-import type { ObjectId } from '../ids.js'
+import { isObjectId, type ObjectId } from '../ids.js'
+import { hashBytes } from '../format/hash.js'
 import type { ObjectCache } from './cache.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {
-  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, missingObjectError, readSourceFile, startHash,
+  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,
 } from './object-hash.js'
 import { isConditionalConflict, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
 import { objectKey, type S3Context } from './s3-location.js'
@@ -24,7 +25,6 @@ import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-m
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore } from './types.js'
 
-const HEX64 = /^[0-9a-f]{64}$/
 const CONFLICT_RETRIES = 4
 
 export interface S3ObjectOptions extends MultipartOptions {
@@ -141,7 +141,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
       for (const item of page.Contents ?? []) {
         const rest = (item.Key ?? '').slice(base.length)
         const name = rest.slice(3)
-        if (rest.length === 67 && rest[2] === '/' && HEX64.test(name) && name.startsWith(rest.slice(0, 2)) && name.startsWith(prefix)) {
+        if (rest.length === 67 && rest[2] === '/' && isObjectId(name) && name.startsWith(rest.slice(0, 2)) && name.startsWith(prefix)) {
           yield name as ObjectId
         }
       }

@@ -24,7 +24,7 @@ import type { ConditionalWriteSupport } from './store/s3-probe.js'
 import { BRANCH_PREFIX, DEFAULT_BRANCH, TAG_PREFIX, branchRef, tagRef } from './refs/names.js'
 import { resolveRev, type RevContext } from './refs/resolve.js'
 import { isTimeLiteral } from './refs/rev.js'
-import { ObjectCache, readSnapshot, type RepoContext } from './table/context.js'
+import { ParsedObjectCache, readSnapshot, type RepoContext } from './table/context.js'
 import { DEFAULT_RETRY, commitChanges, replayOf, type RetryPolicy } from './table/commit.js'
 import { findIdempotencyKey, walkHistory } from './table/history.js'
 import { Workspace, processAlive } from './table/workspace.js'
@@ -87,7 +87,7 @@ export class Repository {
       now: options.now ?? Date.now,
       author: options.author ?? defaultAuthor(),
       tmpDir,
-      cache: new ObjectCache(),
+      cache: new ParsedObjectCache(),
       engine: () => (this.enginePromise ??= import('./io/index.js').then((m) => m.createDataEngine())),
     }
   }

@@ -1,7 +1,8 @@
 /**
- * A local cache of immutable objects for remote stores. Objects are named by
- * their hash, so one cache directory serves every repository: the same id is
- * the same bytes everywhere.
+ * LocalObjectCache: verified copies of a remote store's objects on the local
+ * disk (parsed metadata is cached in memory by table/context.ts). Objects are
+ * named by their hash, so one cache directory serves every repository: the
+ * same id is the same bytes everywhere.
  *
  *   <dir>/objects/<2 hex>/<64 hex>   cached objects (read-only files)
  *   <dir>/tmp/                        downloads in progress
@@ -25,7 +26,7 @@ import { finishHash, hashFile, startHash } from './object-hash.js'
 
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3
 
-export interface ObjectCacheOptions {
+export interface LocalObjectCacheOptions {
   dir?: string
   maxBytes?: number
   /** Entries used this recently are never evicted (default 60 s). */
@@ -49,7 +50,7 @@ function defaultMaxBytes(): number {
   return n
 }
 
-export class ObjectCache {
+export class LocalObjectCache {
   readonly dir: string
   readonly maxBytes: number
   private readonly protectMs: number
@@ -57,7 +58,7 @@ export class ObjectCache {
   private readonly verified = new Map<string, { ino: number; size: number }>()
   private total: number | undefined
 
-  constructor(options: ObjectCacheOptions = {}) {
+  constructor(options: LocalObjectCacheOptions = {}) {
     this.dir = options.dir ?? defaultCacheDir()
     this.maxBytes = options.maxBytes ?? defaultMaxBytes()
     this.protectMs = options.protectMs ?? 60_000

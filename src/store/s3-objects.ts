@@ -1,7 +1,7 @@
 /**
  * Objects on S3: `<prefix>objects/<2 hex>/<64 hex>`, written with
  * `If-None-Match: *` and the SHA-256 sent as `x-amz-checksum-sha256` (the
- * object id in base64), read through the local ObjectCache and re-verified.
+ * object id in base64), read through the LocalObjectCache (cache.ts) and re-verified.
  * 412 on a put means the object is already stored: success once its size
  * matches (content addressing). An object this process found corrupt, or a
  * stored one of the wrong size, is overwritten by the next put (repair).
@@ -14,7 +14,7 @@ import { DvError } from '../errors.js'
 import { storageStep } from './crash-points.js'
 import { isObjectId, type ObjectId } from '../ids.js'
 import { hashBytes } from '../format/hash.js'
-import type { ObjectCache } from './cache.js'
+import type { LocalObjectCache } from './cache.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {
   checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,
@@ -43,7 +43,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
 
   constructor(
     private readonly ctx: S3Context,
-    readonly cache: ObjectCache,
+    readonly cache: LocalObjectCache,
     private readonly options: S3ObjectOptions = {},
   ) {
     this.threshold = options.multipartThreshold ?? 64 * 1024 * 1024
@@ -114,7 +114,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     const cached = await this.cache.verifiedPath(id)
     if (cached !== undefined) return cached
     const body = await this.openBody(id)
-    let result: Awaited<ReturnType<ObjectCache['download']>>
+    let result: Awaited<ReturnType<LocalObjectCache['download']>>
     try {
       result = await this.cache.download(id, body)
     } catch (e) {

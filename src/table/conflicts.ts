@@ -12,7 +12,7 @@ import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
 import type { PendingChange } from './changes.js'
-import { dataFileMayMatch, checksFor } from './scan.js'
+import { dataFileMayMatch, checksFor } from './scan-plan.js'
 
 export function conflictError(change: PendingChange, head: SnapshotId, why: string): DvError {
   return new DvError('CONFLICT',

@@ -16,7 +16,7 @@ import { compareValues } from '../format/index.js'
 import type { RepoContext } from './context.js'
 import type { ChangeMode, ConflictScope, PendingChange, RemovedFile } from './changes.js'
 import { filesInPartitions, partitionKey } from './conflicts.js'
-import { planScan, type PlannedFile } from './scan.js'
+import { planScan, type PlannedFile } from './scan-plan.js'
 import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
 

@@ -228,9 +228,15 @@ export class LocalRefStore implements RefStore {
   }
 }
 
+/**
+ * Not retryable: the store has already waited LOCK_WAIT_MS, and a lock held
+ * longer is most likely left by a crashed process, which only a person can
+ * clear (it is never broken automatically). A commit reports it at once
+ * instead of retrying as if the branch had moved.
+ */
 function lockHeldError(name: string, lockPath: string): DvError {
   return new DvError('CONFLICT', `ref '${name}' is locked: ${lockPath} exists`, {
-    retryable: true,
+    retryable: false,
     hint: `another dv process is updating this ref; if none is running, remove ${lockPath}`,
     details: { ref: name, lock: lockPath },
   })

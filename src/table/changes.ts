@@ -7,14 +7,13 @@
  * changed meanwhile.
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
+import type { WriteMode } from '../api-types.js'
 import type { DataFile, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
 import type { PrunablePredicate } from '../io/types.js'
 import { summarizePartitions } from '../format/index.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
 import { CONFLICT_RULES, checkConflicts, conflictError } from './conflicts.js'
 import { shortId } from '../ids.js'
-
-export type ChangeMode = 'append' | 'overwrite' | 'replace-partitions' | 'delete' | 'upsert'
 
 /** A data file a change removes, with the manifest the write found it in. */
 export interface RemovedFile {
@@ -41,7 +40,7 @@ export type ConflictScope =
 export interface PendingChange {
   id: string
   table: string
-  mode: ChangeMode
+  mode: WriteMode
   createdMs: number
   /** True when the write created the table. */
   creates: boolean

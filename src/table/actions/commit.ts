@@ -14,8 +14,13 @@ import { reaches } from '../history.js'
 import { requestFingerprint } from '../write.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
 
+/** Every commit needs a message: `dv commit -m`, `dv write --commit -m`, and the library alike. */
+export function checkCommitMessage(message: string | undefined): void {
+  if (!message) throw new DvError('INVALID_ARGUMENT', 'a commit needs a message', { hint: 'pass -m MESSAGE' })
+}
+
 export async function commit(ctx: ActionContext, options: CommitOptions): Promise<CommitResult> {
-  if (!options.message) throw new DvError('INVALID_ARGUMENT', 'a commit needs a message', { hint: 'pass -m MESSAGE' })
+  checkCommitMessage(options.message)
   const branch = await targetBranch(ctx, options.branch)
   await branchHead(ctx, branch)
   const author = options.author ?? ctx.author

@@ -6,6 +6,7 @@
  * original commit and writes nothing.
  */
 import type { CommitResult, WriteMode, WriteOptions, WriteResult } from '../../api-types.js'
+import { WRITE_MODES } from '../../api-types.js'
 import type { Source } from '../../io/types.js'
 import type { TableName } from '../../ids.js'
 import type { PendingChange } from '../changes.js'
@@ -17,9 +18,8 @@ import { findIdempotencyKey } from '../history.js'
 import { prepareChange } from '../modes.js'
 import { stagedView } from '../staged-view.js'
 import { requestFingerprint } from '../write.js'
+import { checkCommitMessage } from './commit.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
-
-const WRITE_MODES = ['append', 'overwrite', 'replace-partitions', 'delete', 'upsert'] as const
 
 /**
  * Writes `source` to `table` in `options.mode` (default append): staged in
@@ -37,9 +37,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   if (options.idempotencyKey !== undefined && !commitNow) {
     throw new DvError('INVALID_ARGUMENT', '--idempotency-key applies to a commit: pass --commit, or give the key to `dv commit`')
   }
-  if (options.commit && !options.message) {
-    throw new DvError('INVALID_ARGUMENT', 'a commit needs a message', { hint: 'pass -m MESSAGE' })
-  }
+  if (options.commit) checkCommitMessage(options.message)
   const headId = await branchHead(ctx, branch)
   const head = await readSnapshot(ctx, headId)
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)

@@ -184,7 +184,7 @@ export class LocalRefStore implements RefStore {
     if (snapshot === undefined) {
       const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
       throw new DvError('CORRUPT', `ref file ${path} is corrupt: expected a 64-hex snapshot id and a newline, found ${shown}`, {
-        hint: 'write the right snapshot id into the file (see `dv reflog`), or delete the file',
+        hint: 'write the right 64-hex snapshot id and a newline into the file, or delete the file',
         details: { path },
       })
     }

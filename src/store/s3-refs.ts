@@ -57,7 +57,7 @@ export class S3RefStore implements RefStore {
     if (snapshot === undefined) {
       const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
       throw new DvError('CORRUPT', `ref ${this.ctx.loc.url}/refs/${name} is corrupt: expected a 64-hex snapshot id and a newline, found ${shown}`, {
-        hint: 'write the right snapshot id into the ref object (see `dv reflog`), or delete it',
+        hint: 'write the right 64-hex snapshot id and a newline into the ref object, or delete it',
         details: { ref: name, key },
       })
     }

@@ -1,7 +1,7 @@
 /**
  * Storage interfaces. The guarantees every backend MUST give are written in
  * format-spec/storage-requirements.md; test/conformance/ checks them against
- * every backend (memory, local, and later S3).
+ * every backend (memory and local in test/conformance/, S3 in test/s3/conformance.test.ts).
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 

@@ -12,6 +12,7 @@ import { inputSelectSql, type InputRelation } from './input-plan.js'
 import { validatePredicate } from './predicate.js'
 import { readerSql } from './readers.js'
 import { explainWriteError } from './write-parquet.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 export async function countNotMatching(duck: Duck, input: InputRelation, where: string, schema: Schema): Promise<number> {
   if (where.trim() === '') throw new DvError('INVALID_ARGUMENT', 'the predicate is empty', { hint: "write a SQL boolean expression over column names, e.g. \"day = '2026-01-02'\"" })
@@ -53,7 +54,10 @@ export function keySelectSql(input: InputRelation, columns: string[], schema?: S
 export async function checkKeys(duck: Duck, input: InputRelation, columns: string[], schema?: Schema): Promise<void> {
   checkKeyNames(input, columns, schema)
   const keys = keySelectSql(input, columns, schema)
-  const types = columns.map((c) => schema?.fields.find((f) => f.name === c)?.type ?? input.columns.find((col) => col.name === c)!.type)
+  const types = columns.map((c) => {
+    const field = schema?.fields.find((f) => f.name === c)
+    return field ? primitiveTypeOf(field, 'use as keys') : input.columns.find((col) => col.name === c)!.type
+  })
   const nullCounts = columns.map((_, i) => `count(*) FILTER (WHERE k${i} IS NULL) AS n${i}`)
   const [nulls] = await runInput(duck, input, `SELECT ${nullCounts.join(', ')} FROM (${keys}) AS k`)
   const nullIndex = columns.findIndex((_, i) => Number(nulls[`n${i}`]) > 0)

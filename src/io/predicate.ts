@@ -10,6 +10,7 @@ import type { PrunablePredicate } from './types.js'
 import { canonicalFromDuck } from './canonical-text.js'
 import { Duck, duckMessage, quoteIdent, quoteLiteral } from './duck.js'
 import { toDuckType } from './duck-types.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 type Node = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -25,7 +26,7 @@ const FLIP: Record<string, PrunablePredicate['op']> = { '=': '=', '<': '>', '<='
 /** An empty relation with the schema's columns, for binding. */
 export function emptyRelation(schema: Schema): string {
   if (!schema.fields.length) return '(SELECT 1 WHERE false)'
-  return `(SELECT ${schema.fields.map((f) => `CAST(NULL AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false)`
+  return `(SELECT ${schema.fields.map((f) => `CAST(NULL AS ${toDuckType(primitiveTypeOf(f, 'filter'))}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false)`
 }
 
 /** Parses and binds `where`; INVALID_ARGUMENT naming an unknown column or the syntax error. */
@@ -135,7 +136,7 @@ async function betweenPredicates(duck: Duck, node: Node, schema: Schema): Promis
  * when a cast is lossy (the predicate compares differently than the value).
  */
 async function literalValues(duck: Duck, field: Field, literals: Node[]): Promise<string[] | undefined> {
-  const type = toDuckType(field.type)
+  const type = toDuckType(primitiveTypeOf(field, 'filter'))
   const exprs: string[] = []
   for (const l of literals) exprs.push(await literalSql(duck, l))
   const select = exprs.map((e, i) => {
@@ -151,7 +152,7 @@ async function literalValues(duck: Duck, field: Field, literals: Node[]): Promis
   const values: string[] = []
   for (let i = 0; i < exprs.length; i++) {
     if (row[`v${i}`] === null || row[`ok${i}`] !== true) return undefined
-    const canonical = canonicalFromDuck(field.type, String(row[`v${i}`]))
+    const canonical = canonicalFromDuck(primitiveTypeOf(field, 'filter'), String(row[`v${i}`]))
     if (canonical === undefined) return undefined
     values.push(canonical)
   }

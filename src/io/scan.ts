@@ -21,6 +21,7 @@ import { Duck, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { toDuckType } from './duck-types.js'
 import { emptyRelation, validatePredicate } from './predicate.js'
 import { loadArrow, readParquetBatches, readParquetIpc } from './arrow-parquet.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 /** The SELECT of a scan over the current schema. */
 export async function scanQuery(duck: Duck, request: ScanRequest): Promise<string> {
@@ -70,7 +71,7 @@ export function castFields(columns: ScanFile['columns'], fields: Field[]): strin
   return fields.map((f) => {
     const info = columns[String(f.id)]
     const source = info ? quoteIdent(info.name) : 'NULL'
-    return `CAST(${source} AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`
+    return `CAST(${source} AS ${toDuckType(primitiveTypeOf(f, 'scan'))}) AS ${quoteIdent(f.name)}`
   })
 }
 

@@ -9,6 +9,7 @@
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { DataFile, Field, TableMetadata } from '../format/types.js'
 import { DvError } from '../errors.js'
+import { formatType, sameType } from '../format/index.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
 import type { PendingChange } from './changes.js'
@@ -128,7 +129,7 @@ async function matchingFileAdded(input: CheckInput): Promise<string | undefined>
 }
 
 function sameField(a: Field, b: Field): boolean {
-  return a.id === b.id && a.name === b.name && a.type === b.type
+  return a.id === b.id && a.name === b.name && sameType(a.type, b.type)
 }
 
 /** The change's columns must still be the table's; columns it adds need a schema nobody else changed. */
@@ -138,7 +139,7 @@ function schemaChanged({ current, change }: CheckInput): string | undefined {
   if (added.length === 0) {
     for (const f of change.schema.fields) {
       const now = current.schema.fields.find((c) => c.id === f.id)
-      if (!now || !sameField(now, f)) return `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${now.type}` : 'gone'})`
+      if (!now || !sameField(now, f)) return `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${formatType(now.type)}` : 'gone'})`
     }
     return undefined
   }

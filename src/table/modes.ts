@@ -19,6 +19,7 @@ import type { ConflictScope, PendingChange, RemovedFile } from './changes.js'
 import { filesInPartitions, partitionKey, planScan, type PlannedFile } from './scan-plan.js'
 import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 export interface ChangeRequest {
   table: string
@@ -93,13 +94,14 @@ function keyRangePredicates(schema: Schema, key: string[], files: DataFile[]): P
   for (const column of key) {
     const field = schema.fields.find((f) => f.name === column)
     if (!field || files.length === 0) return []
+    const type = primitiveTypeOf(field, 'use as keys')
     let min: string | undefined
     let max: string | undefined
     for (const f of files) {
       const c = f.columns[String(field.id)]
       if (!c || c.min === undefined || c.max === undefined) return [] // unknown range: no pruning
-      if (min === undefined || compareValues(field.type, c.min, min) < 0) min = c.min
-      if (max === undefined || compareValues(field.type, c.max, max) > 0) max = c.max
+      if (min === undefined || compareValues(type, c.min, min) < 0) min = c.min
+      if (max === undefined || compareValues(type, c.max, max) > 0) max = c.max
     }
     preds.push({ column, op: '>=', values: [min!] }, { column, op: '<=', values: [max!] })
   }

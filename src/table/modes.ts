@@ -14,16 +14,16 @@ import type { OpenedSource, PrunablePredicate } from '../io/types.js'
 import { DvError } from '../errors.js'
 import { compareValues } from '../format/index.js'
 import type { RepoContext } from './context.js'
-import type { ChangeMode, ConflictScope, PendingChange, RemovedFile } from './changes.js'
-import { filesInPartitions, partitionKey } from './conflicts.js'
-import { planScan, type PlannedFile } from './scan.js'
+import type { WriteMode } from '../api-types.js'
+import type { ConflictScope, PendingChange, RemovedFile } from './changes.js'
+import { filesInPartitions, partitionKey, planScan, type PlannedFile } from './scan-plan.js'
 import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 export interface ChangeRequest {
   table: string
-  mode: ChangeMode
+  mode: WriteMode
   source?: OpenedSource
   where?: string
   key?: string[]

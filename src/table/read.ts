@@ -7,7 +7,7 @@ import { compareValues } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
-import { planScan, type PlannedFile, type ScanPlan } from './scan.js'
+import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
 import { mapLimit } from './map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
 

@@ -124,6 +124,25 @@ export function dataFileMayMatch(f: DataFile, checks: Check[]): Verdict {
   return true
 }
 
+/** A partition's values as one comparable key. */
+export function partitionKey(partition: Record<string, Value>): string {
+  return JSON.stringify(Object.keys(partition).sort().map((k) => [k, partition[k]]))
+}
+
+/** All files of `table` whose partition is one of `partitions` (what replace-partitions replaces). */
+export async function filesInPartitions(
+  ctx: RepoContext, table: TableMetadata, partitions: Array<Record<string, Value>>,
+): Promise<PlannedFile[]> {
+  const wanted = new Set(partitions.map(partitionKey))
+  const out: PlannedFile[] = []
+  for (const m of table.manifests) {
+    for (const file of (await readManifest(ctx, m.id)).files) {
+      if (wanted.has(partitionKey(file.partition))) out.push({ file, manifest: m.id })
+    }
+  }
+  return out
+}
+
 export async function planScan(ctx: RepoContext, table: TableMetadata, preds: PrunablePredicate[]): Promise<ScanPlan> {
   const checks = checksFor(table, preds)
   const plan: ScanPlan = { files: [], filesPruned: 0, manifestsPruned: 0 }

@@ -4,7 +4,6 @@ import type { ObjectId, SnapshotId } from '../../src/ids.js'
 import {
   compareValues,
   daysFromCivil,
-  formatBinary,
   formatDate,
   formatDecimal,
   formatFloat,

@@ -88,7 +88,8 @@ export class Repository {
       author: options.author ?? defaultAuthor(),
       tmpDir,
       cache: new ObjectCache(),
-      engine: () => (this.enginePromise ??= import('./io/index.js').then((m) => m.createDataEngine())),
+      // the engine's sandbox may read only dv's scratch directory and the store's object files
+      engine: () => (this.enginePromise ??= import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await storage.objects.localRoot()] }))),
     }
   }
 

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile, open } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { removeQuietly, writeAll } from './fs-durable.js'
@@ -57,13 +57,19 @@ export class ObjectCache {
   private total: number | undefined
 
   constructor(options: ObjectCacheOptions = {}) {
-    this.dir = options.dir ?? defaultCacheDir()
+    // absolute, so the paths handed to the data engine lie under the directory it may read
+    this.dir = resolve(options.dir ?? defaultCacheDir())
     this.maxBytes = options.maxBytes ?? defaultMaxBytes()
     this.protectMs = options.protectMs ?? 60_000
   }
 
+  /** Where cached objects live: the only cache directory the data engine may read. */
+  get objectsDir(): string {
+    return join(this.dir, 'objects')
+  }
+
   pathOf(id: ObjectId): string {
-    return join(this.dir, 'objects', id.slice(0, 2), id)
+    return join(this.objectsDir, id.slice(0, 2), id)
   }
 
   /** The verified bytes of a cached object; undefined when absent or damaged (a damaged entry is dropped). */

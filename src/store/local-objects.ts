@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Stats } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { storageStep } from './crash-points.js'
@@ -51,12 +51,17 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   private tmpReady: Promise<unknown> | undefined
 
   constructor(root: string) {
-    this.objectsDir = join(root, 'objects')
+    // absolute, so the paths handed to the data engine lie under the directory it may read
+    this.objectsDir = resolve(root, 'objects')
     this.tmpDir = join(root, 'tmp')
   }
 
   pathOf(id: ObjectId): string {
     return join(this.objectsDir, id.slice(0, 2), id)
+  }
+
+  async localRoot(): Promise<string> {
+    return this.objectsDir
   }
 
   async put(bytes: Uint8Array): Promise<ObjectId> {

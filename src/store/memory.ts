@@ -41,9 +41,13 @@ export function createMemoryStorage(): MemoryStorage {
     localPaths.delete(id)
   }
 
-  async function copyToTemp(id: ObjectId, bytes: Uint8Array): Promise<string> {
+  function localDir(): Promise<string> {
     tempDir ??= mkdtemp(join(tmpdir(), 'dv-mem-'))
-    const dir = await tempDir
+    return tempDir
+  }
+
+  async function copyToTemp(id: ObjectId, bytes: Uint8Array): Promise<string> {
+    const dir = await localDir()
     const path = join(dir, id)
     const partial = `${path}.${process.pid}.partial`
     try {
@@ -103,6 +107,7 @@ export function createMemoryStorage(): MemoryStorage {
         return Promise.reject(e)
       }
     },
+    localRoot: localDir,
     async *list(prefix = '') {
       checkIdPrefix(prefix)
       for (const id of [...objects.keys()]) if (id.startsWith(prefix)) yield id as ObjectId

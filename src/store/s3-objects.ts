@@ -109,6 +109,11 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
   }
 
+  /** Objects are read from the local cache (cache.ts), whose directory serves every repository. */
+  async localRoot(): Promise<string> {
+    return this.cache.objectsDir
+  }
+
   async localPath(id: ObjectId): Promise<string> {
     checkObjectId(id)
     const cached = await this.cache.verifiedPath(id)

@@ -38,6 +38,12 @@ export interface ObjectStore {
    */
   localPath(id: ObjectId): Promise<string>
   /**
+   * The absolute directory under which every path localPath (and pathOf)
+   * returns lies. The data engine's sandbox may read files only there (and in
+   * dv's scratch directory): nothing else on the machine.
+   */
+  localRoot(): Promise<string>
+  /**
    * Optional: where the object's file is on the local filesystem, WITHOUT
    * verifying it (the caller verifies with localPath, possibly concurrently
    * with reading). Only stores that keep objects as local files have it.

@@ -8,7 +8,7 @@
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { DataFile, Field, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
 import type { PrunablePredicate } from '../io/types.js'
-import { summarizePartitions } from '../format/index.js'
+import { formatType, sameType, summarizePartitions } from '../format/index.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
 import { checkConflicts, conflictError } from './conflicts.js'
 import { shortId } from '../ids.js'
@@ -68,7 +68,7 @@ export const MAX_MANIFESTS = 64
 const MERGE_BELOW_FILES = 1000
 
 function sameField(a: Field, b: Field): boolean {
-  return a.id === b.id && a.name === b.name && a.type === b.type
+  return a.id === b.id && a.name === b.name && sameType(a.type, b.type)
 }
 
 /** The schema after this change, checked against the table as it is now. */
@@ -78,7 +78,7 @@ function mergeSchema(current: TableMetadata, change: PendingChange, head: Snapsh
     for (const f of change.schema.fields) {
       const now = current.schema.fields.find((c) => c.id === f.id)
       if (!now || !sameField(now, f)) {
-        throw conflictError(change, head, `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${now.type}` : 'gone'})`)
+        throw conflictError(change, head, `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${formatType(now.type)}` : 'gone'})`)
       }
     }
     return { schema: current.schema, lastColumnId: current.lastColumnId }

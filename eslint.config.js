@@ -32,10 +32,11 @@ export const LAYERS = [
     allow: [
       'src/index.ts', // the public API: what users run
       // Internals a benchmark names on purpose: stages.ts and pipeline-profile.ts time one
-      // stage below the API; s3.ts, s3-commits.ts and pipeline.ts drive a raw store;
-      // object-files.ts reads the objects a run wrote.
+      // stage below the API; sandbox.ts times the predicate sandbox; s3.ts, s3-commits.ts
+      // and pipeline.ts drive a raw store; object-files.ts reads the objects a run wrote.
       'src/ids.ts', 'src/store/index.ts', 'src/store/types.ts', 'src/format/index.ts',
-      'src/io/index.ts', 'src/io/duck.ts', 'src/io/source.ts', 'src/io/scan.ts', 'src/table/write.ts',
+      'src/io/index.ts', 'src/io/duck.ts', 'src/io/source.ts', 'src/io/scan.ts',
+      'src/io/sandbox.ts', 'src/io/predicate.ts', 'src/table/write.ts',
     ],
     why: 'the public API, or internals a benchmark names to time one stage',
   },

@@ -140,6 +140,47 @@ export async function* readParquetIpc(path: string, batchSize = 65536): AsyncGen
   }
 }
 
+/**
+ * The Parquet file at `path` as ONE Arrow IPC stream, in pieces: the schema
+ * message once, then every row group's record batches, then the end-of-stream
+ * marker. readParquetIpc yields one whole stream per row group; this splices
+ * them at their message boundaries (format: continuation 0xFFFFFFFF, int32
+ * metadata length, metadata, body; a schema message has no body), so only one
+ * row group is in memory and nothing is decoded or re-encoded.
+ */
+export async function* readParquetIpcStream(path: string): AsyncGenerator<Uint8Array> {
+  let schema: Uint8Array | undefined
+  for await (const ipc of readParquetIpc(path)) {
+    const head = schemaMessageLength(ipc)
+    if (!hasEndMarker(ipc)) throw new DvError('INTERNAL', `arrow ipc from ${path} lacks its end-of-stream marker`)
+    if (schema === undefined) {
+      schema = ipc.subarray(0, head)
+      yield ipc.subarray(0, ipc.byteLength - END_OF_STREAM.byteLength)
+    } else {
+      if (!sameBytes(schema, ipc.subarray(0, head))) throw new DvError('INTERNAL', `row groups of ${path} read with different arrow schemas`)
+      yield ipc.subarray(head, ipc.byteLength - END_OF_STREAM.byteLength)
+    }
+  }
+  yield END_OF_STREAM
+}
+
+/** Continuation marker then a zero metadata length (Arrow IPC format >= 0.15). */
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])
+
+function schemaMessageLength(ipc: Uint8Array): number {
+  const view = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength)
+  if (ipc.byteLength < 8 || view.getUint32(0, true) !== 0xffffffff) throw new DvError('INTERNAL', 'arrow ipc stream does not start with a continuation marker')
+  return 8 + view.getInt32(4, true)
+}
+
+function hasEndMarker(ipc: Uint8Array): boolean {
+  return ipc.byteLength >= END_OF_STREAM.byteLength && sameBytes(ipc.subarray(ipc.byteLength - END_OF_STREAM.byteLength), END_OF_STREAM)
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+}
+
 /** The Parquet file at `path` as apache-arrow record batches (empty batches skipped). */
 export async function* readParquetBatches(path: string): AsyncGenerator<RecordBatch> {
   const arrow = await loadArrow()

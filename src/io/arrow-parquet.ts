@@ -50,7 +50,25 @@ export async function readArrowIpc(path: string): Promise<ArrowInput> {
   const arrow = await loadArrow()
   const reader = await arrow.RecordBatchReader.from(createReadStream(path))
   await reader.open()
-  return { batches: reader, schema: reader.schema }
+  return { batches: damagedAsCorrupt(reader, path), schema: reader.schema }
+}
+
+/**
+ * The batches of an opened Arrow IPC reader; a batch it cannot read (a cut
+ * or garbled message: apache-arrow then throws whatever its decoder hits, a
+ * TypeError as often as not) is CORRUPT, naming the input.
+ */
+export async function* damagedAsCorrupt(batches: AsyncIterable<RecordBatch>, name: string): AsyncGenerator<RecordBatch> {
+  try {
+    yield* batches
+  } catch (e) {
+    if (e instanceof DvError) throw e
+    throw new DvError('CORRUPT', `${name} is damaged: cannot read its arrow record batches: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+      hint: 'the file is damaged: write it again from its source',
+      details: { file: name },
+    })
+  }
 }
 
 /**
@@ -76,28 +94,41 @@ export async function writeArrowParquet(input: ArrowInput, path: string, what: s
     return writeBytes(path, bytes)
   }
   let pending: RecordBatch | undefined = first.value
+  // parquet-wasm ends its output as if the input had ended when reading the input fails
+  // (a damaged IPC message): keep the failure and raise it after the writer stops.
+  let failure: { error: unknown } | undefined
   const stream = new ReadableStream({
     async pull(controller) {
-      const batch = pending ?? (await nextValue(iterator))
-      pending = undefined
-      if (!batch) return controller.close()
-      for (const rb of toWasm([batch]).recordBatches()) controller.enqueue(rb)
+      try {
+        const batch = pending ?? (await nextValue(iterator))
+        pending = undefined
+        if (!batch) return controller.close()
+        for (const rb of toWasm([batch]).recordBatches()) controller.enqueue(rb)
+      } catch (e) {
+        failure = { error: e }
+        controller.error(e)
+      }
     },
   })
-  const bytesStream = await pw.transformParquetStream(stream, props())
   const hash = createHash('sha256')
   const out = createWriteStream(path)
   let bytes = 0
   try {
+    const bytesStream = await pw.transformParquetStream(stream, props())
     for await (const chunk of bytesStream as unknown as AsyncIterable<Uint8Array>) {
       hash.update(chunk)
       bytes += chunk.byteLength
       if (!out.write(chunk)) await once(out, 'drain')
     }
+    if (failure) throw failure.error
   } catch (e) {
+    if (failure) e = failure.error
     out.destroy()
     if (e instanceof DvError) throw e
-    throw new DvError('INVALID_ARGUMENT', `cannot write ${what} as parquet: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    throw new DvError('INVALID_ARGUMENT', `cannot write ${what} as parquet: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+      hint: 'the arrow data must be readable record batches of one schema; a damaged file must be written again from its source',
+    })
   }
   out.end()
   await once(out, 'close')

@@ -16,7 +16,7 @@ import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquet
 import { detectFormat } from './detect-format.js'
 import { Duck } from './duck.js'
 import { describeColumns, type DuckColumn, type ReadableFile } from './readers.js'
-import { isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
 import { checkKeys, countNotMatching } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
@@ -123,7 +123,7 @@ async function resolveSource(source: Source, options: OpenSourceOptions): Promis
     const name = typeof source === 'string' ? '<stdin>' : '<stream>'
     const format = options.format
     if (!format) throw new DvError('INVALID_ARGUMENT', `the format of ${name} is unknown`, { hint: `name it with ${FORMAT_HINT}` })
-    if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream), name, options.tmpDir)
+    if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream, name), name, options.tmpDir)
     const path = tempPath(options.tmpDir, EXTENSION[format])
     const { bytes, sha256 } = await spoolBytes(stream, path)
     return { file: { name, path, format }, inputFormat: format, bytes, sha256, spooled: [path], userFile: false }
@@ -156,14 +156,14 @@ async function resolvePath(path: string, options: OpenSourceOptions): Promise<Re
   return { file: { name: path, path, format }, inputFormat: format, bytes: size, spooled: [], userFile: true }
 }
 
-async function readArrowIpcStream(stream: Readable): Promise<ArrowInput> {
+async function readArrowIpcStream(stream: Readable, name: string): Promise<ArrowInput> {
   const { RecordBatchReader } = await import('apache-arrow')
   try {
     const reader = await RecordBatchReader.from(stream as unknown as AsyncIterable<Uint8Array>)
     await reader.open()
-    return { batches: reader, schema: reader.schema }
+    return { batches: damagedAsCorrupt(reader, name), schema: reader.schema }
   } catch (e) {
-    throw badArrow('<stdin>', e)
+    throw badArrow(name, e)
   }
 }
 

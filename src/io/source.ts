@@ -15,7 +15,9 @@ import type { Schema } from '../format/types.js'
 import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
 import { detectFormat } from './detect-format.js'
 import { Duck } from './duck.js'
-import { describeColumns, type DuckColumn, type ReadableFile } from './readers.js'
+import { describeColumns, explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
+import { footerContradiction, readParquetLayout } from './parquet-layout.js'
+import { transcodeParquet } from './parquet-transcode.js'
 import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
 import { checkKeys, countNotMatching } from './input-checks.js'
@@ -53,8 +55,9 @@ interface Resolved {
 export async function openIngestSource(duck: Duck, source: Source, options: OpenSourceOptions): Promise<OpenedSource> {
   await mkdir(options.tmpDir, { recursive: true })
   await duck.useTempDirectory(join(options.tmpDir, 'duckdb-spill'))
-  const resolved = await resolveSource(source, options)
+  let resolved = await resolveSource(source, options)
   try {
+    if (resolved.file.format === 'parquet') resolved = await decodableParquet(duck, resolved, options.tmpDir)
     const columns = await describeColumns(duck, resolved.file)
     return new IngestSource(duck, resolved, columns, options.tmpDir)
   } catch (e) {
@@ -154,6 +157,32 @@ async function resolvePath(path: string, options: OpenSourceOptions): Promise<Re
     return { ...spooled, bytes: size, sha256: undefined, fingerprintPath: path }
   }
   return { file: { name: path, path, format }, inputFormat: format, bytes: size, spooled: [], userFile: true }
+}
+
+/**
+ * A Parquet input DuckDB cannot decode entirely is read through parquet-wasm
+ * into a spooled zstd file, which the write then reads as a copy (never as-is).
+ */
+async function decodableParquet(duck: Duck, resolved: Resolved, tmpDir: string): Promise<Resolved> {
+  let layout
+  try {
+    layout = await readParquetLayout(duck, resolved.file.path)
+  } catch (e) {
+    throw await explainReadError(e, resolved.file)
+  }
+  const contradiction = footerContradiction(layout, resolved.file.name)
+  if (contradiction) throw contradiction
+  if (layout.undecodable.length === 0) return resolved
+  const path = tempPath(tmpDir, 'parquet')
+  resolved.spooled.push(path)
+  await transcodeParquet(resolved.file.path, path, resolved.file.name, layout.undecodable)
+  return {
+    ...resolved,
+    file: { ...resolved.file, path },
+    userFile: false,
+    // The fingerprint is of the input's bytes, not of the rewrite.
+    fingerprintPath: resolved.sha256 ? undefined : resolved.fingerprintPath ?? resolved.file.path,
+  }
 }
 
 async function readArrowIpcStream(stream: Readable, name: string): Promise<ArrowInput> {

@@ -1,12 +1,13 @@
 /** The DataEngine: one DuckDB instance and connection; Arrow engines loaded on first use. */
 import type { RecordBatch } from 'apache-arrow'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanRequest, Source } from './types.js'
+import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanRequest, Source, WrittenFile } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
 import { rewriteFiles } from './rewrite.js'
+import { readBack } from './read-back.js'
 import type { Writable } from 'node:stream'
 
 export async function createDataEngine(options: DuckOptions = {}): Promise<DataEngine> {
@@ -37,6 +38,10 @@ class DuckDataEngine implements DataEngine {
 
   rewriteFiles(request: RewriteRequest): Promise<RewriteResult> {
     return rewriteFiles(this.duck, request)
+  }
+
+  readBack(files: WrittenFile[]): Promise<void> {
+    return readBack(this.duck, files)
   }
 
   async close(): Promise<void> {

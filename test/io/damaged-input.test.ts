@@ -39,12 +39,13 @@ async function file(name: string, bytes: Uint8Array | string): Promise<string> {
   return path
 }
 
-/** Opens and writes `path` as a table of its own columns. */
+/** Opens and writes `path` as a table of its own columns, then reads the result back: the whole ingest path. */
 async function ingest(path: string, format?: InputFormat): Promise<number> {
   const source = await engine.openSource(path, { tmpDir: join(dir, 'tmp'), ...(format ? { format } : {}) })
   try {
     const schema: Schema = { fields: source.columns.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, required: false })) }
     const files = await source.writeParquet({ schema, partitionSpec: [], outDir: join(dir, 'out') })
+    await engine.readBack(files)
     return files.reduce((n, f) => n + f.rows, 0)
   } finally {
     await source.close()
@@ -94,6 +95,8 @@ describe('damaged Parquet', () => {
     ['bad footer magic', (b: Buffer) => Buffer.concat([b.subarray(0, -4), Buffer.from('PAR0')])],
     ['a cut', (b: Buffer) => b.subarray(0, b.length >> 1)],
     ['a garbled Thrift footer', (b: Buffer) => Buffer.from(b).fill(0xff, b.length - 8 - b.readUInt32LE(b.length - 8) + 6, b.length - 40)],
+    ['a garbled page header', (b: Buffer) => Buffer.from(b).fill(0xff, 6, 14)],
+    ['flipped bytes in a page', (b: Buffer) => Buffer.from(b).fill(0x5a, 30, 60)],
     ['not Parquet at all', () => Buffer.from('id,s\n1,a\n')],
   ])('is CORRUPT with %s, naming the file', async (what, damage) => {
     const path = await file(`damaged-${what.replace(/ /g, '-')}.parquet`, damage(await readFile(good)))

@@ -87,6 +87,7 @@ describe('Parquet DuckDB cannot decode', () => {
       const [file] = await source.writeParquet({ schema: SCHEMA, partitionSpec: [], outDir: join(dir, `out-${which}`) })
       expect(file.temporary).toBe(true) // never the user's bytes as they are
       expect(file.rows).toBe(ROWS)
+      await engine.readBack([file])
       const back = await rows(`SELECT id, v, s FROM read_parquet('${file.path}') ORDER BY id`)
       const expected = table()
       expect(back.length).toBe(ROWS)
@@ -114,5 +115,11 @@ describe('Parquet DuckDB cannot decode', () => {
     // the engine still works
     const ok = await engine.openSource(bss, { tmpDir: join(dir, 'tmp') })
     await ok.close()
+  })
+
+  it('is refused by readBack when a write path skipped the fallback, naming the column and the encoding', async () => {
+    const err = await engine.readBack([{ path: bss, temporary: false, rows: ROWS, bytes: 0, partition: {}, columns: {} }]).catch((e) => e)
+    expect(err).toMatchObject({ code: 'UNSUPPORTED' })
+    expect(err.message).toContain("encoding BYTE_STREAM_SPLIT on INT64 in column 'v'")
   })
 })

@@ -63,6 +63,8 @@ describe('toDvError', () => {
     ['Invalid Error: TProtocolException: Invalid data', 'CORRUPT'],
     ["Invalid Error: don't know what type: ", 'CORRUPT'],
     ['Invalid Error: Payload value bigger than allowed. Corrupted file?', 'CORRUPT'],
+    // any other exception of a library DuckDB embeds, raised while reading
+    ['Invalid Error: This page does not have a dictionary', 'CORRUPT'],
     ["Invalid Input Error: No magic bytes found at end of file 'x.parquet'", 'CORRUPT'],
     ["Invalid Input Error: File 'x.parquet' too small to be a Parquet file", 'CORRUPT'],
     ['Invalid Input Error: Failed to read file "x": ZSTD Decompression failure', 'CORRUPT'],

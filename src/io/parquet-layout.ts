@@ -33,10 +33,11 @@ export interface ParquetLayout {
   rowGroupRows: number[]
   undecodable: Undecodable[]
   /**
-   * Where the footer contradicts itself: a column chunk with fewer values
-   * than its row group has rows (every row has at least one value, null or
-   * not, in every column). Readers then disagree on the row count (DuckDB
-   * trusts the row group, pyarrow the chunk), so such a file is damaged.
+   * Where the footer contradicts itself: a column chunk whose value count
+   * (nulls included) is not its row group's row count: fewer in any column,
+   * or another count in a flat column (only repeated columns hold several
+   * values per row). Readers then disagree on the rows (DuckDB trusts the row
+   * group, pyarrow the chunk, arrow-rs the pages), so such a file is damaged.
    */
   shortChunks: Array<{ column: string; rowGroup: number; values: number; rows: number }>
 }
@@ -46,13 +47,18 @@ export async function readParquetLayout(duck: Duck, path: string): Promise<Parqu
   const chunks = await duck.all(
     `SELECT row_group_id AS rg, row_group_num_rows AS n, path_in_schema AS col, type, compression, encodings, num_values FROM parquet_metadata(${quoteLiteral(path)})`,
   )
+  const repeated = new Set((await duck.all(`SELECT name FROM parquet_schema(${quoteLiteral(path)}) WHERE repetition_type = 'REPEATED'`)).map((r) => String(r.name)))
   const rowGroupRows: number[] = []
   const undecodable = new Map<string, Undecodable>()
   const shortChunks: ParquetLayout['shortChunks'] = []
   for (const c of chunks) {
     rowGroupRows[Number(c.rg)] = Number(c.n)
     const column = String(c.col)
-    if (Number(c.num_values) < Number(c.n)) shortChunks.push({ column, rowGroup: Number(c.rg), values: Number(c.num_values), rows: Number(c.n) })
+    const values = Number(c.num_values)
+    const rows = Number(c.n)
+    // DuckDB joins the path of a nested leaf with ', ' ("tags, list, element")
+    const flat = !column.includes(', ') && !repeated.has(column)
+    if (flat ? values !== rows : values < rows) shortChunks.push({ column, rowGroup: Number(c.rg), values, rows })
     if (undecodable.has(column)) continue
     const reason = whyUndecodable(String(c.type), String(c.compression), String(c.encodings ?? ''))
     if (reason) undecodable.set(column, { column, physicalType: String(c.type), ...reason })

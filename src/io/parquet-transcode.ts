@@ -30,20 +30,28 @@ async function run({ input, output, wasmUrl, rowGroupRows, batchRows }) {
   const pw = await import(wasmUrl)
   const file = await pw.ParquetFile.fromFile(await openAsBlob(input))
   const groups = file.metadata().numRowGroups()
+  const footerRows = file.metadata().fileMetadata().numRows()
   let group = 0
   let rows = 0
   let reader
+  // transformParquetStream ends its output as if the input had ended when reading fails: keep the failure
+  let failure
   const batches = new ReadableStream({
     async pull(controller) {
-      for (;;) {
-        if (!reader) {
-          if (group >= groups) return controller.close()
-          reader = (await file.stream({ rowGroups: [group++], batchSize: batchRows })).getReader()
+      try {
+        for (;;) {
+          if (!reader) {
+            if (group >= groups) return controller.close()
+            reader = (await file.stream({ rowGroups: [group++], batchSize: batchRows })).getReader()
+          }
+          const next = await reader.read()
+          if (next.done) { reader = undefined; continue }
+          rows += next.value.numRows
+          return controller.enqueue(next.value)
         }
-        const next = await reader.read()
-        if (next.done) { reader = undefined; continue }
-        rows += next.value.numRows
-        return controller.enqueue(next.value)
+      } catch (e) {
+        failure = e
+        controller.error(e)
       }
     },
   })
@@ -55,6 +63,8 @@ async function run({ input, output, wasmUrl, rowGroupRows, batchRows }) {
     out.end()
     await once(out, 'close')
   }
+  if (failure) throw failure
+  if (rows !== footerRows) throw new Error('read ' + rows + ' rows but the footer says ' + footerRows)
   return { rows }
 }
 run(workerData).then(

@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream, openAsBlob } from 'node:fs'
 import { once } from 'node:events'
 import type { RecordBatch, Schema as ArrowSchema, Table as ArrowTable } from 'apache-arrow'
 import { DvError } from '../errors.js'
+import { DAMAGED_HINT } from './duck.js'
 
 type ArrowModule = typeof import('apache-arrow')
 type WasmModule = typeof import('parquet-wasm')
@@ -65,7 +66,7 @@ export async function* damagedAsCorrupt(batches: AsyncIterable<RecordBatch>, nam
     if (e instanceof DvError) throw e
     throw new DvError('CORRUPT', `${name} is damaged: cannot read its arrow record batches: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e,
-      hint: 'the file is damaged: write it again from its source',
+      hint: DAMAGED_HINT,
       details: { file: name },
     })
   }

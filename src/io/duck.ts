@@ -149,9 +149,13 @@ function errorCode(e: unknown): DvErrorCode {
   return 'INTERNAL'
 }
 
+/** The hints of input that is damaged, and of input in a codec or encoding dv cannot read. */
+export const DAMAGED_HINT = 'the file is damaged: write it again from its source'
+export const UNDECODABLE_HINT = 'write the file again with a common codec (zstd, snappy) and encodings'
+
 const CODE_HINTS: Partial<Record<DvErrorCode, string>> = {
-  CORRUPT: 'the file is damaged: write it again from its source (for a data file of the store, run dv fsck)',
-  UNSUPPORTED: 'write the file again with a common codec (zstd, snappy) and encodings',
+  CORRUPT: `${DAMAGED_HINT} (for a data file of the store, run dv fsck)`,
+  UNSUPPORTED: UNDECODABLE_HINT,
 }
 
 /** Maps a DuckDB error to a DvError: `context` comes first, DuckDB's text after it. */

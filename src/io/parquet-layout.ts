@@ -14,7 +14,7 @@
  * been shown to decode is not trusted to.
  */
 import { DvError } from '../errors.js'
-import { Duck, quoteLiteral } from './duck.js'
+import { DAMAGED_HINT, Duck, quoteLiteral } from './duck.js'
 
 const CODECS = new Set(['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4_RAW'])
 const ENCODINGS = new Set(['PLAIN', 'PLAIN_DICTIONARY', 'RLE_DICTIONARY', 'RLE', 'BIT_PACKED', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY'])
@@ -83,8 +83,6 @@ export function footerContradiction(layout: ParquetLayout, name: string): DvErro
     details: { file: name, ...short },
   })
 }
-
-export const DAMAGED_HINT = 'the file is damaged: write it again from its source'
 
 /** "codec LZ4 in column 'a'", "encoding BYTE_STREAM_SPLIT on INT32 in columns 'a', 'b' and 3 more", for messages. */
 export function describeUndecodable(u: Undecodable[]): string {

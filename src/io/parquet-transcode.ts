@@ -16,7 +16,8 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { DvError } from '../errors.js'
-import { DAMAGED_HINT, describeUndecodable, type Undecodable } from './parquet-layout.js'
+import { DAMAGED_HINT, UNDECODABLE_HINT } from './duck.js'
+import { describeUndecodable, type Undecodable } from './parquet-layout.js'
 
 /** DuckDB's own row group size, so the output reads as DuckDB's files do. */
 const ROW_GROUP_ROWS = 122_880
@@ -97,7 +98,7 @@ export async function transcodeParquet(input: string, output: string, name: stri
   const code = /not (yet )?(supported|implemented)|unsupported/i.test(why) ? 'UNSUPPORTED' : 'CORRUPT'
   throw new DvError(code, `cannot read ${name}: DuckDB cannot decode ${describeUndecodable(undecodable)} and parquet-wasm failed: ${why}`, {
     hint: code === 'UNSUPPORTED'
-      ? 'write the file again with a common codec (zstd, snappy) and encodings'
+      ? UNDECODABLE_HINT
       : DAMAGED_HINT,
     details: { file: name, columns: undecodable },
   })

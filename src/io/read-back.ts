@@ -14,8 +14,8 @@
  */
 import { DvError } from '../errors.js'
 import type { WrittenFile } from './types.js'
-import { Duck, damagedInputCode, duckMessage, quoteIdent, quoteLiteral, toDvError } from './duck.js'
-import { DAMAGED_HINT, describeUndecodable, footerContradiction, readParquetLayout } from './parquet-layout.js'
+import { DAMAGED_HINT, Duck, UNDECODABLE_HINT, damagedInputCode, duckMessage, quoteIdent, quoteLiteral, toDvError } from './duck.js'
+import { describeUndecodable, footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { isRowNumberClash } from './rewrite-drop.js'
 
 export async function readBack(duck: Duck, files: WrittenFile[]): Promise<void> {
@@ -76,7 +76,7 @@ function failed(file: WrittenFile, code: 'CORRUPT' | 'UNSUPPORTED', why: string,
   return new DvError(code, `${what(file)} cannot be committed: ${why}`, {
     cause,
     hint: code === 'UNSUPPORTED'
-      ? 'write the file again with a common codec (zstd, snappy) and encodings'
+      ? UNDECODABLE_HINT
       : DAMAGED_HINT,
     details: { file: file.path, rows: file.rows },
   })

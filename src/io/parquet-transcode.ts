@@ -19,6 +19,9 @@ import { DvError } from '../errors.js'
 import { DAMAGED_HINT, UNDECODABLE_HINT } from './duck.js'
 import { describeUndecodable, type Undecodable } from './parquet-layout.js'
 
+/** The codecs parquet-wasm 0.8.0 decodes (arrow-rs; LZO is not built in, and asking for it panics). */
+const WASM_CODECS = new Set(['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'LZ4', 'ZSTD', 'LZ4_RAW'])
+
 /** DuckDB's own row group size, so the output reads as DuckDB's files do. */
 const ROW_GROUP_ROWS = 122_880
 const BATCH_ROWS = 8192
@@ -83,6 +86,13 @@ let wasmUrl: string | undefined
  * it does not know the codec or encoding, CORRUPT when it fails on the bytes.
  */
 export async function transcodeParquet(input: string, output: string, name: string, undecodable: Undecodable[]): Promise<{ rows: number }> {
+  const unknown = undecodable.filter((u) => u.codec !== undefined && !WASM_CODECS.has(u.codec))
+  if (unknown.length) {
+    throw new DvError('UNSUPPORTED', `cannot read ${name}: neither DuckDB nor parquet-wasm decodes ${describeUndecodable(unknown)}`, {
+      hint: UNDECODABLE_HINT,
+      details: { file: name, columns: unknown },
+    })
+  }
   wasmUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('parquet-wasm')).href
   const outcome = await new Promise<{ rows?: number; error?: string; crashed?: string }>((resolve) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { input, output, wasmUrl, rowGroupRows: ROW_GROUP_ROWS, batchRows: BATCH_ROWS } })

@@ -26,6 +26,7 @@ interface Entry {
   scope: 'flat' | 'nested' | 'nanos' | 'types'
   expect: 'ok' | 'reject'
   reference: string
+  says?: string
 }
 
 interface Outcome {
@@ -117,6 +118,7 @@ describe.skipIf(!python)('real-world Parquet through dv write and dv cat', () =>
     } else if (entry.expect === 'reject') {
       expect(outcome.write.code, label).toBe(5)
       expect(outcome.write.stderr, label).toContain(entry.file)
+      if (entry.says) expect(outcome.write.stderr, label).toContain(entry.says)
       expect(outcome.stateKept, `${label}: the repository changed`).toBe(true)
     } else if (outcome.write.code === 0) {
       expect(outcome.cat?.code, `${label} / cat: ${outcome.cat?.stderr}`).toBe(0)

@@ -12,7 +12,7 @@ export const RESULTS_DIR = join(ROOT, 'bench', 'results')
 
 /**
  * Malloc asks for huge pages: first-touch of fresh memory is ~10 us per 4 KiB
- * page on the project VM (reference/building-blocks-bench.md section 0).
+ * page on the project VM (bench/building-blocks.md, section 0).
  * Set for dv processes and baselines alike.
  */
 export const BENCH_ENV: Record<string, string> = {

@@ -1,6 +1,6 @@
 /**
- * Pipeline-write figures (issue 3), on a local store, through the library
- * in this process:
+ * Pipeline-write figures, on a local store, through the library in this
+ * process:
  *   1. 1-row append commits/s on one branch with 1, 2, 4 and 8 concurrent
  *      writers (each its own Repository on the same directory), 0 lost;
  *      and where one writer's commit spends its time;

@@ -1,5 +1,5 @@
 /**
- * S3 figures through the full Repository on the loopback S3 test server (issue 4):
+ * S3 figures through the full Repository on the loopback S3 test server:
  *   4. 1-row append commits with 1 and 8 writers (x 50), each commit with its
  *      own idempotency key: commits/s and latency p50/p95, 0 lost and 0
  *      duplicated (history checked by key, then acknowledged requests

@@ -13,6 +13,7 @@ import { Repository } from '../src/index.js'
 import { Duck } from '../src/io/duck.js'
 import { openIngestSource } from '../src/io/source.js'
 import { scanQuery } from '../src/io/scan.js'
+import { openSandbox } from '../src/io/sandbox.js'
 import { hashFile, openStorage } from '../src/store/index.js'
 import { evolveSchema } from '../src/table/write.js'
 import { freshRepo, sqlString, type BenchContext } from './harness.js'
@@ -72,7 +73,8 @@ async function profileRead(ctx: BenchContext, repoDir: string, stages: StageTime
   await repo.close()
   const { meta, files } = await tableFiles(dvDir, head, 'bench')
   const tmpDir = await mkdtemp(join(ctx.work, 'read-stages-'))
-  const duck = await Duck.open()
+  // scans run in the sandbox, as in dv; the bare COPY baseline runs in the same instance
+  const duck = await openSandbox({ scratchDir: tmpDir, readableDirectories: [join(dvDir, 'objects')] })
   try {
     let verify = 0
     for (const f of files) verify += (await timeIt(() => hashFile(objectPath(dvDir, f.id)))).ms

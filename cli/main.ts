@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
+// the one import from src/ besides index.ts: api-types.ts has no runtime imports, so --version and --help load no library code
+import { WRITE_MODES } from '../src/api-types.js'
 import { createContext, exitState, type CliContext, type GlobalOptions } from './context.js'
 import { isBrokenPipe, reportError } from './report-error.js'
 
@@ -49,7 +51,7 @@ function buildProgram(): Command {
   program.command('write').argument('<table>', 'table to write (created if new)')
     .argument('[files...]', "input files, or '-' (the default) for stdin")
     .description('stage a change to TABLE, or commit it at once with --commit')
-    .addOption(new Option('--mode <mode>', 'how the input changes the table (default: append)').choices(['append', 'overwrite', 'replace-partitions', 'delete', 'upsert']))
+    .addOption(new Option('--mode <mode>', 'how the input changes the table (default: append)').choices(WRITE_MODES))
     .option('--where <predicate>', "SQL predicate: the rows to delete (--mode delete) or to replace (--mode overwrite)")
     .option('--key <cols>', 'key columns for --mode upsert, e.g. id or country,id')
     .option('--partition-by <spec>', 'partition spec of a new table, e.g. "day(ts)" or "country,month(ts)"')

@@ -1,7 +1,8 @@
 /**
  * Maps anything thrown by a command to stderr text (and a JSON document on
- * stdout under --json) and returns the exit code (PRODUCT.md): DvError -> its
- * exitCode, commander usage errors -> 2, anything else -> 1 (a bug).
+ * stdout under --json) and returns the exit code (README.md, "Exit codes";
+ * src/errors.ts EXIT_CODES): DvError -> its exitCode, commander usage
+ * errors -> 2, anything else -> 1 (a bug).
  */
 export interface ErrorReport {
   code: string

@@ -1,11 +1,15 @@
 /**
- * Plain result objects of the public API. The CLI prints these (plain text,
- * ink views on a TTY, or `--json` as-is), so they hold only JSON-safe values.
+ * Plain option and result objects of the public API, and the write-mode
+ * list. The CLI prints the results (plain text, ink views on a TTY, or
+ * `--json` as-is), so they hold only JSON-safe values. This module has no
+ * runtime imports: the CLI reads WRITE_MODES from it at start-up.
  */
 import type { PrimitiveType, TableChange } from './format/types.js'
 import type { InputFormat, OutputFormat } from './io/types.js'
 
-export type WriteMode = 'append' | 'overwrite' | 'replace-partitions' | 'delete' | 'upsert'
+/** Every write mode (format-spec/write-modes.md): the library's check and the CLI's --mode choices both read this list. */
+export const WRITE_MODES = ['append', 'overwrite', 'replace-partitions', 'delete', 'upsert'] as const
+export type WriteMode = (typeof WRITE_MODES)[number]
 
 export interface WriteOptions {
   mode?: WriteMode

@@ -28,6 +28,11 @@ export const EXIT_CODES: Record<DvErrorCode, number> = {
 export interface DvErrorOptions {
   hint?: string
   cause?: unknown
+  /**
+   * Whether the same request, re-run on fresh state, is expected to succeed:
+   * the retry decision (a commit retries exactly the conflicts marked
+   * retryable: a moved branch, not a held lock). Default: true for CONFLICT.
+   */
   retryable?: boolean
   /** Structured values involved (object id, ref name, file, row, column...). */
   details?: Record<string, unknown>

@@ -8,10 +8,15 @@ export type BranchName = string & { readonly __brand: 'BranchName' }
 export type TagName = string & { readonly __brand: 'TagName' }
 export type TableName = string & { readonly __brand: 'TableName' }
 
-const OBJECT_ID = /^[0-9a-f]{64}$/
+/**
+ * An object id as text: the SHA-256 of the object's bytes, 64 lowercase hex
+ * digits (format-spec/objects.md#object-ids). The one spelling of this pattern:
+ * every layer checks ids with isObjectId.
+ */
+const OBJECT_ID_PATTERN = /^[0-9a-f]{64}$/
 
-export function isObjectId(s: string): s is ObjectId {
-  return OBJECT_ID.test(s)
+export function isObjectId(s: unknown): s is ObjectId {
+  return typeof s === 'string' && OBJECT_ID_PATTERN.test(s)
 }
 
 export function asObjectId(s: string, what = 'object id'): ObjectId {

@@ -40,7 +40,6 @@ function toOptions(input: WriteInput): WriteOptions {
 async function checkInput(input: WriteInput): Promise<Array<string | undefined>> {
   if (input.mode === 'delete') {
     if (input.files.length > 0) return usageError('--mode delete takes no FILE', `dv write ${input.table} --mode delete --where PREDICATE`)
-    if (input.commit && input.message === undefined) return usageError('--commit needs a commit message', 'add -m "MSG"')
     return [undefined]
   }
   if (input.files.length === 0 && process.stdin.isTTY) {
@@ -51,7 +50,7 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
     if (files.length !== 1) {
       return usageError(`--commit takes exactly one FILE, got ${files.length}`, `stage each file with 'dv write ${input.table} FILE', then run 'dv commit -m MSG'`)
     }
-    if (input.message === undefined) return usageError('--commit needs a commit message', `add -m "MSG", e.g. dv write ${input.table} ${files[0]} --commit -m "load"`)
+    // a missing -m is the library's check (Repository.write), as for `dv commit`
   } else if (input.message !== undefined) {
     return usageError('-m/--message is only used with --commit', "add --commit to commit now, or run 'dv commit -m MSG' later")
   }

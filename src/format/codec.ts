@@ -14,7 +14,7 @@ export function encodeChecked(what: string, json: JsonObject, decode: (json: unk
 }
 
 /** Decodes canonical bytes of kind `kind`; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
-export function decodeChecked<T>(bytes: Uint8Array, kind: string, what: string, decode: (json: JsonObject) => T): T {
+export function decodeChecked<T>(bytes: Uint8Array, kind: string | readonly string[], what: string, decode: (json: JsonObject) => T): T {
   const json = checkKind(parseCanonical(bytes, what), kind, what)
   return decodeObject(what, 'read', () => decode(json))
 }

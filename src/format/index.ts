@@ -2,7 +2,37 @@
 export * from './types.js'
 export { canonicalize, canonicalText, parseCanonical } from './canonical-json.js'
 export { hashBytes } from './hash.js'
-export { decimalParams, isPrimitiveType, type DecimalParams } from './primitive-type.js'
+export { decimalParams, fixedLength, isPrimitiveType, isV1PrimitiveType, PLANNED_TYPES, type DecimalParams } from './primitive-type.js'
+export {
+  allFields,
+  childFields,
+  fieldById,
+  findField,
+  isNested,
+  isPrimitive,
+  isV2Type,
+  leafFields,
+  maxFieldId,
+  parseFieldPath,
+  primitiveTypeOf,
+  sameType,
+  type FieldEntry,
+  type FieldRole,
+} from './fields.js'
+export { assignFreshIds, assignSchemaIds, idCounter } from './field-ids.js'
+export { formatFieldPath, formatType, printSchema, quoteName } from './type-text.js'
+export { parseSchema, parseType } from './schema-text.js'
+export {
+  addColumn,
+  canPromote,
+  dropColumn,
+  makeOptional,
+  promoteColumn,
+  renameColumn,
+  type AddColumnOptions,
+  type TableSchema,
+} from './schema-evolution.js'
+export { canWidenOnWrite, unionSchema } from './schema-union.js'
 export {
   applyTransform,
   compareCodePoints,
@@ -12,6 +42,7 @@ export {
   transformResultType,
   validateValue,
   valueProblem,
+  widenValue,
   type ValidateValueOptions,
   type ValueType,
 } from './values.js'
@@ -25,12 +56,18 @@ export {
   formatDate,
   formatDecimal,
   formatFloat,
+  formatTime,
   formatTimestamp,
+  formatTimestampNanos,
+  formatUuid,
+  NANOS_PER_DAY,
   timestampToMicros,
+  timestampToNanos,
+  timeToMicros,
 } from './value-text.js'
 export { parseLiteral } from './literal.js'
 export { parseConfig, serializeConfig } from './config.js'
 export { OPERATIONS, parseSnapshot, serializeSnapshot } from './snapshot.js'
 export { FIRST_PARTITION_FIELD_ID, formatPartitionBy, parsePartitionBy, TRANSFORMS } from './schema.js'
-export { parseTableMetadata, serializeTableMetadata } from './table-metadata.js'
+export { parseTableMetadata, serializeTableMetadata, tableKind } from './table-metadata.js'
 export { parseManifest, serializeManifest, summarizeManifest, summarizePartitions, validateManifest } from './manifest.js'

@@ -129,22 +129,26 @@ const KIND = /^dv:([a-z][a-z0-9-]*):v([0-9]+)$/
 /**
  * Checks `$.kind` before anything else: another version of the expected kind,
  * or a kind this dv has never heard of, is UNSUPPORTED; a known kind other
- * than the expected one is CORRUPT (the wrong object).
+ * than the expected one is CORRUPT (the wrong object). `expected` lists every
+ * version this dv reads, newest last.
  */
-export function checkKind(json: unknown, expected: string, what: string): JsonObject {
+export function checkKind(json: unknown, expected: string | readonly string[], what: string): JsonObject {
+  const kinds = typeof expected === 'string' ? [expected] : expected
+  const newest = kinds.at(-1)!
   return decodeObject(what, 'read', () => {
     if (!isJsonObject(json)) fail('$', `expected an object, found ${describe(json)}`)
     if (!Object.hasOwn(json, 'kind')) fail('$.kind', 'required field is missing')
     const kind = readString(json.kind, '$.kind')
-    if (kind === expected) return json
+    if (kinds.includes(kind)) return json
     const found = KIND.exec(kind)
-    const wanted = KIND.exec(expected)!
+    const wanted = KIND.exec(newest)!
     if (found && (found[1] === wanted[1] || !KNOWN_KINDS.has(found[1]!))) {
-      throw new DvError('UNSUPPORTED', `${what} has kind '${kind}', which this version of dv cannot read (it reads '${expected}')`, {
+      const reads = kinds.map((k) => `'${k}'`).join(' and ')
+      throw new DvError('UNSUPPORTED', `${what} has kind '${kind}', which this version of dv cannot read (it reads ${reads})`, {
         hint: 'it was probably written by a newer dv; upgrade dv',
         details: { object: what, kind },
       })
     }
-    return fail('$.kind', `expected '${expected}', found ${describe(kind)}`)
+    return fail('$.kind', `expected ${kinds.map((k) => `'${k}'`).join(' or ')}, found ${describe(kind)}`)
   })
 }

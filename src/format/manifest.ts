@@ -17,10 +17,12 @@ import {
   readString,
   type JsonObject,
 } from './json-fields.js'
+import { allFields, fieldById, isPrimitive, type FieldEntry } from './fields.js'
 import { FIRST_PARTITION_FIELD_ID } from './schema.js'
+import { formatFieldPath, formatType } from './type-text.js'
 import type { ColumnInfo, DataFile, Manifest, ManifestRef, PartitionBounds, PartitionField, Schema, TableMetadata, Value } from './types.js'
 import { KINDS } from './types.js'
-import { compareValues, partitionValueType, validateValue, valueProblem, type ValueType } from './values.js'
+import { compareValues, partitionValueType, validateValue, valueProblem, widenValue, type ValueType } from './values.js'
 
 function encodeColumn(c: ColumnInfo): JsonObject {
   const json: JsonObject = { name: c.name, nulls: c.nulls }
@@ -104,25 +106,35 @@ function checkDataFile(file: DataFile, path: string, table: TableMetadata, spec:
     const value = file.partition[key]!
     if (value !== null) checkValue(partitionType(p, table.schema), value, at)
   }
-  for (const field of table.schema.fields) {
+  for (const field of allFields(table.schema)) {
     const column = file.columns[String(field.id)]
-    if (!column) continue
-    const at = childPath(`${path}.columns`, String(field.id))
-    for (const bound of ['min', 'max'] as const) {
-      const value = column[bound]
-      if (value === undefined) continue
-      checkValue(field.type, value, `${at}.${bound}`)
-      if ((field.type === 'float' || field.type === 'double') && value === 'NaN') fail(`${at}.${bound}`, 'NaN is never a min or max')
-    }
-    if (column.min !== undefined && column.max !== undefined && compareValues(field.type, column.min, column.max) > 0) {
-      fail(at, `min ${column.min} is greater than max ${column.max}`)
-    }
+    if (column) checkColumn(column, field, childPath(`${path}.columns`, String(field.id)))
+  }
+}
+
+function checkColumn(column: ColumnInfo, field: FieldEntry, at: string): void {
+  if (field.role !== 'field' && column.name !== field.role) fail(`${at}.name`, `the ${field.role} of ${formatFieldPath(field.path.slice(0, -1))} is named ${field.role}, not ${JSON.stringify(column.name)}`)
+  const type = field.type
+  if (!isPrimitive(type)) {
+    if (column.min !== undefined || column.max !== undefined) fail(at, `${formatFieldPath(field.path)} is ${formatType(type)}; only primitive fields have min and max`)
+    return
+  }
+  for (const bound of ['min', 'max'] as const) {
+    const value = column[bound]
+    if (value === undefined) continue
+    checkValue(type, widenValue(type, value), `${at}.${bound}`)
+    if ((type === 'float' || type === 'double') && value === 'NaN') fail(`${at}.${bound}`, 'NaN is never a min or max')
+  }
+  if (column.min !== undefined && column.max !== undefined && compareValues(type, column.min, column.max) > 0) {
+    fail(at, `min ${column.min} is greater than max ${column.max}`)
   }
 }
 
 /**
  * Checks a manifest against its table: partition values match the spec and
- * their types, stats of known fields are canonical values with min <= max.
+ * their types, stats of known fields (at any depth) are canonical values with
+ * min <= max, nested fields have no min/max, list elements and map keys and
+ * values carry their fixed names.
  * Columns of fields no longer in the schema are ignored. Throws CORRUPT naming `what`.
  */
 export function validateManifest(manifest: Manifest, table: TableMetadata, what = 'manifest'): void {
@@ -131,8 +143,9 @@ export function validateManifest(manifest: Manifest, table: TableMetadata, what 
 }
 
 function partitionType(p: PartitionField, schema: Schema): ValueType {
-  const source = schema.fields.find((f) => f.id === p.sourceId)
+  const source = fieldById(schema, p.sourceId)
   if (!source) return fail('$', `partition field ${p.name} has no source field ${p.sourceId}`)
+  if (!isPrimitive(source.type)) return fail('$', `partition field ${p.name} has the nested source ${formatFieldPath(source.path)}`)
   return partitionValueType(p.transform, source.type)
 }
 

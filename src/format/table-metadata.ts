@@ -17,8 +17,10 @@ import {
   readUuid,
   type JsonObject,
 } from './json-fields.js'
+import { allFields, fieldById, isV2Type, maxFieldId, primitiveTypeOf } from './fields.js'
 import { decodePartitionSpec, decodeSchema, encodePartitionSpec, encodeSchema } from './schema.js'
-import { KINDS, type ManifestRef, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value } from './types.js'
+import { formatFieldPath, formatType } from './type-text.js'
+import { KINDS, TABLE_KIND_V2, type ManifestRef, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value } from './types.js'
 import { compareValues, partitionValueType, valueProblem, type ValueType } from './values.js'
 
 function encodeManifestRef(m: ManifestRef): JsonObject {
@@ -33,9 +35,19 @@ function encodeManifestRef(m: ManifestRef): JsonObject {
   }
 }
 
+/**
+ * The kind a table is written as: `dv:table:v1` unless its schema needs
+ * v2 (format-spec/table-metadata.md#format-versions). One kind per content
+ * keeps one byte form per table, and lets dv versions that know only v1 go
+ * on reading every table that does not use the new types.
+ */
+export function tableKind(schema: Schema): string {
+  return allFields(schema).some((f) => isV2Type(f.type)) ? TABLE_KIND_V2 : KINDS.table
+}
+
 function encodeTableMetadata(t: TableMetadata): JsonObject {
   return {
-    kind: KINDS.table,
+    kind: tableKind(t.schema),
     'table-id': t.tableId,
     schema: encodeSchema(t.schema),
     'last-column-id': t.lastColumnId,
@@ -68,7 +80,7 @@ function decodeBounds(v: unknown, path: string, type: ValueType): PartitionBound
 function decodeManifestRef(v: unknown, path: string, spec: PartitionField[], schema: Schema): ManifestRef {
   const o = readObject(v, path, ['id', 'files', 'rows', 'bytes', 'partitions'])
   const types = new Map(
-    spec.map((p) => [String(p.fieldId), partitionValueType(p.transform, schema.fields.find((f) => f.id === p.sourceId)!.type)]),
+    spec.map((p) => [String(p.fieldId), partitionValueType(p.transform, primitiveTypeOf(fieldById(schema, p.sourceId)!))]),
   )
   const partitions = readMap(o.partitions, `${path}.partitions`, (value, at, key) => {
     const type = types.get(key)
@@ -87,12 +99,21 @@ function decodeManifestRef(v: unknown, path: string, spec: PartitionField[], sch
   }
 }
 
+/** A v1 object may not use v2 types, and a v2 object must use one (so each table has one byte form). */
+function checkKindFits(kind: string, schema: Schema): void {
+  if (kind === tableKind(schema)) return
+  if (kind === TABLE_KIND_V2) fail('$.kind', `${TABLE_KIND_V2} is for schemas with nested or newer types; this schema must be written as ${KINDS.table}`)
+  const field = allFields(schema).find((f) => isV2Type(f.type))!
+  fail('$.schema', `column ${formatFieldPath(field.path)} has type ${formatType(field.type)}, which needs kind ${TABLE_KIND_V2}`)
+}
+
 function decodeTableMetadata(json: unknown): TableMetadata {
   const o = readObject(json, '$', ['kind', 'table-id', 'schema', 'last-column-id', 'partition-spec', 'manifests', 'properties'])
   const tableId = readUuid(o['table-id'], '$.table-id')
   const schema = decodeSchema(o.schema, '$.schema')
+  checkKindFits(readString(o.kind, '$.kind'), schema)
   const lastColumnId = readInteger(o['last-column-id'], '$.last-column-id', 0, 2 ** 31 - 1)
-  const highest = Math.max(0, ...schema.fields.map((f) => f.id))
+  const highest = maxFieldId(schema)
   if (lastColumnId < highest) fail('$.last-column-id', `${lastColumnId} is below the highest field id ${highest}`)
   const partitionSpec = decodePartitionSpec(o['partition-spec'], '$.partition-spec', schema)
   // A manifest may occur more than once (identical files appended twice): each occurrence counts.
@@ -108,5 +129,5 @@ export function serializeTableMetadata(table: TableMetadata): Uint8Array {
 
 /** Parses and validates table metadata; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseTableMetadata(bytes: Uint8Array, what = 'table metadata'): TableMetadata {
-  return decodeChecked(bytes, KINDS.table, what, decodeTableMetadata)
+  return decodeChecked(bytes, [KINDS.table, TABLE_KIND_V2], what, decodeTableMetadata)
 }

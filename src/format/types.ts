@@ -16,9 +16,19 @@ export const KINDS = {
 } as const
 
 /**
- * Primitive column types (format-spec/table-metadata.md#types). Timestamps
- * have microsecond precision; `timestamp` has no zone (wall clock),
- * `timestamptz` is an instant in UTC. Decimals are written `decimal(P,S)`.
+ * Table metadata whose schema uses a type outside version 1 of the table kind
+ * (a nested type, or time, timestamp_ns, timestamptz_ns, uuid, fixed(L)) is
+ * written as this kind, so that a dv that only knows `dv:table:v1` refuses it
+ * as UNSUPPORTED instead of misreading it (format-spec/objects.md#kinds).
+ */
+export const TABLE_KIND_V2 = 'dv:table:v2'
+
+/**
+ * Primitive column types (format-spec/table-metadata.md#types). `timestamp`
+ * and `timestamptz` have microsecond precision, `timestamp_ns` and
+ * `timestamptz_ns` nanosecond precision; the `tz` forms are instants in UTC,
+ * the others wall-clock readings. `time` is a time of day in microseconds.
+ * Decimals are written `decimal(P,S)`, fixed-length bytes `fixed(L)`.
  */
 export type PrimitiveType =
   | 'boolean'
@@ -29,18 +39,53 @@ export type PrimitiveType =
   | 'string'
   | 'binary'
   | 'date'
+  | 'time'
   | 'timestamp'
   | 'timestamptz'
+  | 'timestamp_ns'
+  | 'timestamptz_ns'
+  | 'uuid'
   | `decimal(${number},${number})`
+  | `fixed(${number})`
+
+/** A struct: named fields, each with its own id (format-spec/table-metadata.md#nested-types). */
+export interface StructType {
+  type: 'struct'
+  fields: Field[]
+}
+
+/** A list: its element has a field id, like a struct field without a name. */
+export interface ListType {
+  type: 'list'
+  elementId: number
+  element: Type
+  elementRequired: boolean
+}
+
+/** A map: key and value have field ids; keys are always required (never null). */
+export interface MapType {
+  type: 'map'
+  keyId: number
+  key: Type
+  valueId: number
+  value: Type
+  valueRequired: boolean
+}
+
+export type NestedType = StructType | ListType | MapType
+
+/** Any column type. Code that handles only primitives narrows with isPrimitive() or primitiveTypeOf(). */
+export type Type = PrimitiveType | NestedType
 
 export interface Field {
-  /** Stable id, unique within the table, never reused (rename keeps it). */
+  /** Stable id, unique within the table at every depth, never reused (rename keeps it). */
   id: number
   name: string
-  type: PrimitiveType
+  type: Type
   required: boolean
 }
 
+/** The columns of a table: a struct without the `type` tag (format-spec/table-metadata.md#schema). */
 export interface Schema {
   fields: Field[]
 }

@@ -6,6 +6,7 @@
 import { DvError } from '../errors.js'
 
 export const MICROS_PER_DAY = 86_400_000_000n
+export const NANOS_PER_DAY = 86_400_000_000_000n
 const MIN_DAYS = daysFromCivil(0, 1, 1)
 const MAX_DAYS = daysFromCivil(9999, 12, 31)
 
@@ -55,30 +56,83 @@ export function formatDate(days: number): string {
   return `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`
 }
 
+/** "HH:MM:SS" followed by "." and the sub-second `fraction` padded to `digits` digits. */
+function timeOfDay(seconds: bigint, fraction: bigint, digits: number): string {
+  return `${pad(seconds / 3600n, 2)}:${pad((seconds / 60n) % 60n, 2)}:${pad(seconds % 60n, 2)}.${pad(fraction, digits)}`
+}
+
+/** Timestamp text for `ticks` since the epoch, `perSecond` ticks a second (10^6 or 10^9, giving 6 or 9 digits). */
+function formatTicks(ticks: bigint, perSecond: bigint, zone: boolean, original: unknown): string {
+  const perDay = perSecond * 86_400n
+  let days = ticks / perDay
+  let rest = ticks % perDay
+  if (rest < 0n) {
+    rest += perDay
+    days -= 1n
+  }
+  if (days < BigInt(MIN_DAYS) || days > BigInt(MAX_DAYS)) throw outOfRange('timestamp', original)
+  const time = timeOfDay(rest / perSecond, rest % perSecond, perSecond === 1_000_000n ? 6 : 9)
+  return `${formatDate(Number(days))}T${time}${zone ? 'Z' : ''}`
+}
+
 /**
  * "YYYY-MM-DDTHH:MM:SS.ffffff" (timestamp) or the same with a trailing "Z"
  * (timestamptz, `zone` true) for microseconds since 1970-01-01T00:00:00.
  */
 export function formatTimestamp(micros: bigint | number, zone: boolean): string {
-  const us = typeof micros === 'bigint' ? micros : BigInt(micros)
-  let days = us / MICROS_PER_DAY
-  let rest = us % MICROS_PER_DAY
-  if (rest < 0n) {
-    rest += MICROS_PER_DAY
-    days -= 1n
-  }
-  if (days < BigInt(MIN_DAYS) || days > BigInt(MAX_DAYS)) throw outOfRange('timestamp', micros)
-  const seconds = rest / 1_000_000n
-  const fraction = rest % 1_000_000n
-  const time = `${pad(seconds / 3600n, 2)}:${pad((seconds / 60n) % 60n, 2)}:${pad(seconds % 60n, 2)}.${pad(fraction, 6)}`
-  return `${formatDate(Number(days))}T${time}${zone ? 'Z' : ''}`
+  return formatTicks(typeof micros === 'bigint' ? micros : BigInt(micros), 1_000_000n, zone, micros)
+}
+
+/**
+ * "YYYY-MM-DDTHH:MM:SS.fffffffff" (timestamp_ns) or the same with a trailing
+ * "Z" (timestamptz_ns) for nanoseconds since the epoch. A bigint: nanoseconds
+ * exceed 2^53 within days of 1970, so JS numbers would round them.
+ */
+export function formatTimestampNanos(nanos: bigint, zone: boolean): string {
+  return formatTicks(nanos, 1_000_000_000n, zone, nanos)
+}
+
+/** Seconds since the epoch of the date and time-of-day fields of a canonical timestamp text. */
+function epochSeconds(text: string): bigint {
+  const days = daysFromCivil(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10)))
+  const seconds = Number(text.slice(11, 13)) * 3600 + Number(text.slice(14, 16)) * 60 + Number(text.slice(17, 19))
+  return BigInt(days) * 86_400n + BigInt(seconds)
+}
+
+/** Digits of the fraction of a canonical timestamp or time text (after the '.', without a trailing 'Z'). */
+function fractionDigits(text: string, from: number): string {
+  const end = text.endsWith('Z') ? text.length - 1 : text.length
+  return text.slice(from, end)
 }
 
 /** Microseconds since the epoch of a canonical timestamp or timestamptz text (not validated here). */
 export function timestampToMicros(text: string): bigint {
-  const days = daysFromCivil(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10)))
-  const seconds = Number(text.slice(11, 13)) * 3600 + Number(text.slice(14, 16)) * 60 + Number(text.slice(17, 19))
-  return BigInt(days) * MICROS_PER_DAY + BigInt(seconds) * 1_000_000n + BigInt(text.slice(20, 26))
+  return epochSeconds(text) * 1_000_000n + BigInt(text.slice(20, 26))
+}
+
+/**
+ * Nanoseconds since the epoch of a canonical timestamp text of any precision
+ * (timestamp, timestamptz, timestamp_ns, timestamptz_ns; not validated here).
+ */
+export function timestampToNanos(text: string): bigint {
+  return epochSeconds(text) * 1_000_000_000n + BigInt(fractionDigits(text, 20).padEnd(9, '0'))
+}
+
+/** "HH:MM:SS.ffffff" for microseconds since midnight, 0 <= micros < 86400 * 10^6. */
+export function formatTime(micros: bigint | number): string {
+  const us = typeof micros === 'bigint' ? micros : BigInt(micros)
+  if (us < 0n || us >= MICROS_PER_DAY) {
+    throw new DvError('INVALID_ARGUMENT', `time ${String(micros)} is not a time of day`, {
+      hint: 'a time is microseconds since midnight, from 0 to 86399999999',
+    })
+  }
+  return timeOfDay(us / 1_000_000n, us % 1_000_000n, 6)
+}
+
+/** Microseconds since midnight of a canonical time text (not validated here). */
+export function timeToMicros(text: string): bigint {
+  const seconds = Number(text.slice(0, 2)) * 3600 + Number(text.slice(3, 5)) * 60 + Number(text.slice(6, 8))
+  return BigInt(seconds) * 1_000_000n + BigInt(text.slice(9, 15))
 }
 
 /** Days since the epoch of a canonical date text (not validated here). */
@@ -108,4 +162,11 @@ export function formatFloat(n: number): string {
 /** Lowercase hex of bytes. */
 export function formatBinary(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+/** Lowercase 8-4-4-4-12 text of 16 bytes (big-endian, as RFC 9562 and Parquet's UUID write them). */
+export function formatUuid(bytes: Uint8Array): string {
+  if (bytes.length !== 16) throw new DvError('INVALID_ARGUMENT', `a uuid has 16 bytes, not ${bytes.length}`)
+  const h = formatBinary(bytes)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }

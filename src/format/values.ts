@@ -3,9 +3,9 @@
  * in the canonical text form of its type, or null.
  */
 import { DvError, type DvErrorCode } from '../errors.js'
-import { decimalParams } from './primitive-type.js'
-import type { PrimitiveType, Transform, Value } from './types.js'
-import { daysInMonth, decimalToUnscaled } from './value-text.js'
+import { decimalParams, fixedLength } from './primitive-type.js'
+import type { PrimitiveType, Transform, Type, Value } from './types.js'
+import { daysInMonth, decimalToUnscaled, timestampToNanos } from './value-text.js'
 
 /** A column type, or the result type of the month/year transforms ("YYYY-MM" / "YYYY"). */
 export type ValueType = PrimitiveType | 'month' | 'year'
@@ -14,6 +14,9 @@ const INTEGER = /^-?(0|[1-9][0-9]*)$/
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/
 const TIMESTAMP = /^([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.[0-9]{6}$/
+const TIMESTAMP_NS = /^([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.[0-9]{9}$/
+const TIME = /^([0-9]{2}):([0-9]{2}):([0-9]{2})\.[0-9]{6}$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const MONTH = /^[0-9]{4}-(0[1-9]|1[0-2])$/
 const YEAR = /^[0-9]{4}$/
 const HEX = /^(?:[0-9a-f]{2})*$/
@@ -55,14 +58,34 @@ function dateProblem(text: string): string | undefined {
   return undefined
 }
 
-function timestampProblem(text: string, zone: boolean): string | undefined {
-  const expected = zone ? 'expected YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC)' : 'expected YYYY-MM-DDTHH:MM:SS.ffffff (no zone)'
+function clockProblem(h: string, m: string, s: string): string | undefined {
+  return Number(h) > 23 || Number(m) > 59 || Number(s) > 59 ? 'no such time of day' : undefined
+}
+
+function timestampProblem(text: string, zone: boolean, nanos: boolean): string | undefined {
+  const fraction = nanos ? 'fffffffff' : 'ffffff'
+  const expected = zone ? `expected YYYY-MM-DDTHH:MM:SS.${fraction}Z (UTC)` : `expected YYYY-MM-DDTHH:MM:SS.${fraction} (no zone)`
   if (zone !== text.endsWith('Z')) return expected
-  const m = TIMESTAMP.exec(zone ? text.slice(0, -1) : text)
+  const m = (nanos ? TIMESTAMP_NS : TIMESTAMP).exec(zone ? text.slice(0, -1) : text)
   if (!m) return expected
   if (dateProblem(m[1]!)) return 'no such date'
-  if (Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4]) > 59) return 'no such time of day'
-  return undefined
+  const problem = clockProblem(m[2]!, m[3]!, m[4]!)
+  if (problem) return problem
+  // Nanosecond timestamps are stored as int64 nanoseconds: 1677-09-21 to 2262-04-11.
+  if (!nanos) return undefined
+  const ns = timestampToNanos(text)
+  return ns < LONG_MIN || ns > LONG_MAX ? 'outside the int64 nanosecond range (1677-09-21 to 2262-04-11)' : undefined
+}
+
+function timeProblem(text: string): string | undefined {
+  const m = TIME.exec(text)
+  return m ? clockProblem(m[1]!, m[2]!, m[3]!) : 'expected HH:MM:SS.ffffff'
+}
+
+function fixedProblem(text: string, type: string): string | undefined {
+  const length = fixedLength(type)
+  if (length === undefined) return `unknown type '${type}'`
+  return HEX.test(text) && text.length === 2 * length ? undefined : `expected lowercase hex of exactly ${length} bytes`
 }
 
 /** Why `text` is not the canonical text of a `type` value, or undefined when it is. */
@@ -83,15 +106,22 @@ export function valueProblem(type: ValueType, text: string): string | undefined 
       return HEX.test(text) ? undefined : 'expected lowercase hex'
     case 'date':
       return dateProblem(text)
+    case 'time':
+      return timeProblem(text)
     case 'timestamp':
     case 'timestamptz':
-      return timestampProblem(text, type === 'timestamptz')
+      return timestampProblem(text, type === 'timestamptz', false)
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return timestampProblem(text, type === 'timestamptz_ns', true)
+    case 'uuid':
+      return UUID.test(text) ? undefined : 'expected a lowercase uuid (8-4-4-4-12 hex digits)'
     case 'month':
       return MONTH.test(text) ? undefined : 'expected YYYY-MM'
     case 'year':
       return YEAR.test(text) ? undefined : 'expected YYYY'
     default:
-      return decimalProblem(text, type)
+      return type.startsWith('fixed(') ? fixedProblem(text, type) : decimalProblem(text, type)
   }
 }
 
@@ -140,12 +170,16 @@ function compareFloats(a: number, b: number): number {
 /**
  * Compares two canonical texts of one type: -1, 0 or 1. Exact for int, long
  * and decimal (BigInt); a total order for floats (-0 before 0, NaN last);
- * code point order for strings; byte order for binary; chronological for
- * dates and timestamps. Null sorts before every value. Both texts MUST be
+ * code point order for strings; byte order for binary, fixed and uuid;
+ * chronological for dates, times and timestamps. Null sorts before every value. Both texts MUST be
  * canonical for `type` (see valueProblem); other input gives no meaningful order.
  */
 export function compareValues(type: ValueType, a: Value, b: Value): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1
+  return compareTexts(type, widenValue(type, a), widenValue(type, b))
+}
+
+function compareTexts(type: ValueType, a: string, b: string): number {
   switch (type) {
     case 'boolean':
       return Number(a === 'true') - Number(b === 'true')
@@ -159,21 +193,51 @@ export function compareValues(type: ValueType, a: Value, b: Value): number {
       return sign(compareCodePoints(a, b))
     case 'binary':
     case 'date':
+    case 'time':
     case 'timestamp':
     case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+    case 'uuid':
     case 'month':
     case 'year':
-      // Fixed-width forms (lowercase hex, 4-digit years, zero-padded fields) sort as text.
+      // Lowercase hex and fixed-width forms (4-digit years, zero-padded fields) sort as text.
       return a < b ? -1 : a > b ? 1 : 0
     default:
+      if (type.startsWith('fixed(')) return a < b ? -1 : a > b ? 1 : 0
       return sign(decimalToUnscaled(a) - decimalToUnscaled(b))
   }
 }
 
-/** True when `transform` may be applied to a column of `sourceType` (format-spec/table-metadata.md#transforms). */
-export function isTransformAllowed(transform: Transform, sourceType: PrimitiveType): boolean {
+const DATE_ONLY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/
+
+/**
+ * A statistic as a value of `type`. Statistics keep the form of the type a
+ * file was written with; after a promotion every old form is already a
+ * valid text of the new type (int -> long, float -> double, wider decimals),
+ * except a date in a column promoted to timestamp or timestamp_ns: it means
+ * midnight and becomes `YYYY-MM-DDT00:00:00.000000[000]`
+ * (format-spec/values.md#statistics). Other texts are returned unchanged.
+ */
+export function widenValue(type: ValueType, text: string): string {
+  if ((type === 'timestamp' || type === 'timestamp_ns') && DATE_ONLY.test(text)) {
+    return `${text}T00:00:00.${type === 'timestamp' ? '000000' : '000000000'}`
+  }
+  return text
+}
+
+const CALENDAR_SOURCES: ReadonlySet<string> = new Set(['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns'])
+
+/**
+ * True when `transform` may be applied to a column of `sourceType`
+ * (format-spec/values.md#partition-transforms): identity to every primitive
+ * but float and double; day, month and year to dates and timestamps of both
+ * precisions; nothing to a nested type.
+ */
+export function isTransformAllowed(transform: Transform, sourceType: Type): boolean {
+  if (typeof sourceType !== 'string') return false
   if (transform === 'identity') return sourceType !== 'float' && sourceType !== 'double'
-  return sourceType === 'date' || sourceType === 'timestamp' || sourceType === 'timestamptz'
+  return CALENDAR_SOURCES.has(sourceType)
 }
 
 /**
@@ -201,8 +265,8 @@ export function partitionValueType(transform: Transform, sourceType: PrimitiveTy
 
 /**
  * The partition value of one source value. Timestamptz values are UTC
- * instants, timestamp values wall-clock times; both are cut from their
- * canonical text. Throws INVALID_ARGUMENT for a transform not allowed on the
+ * instants, timestamp values wall-clock times (either precision); all are cut
+ * from their canonical text. Throws INVALID_ARGUMENT for a transform not allowed on the
  * type or a value that is not canonical.
  */
 export function applyTransform(transform: Transform, sourceType: PrimitiveType, value: string): string

@@ -56,7 +56,8 @@ export function toDuckType(type: PrimitiveType): string {
     case 'timestamptz': return 'TIMESTAMP WITH TIME ZONE'
     default: {
       const d = parseDecimal(type)
-      if (!d) throw new DvError('INTERNAL', `unknown column type '${type}'`)
+      // Types of table kind v2 (time, timestamp_ns, uuid, fixed(L), ...) have no DuckDB mapping here yet.
+      if (!d) throw new DvError('UNSUPPORTED', `columns of type ${type} cannot be read or written by this version of dv yet`, { details: { type } })
       return `DECIMAL(${d.precision},${d.scale})`
     }
   }

@@ -1,52 +1,133 @@
-/** The DataEngine: one DuckDB instance and connection; Arrow engines loaded on first use. */
+/**
+ * The DataEngine: two DuckDB instances, each opened on first use. The ingest
+ * instance reads the user's input files wherever they are (openSource,
+ * writeParquet, upsert keys); it never sees user expressions. The sandbox
+ * (sandbox.ts) does everything that evaluates one: predicate checks and
+ * pruning, scans, rewrites by predicate and the overwrite --where check. A
+ * command uses only the instance(s) it needs: `cat` and `delete` never open
+ * the ingest instance, `append` never opens the sandbox.
+ */
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
+import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanRequest, Source, WrittenFile } from './types.js'
+import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
 import { rewriteFiles } from './rewrite.js'
+import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
+import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
 import { readBack } from './read-back.js'
-import type { Writable } from 'node:stream'
 
-export async function createDataEngine(options: DuckOptions = {}): Promise<DataEngine> {
-  const duck = await Duck.open(options)
-  return new DuckDataEngine(duck)
+export interface EngineOptions extends DuckOptions {
+  /**
+   * dv's scratch directory. The sandbox reads and writes only here and in
+   * `readableDirectories`, so scan output (ScanRequest.tmpDir) and rewritten
+   * files (RewriteRequest.outDir) must be inside it. Without it, every
+   * operation that needs the sandbox is an INTERNAL error.
+   */
+  tmpDir?: string
+  /** Where the data files a scan or rewrite names live (the store's ObjectStore.localRoot()). */
+  readableDirectories?: string[]
+}
+
+export async function createDataEngine(options: EngineOptions = {}): Promise<DataEngine> {
+  return new DuckDataEngine(options)
 }
 
 class DuckDataEngine implements DataEngine {
   private closed = false
+  private ingestPromise: Promise<Duck> | undefined
+  private sandboxPromise: Promise<Sandbox> | undefined
 
-  constructor(private readonly duck: Duck) {}
+  constructor(private readonly options: EngineOptions) {}
 
-  openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource> {
-    return openIngestSource(this.duck, source, options)
+  private ingest(): Promise<Duck> {
+    this.checkOpen()
+    return (this.ingestPromise ??= Duck.open(this.options))
   }
 
-  analyzePredicate(where: string, schema: Schema): Promise<PrunablePredicate[]> {
-    return analyzePredicate(this.duck, where, schema)
+  private sandbox(): Promise<Sandbox> {
+    this.checkOpen()
+    return (this.sandboxPromise ??= openSandbox(this.sandboxOptions()))
   }
 
-  scanTo(request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
-    return scanTo(this.duck, request, format, out)
+  private sandboxOptions(): SandboxOptions {
+    const { tmpDir, readableDirectories, threads, memoryLimit } = this.options
+    if (tmpDir === undefined) throw new DvError('INTERNAL', 'this data engine was created without a tmpDir, so it cannot scan or evaluate predicates')
+    return { scratchDir: tmpDir, readableDirectories, threads, memoryLimit }
   }
 
-  scanBatches(request: ScanRequest): AsyncIterable<RecordBatch> {
-    return scanBatches(this.duck, request)
+  private checkOpen(): void {
+    if (this.closed) throw new DvError('INTERNAL', 'the data engine is closed')
   }
 
-  rewriteFiles(request: RewriteRequest): Promise<RewriteResult> {
-    return rewriteFiles(this.duck, request)
+  async openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource> {
+    return openIngestSource(await this.ingest(), source, options)
   }
 
-  readBack(files: WrittenFile[]): Promise<void> {
-    return readBack(this.duck, files)
+  async analyzePredicate(where: string, schema: Schema): Promise<PrunablePredicate[]> {
+    return analyzePredicate(await this.sandbox(), where, schema)
+  }
+
+  async scanTo(request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
+    return scanTo(await this.sandbox(), request, format, out)
+  }
+
+  async *scanBatches(request: ScanRequest): AsyncIterable<RecordBatch> {
+    yield* scanBatches(await this.sandbox(), request)
+  }
+
+  async rewriteFiles(request: RewriteRequest): Promise<RewriteResult> {
+    const { drop } = request
+    if ('where' in drop) {
+      const sandbox = await this.sandbox()
+      return rewriteFiles(sandbox, request, () => prepareWhere(sandbox, drop.where, request.schema))
+    }
+    const duck = await this.ingest()
+    return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
+  }
+
+  /**
+   * Files outside the sandbox's directories (an input file stored as-is) are
+   * read by a short-lived sandbox that may read exactly those files.
+   */
+  async countNotMatching(files: ScanFile[], schema: Schema, where: string): Promise<number> {
+    const options = this.sandboxOptions()
+    const outside = files.filter((f) => !sandboxCanRead(options, f.path)).map((f) => f.path)
+    if (!outside.length) return countNotMatching(await this.sandbox(), files, schema, where)
+    const spillName = `duckdb-sandbox-spill-${randomUUID()}`
+    const temporary = await openSandbox({ ...options, readablePaths: outside, spillName })
+    try {
+      return await countNotMatching(temporary, files, schema, where)
+    } finally {
+      temporary.close()
+      await rm(join(options.scratchDir, spillName), { recursive: true, force: true })
+    }
+  }
+
+  /**
+   * The scan reader is DuckDB 1.5.6's read_parquet in either instance. A write
+   * has the ingest instance open, and an input stored as-is lies where the
+   * sandbox may not read: those use the ingest instance. A rewrite by
+   * predicate (delete, overwrite --where) has only the sandbox open, which
+   * reads its own output: it does not open the ingest instance for this.
+   */
+  async readBack(files: WrittenFile[]): Promise<void> {
+    const options = this.options.tmpDir === undefined ? undefined : this.sandboxOptions()
+    const sandboxOnly = this.ingestPromise === undefined && options !== undefined && files.every((f) => sandboxCanRead(options, f.path))
+    return readBack(sandboxOnly ? await this.sandbox() : await this.ingest(), files)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.duck.close()
+    const opened = await Promise.allSettled([this.ingestPromise, this.sandboxPromise].filter((p) => p !== undefined))
+    for (const r of opened) if (r.status === 'fulfilled') r.value.close()
   }
 }

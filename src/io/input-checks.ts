@@ -1,25 +1,17 @@
 /**
- * Checks an input must pass before a row-level write: for overwrite --where,
- * how many input rows fall outside the predicate; for upsert, that the key
- * columns exist, hold no nulls and no key repeats. DuckDB evaluates both over
- * the input read as the write would read it.
+ * Checks an input must pass before an upsert: the key columns exist, hold no
+ * nulls and no key repeats, evaluated by DuckDB over the input read as the
+ * write would read it. (The overwrite --where check runs in the sandbox over
+ * the written files: rewrite-drop.ts countNotMatching.)
  */
 import { DvError } from '../errors.js'
 import type { PrimitiveType, Schema } from '../format/types.js'
 import { Duck, quoteIdent, toDvError } from './duck.js'
 import { isNumeric } from './duck-types.js'
 import { inputSelectSql, type InputRelation } from './input-plan.js'
-import { validatePredicate } from './predicate.js'
 import { readerSql } from './readers.js'
 import { explainWriteError } from './write-parquet.js'
-
-export async function countNotMatching(duck: Duck, input: InputRelation, where: string, schema: Schema): Promise<number> {
-  if (where.trim() === '') throw new DvError('INVALID_ARGUMENT', 'the predicate is empty', { hint: "write a SQL boolean expression over column names, e.g. \"day = '2026-01-02'\"" })
-  await validatePredicate(duck, where, schema)
-  const select = inputSelectSql(input, schema)
-  const [row] = await runInput(duck, input, `SELECT count(*) AS n FROM (${select}) AS t WHERE NOT coalesce((${where}), false)`)
-  return Number(row.n)
-}
+import { primitiveTypeOf } from '../format/fields.js'
 
 /** Key columns as they must appear in the input (and, with a schema, in the table). */
 export function checkKeyNames(input: InputRelation, columns: string[], schema?: Schema): void {
@@ -53,7 +45,10 @@ export function keySelectSql(input: InputRelation, columns: string[], schema?: S
 export async function checkKeys(duck: Duck, input: InputRelation, columns: string[], schema?: Schema): Promise<void> {
   checkKeyNames(input, columns, schema)
   const keys = keySelectSql(input, columns, schema)
-  const types = columns.map((c) => schema?.fields.find((f) => f.name === c)?.type ?? input.columns.find((col) => col.name === c)!.type)
+  const types = columns.map((c) => {
+    const field = schema?.fields.find((f) => f.name === c)
+    return field ? primitiveTypeOf(field, 'use as keys') : input.columns.find((col) => col.name === c)!.type
+  })
   const nullCounts = columns.map((_, i) => `count(*) FILTER (WHERE k${i} IS NULL) AS n${i}`)
   const [nulls] = await runInput(duck, input, `SELECT ${nullCounts.join(', ')} FROM (${keys}) AS k`)
   const nullIndex = columns.findIndex((_, i) => Number(nulls[`n${i}`]) > 0)

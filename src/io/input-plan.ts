@@ -10,6 +10,7 @@ import type { Schema } from '../format/types.js'
 import { quoteIdent } from './duck.js'
 import { isLosslessCast, toDuckType } from './duck-types.js'
 import { readerSql, type DuckColumn, type ReadableFile } from './readers.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 /** An opened input: its file and the columns DuckDB reads from it. */
 export interface InputRelation {
@@ -41,7 +42,8 @@ export function planColumns(input: InputRelation, schema: Schema): ColumnPlan {
   const plan: ColumnPlan = { select: [], overrides: {}, exact: true }
   for (const field of schema.fields) {
     const column = byName.get(field.name)
-    const duckType = toDuckType(field.type)
+    const fieldType = primitiveTypeOf(field, 'write')
+    const duckType = toDuckType(fieldType)
     const out = quoteIdent(field.name)
     if (!column) {
       if (field.required) {
@@ -55,13 +57,13 @@ export function planColumns(input: InputRelation, schema: Schema): ColumnPlan {
       continue
     }
     if (column.duckType !== duckType) plan.exact = false
-    if (textInput && field.type === 'string' && column.type !== 'string') {
+    if (textInput && fieldType === 'string' && column.type !== 'string') {
       // Text read as text keeps it exactly (e.g. '01234' stays '01234').
       plan.overrides[column.name] = 'VARCHAR'
-    } else if (!isLosslessCast(column.type, field.type)) {
-      throw new DvError('INVALID_ARGUMENT', `column '${field.name}' of ${input.file.name} is ${column.type} but the table column is ${field.type}`, {
-        hint: `convert the values to ${field.type} in the source, or write them to a new column`,
-        details: { file: input.file.name, column: field.name, inputType: column.type, tableType: field.type },
+    } else if (!isLosslessCast(column.type, fieldType)) {
+      throw new DvError('INVALID_ARGUMENT', `column '${field.name}' of ${input.file.name} is ${column.type} but the table column is ${fieldType}`, {
+        hint: `convert the values to ${fieldType} in the source, or write them to a new column`,
+        details: { file: input.file.name, column: field.name, inputType: column.type, tableType: fieldType },
       })
     }
     plan.select.push(`CAST(${quoteIdent(column.name)} AS ${duckType}) AS ${out}`)

@@ -11,14 +11,22 @@ import type { Field, PartitionField, Schema, Value } from '../format/types.js'
 import { applyTimeTransform, compareCanonical } from './canonical-text.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
 import type { FileFacts } from './written-stats.js'
+import { fieldById, primitiveTypeOf } from '../format/fields.js'
+import { formatFieldPath } from '../format/type-text.js'
 
 const STRFTIME = { day: '%Y-%m-%d', month: '%Y-%m', year: '%Y' } as const
 
 export function partitionSource(spec: PartitionField, schema: Schema): Field {
   const field = schema.fields.find((f) => f.id === spec.sourceId)
+  const nested = field ? undefined : fieldById(schema, spec.sourceId)
+  if (nested) {
+    const column = formatFieldPath(nested.path)
+    throw new DvError('UNSUPPORTED', `partition source '${column}' is inside a struct; this version of dv cannot partition by nested fields yet`, { details: { column } })
+  }
   if (!field) throw new DvError('INVALID_ARGUMENT', `partition field '${spec.name}' refers to field id ${spec.sourceId}, which is not in the schema`)
-  if (spec.transform !== 'identity' && !['date', 'timestamp', 'timestamptz'].includes(field.type)) {
-    throw new DvError('INVALID_ARGUMENT', `partition transform ${spec.transform}(${field.name}) needs a date or timestamp column, not ${field.type}`)
+  const type = primitiveTypeOf(field, 'partition by')
+  if (spec.transform !== 'identity' && !['date', 'timestamp', 'timestamptz'].includes(type)) {
+    throw new DvError('INVALID_ARGUMENT', `partition transform ${spec.transform}(${field.name}) needs a date or timestamp column, not ${type}`)
   }
   return field
 }
@@ -49,7 +57,7 @@ export async function partitionValues(duck: Duck, facts: FileFacts, specs: Parti
     } else {
       const lo = spec.transform === 'identity' ? info.min : applyTimeTransform(spec.transform, info.min)
       const hi = spec.transform === 'identity' ? info.max : applyTimeTransform(spec.transform, info.max)
-      if (compareCanonical(spec.transform === 'identity' ? field.type : 'string', lo, hi) !== 0) throw mixed(facts, spec)
+      if (compareCanonical(spec.transform === 'identity' ? primitiveTypeOf(field) : 'string', lo, hi) !== 0) throw mixed(facts, spec)
       value = lo
     }
     values[String(spec.fieldId)] = value

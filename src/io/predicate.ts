@@ -1,182 +1,193 @@
 /**
- * analyzePredicate: DuckDB parses and binds the user's WHERE expression
- * against an empty relation with the schema's columns; the top-level AND-ed
- * conjuncts of the shape `column op literal` are read from DuckDB's own AST
- * (json_serialize_sql) and their literals cast by DuckDB to the column type.
+ * A `--where` predicate, from the user's text to the SQL that runs:
+ * DuckDB parses `SELECT <text>` (expression-parse.ts), dv checks the AST
+ * against its allow-list (expression-check.ts) and renders the SQL from the
+ * checked tree (expression.ts); DuckDB then binds that SQL over an empty
+ * relation of the table's columns, which must give a BOOLEAN. Everything runs
+ * in the sandbox (sandbox.ts). analyzePredicate reads the top-level AND-ed
+ * conjuncts of the shape `column op constant` from the checked tree for
+ * pruning, their constants cast by DuckDB to the column's type.
  */
 import { DvError } from '../errors.js'
-import type { Field, Schema } from '../format/types.js'
+import type { Schema } from '../format/types.js'
 import type { PrunablePredicate } from './types.js'
 import { canonicalFromDuck } from './canonical-text.js'
-import { Duck, duckMessage, quoteIdent, quoteLiteral } from './duck.js'
+import { duckMessage, quoteIdent, quoteLiteral } from './duck.js'
 import { toDuckType } from './duck-types.js'
+import { primitiveTypeOf } from '../format/fields.js'
+import { ExpressionError, renderExpression, schemaResolver, type ColumnResolver, type Expr, type ResolvedColumn } from './expression.js'
+import { checkExpression } from './expression-check.js'
+import { parseExpression } from './expression-parse.js'
+import type { Sandbox } from './sandbox.js'
 
-type Node = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const COMPARE: Record<string, PrunablePredicate['op']> = {
-  COMPARE_EQUAL: '=',
-  COMPARE_LESSTHAN: '<',
-  COMPARE_LESSTHANOREQUALTO: '<=',
-  COMPARE_GREATERTHAN: '>',
-  COMPARE_GREATERTHANOREQUALTO: '>=',
+/** A predicate that passed every check: its checked tree and the SQL dv rendered from it. */
+export interface CheckedPredicate {
+  text: string
+  expr: Expr
+  /** A boolean SQL expression over the table's columns (quoted names). */
+  sql: string
 }
-const FLIP: Record<string, PrunablePredicate['op']> = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' }
 
 /** An empty relation with the schema's columns, for binding. */
 export function emptyRelation(schema: Schema): string {
   if (!schema.fields.length) return '(SELECT 1 WHERE false)'
-  return `(SELECT ${schema.fields.map((f) => `CAST(NULL AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false)`
+  return `(SELECT ${schema.fields.map((f) => `CAST(NULL AS ${toDuckType(primitiveTypeOf(f, 'filter'))}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false)`
 }
 
-/** Parses and binds `where`; INVALID_ARGUMENT naming an unknown column or the syntax error. */
-export async function validatePredicate(duck: Duck, where: string, schema: Schema): Promise<Node> {
-  const sql = `SELECT * FROM ${emptyRelation(schema)} AS t WHERE (${where})`
-  const [row] = await duck.all(`SELECT json_serialize_sql(${quoteLiteral(sql)}) AS ast`)
-  const ast = parseExactJson(String(row.ast))
-  if (ast.error) throw badPredicate(where, String(ast.error_message ?? 'syntax error'), schema)
-  const node = ast.statements?.length === 1 ? ast.statements[0].node : undefined
-  if (!node || node.type !== 'SELECT_NODE' || !node.where_clause) throw badPredicate(where, 'not a single boolean expression', schema)
+/**
+ * Parses, checks and binds `text` as a predicate over `schema`'s columns.
+ * INVALID_ARGUMENT names what is wrong: a syntax error, a construct outside
+ * the allow-list, an unknown column, a type error, or a result that is not
+ * boolean.
+ */
+export async function checkPredicate(sandbox: Sandbox, text: string, schema: Schema): Promise<CheckedPredicate> {
+  return checkPredicateWith(sandbox, text, schema, schemaResolver(schema))
+}
+
+export async function checkPredicateWith(sandbox: Sandbox, text: string, schema: Schema, resolve: ColumnResolver): Promise<CheckedPredicate> {
+  let expr: Expr
   try {
-    await duck.all(sql)
+    expr = checkExpression(await parseExpression(sandbox, text), resolve)
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e)
-    const unknown = /Referenced column "([^"]+)" not found/.exec(text)?.[1]
-    if (unknown) {
-      throw new DvError('INVALID_ARGUMENT', `unknown column '${unknown}' in predicate '${where}'; the table's columns are: ${schema.fields.map((f) => f.name).join(', ')}`, {
-        hint: 'quote names with double quotes and string values with single quotes',
-        details: { column: unknown, predicate: where },
-      })
-    }
-    throw badPredicate(where, duckMessage(e), schema)
+    if (e instanceof ExpressionError) throw await predicateError(sandbox, text, schema, e)
+    throw e
   }
-  return node.where_clause as Node
+  const sql = renderExpression(expr)
+  let type: string
+  try {
+    const rows = await sandbox.all(`DESCRIBE SELECT ${sql} AS p FROM ${emptyRelation(schema)} AS t`)
+    type = String(rows[0]?.column_type)
+  } catch (e) {
+    throw badPredicate(text, duckMessage(e), schema)
+  }
+  if (type !== 'BOOLEAN') throw badPredicate(text, `it gives ${type === '"NULL"' ? 'NULL' : type}, not a boolean (true/false)`, schema, { construct: 'not boolean' })
+  return { text, expr, sql }
 }
 
-function badPredicate(where: string, problem: string, schema: Schema): DvError {
-  return new DvError('INVALID_ARGUMENT', `invalid predicate '${where}': ${problem}`, {
-    hint: `write a SQL boolean expression over the columns ${schema.fields.map((f) => f.name).join(', ')}, e.g. "ts >= '2026-01-01' AND country = 'DE'"`,
-    details: { predicate: where },
+async function predicateError(sandbox: Sandbox, text: string, schema: Schema, e: ExpressionError): Promise<DvError> {
+  if (e.details.column !== undefined) {
+    return new DvError('INVALID_ARGUMENT', `unknown column '${e.details.column}' in predicate '${clip(text)}'; the table's columns are: ${columnList(schema)}`, {
+      hint: 'quote names with double quotes and string values with single quotes',
+      details: { column: e.details.column, predicate: text },
+    })
+  }
+  let problem = e.problem
+  if (e.details.construct === 'function' && e.details.function !== undefined) {
+    const kind = await functionKind(sandbox, e.details.function)
+    if (kind === 'aggregate') problem = `${e.details.function} is an aggregate function; aggregate functions are not allowed in a predicate (it is evaluated row by row)`
+    else if (kind === 'table' || kind === 'table_macro') problem = `${e.details.function} is a table function; table functions are not allowed in a predicate`
+    else if (kind === 'pragma') problem = `${e.details.function} is a pragma; pragmas are not allowed in a predicate`
+  }
+  return badPredicate(text, problem, schema, e.details)
+}
+
+/** DuckDB's kind of function `name` (scalar, aggregate, table, ...), for messages only. */
+async function functionKind(sandbox: Sandbox, name: string): Promise<string | undefined> {
+  try {
+    const rows = await sandbox.all(`SELECT DISTINCT function_type FROM duckdb_functions() WHERE function_name = ${quoteLiteral(name)}`)
+    const kinds = rows.map((r) => String(r.function_type))
+    return ['aggregate', 'table', 'table_macro', 'pragma'].find((k) => kinds.includes(k)) ?? kinds[0]
+  } catch {
+    return undefined
+  }
+}
+
+function badPredicate(text: string, problem: string, schema: Schema, details: Record<string, unknown> = {}): DvError {
+  return new DvError('INVALID_ARGUMENT', `invalid predicate '${clip(text)}': ${problem}`, {
+    hint: `write one boolean expression over the columns ${columnList(schema)} with comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL and pure functions, e.g. "ts >= '2026-01-01' AND country = 'DE'"`,
+    details: { ...details, predicate: text },
   })
 }
 
-export async function analyzePredicate(duck: Duck, where: string, schema: Schema): Promise<PrunablePredicate[]> {
-  const root = await validatePredicate(duck, where, schema)
-  const conjuncts = root.type === 'CONJUNCTION_AND' ? flattenAnd(root) : [root]
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}
+
+function columnList(schema: Schema): string {
+  return schema.fields.map((f) => f.name).join(', ')
+}
+
+const FLIP: Record<string, PrunablePredicate['op']> = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' }
+const PRUNABLE: Record<string, PrunablePredicate['op']> = { '=': '=', '<': '<', '<=': '<=', '>': '>', '>=': '>=' }
+
+export async function analyzePredicate(sandbox: Sandbox, text: string, schema: Schema): Promise<PrunablePredicate[]> {
+  const { expr } = await checkPredicate(sandbox, text, schema)
   const result: PrunablePredicate[] = []
-  for (const c of conjuncts) {
-    if (c.type === 'COMPARE_BETWEEN') result.push(...(await betweenPredicates(duck, c, schema)))
-    else {
-      const simple = await simplePredicate(duck, c, schema)
-      if (simple) result.push(simple)
-    }
-  }
+  for (const c of flattenAnd(expr)) result.push(...(await prunable(sandbox, c)))
   return result
 }
 
-function flattenAnd(node: Node): Node[] {
-  if (node.type !== 'CONJUNCTION_AND') return [node]
-  return (node.children as Node[]).flatMap(flattenAnd)
+function flattenAnd(e: Expr): Expr[] {
+  return e.kind === 'and' ? e.args.flatMap(flattenAnd) : [e]
 }
 
-function columnOf(node: Node | undefined, schema: Schema): Field | undefined {
-  if (!node || node.class !== 'COLUMN_REF' || node.column_names?.length !== 1) return undefined
-  const name = String(node.column_names[0])
-  return schema.fields.find((f) => f.name === name) ?? schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+function columnOf(e: Expr): ResolvedColumn | undefined {
+  return e.kind === 'column' ? e.column : undefined
 }
 
-function isLiteral(node: Node | undefined): boolean {
-  if (!node) return false
-  if (node.class === 'CONSTANT') return !node.value?.is_null
-  return node.class === 'CAST' && isLiteral(node.child)
+/** A non-null constant, possibly cast (`DATE '2026-01-01'`, `'5'::BIGINT`). */
+function isLiteral(e: Expr): boolean {
+  if (e.kind === 'constant') return e.value.type !== 'null'
+  return e.kind === 'cast' && isLiteral(e.arg)
 }
 
-async function simplePredicate(duck: Duck, node: Node, schema: Schema): Promise<PrunablePredicate | undefined> {
-  if (node.type === 'OPERATOR_IS_NULL' || node.type === 'OPERATOR_IS_NOT_NULL') {
-    const field = columnOf(node.children?.[0], schema)
-    return field ? { column: field.name, op: node.type === 'OPERATOR_IS_NULL' ? 'is null' : 'is not null', values: [] } : undefined
+async function prunable(sandbox: Sandbox, e: Expr): Promise<PrunablePredicate[]> {
+  if (e.kind === 'is null' || e.kind === 'is not null') {
+    const col = columnOf(e.arg)
+    return col ? [{ column: col.name, op: e.kind, values: [] }] : []
   }
-  if (COMPARE[node.type]) {
-    let op = COMPARE[node.type]
-    let field = columnOf(node.left, schema)
-    let literal = node.right
-    if (!field) {
-      field = columnOf(node.right, schema)
-      literal = node.left
+  if (e.kind === 'compare' && PRUNABLE[e.op]) {
+    let op = PRUNABLE[e.op]
+    let col = columnOf(e.left)
+    let literal = e.right
+    if (!col) {
+      col = columnOf(e.right)
+      literal = e.left
       op = FLIP[op]
     }
-    if (!field || !isLiteral(literal)) return undefined
-    const values = await literalValues(duck, field, [literal])
-    return values ? { column: field.name, op, values } : undefined
+    if (!col || !isLiteral(literal)) return []
+    const values = await literalValues(sandbox, col, [literal])
+    return values ? [{ column: col.name, op, values }] : []
   }
-  if (node.type === 'COMPARE_IN') {
-    const [first, ...rest] = node.children as Node[]
-    const field = columnOf(first, schema)
-    if (!field || !rest.length || !rest.every(isLiteral)) return undefined
-    const values = await literalValues(duck, field, rest)
-    return values ? { column: field.name, op: 'in', values } : undefined
+  if (e.kind === 'in') {
+    const col = columnOf(e.arg)
+    if (!col || !e.list.every(isLiteral)) return []
+    const values = await literalValues(sandbox, col, e.list)
+    return values ? [{ column: col.name, op: 'in', values }] : []
   }
-  return undefined
-}
-
-/** `column BETWEEN lo AND hi` is `column >= lo AND column <= hi`. */
-async function betweenPredicates(duck: Duck, node: Node, schema: Schema): Promise<PrunablePredicate[]> {
-  const field = columnOf(node.input, schema)
-  if (!field || !isLiteral(node.lower) || !isLiteral(node.upper)) return []
-  const values = await literalValues(duck, field, [node.lower, node.upper])
-  if (!values) return []
-  return [
-    { column: field.name, op: '>=', values: [values[0]] },
-    { column: field.name, op: '<=', values: [values[1]] },
-  ]
+  if (e.kind === 'between') {
+    // `column BETWEEN lo AND hi` is `column >= lo AND column <= hi`
+    const col = columnOf(e.arg)
+    if (!col || !isLiteral(e.low) || !isLiteral(e.high)) return []
+    const values = await literalValues(sandbox, col, [e.low, e.high])
+    return values ? [{ column: col.name, op: '>=', values: [values[0]] }, { column: col.name, op: '<=', values: [values[1]] }] : []
+  }
+  return []
 }
 
 /**
  * Each literal cast to the column type in DuckDB, in canonical text; undefined
  * when a cast is lossy (the predicate compares differently than the value).
  */
-async function literalValues(duck: Duck, field: Field, literals: Node[]): Promise<string[] | undefined> {
-  const type = toDuckType(field.type)
-  const exprs: string[] = []
-  for (const l of literals) exprs.push(await literalSql(duck, l))
-  const select = exprs.map((e, i) => {
-    const cast = `TRY_CAST((${e}) AS ${type})`
-    return `CAST(${cast} AS VARCHAR) AS v${i}, (${cast} = (${e})) AS ok${i}`
+async function literalValues(sandbox: Sandbox, col: ResolvedColumn, literals: Expr[]): Promise<string[] | undefined> {
+  const type = toDuckType(col.type)
+  const select = literals.map((l, i) => {
+    const e = renderExpression(l)
+    const cast = `TRY_CAST(${e} AS ${type})`
+    return `CAST(${cast} AS VARCHAR) AS v${i}, (${cast} = ${e}) AS ok${i}`
   })
   let row
   try {
-    ;[row] = await duck.all(`SELECT ${select.join(', ')}`)
+    ;[row] = await sandbox.all(`SELECT ${select.join(', ')}`)
   } catch {
     return undefined
   }
   const values: string[] = []
-  for (let i = 0; i < exprs.length; i++) {
+  for (let i = 0; i < literals.length; i++) {
     if (row[`v${i}`] === null || row[`ok${i}`] !== true) return undefined
-    const canonical = canonicalFromDuck(field.type, String(row[`v${i}`]))
+    const canonical = canonicalFromDuck(col.type, String(row[`v${i}`]))
     if (canonical === undefined) return undefined
     values.push(canonical)
   }
   return values
-}
-
-/** The SQL text of a literal node, rebuilt by DuckDB from its AST. */
-async function literalSql(duck: Duck, node: Node): Promise<string> {
-  const [row] = await duck.all(`SELECT json_serialize_sql('SELECT 1') AS ast`)
-  const ast = parseExactJson(String(row.ast))
-  ast.statements[0].node.select_list = [node]
-  const [back] = await duck.all(`SELECT json_deserialize_sql(${quoteLiteral(stringifyExactJson(ast))}::JSON) AS sql`)
-  return String(back.sql).replace(/^SELECT\s+/i, '')
-}
-
-/**
- * DuckDB's AST holds 64-bit integers (literal values, "no location" markers)
- * that JSON.parse would round: long integer tokens become tagged strings and
- * turn back into bare numbers when stringified.
- */
-function parseExactJson(text: string): Node {
-  const tagged = text.replace(/"(?:[^"\\]|\\.)*"|(?<![.\d])-?\d{16,}(?![.eE\d])/g, (tok) => (tok.startsWith('"') ? tok : `"\\u0000dvbig:${tok}"`))
-  return JSON.parse(tagged) as Node
-}
-
-function stringifyExactJson(value: Node): string {
-  return JSON.stringify(value).replace(/"\\u0000dvbig:(-?\d+)"/g, '$1')
 }

@@ -13,7 +13,8 @@ import type { Schema } from '../format/types.js'
 import type { OpenedSource, ScanFile } from './types.js'
 import { Duck, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { checkKeyNames, keySelectSql } from './input-checks.js'
-import { validatePredicate } from './predicate.js'
+import { checkPredicate } from './predicate.js'
+import type { Sandbox } from './sandbox.js'
 import { castFields } from './scan.js'
 import { inputRelationOf } from './source.js'
 import { explainWriteError } from './write-parquet.js'
@@ -42,19 +43,33 @@ export function isRowNumberClash(e: unknown): boolean {
   return /column named file_row_number/i.test(e instanceof Error ? e.message : String(e))
 }
 
-export async function prepareWhere(duck: Duck, where: string, schema: Schema): Promise<DropRule> {
-  if (where.trim() === '') throw new DvError('INVALID_ARGUMENT', 'the predicate is empty', { hint: "write a SQL boolean expression over column names, e.g. \"day = '2026-01-02'\"" })
-  await validatePredicate(duck, where, schema)
-  const matches = `coalesce((${where}), false)`
+/** A predicate drops the rows it is true for; it is checked and rendered by predicate.ts and runs in the sandbox only. */
+export async function prepareWhere(sandbox: Sandbox, where: string, schema: Schema): Promise<DropRule> {
+  const { sql } = await checkPredicate(sandbox, where, schema)
+  const matches = `coalesce(${sql}, false)`
   return {
     async count(file) {
-      const [row] = await duck.all(`SELECT count(*) AS n FROM (${fileRelation(file, schema, false)}) AS t WHERE ${matches}`)
+      const [row] = await sandbox.all(`SELECT count(*) AS n FROM (${fileRelation(file, schema, false)}) AS t WHERE ${matches}`)
       return Number(row.n)
     },
     keep: `NOT ${matches}`,
     rowNumbers: false,
     async release() {},
   }
+}
+
+/** Rows of `files` (read as `schema`) for which `where` is not true: the overwrite --where check over the written input. */
+export async function countNotMatching(sandbox: Sandbox, files: ScanFile[], schema: Schema, where: string): Promise<number> {
+  const rule = await prepareWhere(sandbox, where, schema)
+  let outside = 0
+  for (const file of files) {
+    try {
+      outside += file.rows - (await rule.count(file))
+    } catch (e) {
+      throw toDvError(e, `cannot check the input against the predicate '${where}'`, { details: { file: file.path } })
+    }
+  }
+  return outside
 }
 
 export async function prepareKeys(duck: Duck, columns: string[], source: OpenedSource, schema: Schema): Promise<DropRule> {

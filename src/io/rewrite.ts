@@ -18,18 +18,20 @@ import { Duck, quoteIdent, quoteLiteral } from './duck.js'
 import { isSinglePartition, partitionExpression, partitionSource } from './partition.js'
 import { fieldIdsOption, sortFacts, splitInOrder, splitOversized, targetBytes, toWrittenFiles } from './parquet-copy.js'
 import { factsFromCopyStats, type FileFacts } from './written-stats.js'
-import { fileRelation, isRowNumberClash, prepareKeys, prepareWhere, rewriteError, type DropRule } from './rewrite-drop.js'
+import { fileRelation, isRowNumberClash, rewriteError, type DropRule } from './rewrite-drop.js'
 
 type FileResult = RewriteResult['files'][number]
 
-export async function rewriteFiles(duck: Duck, request: RewriteRequest): Promise<RewriteResult> {
+/**
+ * `prepare` builds the drop rule on `duck`: the engine passes the sandbox
+ * for a predicate, the ingest instance (which opened the source) for keys.
+ */
+export async function rewriteFiles(duck: Duck, request: RewriteRequest, prepare: () => Promise<DropRule>): Promise<RewriteResult> {
   const { schema, partitionSpec } = request
   for (const spec of partitionSpec) partitionSource(spec, schema)
   await mkdir(request.outDir, { recursive: true })
   await duck.useTempDirectory(join(request.tmpDir ?? request.outDir, 'duckdb-spill'))
-  const drop = 'where' in request.drop
-    ? await prepareWhere(duck, request.drop.where, schema)
-    : await prepareKeys(duck, request.drop.keys.columns, request.drop.keys.source, schema)
+  const drop = await prepare()
   const written: string[] = []
   try {
     const files: FileResult[] = []

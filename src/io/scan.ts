@@ -17,22 +17,24 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Field } from '../format/types.js'
 import type { OutputFormat, ScanFile, ScanRequest } from './types.js'
-import { Duck, quoteIdent, quoteLiteral, toDvError } from './duck.js'
+import { quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { toDuckType } from './duck-types.js'
-import { emptyRelation, validatePredicate } from './predicate.js'
+import { checkPredicate, emptyRelation } from './predicate.js'
+import type { Sandbox } from './sandbox.js'
 import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
-/** The SELECT of a scan over the current schema. */
-export async function scanQuery(duck: Duck, request: ScanRequest): Promise<string> {
+/** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
+export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise<string> {
   const { schema } = request
   const columns = selectedColumns(request)
-  if (request.where !== undefined && request.where.trim() !== '') await validatePredicate(duck, request.where, schema)
+  const checked = request.where === undefined ? undefined : await checkPredicate(sandbox, request.where, schema)
   if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 0)) {
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${request.limit}: expected a non-negative integer`)
   }
   const sources = groupFiles(request.files).map((group) => fileSelect(group, schema.fields))
   const from = sources.length ? sources.join(' UNION ALL ') : `SELECT * FROM ${emptyRelation(schema)}`
-  const where = request.where && request.where.trim() !== '' ? ` WHERE (${request.where})` : ''
+  const where = checked ? ` WHERE ${checked.sql}` : ''
   const limit = request.limit !== undefined ? ` LIMIT ${request.limit}` : ''
   return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM (${from}) AS t${where}${limit}`
 }
@@ -70,7 +72,7 @@ export function castFields(columns: ScanFile['columns'], fields: Field[]): strin
   return fields.map((f) => {
     const info = columns[String(f.id)]
     const source = info ? quoteIdent(info.name) : 'NULL'
-    return `CAST(${source} AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`
+    return `CAST(${source} AS ${toDuckType(primitiveTypeOf(f, 'scan'))}) AS ${quoteIdent(f.name)}`
   })
 }
 
@@ -90,7 +92,7 @@ const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
 const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536'
 
 /** COPYs the scan to a temporary file; returns its path and the row count. */
-async function copyScan(duck: Duck, request: ScanRequest, options: string, ext: string): Promise<{ path: string; rows: number }> {
+async function copyScan(duck: Sandbox, request: ScanRequest, options: string, ext: string): Promise<{ path: string; rows: number }> {
   await mkdir(request.tmpDir, { recursive: true })
   await duck.useTempDirectory(join(request.tmpDir, 'duckdb-spill'))
   const query = await scanQuery(duck, request)
@@ -106,7 +108,7 @@ async function copyScan(duck: Duck, request: ScanRequest, options: string, ext: 
 }
 
 /** Streams the scan to `out` (which is left open) and returns the row count. */
-export async function scanTo(duck: Duck, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
+export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
   if (format === 'arrow') return scanArrowTo(duck, request, out)
   const { path, rows } = await copyScan(duck, request, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
   try {
@@ -119,7 +121,7 @@ export async function scanTo(duck: Duck, request: ScanRequest, format: OutputFor
   }
 }
 
-async function scanArrowTo(duck: Duck, request: ScanRequest, out: Writable): Promise<number> {
+async function scanArrowTo(duck: Sandbox, request: ScanRequest, out: Writable): Promise<number> {
   const { path, rows } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
   try {
     await request.verified
@@ -131,7 +133,7 @@ async function scanArrowTo(duck: Duck, request: ScanRequest, out: Writable): Pro
   }
 }
 
-export async function* scanBatches(duck: Duck, request: ScanRequest): AsyncGenerator<RecordBatch> {
+export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {
   const { path } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
   try {
     await request.verified

@@ -20,7 +20,7 @@ import { footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { transcodeParquet } from './parquet-transcode.js'
 import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
-import { checkKeys, countNotMatching } from './input-checks.js'
+import { checkKeys } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
 
 /** The engine and relation behind each source this module opened (for rewrites that read a source). */
@@ -100,10 +100,6 @@ class IngestSource implements OpenedSource {
       bytes: this.bytes,
       tmpDir: this.tmpDir,
     }, options)
-  }
-
-  countNotMatching(where: string, schema: Schema): Promise<number> {
-    return countNotMatching(this.duck, this.relation(), where, schema)
   }
 
   checkKeys(columns: string[], schema?: Schema): Promise<void> {

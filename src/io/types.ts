@@ -3,6 +3,13 @@
  * target schemas, and gets back Parquet files (not yet in the object store)
  * with the facts a manifest needs. Engines (DuckDB, parquet-wasm) live only
  * under src/io and are imported lazily so metadata-only commands never load them.
+ *
+ * User text is never SQL: every `where` below is the user's predicate text,
+ * which the engine parses as one expression, checks against an allow-list
+ * (columns of the schema, constants, operators, pure functions) and renders
+ * itself, then evaluates in the sandbox (src/io/sandbox.ts): a DuckDB
+ * instance with external access off and its configuration locked, which may
+ * read only the engine's tmpDir and the store's object files.
  */
 import type { Readable, Writable } from 'node:stream'
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow'
@@ -44,12 +51,6 @@ export interface OpenedSource {
    * files per partition). Bounded memory whatever the input size.
    */
   writeParquet(options: WriteParquetOptions): Promise<WrittenFile[]>
-  /**
-   * Rows of the input (read as rows of `schema`, as writeParquet would write
-   * them) that do NOT satisfy `where` (NULL counts as not satisfying). An
-   * unknown column or a syntax error in `where` is INVALID_ARGUMENT.
-   */
-  countNotMatching(where: string, schema: Schema): Promise<number>
   /**
    * Validates upsert keys: the columns exist in the input, hold no nulls, and
    * no key occurs twice in the input (else INVALID_ARGUMENT naming the column
@@ -104,9 +105,10 @@ export interface ScanRequest {
   schema: Schema
   /** Subset of column names, in the requested order. */
   columns?: string[]
-  /** SQL boolean expression over column names. */
+  /** The user's predicate text (checked and rendered by the engine; see above). */
   where?: string
   limit?: number
+  /** Scratch space for the scan's output: inside the engine's tmpDir. */
   tmpDir: string
   /**
    * Settles when the files' bytes have been verified against their ids. The
@@ -133,7 +135,7 @@ export interface RewriteRequest {
   partitionSpec: PartitionField[]
   outDir: string
   /**
-   * Rows to drop: those matching a SQL predicate over column names (NULL does
+   * Rows to drop: those matching a predicate (the user's text; NULL does
    * not match), or those whose key (all `columns` equal, after the cast to the
    * table's types) occurs in `keys.source`, which must be opened by this engine.
    */
@@ -155,11 +157,19 @@ export interface RewriteResult {
 export interface DataEngine {
   openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource>
   /**
-   * Validates `where` against the schema (unknown columns and syntax errors are
-   * INVALID_ARGUMENT naming the problem) and returns the top-level AND-ed
-   * conjuncts of the simple form `column op literal` that pruning can use.
+   * Checks `where` against the schema (INVALID_ARGUMENT naming the problem:
+   * a syntax error, a construct outside the allow-list, an unknown column, a
+   * result that is not boolean) and returns the top-level AND-ed conjuncts
+   * of the simple form `column op literal` that pruning can use.
    */
   analyzePredicate(where: string, schema: Schema): Promise<PrunablePredicate[]>
+  /**
+   * Rows of `files` (read as `schema`, like a scan) for which `where` is not
+   * true (false or NULL): the overwrite --where check, run over the input as
+   * writeParquet wrote it. Files outside the engine's directories (an input
+   * stored as-is) are readable for this call only.
+   */
+  countNotMatching(files: ScanFile[], schema: Schema, where: string): Promise<number>
   /** Streams the scan result to `out` in `format`. Returns the row count written. */
   scanTo(request: ScanRequest, format: OutputFormat, out: Writable): Promise<number>
   /** Yields the scan result as Arrow record batches (bounded memory). */

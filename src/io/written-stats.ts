@@ -6,6 +6,7 @@
 import type { ColumnInfo, Field, Schema } from '../format/types.js'
 import { canonicalFromDuck, compareCanonical } from './canonical-text.js'
 import { Duck, quoteIdent, quoteLiteral, type Row } from './duck.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 export interface FileFacts {
   path: string
@@ -40,8 +41,9 @@ function unquoteName(key: string): string {
 
 function columnInfo(field: Field, min: string | undefined, max: string | undefined, nulls: number | undefined, flavor: 'stats' | 'text'): ColumnInfo {
   const info: ColumnInfo = { name: field.name, nulls: nulls ?? 0 }
-  const lo = min === undefined ? undefined : canonicalFromDuck(field.type, min, flavor)
-  const hi = max === undefined ? undefined : canonicalFromDuck(field.type, max, flavor)
+  const type = primitiveTypeOf(field, 'write')
+  const lo = min === undefined ? undefined : canonicalFromDuck(type, min, flavor)
+  const hi = max === undefined ? undefined : canonicalFromDuck(type, max, flavor)
   if (lo !== undefined) info.min = lo
   if (hi !== undefined) info.max = hi
   return info
@@ -61,6 +63,7 @@ export async function factsFromFooter(duck: Duck, path: string, bytes: number, f
   const missingNulls: Field[] = []
   for (const field of fields) {
     const name = physical.get(field.id) ?? field.name
+    const type = primitiveTypeOf(field, 'collect statistics of')
     const groups = stats.filter((s) => s.col === name)
     let nulls: number | undefined = 0
     let lo: string | undefined
@@ -69,15 +72,15 @@ export async function factsFromFooter(duck: Duck, path: string, bytes: number, f
     for (const g of groups) {
       if (g.nulls === null || g.nulls === undefined) nulls = undefined
       else if (nulls !== undefined) nulls += Number(g.nulls)
-      const gLo = g.lo === null ? undefined : canonicalFromDuck(field.type, String(g.lo))
-      const gHi = g.hi === null ? undefined : canonicalFromDuck(field.type, String(g.hi))
+      const gLo = g.lo === null ? undefined : canonicalFromDuck(type, String(g.lo))
+      const gHi = g.hi === null ? undefined : canonicalFromDuck(type, String(g.hi))
       const hasValues = g.nulls === null || Number(g.num_values) > Number(g.nulls)
       if (gLo === undefined || gHi === undefined) {
         if (hasValues) exact = false
         continue
       }
-      if (lo === undefined || compareCanonical(field.type, gLo, lo) < 0) lo = gLo
-      if (hi === undefined || compareCanonical(field.type, gHi, hi) > 0) hi = gHi
+      if (lo === undefined || compareCanonical(type, gLo, lo) < 0) lo = gLo
+      if (hi === undefined || compareCanonical(type, gHi, hi) > 0) hi = gHi
     }
     const info: ColumnInfo = { name, nulls: nulls ?? 0 }
     if (exact && lo !== undefined && hi !== undefined) Object.assign(info, { min: lo, max: hi })

@@ -1,7 +1,8 @@
 /**
- * A local cache of immutable objects for remote stores. Objects are named by
- * their hash, so one cache directory serves every repository: the same id is
- * the same bytes everywhere.
+ * LocalObjectCache: verified copies of a remote store's objects on the local
+ * disk (parsed metadata is cached in memory by table/context.ts). Objects are
+ * named by their hash, so one cache directory serves every repository: the
+ * same id is the same bytes everywhere.
  *
  *   <dir>/objects/<2 hex>/<64 hex>   cached objects (read-only files)
  *   <dir>/tmp/                        downloads in progress
@@ -15,16 +16,17 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile, open } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
-import { finishHash, hashBytes, hashFile, startHash } from './object-hash.js'
+import { hashBytes } from '../format/hash.js'
+import { finishHash, hashFile, startHash } from './object-hash.js'
 
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3
 
-export interface ObjectCacheOptions {
+export interface LocalObjectCacheOptions {
   dir?: string
   maxBytes?: number
   /** Entries used this recently are never evicted (default 60 s). */
@@ -48,7 +50,7 @@ function defaultMaxBytes(): number {
   return n
 }
 
-export class ObjectCache {
+export class LocalObjectCache {
   readonly dir: string
   readonly maxBytes: number
   private readonly protectMs: number
@@ -56,14 +58,20 @@ export class ObjectCache {
   private readonly verified = new Map<string, { ino: number; size: number }>()
   private total: number | undefined
 
-  constructor(options: ObjectCacheOptions = {}) {
-    this.dir = options.dir ?? defaultCacheDir()
+  constructor(options: LocalObjectCacheOptions = {}) {
+    // absolute, so the paths handed to the data engine lie under the directory it may read
+    this.dir = resolve(options.dir ?? defaultCacheDir())
     this.maxBytes = options.maxBytes ?? defaultMaxBytes()
     this.protectMs = options.protectMs ?? 60_000
   }
 
+  /** Where cached objects live: the only cache directory the data engine may read. */
+  get objectsDir(): string {
+    return join(this.dir, 'objects')
+  }
+
   pathOf(id: ObjectId): string {
-    return join(this.dir, 'objects', id.slice(0, 2), id)
+    return join(this.objectsDir, id.slice(0, 2), id)
   }
 
   /** The verified bytes of a cached object; undefined when absent or damaged (a damaged entry is dropped). */

@@ -37,6 +37,7 @@ export function wrapCounting(storage: Storage): CountingStorage {
     has: (id) => (counts.has++, inner.has(id)),
     size: (id) => (counts.size++, inner.size(id)),
     localPath: (id) => (counts.localPath++, inner.localPath(id)),
+    localRoot: () => inner.localRoot(),
     list: (prefix) => (counts.list++, inner.list(prefix)),
     delete: (id) => (counts.delete++, inner.delete(id)),
   }

@@ -80,6 +80,7 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
     has: async (id) => (await delay(), inner.has(id)),
     size: async (id) => (await delay(), inner.size(id)),
     localPath: async (id) => (await delay(), inner.localPath(id)),
+    localRoot: () => inner.localRoot(),
     list: (prefix) => inner.list(prefix),
     delete: async (id) => (await delay(), inner.delete(id)),
   }

@@ -20,7 +20,7 @@ export async function removeQuietly(path: string): Promise<void> {
   try {
     await unlink(path)
   } catch {
-    // leftover temp files are allowed; `dv gc` sweeps them
+    // a leftover temp file is harmless: no object or ref names it
   }
 }
 

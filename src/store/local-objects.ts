@@ -7,14 +7,15 @@
 import { randomUUID } from 'node:crypto'
 import type { Stats } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
-import type { ObjectId } from '../ids.js'
+import { isObjectId, type ObjectId } from '../ids.js'
+import { hashBytes } from '../format/hash.js'
 import { storageStep } from './crash-points.js'
 import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {
-  checkIdPrefix, checkObjectId, corruptObjectError, hashBytes, hashFile, missingObjectError,
+  checkIdPrefix, checkObjectId, corruptObjectError, hashFile, missingObjectError,
 } from './object-hash.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore } from './types.js'
@@ -33,7 +34,6 @@ interface Stamp {
 }
 
 const HEX2 = /^[0-9a-f]{2}$/
-const HEX64 = /^[0-9a-f]{64}$/
 
 function stampOf(s: Stats): Stamp {
   return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs }
@@ -51,12 +51,17 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   private tmpReady: Promise<unknown> | undefined
 
   constructor(root: string) {
-    this.objectsDir = join(root, 'objects')
+    // absolute, so the paths handed to the data engine lie under the directory it may read
+    this.objectsDir = resolve(root, 'objects')
     this.tmpDir = join(root, 'tmp')
   }
 
   pathOf(id: ObjectId): string {
     return join(this.objectsDir, id.slice(0, 2), id)
+  }
+
+  async localRoot(): Promise<string> {
+    return this.objectsDir
   }
 
   async put(bytes: Uint8Array): Promise<ObjectId> {
@@ -187,7 +192,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       if (!HEX2.test(dir)) continue
       if (prefix.length >= 2 ? dir !== prefix.slice(0, 2) : !dir.startsWith(prefix)) continue
       for (const name of await this.readDir(join(this.objectsDir, dir))) {
-        if (HEX64.test(name) && name.startsWith(prefix)) yield name as ObjectId
+        if (isObjectId(name) && name.startsWith(prefix)) yield name as ObjectId
       }
     }
   }

@@ -14,11 +14,10 @@ import { storageStep } from './crash-points.js'
 import { fsyncDir, removeQuietly, sleep, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {
-  checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError, refPathProblem,
+  checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, parseRefContent, refConflictError, refNestingError, refPathProblem,
 } from './ref-path.js'
 import type { RefStore, RefValue } from './types.js'
 
-const REF_CONTENT = /^([0-9a-f]{64})\n$/
 /** How long a writer waits for a held lock before reporting CONFLICT. */
 const LOCK_WAIT_MS = 1000
 
@@ -181,15 +180,15 @@ export class LocalRefStore implements RefStore {
       if (hasErrno(e, 'ENOENT', 'ENOTDIR', 'EISDIR')) return undefined
       throw storageError(e, 'cannot read ref', path)
     }
-    const match = REF_CONTENT.exec(text)
-    if (match === null) {
+    const snapshot = parseRefContent(text)
+    if (snapshot === undefined) {
       const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
       throw new DvError('CORRUPT', `ref file ${path} is corrupt: expected a 64-hex snapshot id and a newline, found ${shown}`, {
-        hint: 'write the right snapshot id into the file (see `dv reflog`), or delete the file',
+        hint: 'write the right 64-hex snapshot id and a newline into the file, or delete the file',
         details: { path },
       })
     }
-    return match[1] as SnapshotId
+    return snapshot
   }
 
   /** Recursively collects ref names under `dir` (named `base` + relative path); skips locks and stray files. */
@@ -229,9 +228,15 @@ export class LocalRefStore implements RefStore {
   }
 }
 
+/**
+ * Not retryable: the store has already waited LOCK_WAIT_MS, and a lock held
+ * longer is most likely left by a crashed process, which only a person can
+ * clear (it is never broken automatically). A commit reports it at once
+ * instead of retrying as if the branch had moved.
+ */
 function lockHeldError(name: string, lockPath: string): DvError {
   return new DvError('CONFLICT', `ref '${name}' is locked: ${lockPath} exists`, {
-    retryable: true,
+    retryable: false,
     hint: `another dv process is updating this ref; if none is running, remove ${lockPath}`,
     details: { ref: name, lock: lockPath },
   })

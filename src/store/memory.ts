@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId, SnapshotId } from '../ids.js'
+import { hashBytes } from '../format/hash.js'
 import { storageError } from './fs-errors.js'
 import {
-  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, missingObjectError, readSourceFile, startHash,
+  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,
 } from './object-hash.js'
 import { checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError } from './ref-path.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
@@ -41,9 +42,13 @@ export function createMemoryStorage(): MemoryStorage {
     localPaths.delete(id)
   }
 
-  async function copyToTemp(id: ObjectId, bytes: Uint8Array): Promise<string> {
+  function localDir(): Promise<string> {
     tempDir ??= mkdtemp(join(tmpdir(), 'dv-mem-'))
-    const dir = await tempDir
+    return tempDir
+  }
+
+  async function copyToTemp(id: ObjectId, bytes: Uint8Array): Promise<string> {
+    const dir = await localDir()
     const path = join(dir, id)
     const partial = `${path}.${process.pid}.partial`
     try {
@@ -103,6 +108,7 @@ export function createMemoryStorage(): MemoryStorage {
         return Promise.reject(e)
       }
     },
+    localRoot: localDir,
     async *list(prefix = '') {
       checkIdPrefix(prefix)
       for (const id of [...objects.keys()]) if (id.startsWith(prefix)) yield id as ObjectId

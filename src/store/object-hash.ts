@@ -1,19 +1,18 @@
-/** SHA-256 object ids, computed with node:crypto (one-shot or streamed). */
+/**
+ * SHA-256 object ids computed while streaming (files, uploads), and the checks
+ * and errors every object store shares. One-shot hashing of bytes in memory is
+ * format/hash.ts's hashBytes.
+ */
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { DvError } from '../errors.js'
-import type { ObjectId } from '../ids.js'
+import { isObjectId, type ObjectId } from '../ids.js'
 import { hasErrno, storageError } from './fs-errors.js'
 
 /** Chunk size for streamed reads and copies. */
 export const STREAM_CHUNK = 1024 * 1024
 
-const OBJECT_ID = /^[0-9a-f]{64}$/
 const HEX_PREFIX = /^[0-9a-f]{0,64}$/
-
-export function hashBytes(bytes: Uint8Array): ObjectId {
-  return createHash('sha256').update(bytes).digest('hex') as ObjectId
-}
 
 export function startHash(): Hash {
   return createHash('sha256')
@@ -36,7 +35,7 @@ export async function hashFile(path: string): Promise<{ id: ObjectId; bytes: num
 
 /** Rejects anything that is not an object id before it is used to build a path or key. */
 export function checkObjectId(id: string): ObjectId {
-  if (typeof id !== 'string' || !OBJECT_ID.test(id)) {
+  if (!isObjectId(id)) {
     throw new DvError('INVALID_ARGUMENT', `invalid object id '${String(id)}': expected 64 lowercase hex digits`)
   }
   return id as ObjectId

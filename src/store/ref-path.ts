@@ -5,10 +5,9 @@
  * none empty, none starting with '.', none ending with '.lock'.
  */
 import { DvError } from '../errors.js'
-import type { SnapshotId } from '../ids.js'
+import { isObjectId, type SnapshotId } from '../ids.js'
 
 const COMPONENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/
-const SNAPSHOT_ID = /^[0-9a-f]{64}$/
 
 export function refPathProblem(name: string): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'it is empty'
@@ -40,7 +39,7 @@ export function checkRefPrefix(prefix: string): string {
 }
 
 export function checkNextSnapshot(name: string, next: SnapshotId | null): void {
-  if (next !== null && (typeof next !== 'string' || !SNAPSHOT_ID.test(next))) {
+  if (next !== null && !isObjectId(next)) {
     throw new DvError('INVALID_ARGUMENT', `cannot set ref '${name}' to '${String(next)}': expected a 64-hex snapshot id`)
   }
 }
@@ -60,6 +59,12 @@ export function refNestingError(name: string, other: string): DvError {
     hint: `a ref name cannot be a prefix directory of another; delete '${other}' or pick another name`,
     details: { ref: name, existing: other },
   })
+}
+
+/** The snapshot id a ref holds (its content is `<64 hex>\n`), or undefined when it holds anything else. */
+export function parseRefContent(text: string): SnapshotId | undefined {
+  const id = text.endsWith('\n') ? text.slice(0, -1) : undefined
+  return isObjectId(id) ? (id as SnapshotId) : undefined
 }
 
 /** Byte-order comparison (not locale-dependent), for sorted listings. */

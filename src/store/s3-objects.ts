@@ -1,7 +1,7 @@
 /**
  * Objects on S3: `<prefix>objects/<2 hex>/<64 hex>`, written with
  * `If-None-Match: *` and the SHA-256 sent as `x-amz-checksum-sha256` (the
- * object id in base64), read through the local ObjectCache and re-verified.
+ * object id in base64), read through the LocalObjectCache (cache.ts) and re-verified.
  * 412 on a put means the object is already stored: success once its size
  * matches (content addressing). An object this process found corrupt, or a
  * stored one of the wrong size, is overwritten by the next put (repair).
@@ -12,11 +12,12 @@ import {
 import { stat } from 'node:fs/promises'
 import { DvError } from '../errors.js'
 import { storageStep } from './crash-points.js'
-import type { ObjectId } from '../ids.js'
-import type { ObjectCache } from './cache.js'
+import { isObjectId, type ObjectId } from '../ids.js'
+import { hashBytes } from '../format/hash.js'
+import type { LocalObjectCache } from './cache.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {
-  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, hashBytes, missingObjectError, readSourceFile, startHash,
+  checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,
 } from './object-hash.js'
 import { isConditionalConflict, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
 import { objectKey, type S3Context } from './s3-location.js'
@@ -24,7 +25,6 @@ import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-m
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore } from './types.js'
 
-const HEX64 = /^[0-9a-f]{64}$/
 const CONFLICT_RETRIES = 4
 
 export interface S3ObjectOptions extends MultipartOptions {
@@ -43,7 +43,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
 
   constructor(
     private readonly ctx: S3Context,
-    readonly cache: ObjectCache,
+    readonly cache: LocalObjectCache,
     private readonly options: S3ObjectOptions = {},
   ) {
     this.threshold = options.multipartThreshold ?? 64 * 1024 * 1024
@@ -109,12 +109,17 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
   }
 
+  /** Objects are read from the local cache (cache.ts), whose directory serves every repository. */
+  async localRoot(): Promise<string> {
+    return this.cache.objectsDir
+  }
+
   async localPath(id: ObjectId): Promise<string> {
     checkObjectId(id)
     const cached = await this.cache.verifiedPath(id)
     if (cached !== undefined) return cached
     const body = await this.openBody(id)
-    let result: Awaited<ReturnType<ObjectCache['download']>>
+    let result: Awaited<ReturnType<LocalObjectCache['download']>>
     try {
       result = await this.cache.download(id, body)
     } catch (e) {
@@ -141,7 +146,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
       for (const item of page.Contents ?? []) {
         const rest = (item.Key ?? '').slice(base.length)
         const name = rest.slice(3)
-        if (rest.length === 67 && rest[2] === '/' && HEX64.test(name) && name.startsWith(rest.slice(0, 2)) && name.startsWith(prefix)) {
+        if (rest.length === 67 && rest[2] === '/' && isObjectId(name) && name.startsWith(rest.slice(0, 2)) && name.startsWith(prefix)) {
           yield name as ObjectId
         }
       }

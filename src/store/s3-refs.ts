@@ -21,13 +21,12 @@ import { storageStep } from './crash-points.js'
 import type { SnapshotId } from '../ids.js'
 import { sleep } from './fs-durable.js'
 import {
-  checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError, refPathProblem,
+  checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, parseRefContent, refConflictError, refNestingError, refPathProblem,
 } from './ref-path.js'
 import { isConditionalConflict, isDefiniteFailure, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
 import { refKey, type S3Context } from './s3-location.js'
 import type { RefStore, RefValue } from './types.js'
 
-const REF_CONTENT = /^([0-9a-f]{64})\n$/
 /** Retries of a 409 ConditionalRequestConflict before it is reported as CONFLICT. */
 export const CONFLICT_RETRIES = 4
 const LIST_CONCURRENCY = 8
@@ -54,16 +53,16 @@ export class S3RefStore implements RefStore {
       if (isNoSuchKey(e)) return undefined
       throw s3Error(e, `read ref '${name}'`, this.errorContext())
     }
-    const match = REF_CONTENT.exec(text)
-    if (match === null) {
+    const snapshot = parseRefContent(text)
+    if (snapshot === undefined) {
       const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
       throw new DvError('CORRUPT', `ref ${this.ctx.loc.url}/refs/${name} is corrupt: expected a 64-hex snapshot id and a newline, found ${shown}`, {
-        hint: 'write the right snapshot id into the ref object (see `dv reflog`), or delete it',
+        hint: 'write the right 64-hex snapshot id and a newline into the ref object, or delete it',
         details: { ref: name, key },
       })
     }
     if (etag === undefined) throw new DvError('STORAGE', `the S3 store at ${this.ctx.endpoint} returned no ETag for ref '${name}'`)
-    return { snapshot: match[1] as SnapshotId, version: etag }
+    return { snapshot, version: etag }
   }
 
   async list(prefix: string): Promise<Array<{ name: string; value: RefValue }>> {

@@ -14,7 +14,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { DvError } from '../errors.js'
-import { ObjectCache, type ObjectCacheOptions } from './cache.js'
+import { LocalObjectCache, type LocalObjectCacheOptions } from './cache.js'
 import { isConditionalConflict, isDefiniteFailure, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
 import {
   configKey, createS3Client, describeEndpoint, parseS3Url, type S3ConnectionOptions, type S3Context,
@@ -27,7 +27,7 @@ import type { Storage } from './types.js'
 
 export interface S3StorageOptions extends S3ConnectionOptions, S3ObjectOptions {
   /** The local object cache (default: DV_CACHE_DIR or ~/.cache/dv, DV_CACHE_MAX_BYTES or 2 GiB). */
-  cache?: ObjectCacheOptions
+  cache?: LocalObjectCacheOptions
   /**
    * Run the conditional-write probe before the first ref/config write (default
    * true). Turning it off is only safe with a single writer.
@@ -59,7 +59,7 @@ export function openS3Storage(url: string, options: S3StorageOptions = {}): S3St
   const casClient = countRequests(createS3Client(options, 1), requests)
   const ctx: S3Context = { loc, client, casClient, endpoint }
   const where = { url: loc.url, bucket: loc.bucket, endpoint }
-  const objects = new S3ObjectStore(ctx, new ObjectCache(options.cache), options)
+  const objects = new S3ObjectStore(ctx, new LocalObjectCache(options.cache), options)
   let storage: S3Storage
   const beforeWrite = (): Promise<unknown> => (options.probe === false ? Promise.resolve() : probeConditionalWrites(storage))
   const refs = new S3RefStore(ctx, beforeWrite)

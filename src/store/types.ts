@@ -1,7 +1,7 @@
 /**
  * Storage interfaces. The guarantees every backend MUST give are written in
  * format-spec/storage-requirements.md; test/conformance/ checks them against
- * every backend (memory, local, and later S3).
+ * every backend (memory and local in test/conformance/, S3 in test/s3/conformance.test.ts).
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 
@@ -38,6 +38,12 @@ export interface ObjectStore {
    */
   localPath(id: ObjectId): Promise<string>
   /**
+   * The absolute directory under which every path localPath (and pathOf)
+   * returns lies. The data engine's sandbox may read files only there (and in
+   * dv's scratch directory): nothing else on the machine.
+   */
+  localRoot(): Promise<string>
+  /**
    * Optional: where the object's file is on the local filesystem, WITHOUT
    * verifying it (the caller verifies with localPath, possibly concurrently
    * with reading). Only stores that keep objects as local files have it.
@@ -68,8 +74,10 @@ export interface RefStore {
    * Atomically sets `name` to `next` if its current version is `expected`
    * (`null` = the ref must not exist); `next === null` deletes it.
    * Throws DvError CONFLICT (retryable, details {ref, expected, actual}) when
-   * the expectation fails, OUTCOME_UNKNOWN when the write may or may not have
-   * happened, STORAGE for other backend failures (nothing written).
+   * the expectation fails; CONFLICT, not retryable, when the ref cannot be
+   * updated by retrying (a local ref lock still held after the store's wait, a
+   * name nested under another ref); OUTCOME_UNKNOWN when the write may or may
+   * not have happened; STORAGE for other backend failures (nothing written).
    * Returns the new value (undefined after a delete).
    */
   compareAndSwap(name: string, expected: string | null, next: SnapshotId | null): Promise<RefValue | undefined>

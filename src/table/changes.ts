@@ -1,19 +1,19 @@
 /**
  * A change to one table (a write), and how it applies to the table's
- * metadata at commit time. Applying re-validates the change against the
- * table as it is now (format-spec/commit-protocol.md): appends always
- * rebase; an overwrite conflicts if the table changed since the write read
- * it; new columns conflict if the schema changed meanwhile.
+ * metadata at commit time. Applying first re-validates the change against
+ * the table as it is now (format-spec/commit-protocol.md, the rules of
+ * conflicts.ts): appends always rebase; an overwrite conflicts if the table
+ * changed since the write read it; new columns conflict if the schema
+ * changed meanwhile.
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
-import type { DataFile, Field, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
+import type { WriteMode } from '../api-types.js'
+import type { DataFile, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
 import type { PrunablePredicate } from '../io/types.js'
 import { summarizePartitions } from '../format/index.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
-import { checkConflicts, conflictError } from './conflicts.js'
+import { CONFLICT_RULES, checkConflicts, conflictError } from './conflicts.js'
 import { shortId } from '../ids.js'
-
-export type ChangeMode = 'append' | 'overwrite' | 'replace-partitions' | 'delete' | 'upsert'
 
 /** A data file a change removes, with the manifest the write found it in. */
 export interface RemovedFile {
@@ -40,7 +40,7 @@ export type ConflictScope =
 export interface PendingChange {
   id: string
   table: string
-  mode: ChangeMode
+  mode: WriteMode
   createdMs: number
   /** True when the write created the table. */
   creates: boolean
@@ -67,28 +67,10 @@ export interface PendingChange {
 export const MAX_MANIFESTS = 64
 const MERGE_BELOW_FILES = 1000
 
-function sameField(a: Field, b: Field): boolean {
-  return a.id === b.id && a.name === b.name && a.type === b.type
-}
-
-/** The schema after this change, checked against the table as it is now. */
-function mergeSchema(current: TableMetadata, change: PendingChange, head: SnapshotId): { schema: Schema; lastColumnId: number } {
+/** The schema after this change (its columns were checked by the schemaChanged rule): the table's, plus the columns it adds. */
+function mergeSchema(current: TableMetadata, change: PendingChange): { schema: Schema; lastColumnId: number } {
   const added = change.schema.fields.filter((f) => f.id > change.baseLastColumnId)
-  if (added.length === 0) {
-    for (const f of change.schema.fields) {
-      const now = current.schema.fields.find((c) => c.id === f.id)
-      if (!now || !sameField(now, f)) {
-        throw conflictError(change, head, `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${now.type}` : 'gone'})`)
-      }
-    }
-    return { schema: current.schema, lastColumnId: current.lastColumnId }
-  }
-  if (current.lastColumnId !== change.baseLastColumnId) {
-    throw conflictError(change, head, `a concurrent schema change, while this write adds ${added.map((f) => `'${f.name}'`).join(', ')}`)
-  }
-  for (const f of added) {
-    if (current.schema.fields.some((c) => c.name === f.name)) throw conflictError(change, head, `the table already has a column '${f.name}'`)
-  }
+  if (added.length === 0) return { schema: current.schema, lastColumnId: current.lastColumnId }
   return { schema: { fields: [...current.schema.fields, ...added] }, lastColumnId: change.lastColumnId }
 }
 
@@ -158,7 +140,7 @@ async function removeFiles(
   }
   if (remaining > 0) {
     const missing = [...pending].find(([, n]) => n > 0)![0]
-    throw conflictError(change, head, `data file ${shortId(missing)} that it rewrites was removed or rewritten concurrently`)
+    throw conflictError(change, head, CONFLICT_RULES.fileRemoved, `data file ${shortId(missing)} that it rewrites was removed or rewritten concurrently`)
   }
   const out: ManifestRef[] = []
   for (const m of table.manifests) {
@@ -178,10 +160,9 @@ async function removeFiles(
 export async function applyChange(
   ctx: RepoContext, current: TableMetadata | null, headTable: ObjectId | null, change: PendingChange, head: SnapshotId,
 ): Promise<AppliedChange> {
+  await checkConflicts({ ctx, current, headTable, head, change })
   const added = { files: change.files.length, rows: sum(change.files, 'rows'), bytes: sum(change.files, 'bytes') }
   if (current === null) {
-    if (!change.creates && change.baseTable !== null) throw conflictError(change, head, 'the table was dropped concurrently')
-    if (change.removes.length) throw conflictError(change, head, 'the table no longer exists')
     const manifests = change.files.length ? [await newManifest(ctx, change.partitionSpec, change.schema, change.files)] : []
     return {
       table: {
@@ -191,11 +172,7 @@ export async function applyChange(
       summary: summaryOf('create', added, { files: 0, rows: 0, bytes: 0 }),
     }
   }
-  if (current.tableId !== change.tableId) {
-    throw conflictError(change, head, change.creates ? 'another commit created a table of that name' : 'the table was re-created')
-  }
-  await checkConflicts(ctx, current, headTable, head, change)
-  const { schema, lastColumnId } = mergeSchema(current, change, head)
+  const { schema, lastColumnId } = mergeSchema(current, change)
   const fullOverwrite = change.scope.kind === 'table'
   const removed = fullOverwrite
     ? totals(current.manifests)

@@ -114,6 +114,17 @@ async function drain(queue: Queue): Promise<void> {
 
 type Outcome = { ok: CommitResult } | { err: unknown }
 
+/**
+ * The retry decision, read from the error (as iceberg-rust's
+ * `when(|e| e.retryable())`): a retryable CONFLICT from the ref update means
+ * the branch moved, and the whole batch is rebuilt on the new head. Anything
+ * else is reported at once: a held ref lock (not retryable), a storage
+ * failure, a conflict of one request with what it read (that request alone).
+ */
+function branchMoved(e: unknown): e is DvError {
+  return isDvError(e, 'CONFLICT') && e.retryable
+}
+
 async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
   const policy = batch[0].req.retry ?? DEFAULT_RETRY
   const branch = batch[0].req.branch
@@ -125,11 +136,11 @@ async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
       startingDelay: policy.startingDelayMs,
       maxDelay: policy.maxDelayMs,
       jitter: 'full',
-      retry: (e) => isDvError(e, 'CONFLICT') && e.details.refConflict === true && Date.now() - started < policy.totalMs,
+      retry: (e) => branchMoved(e) && Date.now() - started < policy.totalMs,
     })
   } catch (e) {
     let err = e
-    if (isDvError(e, 'CONFLICT') && e.details.refConflict === true) {
+    if (branchMoved(e)) {
       err = new DvError('CONFLICT', `branch '${branch}' kept moving: gave up after ${policy.attempts} attempts or ${policy.totalMs} ms (last read at ${shortId(String(e.details.expected ?? ''))})`, {
         cause: e, hint: 'nothing was applied; retry the command (with the same --idempotency-key, if any)',
         details: { branch },
@@ -213,9 +224,9 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
     try {
       await ctx.storage.refs.compareAndSwap(branchRef(branch), ref.version, parentId)
     } catch (e) {
-      if (isDvError(e, 'CONFLICT') && e.details.lock === undefined) {
+      if (branchMoved(e)) {
         throw new DvError('CONFLICT', `branch '${branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
-          cause: e, details: { ...e.details, expected: ref.snapshot, refConflict: true, branch },
+          cause: e, retryable: true, details: { ...e.details, expected: ref.snapshot, branch },
         })
       }
       if (!isDvError(e, 'OUTCOME_UNKNOWN')) throw e // STORAGE: a definite failure before the write, nothing landed

@@ -1,26 +1,171 @@
 /**
  * Conflict checks for a change re-applied on a head that moved since the
  * write read its table (format-spec/conflicts.md). A change conflicts only
- * when a concurrent commit touched what it read: the whole table for a full
- * overwrite, the replaced partitions, or files that may hold rows matching
- * its predicate. (A file it removes that is no longer there is found, and
- * reported as a conflict, where the removal is applied: changes.ts.)
+ * when a concurrent commit touched what it read. Every rule is named here with
+ * a help line, as delta-rs's conflict_checker.rs does: CHECKS runs them in
+ * order before changes.ts applies the change, and the one rule found while
+ * applying (a removed file that is gone) is raised there by name.
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
-import type { DataFile, TableMetadata, Value } from '../format/types.js'
+import type { DataFile, Field, TableMetadata } from '../format/types.js'
 import { DvError } from '../errors.js'
+import { formatType, sameType } from '../format/index.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
 import type { PendingChange } from './changes.js'
-import { dataFileMayMatch, checksFor } from './scan.js'
+import { checksFor, dataFileMayMatch, filesInPartitions, partitionKey } from './scan-plan.js'
 
-export function conflictError(change: PendingChange, head: SnapshotId, why: string): DvError {
+/** A rule of the conflict matrix: its name (in the error's details) and what the user can do (the hint). */
+export interface ConflictRule {
+  readonly name: string
+  readonly help: string
+}
+
+export const CONFLICT_RULES = {
+  tableDropped: {
+    name: 'table-dropped',
+    help: 'nothing was applied; the table is gone at the new head: check `dv log`, then write it again if it should exist',
+  },
+  tableReplaced: {
+    name: 'table-replaced',
+    help: 'nothing was applied; another table of that name exists at the new head: check `dv log`, then re-run the write against it',
+  },
+  tableChanged: {
+    name: 'table-changed',
+    help: 'nothing was applied; a full overwrite conflicts with any concurrent change to its table: re-run it against the new head',
+  },
+  partitionsChanged: {
+    name: 'partitions-changed',
+    help: 'nothing was applied; re-run the write: it replaces the partitions as they are at the new head',
+  },
+  matchingFileAdded: {
+    name: 'matching-file-added',
+    help: 'nothing was applied; re-run the write: it then also covers the rows added concurrently',
+  },
+  fileRemoved: {
+    name: 'file-removed',
+    help: 'nothing was applied; re-run the write against the new head',
+  },
+  schemaChanged: {
+    name: 'schema-changed',
+    help: "nothing was applied; re-run the write: it is then checked against the table's new schema",
+  },
+} as const satisfies Record<string, ConflictRule>
+
+export function conflictError(change: PendingChange, head: SnapshotId, rule: ConflictRule, why: string): DvError {
   return new DvError('CONFLICT',
     `${change.mode} of table '${change.table}' (read at snapshot ${shortId(change.baseSnapshot)}) conflicts with snapshot ${shortId(head)}: ${why}`, {
       retryable: false,
-      hint: 'nothing was applied; re-run the write against the new head',
-      details: { table: change.table, base: change.baseSnapshot, head },
+      hint: rule.help,
+      details: { table: change.table, base: change.baseSnapshot, head, rule: rule.name },
     })
+}
+
+/** What a check sees: the table as it is now (null: absent), its metadata id at the head, and the change. */
+export interface CheckInput {
+  ctx: RepoContext
+  current: TableMetadata | null
+  headTable: ObjectId | null
+  head: SnapshotId
+  change: PendingChange
+}
+
+/** Returns why the change conflicts, or undefined. */
+type Check = (input: CheckInput) => Promise<string | undefined> | string | undefined
+
+/** The table the change read was dropped (or no longer holds the files it removes). */
+function tableDropped({ current, change }: CheckInput): string | undefined {
+  if (current !== null) return undefined
+  if (!change.creates && change.baseTable !== null) return 'the table was dropped concurrently'
+  if (change.removes.length) return 'the table no longer exists'
+  return undefined
+}
+
+/** The table has another identity than the one the change read (or meant to create). */
+function tableReplaced({ current, change }: CheckInput): string | undefined {
+  if (current === null || current.tableId === change.tableId) return undefined
+  return change.creates ? 'another commit created a table of that name' : 'the table was re-created'
+}
+
+/** Whether the table changed at all since the change read it: if not, no scope check can fire. */
+function moved({ current, headTable, change }: CheckInput): boolean {
+  return current !== null && headTable !== change.baseTable
+}
+
+/** A full overwrite read the whole table. */
+function tableChanged(input: CheckInput): string | undefined {
+  const { headTable, change } = input
+  if (!moved(input) || change.scope.kind !== 'table') return undefined
+  return `the table changed (metadata ${change.baseTable ? shortId(change.baseTable) : 'absent'} -> ${headTable ? shortId(headTable) : 'absent'})`
+}
+
+/** replace-partitions read its partitions: they must hold exactly the files it replaces. */
+async function partitionsChanged(input: CheckInput): Promise<string | undefined> {
+  const { ctx, current, change } = input
+  if (!moved(input) || change.scope.kind !== 'partitions') return undefined
+  const now = await filesInPartitions(ctx, current!, change.scope.partitions)
+  const nowIds = countIds(now.map((f) => f.file.id))
+  const then = countIds(change.removes.map((r) => r.id))
+  const same = nowIds.size === then.size && [...then].every(([id, n]) => nowIds.get(id) === n)
+  if (same) return undefined
+  const touched = [...new Set(now.filter((f) => !then.has(f.file.id)).map((f) => partitionKey(f.file.partition)))]
+  return `a concurrent commit changed the replaced partitions${touched.length ? ` (${touched.slice(0, 3).join(', ')})` : ''}`
+}
+
+/**
+ * Row-level writes read the rows matching their predicates: no concurrently
+ * added file may hold such rows. (A file they remove that is gone is found
+ * when the removal is applied: fileRemoved.)
+ */
+async function matchingFileAdded(input: CheckInput): Promise<string | undefined> {
+  const { ctx, current, change } = input
+  if (!moved(input) || change.scope.kind !== 'rows') return undefined
+  const base = change.baseTable ? await readTableMetadata(ctx, change.baseTable) : null
+  const checks = checksFor(current!, change.scope.predicates)
+  for (const f of await filesAddedSince(ctx, base, current!)) {
+    if (dataFileMayMatch(f, checks)) return `a concurrent commit added data file ${shortId(f.id)} that may hold matching rows`
+  }
+  return undefined
+}
+
+function sameField(a: Field, b: Field): boolean {
+  return a.id === b.id && a.name === b.name && sameType(a.type, b.type)
+}
+
+/** The change's columns must still be the table's; columns it adds need a schema nobody else changed. */
+function schemaChanged({ current, change }: CheckInput): string | undefined {
+  if (current === null) return undefined
+  const added = change.schema.fields.filter((f) => f.id > change.baseLastColumnId)
+  if (added.length === 0) {
+    for (const f of change.schema.fields) {
+      const now = current.schema.fields.find((c) => c.id === f.id)
+      if (!now || !sameField(now, f)) return `the table's schema changed (column '${f.name}' is now ${now ? `${now.name} ${formatType(now.type)}` : 'gone'})`
+    }
+    return undefined
+  }
+  if (current.lastColumnId !== change.baseLastColumnId) {
+    return `a concurrent schema change, while this write adds ${added.map((f) => `'${f.name}'`).join(', ')}`
+  }
+  const taken = added.find((f) => current.schema.fields.some((c) => c.name === f.name))
+  return taken ? `the table already has a column '${taken.name}'` : undefined
+}
+
+/** Every check, in the order they run; the first that fires is the conflict reported. */
+const CHECKS: ReadonlyArray<readonly [ConflictRule, Check]> = [
+  [CONFLICT_RULES.tableDropped, tableDropped],
+  [CONFLICT_RULES.tableReplaced, tableReplaced],
+  [CONFLICT_RULES.tableChanged, tableChanged],
+  [CONFLICT_RULES.partitionsChanged, partitionsChanged],
+  [CONFLICT_RULES.matchingFileAdded, matchingFileAdded],
+  [CONFLICT_RULES.schemaChanged, schemaChanged],
+]
+
+/** Throws CONFLICT (not retryable) if the change cannot be applied on the table as it is at `head`. */
+export async function checkConflicts(input: CheckInput): Promise<void> {
+  for (const [rule, check] of CHECKS) {
+    const why = await check(input)
+    if (why !== undefined) throw conflictError(input.change, input.head, rule, why)
+  }
 }
 
 function countIds(ids: string[]): Map<string, number> {
@@ -56,54 +201,4 @@ async function filesAddedSince(ctx: RepoContext, base: TableMetadata | null, cur
     }
   }
   return out
-}
-
-export function partitionKey(partition: Record<string, Value>): string {
-  return JSON.stringify(Object.keys(partition).sort().map((k) => [k, partition[k]]))
-}
-
-/** All files of `table` whose partition is one of `partitions`. */
-export async function filesInPartitions(
-  ctx: RepoContext, table: TableMetadata, partitions: Array<Record<string, Value>>,
-): Promise<Array<{ file: DataFile; manifest: ObjectId }>> {
-  const wanted = new Set(partitions.map(partitionKey))
-  const out: Array<{ file: DataFile; manifest: ObjectId }> = []
-  for (const m of table.manifests) {
-    for (const file of (await readManifest(ctx, m.id)).files) {
-      if (wanted.has(partitionKey(file.partition))) out.push({ file, manifest: m.id })
-    }
-  }
-  return out
-}
-
-/** Throws CONFLICT (not retryable) if `change` cannot be applied on `current` at snapshot `head`. */
-export async function checkConflicts(
-  ctx: RepoContext, current: TableMetadata, headTable: ObjectId | null, head: SnapshotId, change: PendingChange,
-): Promise<void> {
-  if (headTable === change.baseTable) return // nothing happened to the table meanwhile
-  const scope = change.scope
-  if (scope.kind === 'none') return
-  if (scope.kind === 'table') {
-    throw conflictError(change, head, `the table changed (metadata ${change.baseTable ? shortId(change.baseTable) : 'absent'} -> ${headTable ? shortId(headTable) : 'absent'})`)
-  }
-  if (scope.kind === 'partitions') {
-    const now = await filesInPartitions(ctx, current, scope.partitions)
-    const nowIds = countIds(now.map((f) => f.file.id))
-    const then = countIds(change.removes.map((r) => r.id))
-    const same = nowIds.size === then.size && [...then].every(([id, n]) => nowIds.get(id) === n)
-    if (!same) {
-      const touched = [...new Set(now.filter((f) => !then.has(f.file.id)).map((f) => partitionKey(f.file.partition)))]
-      throw conflictError(change, head, `a concurrent commit changed the replaced partitions${touched.length ? ` (${touched.slice(0, 3).join(', ')})` : ''}`)
-    }
-    return
-  }
-  // rows: no concurrently added file may hold matching rows (a removed file that is gone
-  // conflicts when the change is applied: see removeFiles in changes.ts)
-  const base = change.baseTable ? await readTableMetadata(ctx, change.baseTable) : null
-  const checks = checksFor(current, scope.predicates)
-  for (const f of await filesAddedSince(ctx, base, current)) {
-    if (dataFileMayMatch(f, checks)) {
-      throw conflictError(change, head, `a concurrent commit added data file ${shortId(f.id)} that may hold matching rows`)
-    }
-  }
 }

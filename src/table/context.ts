@@ -20,13 +20,17 @@ export interface RepoContext {
   author: string
   tmpDir: string
   engine: () => Promise<DataEngine>
-  cache: ObjectCache
+  cache: ParsedObjectCache
 }
 
 const CACHE_LIMIT = 4096
 
-/** Parsed immutable objects by id; safe to cache forever because ids are content hashes. */
-export class ObjectCache {
+/**
+ * Parsed metadata objects (snapshots, table metadata, manifests) by id, in
+ * memory, for one Repository; safe to keep because ids are content hashes.
+ * (Raw bytes of remote objects are cached on disk by store/cache.ts.)
+ */
+export class ParsedObjectCache {
   private readonly entries = new Map<string, unknown>()
 
   get<T>(id: string): T | undefined {

@@ -1,4 +1,4 @@
-/** Walking history: log order, idempotency-key lookup. */
+/** Walking history: log order, idempotency-key lookup, ancestry. */
 import type { SnapshotId } from '../ids.js'
 import type { Snapshot } from '../format/types.js'
 import { readSnapshot, type RepoContext } from './context.js'
@@ -34,4 +34,10 @@ export async function findIdempotencyKey(ctx: RepoContext, start: SnapshotId, ke
     if (entry.snapshot.idempotencyKey === key) return entry
   }
   return undefined
+}
+
+/** Whether `id` is `start` or one of its ancestors. */
+export async function reaches(ctx: RepoContext, start: SnapshotId, id: SnapshotId): Promise<boolean> {
+  for await (const entry of walkHistory(ctx, start)) if (entry.id === id) return true
+  return false
 }

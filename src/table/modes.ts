@@ -14,15 +14,16 @@ import type { OpenedSource, PrunablePredicate } from '../io/types.js'
 import { DvError } from '../errors.js'
 import { compareValues } from '../format/index.js'
 import type { RepoContext } from './context.js'
-import type { ChangeMode, ConflictScope, PendingChange, RemovedFile } from './changes.js'
-import { filesInPartitions, partitionKey } from './conflicts.js'
-import { planScan, type PlannedFile } from './scan.js'
+import type { WriteMode } from '../api-types.js'
+import type { ConflictScope, PendingChange, RemovedFile } from './changes.js'
+import { filesInPartitions, partitionKey, planScan, type PlannedFile } from './scan-plan.js'
 import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 export interface ChangeRequest {
   table: string
-  mode: ChangeMode
+  mode: WriteMode
   source?: OpenedSource
   where?: string
   key?: string[]
@@ -44,9 +45,11 @@ function invalid(message: string, hint?: string): DvError {
 
 function validate(req: ChangeRequest): void {
   const { mode, source, where, key, base } = req
+  // an empty predicate is refused, never read as "no predicate" (which would overwrite the whole table)
+  if (where !== undefined && where.trim() === '') throw invalid('the predicate is empty', "write a boolean expression over column names, e.g. --where \"ts < '2026-01-01'\"")
   if (mode === 'delete') {
     if (source) throw invalid('--mode delete takes no input file', 'pass only --where PREDICATE')
-    if (!where) throw invalid('--mode delete needs --where PREDICATE', "for example --where \"ts < '2026-01-01'\"")
+    if (where === undefined) throw invalid('--mode delete needs --where PREDICATE', "for example --where \"ts < '2026-01-01'\"")
   } else if (!source) {
     throw invalid(`--mode ${mode} needs an input (a file, or - for stdin)`)
   }
@@ -93,13 +96,14 @@ function keyRangePredicates(schema: Schema, key: string[], files: DataFile[]): P
   for (const column of key) {
     const field = schema.fields.find((f) => f.name === column)
     if (!field || files.length === 0) return []
+    const type = primitiveTypeOf(field, 'use as keys')
     let min: string | undefined
     let max: string | undefined
     for (const f of files) {
       const c = f.columns[String(field.id)]
       if (!c || c.min === undefined || c.max === undefined) return [] // unknown range: no pruning
-      if (min === undefined || compareValues(field.type, c.min, min) < 0) min = c.min
-      if (max === undefined || compareValues(field.type, c.max, max) > 0) max = c.max
+      if (min === undefined || compareValues(type, c.min, min) < 0) min = c.min
+      if (max === undefined || compareValues(type, c.max, max) > 0) max = c.max
     }
     preds.push({ column, op: '>=', values: [min!] }, { column, op: '<=', values: [max!] })
   }
@@ -130,28 +134,32 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
     let files: DataFile[] = []
     if (req.source) {
       if (mode === 'upsert') await req.source.checkKeys(req.key!, schema)
-      if (mode === 'overwrite' && req.where) {
-        const outside = await req.source.countNotMatching(req.where, schema)
-        if (outside > 0) {
-          throw invalid(`${outside} input row(s) do not satisfy --where ${req.where}`, 'overwrite --where replaces exactly the matching rows: every input row must match the predicate')
-        }
-      }
+      const where = mode === 'overwrite' ? req.where : undefined
+      // a bad predicate is refused before the input is ingested
+      if (where !== undefined) await (await ctx.engine()).analyzePredicate(where, schema)
       const written = await req.source.writeParquet({
         schema, partitionSpec, outDir,
         onProgress: req.onProgress ? (p) => req.onProgress?.({ ...p, bytesTotal: req.source?.bytes }) : undefined,
       })
+      if (where !== undefined) {
+        // checked over the rows as written (the table's types), in the sandbox; nothing is stored before it passes
+        const outside = await (await ctx.engine()).countNotMatching(written, schema, where)
+        if (outside > 0) {
+          throw invalid(`${outside} input row(s) do not satisfy --where ${where}`, 'overwrite --where replaces exactly the matching rows: every input row must match the predicate')
+        }
+      }
       files = await publishFiles(ctx, written)
     }
     let removes: RemovedFile[] = []
     let scope: ConflictScope = { kind: 'none' }
-    if (mode === 'overwrite' && !req.where) {
+    if (mode === 'overwrite' && req.where === undefined) {
       scope = { kind: 'table' }
     } else if (mode === 'replace-partitions' && table) {
       const partitions = uniquePartitions(files)
       const existing = await filesInPartitions(ctx, table, partitions)
       removes = existing.map(({ file, manifest }) => ({ id: file.id, rows: file.rows, bytes: file.bytes, manifest }))
       scope = { kind: 'partitions', partitions }
-    } else if ((mode === 'delete' || (mode === 'overwrite' && req.where)) && table) {
+    } else if ((mode === 'delete' || (mode === 'overwrite' && req.where !== undefined)) && table) {
       const engine = await ctx.engine()
       const predicates = await engine.analyzePredicate(req.where!, table.schema)
       const candidates = (await planScan(ctx, table, predicates)).files

@@ -7,8 +7,9 @@ import { compareValues } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
-import { planScan, type PlannedFile, type ScanPlan } from './scan.js'
+import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
 import { mapLimit } from './map-limit.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntry {
   return {
@@ -46,20 +47,21 @@ export async function tableInfo(ctx: RepoContext, name: string, snapshotId: Snap
     for (const file of (await readManifest(ctx, m.id)).files) {
       for (const field of table.schema.fields) {
         const s = stats.get(field.id)!
+        const type = primitiveTypeOf(field, 'show')
         const col = file.columns[String(field.id)]
         if (!col) {
           s.nulls += file.rows
           continue
         }
         s.nulls += col.nulls
-        if (col.min !== undefined && (s.min === undefined || compareValues(field.type, col.min, s.min) < 0)) s.min = col.min
-        if (col.max !== undefined && (s.max === undefined || compareValues(field.type, col.max, s.max) > 0)) s.max = col.max
+        if (col.min !== undefined && (s.min === undefined || compareValues(type, col.min, s.min) < 0)) s.min = col.min
+        if (col.max !== undefined && (s.max === undefined || compareValues(type, col.max, s.max) > 0)) s.max = col.max
       }
     }
   }
   const fieldName = (id: number) => table.schema.fields.find((f) => f.id === id)?.name ?? `#${id}`
   const columns: ColumnStats[] = table.schema.fields.map((f) => ({
-    id: f.id, name: f.name, type: f.type, required: f.required, ...stats.get(f.id)!,
+    id: f.id, name: f.name, type: primitiveTypeOf(f, 'show'), required: f.required, ...stats.get(f.id)!,
   }))
   return {
     name,
@@ -96,7 +98,8 @@ export async function prepareScan(
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${options.limit}: expected a non-negative integer`)
   }
   const engine = await ctx.engine()
-  const preds = options.where ? await engine.analyzePredicate(options.where, table.schema) : []
+  // an empty predicate is an error (analyzePredicate), never "no predicate"
+  const preds = options.where !== undefined ? await engine.analyzePredicate(options.where, table.schema) : []
   const plan = await planScan(ctx, table, preds)
   const objects = ctx.storage.objects
   let files: ScanFile[]

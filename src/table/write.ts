@@ -13,6 +13,7 @@ import { parsePartitionBy } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
 import { mapLimit } from './map-limit.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 export interface WriteBase {
   /** The table's metadata id at the branch head (null: absent there). */
@@ -57,7 +58,7 @@ export function evolveSchema(
   for (const c of columns) {
     const existing = fields.find((f) => f.name === c.name)
     if (existing) {
-      if (!canWrite(c.type, existing.type)) {
+      if (!canWrite(c.type, primitiveTypeOf(existing, 'write'))) {
         throw new DvError('INVALID_ARGUMENT',
           `column '${c.name}' is ${c.type} in ${sourceName} but ${existing.type} in table '${tableName}'`, {
             hint: `convert the column to ${existing.type} in the input, or write it to a new column or table`,

@@ -59,6 +59,8 @@ describe('dv errors', () => {
     expectFailure(dv('cat', 'events', '--columns', 'id,,ts'), 2, /--columns/)
     expectFailure(dv('write', 'events', 'events.csv', 'fix.csv', '--commit', '-m', 'two'), 2, /exactly one FILE, got 2/)
     expectFailure(dv('write', 'events', 'events.csv', '-m', 'no commit'), 2, /only used with --commit/)
+    expectFailure(dv('write', 'events', 'events.csv', '--commit'), 2, /a commit needs a message/)
+    expectFailure(dv('write', 'events', '--mode', 'delete', '--where', 'id = 1', '--commit'), 2, /a commit needs a message/)
     expectFailure(dv('checkout'), 2, /needs a REV/)
     const asJson = dv('--json', 'log', '--bogus')
     expect(asJson.code).toBe(2)

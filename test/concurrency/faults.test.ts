@@ -168,6 +168,7 @@ function recordPuts(storage: Storage): { storage: Storage; bytes: Map<string, Ui
         has: (id) => objects.has(id),
         size: (id) => objects.size(id),
         localPath: (id) => objects.localPath(id),
+        localRoot: () => objects.localRoot(),
         list: (prefix) => objects.list(prefix),
         delete: (id) => objects.delete(id),
         async put(data) {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join, sep } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DvError } from '../../src/errors.js'
 import type { ObjectId, SnapshotId } from '../../src/ids.js'
@@ -89,6 +89,14 @@ export function describeStorageConformance(name: string, makeStorage: () => Prom
         expect((await catchDvError(() => storage.objects.localPath(id))).code).toBe('NOT_FOUND')
         expect(await storage.objects.has(id)).toBe(false)
         expect(await storage.objects.size(id)).toBeUndefined()
+      })
+
+      it('localRoot is an absolute directory holding every localPath (the data engine may read only there)', async () => {
+        const id = await storage.objects.put(enc.encode('where do I live'))
+        const root = await storage.objects.localRoot()
+        expect(isAbsolute(root)).toBe(true)
+        expect((await storage.objects.localPath(id)).startsWith(root + sep)).toBe(true)
+        if (storage.objects.pathOf) expect(storage.objects.pathOf(id).startsWith(root + sep)).toBe(true)
       })
 
       it('an invalid id is INVALID_ARGUMENT', async () => {

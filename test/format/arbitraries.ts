@@ -2,7 +2,17 @@
 import fc from 'fast-check'
 import type { ObjectId, SnapshotId } from '../../src/ids.js'
 import {
+  allFields,
+  assignSchemaIds,
   compareValues,
+  fieldById,
+  fixedLength,
+  formatTime,
+  formatTimestampNanos,
+  formatUuid,
+  maxFieldId,
+  type Schema,
+  type Type,
   daysFromCivil,
   formatBinary,
   formatDate,
@@ -38,10 +48,52 @@ export const count = fc.maxSafeNat()
 export const text = fc.string({ unit: 'binary', maxLength: 12 })
 export const tableName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}(\.[A-Za-z_][A-Za-z0-9_]{0,5})?$/)
 
-export const primitiveType: fc.Arbitrary<PrimitiveType> = fc.oneof(
+/** The primitive types of table kind v1 only. */
+export const v1PrimitiveType: fc.Arbitrary<PrimitiveType> = fc.oneof(
   fc.constantFrom<PrimitiveType>('boolean', 'int', 'long', 'float', 'double', 'string', 'binary', 'date', 'timestamp', 'timestamptz'),
   fc.integer({ min: 1, max: 38 }).chain((p) => fc.integer({ min: 0, max: p }).map((s) => `decimal(${p},${s})` as PrimitiveType)),
 )
+
+/** Every primitive type, v2 ones included. */
+export const primitiveType: fc.Arbitrary<PrimitiveType> = fc.oneof(
+  v1PrimitiveType,
+  fc.constantFrom<PrimitiveType>('time', 'timestamp_ns', 'timestamptz_ns', 'uuid'),
+  fc.integer({ min: 1, max: 20 }).map((n) => `fixed(${n})` as PrimitiveType),
+)
+
+/** Names as people type them, odd ones included (dots, spaces, quotes, backticks, keywords). */
+export const fieldName = fc.oneof(
+  fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,5}$/),
+  fc.constantFrom('not', 'null', 'struct', 'list', 'map', 'int', 'a.b', 'my col', 'x`y', 'q"r', 'élan', '1st', 'key', 'element'),
+  fc.string({ minLength: 1, maxLength: 5 }),
+)
+
+/** Sibling fields with names unique ignoring case; ids are placeholders (assignSchemaIds numbers them). */
+function fieldsOf(type: fc.Arbitrary<Type>, minLength: number): fc.Arbitrary<Field[]> {
+  return fc
+    .uniqueArray(fc.record({ name: fieldName, type, required: fc.boolean() }), { minLength, maxLength: 4, selector: (f) => f.name.toLowerCase() })
+    .map((fs) => fs.map((f) => ({ id: 0, ...f })))
+}
+
+/** A type nested up to `depth` levels (struct, list, map), ids all 0. */
+export function typeOf(depth: number): fc.Arbitrary<Type> {
+  if (depth === 0) return primitiveType
+  const inner = typeOf(depth - 1)
+  return fc.oneof(
+    { weight: 3, arbitrary: primitiveType },
+    { weight: 1, arbitrary: fieldsOf(inner, 1).map((fields): Type => ({ type: 'struct', fields })) },
+    { weight: 1, arbitrary: fc.record({ element: inner, elementRequired: fc.boolean() }).map((l): Type => ({ type: 'list', elementId: 0, ...l })) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ key: inner, value: inner, valueRequired: fc.boolean() }).map((m): Type => ({ type: 'map', keyId: 0, valueId: 0, ...m })),
+    },
+  )
+}
+
+/** A schema with types nested to depth 3 and fresh ids counting from `first + 1`. */
+export const schema: fc.Arbitrary<Schema> = fc
+  .tuple(fieldsOf(typeOf(3), 1), fc.integer({ min: 0, max: 2000 }))
+  .map(([fields, first]) => assignSchemaIds({ fields }, first).schema)
 
 /** Canonical text of a random value of `type`. */
 export function valueOf(type: ValueType): fc.Arbitrary<string> {
@@ -65,11 +117,20 @@ export function valueOf(type: ValueType): fc.Arbitrary<string> {
     case 'timestamp':
     case 'timestamptz':
       return fc.bigInt({ min: MIN_MICROS, max: MAX_MICROS }).map((us) => formatTimestamp(us, type === 'timestamptz'))
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((ns) => formatTimestampNanos(ns, type === 'timestamptz_ns'))
+    case 'time':
+      return fc.bigInt({ min: 0n, max: MICROS_PER_DAY - 1n }).map(formatTime)
+    case 'uuid':
+      return fc.uint8Array({ minLength: 16, maxLength: 16 }).map(formatUuid)
     case 'month':
       return valueOf('date').map((d) => d.slice(0, 7))
     case 'year':
       return valueOf('date').map((d) => d.slice(0, 4))
     default: {
+      const length = fixedLength(type)
+      if (length !== undefined) return fc.uint8Array({ minLength: length, maxLength: length }).map(hex)
       const [p, s] = type.slice(8, -1).split(',').map(Number) as [number, number]
       const max = 10n ** BigInt(p) - 1n
       return fc.bigInt({ min: -max, max }).map((n) => formatDecimal(n, s))
@@ -103,13 +164,6 @@ export const snapshot: fc.Arbitrary<Snapshot> = fc
     })
   })
 
-const fields: fc.Arbitrary<Field[]> = fc
-  .uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 3000 }), name: fc.string({ minLength: 1, maxLength: 6 }), type: primitiveType, required: fc.boolean() }), {
-    maxLength: 6,
-    selector: (f) => f.id,
-  })
-  .map((fs) => fs.filter((f, i) => fs.findIndex((g) => g.name === f.name) === i))
-
 function boundsOf(type: ValueType): fc.Arbitrary<PartitionBounds> {
   return fc.oneof(
     fc.constant<PartitionBounds>({ lower: null, upper: null, containsNull: true }),
@@ -120,18 +174,20 @@ function boundsOf(type: ValueType): fc.Arbitrary<PartitionBounds> {
   )
 }
 
-function partitionSpecOf(fs: Field[]): fc.Arbitrary<PartitionField[]> {
-  const candidates = fs.flatMap((f) =>
-    (['identity', 'day', 'month', 'year'] as Transform[]).filter((t) => isTransformAllowed(t, f.type)).map((transform) => ({ f, transform })),
-  )
+/** Partition fields over primitive sources outside lists and maps, at any struct depth. */
+function partitionSpecOf(s: Schema): fc.Arbitrary<PartitionField[]> {
+  const candidates = allFields(s)
+    .filter((f) => !f.repeated)
+    .flatMap((f) => (['identity', 'day', 'month', 'year'] as Transform[]).filter((t) => isTransformAllowed(t, f.type)).map((transform) => ({ f, transform })))
   return fc.subarray(candidates, { maxLength: Math.min(3, candidates.length) }).map((chosen) =>
-    chosen.map(({ f, transform }, i) => ({ sourceId: f.id, fieldId: 1000 + i, name: `${f.name}_${transform}`, transform })),
+    chosen.map(({ f, transform }, i) => ({ sourceId: f.id, fieldId: 1000 + i, name: `${f.path.join('.')}_${transform}`, transform })),
   )
 }
 
-export const tableMetadata: fc.Arbitrary<TableMetadata> = fields.chain((fs) =>
-  partitionSpecOf(fs).chain((spec) => {
-    const types = spec.map((p) => partitionValueType(p.transform, fs.find((f) => f.id === p.sourceId)!.type))
+/** Table metadata of either kind: a schema of v1 types only (half the time) or with nested and v2 types. */
+export const tableMetadata: fc.Arbitrary<TableMetadata> = fc.oneof(fieldsOf(v1PrimitiveType, 0).map((fields) => assignSchemaIds({ fields }, 0).schema), schema).chain((s) =>
+  partitionSpecOf(s).chain((spec) => {
+    const types = spec.map((p) => partitionValueType(p.transform, fieldById(s, p.sourceId)!.type as PrimitiveType))
     const manifestRef: fc.Arbitrary<ManifestRef> = fc.record({
       id: objectId,
       files: count,
@@ -141,8 +197,8 @@ export const tableMetadata: fc.Arbitrary<TableMetadata> = fields.chain((fs) =>
     })
     return fc.record({
       tableId: uuid,
-      schema: fc.constant({ fields: fs }),
-      lastColumnId: fc.integer({ min: Math.max(0, ...fs.map((f) => f.id)), max: 5000 }),
+      schema: fc.constant(s),
+      lastColumnId: fc.integer({ min: maxFieldId(s), max: 5000 }),
       partitionSpec: fc.constant(spec),
       manifests: fc.uniqueArray(manifestRef, { maxLength: 3, selector: (m) => m.id }),
       properties: fc.dictionary(text, text, { maxKeys: 3 }),

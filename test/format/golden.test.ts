@@ -26,6 +26,7 @@ const ids = JSON.parse(readFileSync(join(EXAMPLES, 'ids.json'), 'utf8')) as Reco
 const expected = JSON.parse(readFileSync(join(INVALID, 'expected.json'), 'utf8')) as Record<string, string>
 const read = (dir: string, name: string): Uint8Array => new Uint8Array(readFileSync(join(dir, name)))
 const eventsTable = parseTableMetadata(read(EXAMPLES, 'table-metadata.json'))
+const nestedTable = parseTableMetadata(read(EXAMPLES, 'table-metadata-nested.json'))
 
 /** Parses and re-serializes one object; the kind comes from the file name. */
 function roundTrip(name: string, bytes: Uint8Array, what: string): Uint8Array {
@@ -34,7 +35,7 @@ function roundTrip(name: string, bytes: Uint8Array, what: string): Uint8Array {
   if (name.startsWith('table-metadata')) return serializeTableMetadata(parseTableMetadata(bytes, what))
   if (name.startsWith('manifest')) {
     const manifest = parseManifest(bytes, what)
-    validateManifest(manifest, eventsTable, what)
+    validateManifest(manifest, name.startsWith('manifest-nested') ? nestedTable : eventsTable, what)
     return serializeManifest(manifest)
   }
   throw new Error(`no parser for ${name}`)
@@ -82,6 +83,13 @@ describe('format-spec/examples', () => {
     expect(snapshot.summary.events?.addedRows).toBe(ref.rows)
     expect(snapshot.summary.events?.addedBytes).toBe(ref.bytes)
   })
+
+  it('is consistent: the nested table lists its manifest with matching bounds, and keeps kind v2', () => {
+    const manifest = parseManifest(read(EXAMPLES, 'manifest-nested.json'))
+    expect(nestedTable.manifests).toEqual([summarizeManifest(ids['manifest-nested.json'] as never, manifest, nestedTable.partitionSpec, nestedTable.schema)])
+    expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata-nested.json'))).toMatch(/^\{"kind":"dv:table:v2",/)
+    expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata.json'))).toMatch(/^\{"kind":"dv:table:v1",/)
+  })
 })
 
 describe('format-spec/*.md', () => {
@@ -97,7 +105,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:manifest:v1': 'manifest.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:manifest:v1': 'manifest.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

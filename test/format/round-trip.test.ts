@@ -95,6 +95,8 @@ const PARSERS: Array<[string, (b: Uint8Array) => Uint8Array]> = [
   ['snapshot-root.json', (b) => serializeSnapshot(parseSnapshot(b, 'snapshot'))],
   ['table-metadata.json', (b) => serializeTableMetadata(parseTableMetadata(b, 'table metadata'))],
   ['manifest.json', (b) => serializeManifest(parseManifest(b, 'manifest'))],
+  ['table-metadata-nested.json', (b) => serializeTableMetadata(parseTableMetadata(b, 'table metadata'))],
+  ['manifest-nested.json', (b) => serializeManifest(parseManifest(b, 'manifest'))],
 ]
 
 const mutation = fc.oneof(

@@ -104,7 +104,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dv-rewrite-'))
-  engine = await createDataEngine({ threads: 2 })
+  engine = await createDataEngine({ threads: 2, tmpDir: dir, readableDirectories: [dir] })
   db = await DuckDBInstance.create(':memory:')
   conn = await db.connect()
   const [old] = await dataFiles('id,amount,region\n1,1.5,eu\n2,2.5,us\n3,10.5,eu\n4,,\n', OLD_SCHEMA)
@@ -331,14 +331,27 @@ describe('checkKeys', () => {
 })
 
 describe('countNotMatching', () => {
-  it('counts the input rows outside the predicate, NULL counting as outside', async () => {
-    const src = await open('id,value,region\n1,5,eu\n2,15,eu\n3,5,\n4,5,us\n')
-    expect(await src.countNotMatching("region = 'eu'", SCHEMA)).toBe(2)
-    expect(await src.countNotMatching("region = 'eu' AND value < 10", SCHEMA)).toBe(3)
-    expect(await src.countNotMatching('note IS NULL', SCHEMA)).toBe(0) // a table column the input lacks reads as NULL
-    expect(await src.countNotMatching('id > 0', SCHEMA)).toBe(0)
-    expect(await codeOf(src.countNotMatching('amount > 0', SCHEMA))).toMatch(/^INVALID_ARGUMENT: unknown column 'amount'/)
-    expect(await codeOf(src.countNotMatching('id = = 1', SCHEMA))).toMatch(/^INVALID_ARGUMENT: invalid predicate/)
-    await src.close()
+  it('counts the rows of written files outside the predicate, NULL counting as outside', async () => {
+    const files = await dataFiles('id,value,region\n1,5,eu\n2,15,eu\n3,5,\n4,5,us\n', SCHEMA)
+    expect(await engine.countNotMatching(files, SCHEMA, "region = 'eu'")).toBe(2)
+    expect(await engine.countNotMatching(files, SCHEMA, "region = 'eu' AND value < 10")).toBe(3)
+    expect(await engine.countNotMatching(files, SCHEMA, 'note IS NULL')).toBe(0) // a table column the input lacks reads as NULL
+    expect(await engine.countNotMatching(files, SCHEMA, 'id > 0')).toBe(0)
+    expect(await codeOf(engine.countNotMatching(files, SCHEMA, 'amount > 0'))).toMatch(/^INVALID_ARGUMENT: unknown column 'amount'/)
+    expect(await codeOf(engine.countNotMatching(files, SCHEMA, 'id = = 1'))).toMatch(/^INVALID_ARGUMENT: invalid predicate/)
+  })
+
+  it('reads an input stored as-is outside the engine directories through a sandbox for that file alone', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'dv-asis-'))
+    try {
+      const path = join(elsewhere, 'input.parquet')
+      await conn.run(`COPY (SELECT range::BIGINT AS id, 1.0::DOUBLE AS value, 'eu' AS region, NULL::VARCHAR AS note FROM range(10)) TO '${path}' (FORMAT parquet)`)
+      const file: ScanFile = { path, rows: 10, columns: { '1': { name: 'id', nulls: 0 }, '2': { name: 'value', nulls: 0 }, '3': { name: 'region', nulls: 0 }, '4': { name: 'note', nulls: 10 } } }
+      expect(await engine.countNotMatching([file], SCHEMA, 'id < 7')).toBe(3)
+      // the long-lived sandbox itself may not read it
+      expect(await codeOf(engine.rewriteFiles(request([file], { where: 'id < 7' })))).toMatch(/Permission Error/)
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true })
+    }
   })
 })

@@ -27,7 +27,7 @@ const SCHEMA: Schema = {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dv-scan-'))
-  engine = await createDataEngine({ threads: 2 })
+  engine = await createDataEngine({ threads: 2, tmpDir: dir, readableDirectories: [dir] })
   db = await DuckDBInstance.create(':memory:')
   conn = await db.connect()
   const old = join(dir, 'old.parquet')

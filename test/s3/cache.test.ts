@@ -9,8 +9,8 @@ import { readdir, readFile, utimes, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { ObjectId } from '../../src/ids.js'
-import { ObjectCache } from '../../src/store/cache.js'
-import { hashBytes } from '../../src/store/object-hash.js'
+import { LocalObjectCache } from '../../src/store/cache.js'
+import { hashBytes } from '../../src/format/hash.js'
 import { cleanupCaches, createTestBucket, describeS3, freshCacheDir, openTestS3 } from '../support/s3-server.js'
 
 const enc = new TextEncoder()
@@ -60,7 +60,7 @@ describeS3('S3 object cache', () => {
 
   it('evicts the least recently used entries past the size bound', async () => {
     const dir = await freshCacheDir()
-    const cache = new ObjectCache({ dir, maxBytes: 10_000, protectMs: 0 })
+    const cache = new LocalObjectCache({ dir, maxBytes: 10_000, protectMs: 0 })
     const ids: ObjectId[] = []
     for (let i = 0; i < 5; i++) {
       const bytes = enc.encode(String(i).repeat(3000))

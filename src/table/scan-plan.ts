@@ -9,6 +9,7 @@ import type { PrunablePredicate } from '../io/types.js'
 import { applyTransform, compareValues, transformResultType } from '../format/index.js'
 import type { ObjectId } from '../ids.js'
 import { readManifest, type RepoContext } from './context.js'
+import { primitiveTypeOf } from '../format/fields.js'
 
 /** A data file that may match, with the manifest it is listed in. */
 export interface PlannedFile {
@@ -55,16 +56,18 @@ function fileMayMatch(file: DataFile, field: Field, pred: PrunablePredicate): Ve
   if (pred.op === 'is null') return col.nulls > 0
   if (pred.op === 'is not null') return col.nulls < file.rows
   if (col.nulls >= file.rows) return false // all null: no comparison holds
-  if (isFloat(field.type) && (pred.op === '>' || pred.op === '>=' || pred.values.includes('NaN'))) return true // NaN is not in min/max
-  return rangeMayMatch(field.type, pred.op, pred.values, col.min, col.max)
+  const type = primitiveTypeOf(field, 'filter on')
+  if (isFloat(type) && (pred.op === '>' || pred.op === '>=' || pred.values.includes('NaN'))) return true // NaN is not in min/max
+  return rangeMayMatch(type, pred.op, pred.values, col.min, col.max)
 }
 
 /** The predicate on a source column, mapped through a (monotonic) partition transform. */
 function partitionPredicate(p: PartitionField, field: Field, pred: PrunablePredicate): { type: PrimitiveType; op: PrunablePredicate['op']; values: string[] } | undefined {
-  if (pred.op === 'is null' || pred.op === 'is not null') return { type: field.type, op: pred.op, values: [] }
-  if (isFloat(field.type)) return undefined
-  const type = transformResultType(p.transform, field.type)
-  const values = pred.values.map((v) => applyTransform(p.transform, field.type, v))
+  const source = primitiveTypeOf(field, 'filter on')
+  if (pred.op === 'is null' || pred.op === 'is not null') return { type: source, op: pred.op, values: [] }
+  if (isFloat(source)) return undefined
+  const type = transformResultType(p.transform, source)
+  const values = pred.values.map((v) => applyTransform(p.transform, source, v))
   // day(ts) < day(x) does not follow from ts < x; only <= does
   const op = pred.op === '<' ? '<=' : pred.op === '>' ? '>=' : pred.op
   return { type, op, values }
@@ -119,6 +122,25 @@ export function dataFileMayMatch(f: DataFile, checks: Check[]): Verdict {
     }
   }
   return true
+}
+
+/** A partition's values as one comparable key. */
+export function partitionKey(partition: Record<string, Value>): string {
+  return JSON.stringify(Object.keys(partition).sort().map((k) => [k, partition[k]]))
+}
+
+/** All files of `table` whose partition is one of `partitions` (what replace-partitions replaces). */
+export async function filesInPartitions(
+  ctx: RepoContext, table: TableMetadata, partitions: Array<Record<string, Value>>,
+): Promise<PlannedFile[]> {
+  const wanted = new Set(partitions.map(partitionKey))
+  const out: PlannedFile[] = []
+  for (const m of table.manifests) {
+    for (const file of (await readManifest(ctx, m.id)).files) {
+      if (wanted.has(partitionKey(file.partition))) out.push({ file, manifest: m.id })
+    }
+  }
+  return out
 }
 
 export async function planScan(ctx: RepoContext, table: TableMetadata, preds: PrunablePredicate[]): Promise<ScanPlan> {

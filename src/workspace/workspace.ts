@@ -1,23 +1,36 @@
 /**
  * The workspace (format-spec/workspace.md): HEAD and the staging area, local
- * files next to the store. Each staged change is its own file with a unique
- * name, published by rename, so concurrent `dv write`s never lose each
- * other's changes. A commit takes the branch's staging directory by renaming
- * it away (only one commit can win that rename), and removes it once the
- * ref update landed; if the commit failed it puts the changes back.
+ * files in `.dv/` next to (or instead of) the store. Each staged change is its
+ * own file with a unique name, published by rename, so concurrent `dv write`s
+ * never lose each other's changes. A commit takes the branch's staging
+ * directory by renaming it away (only one commit can win that rename), and
+ * removes it once the ref update landed; if the commit failed it puts the
+ * changes back; recovery.ts settles what a crashed commit left taken.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, readdir, rename, rm, open } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SnapshotId } from '../ids.js'
 import { asSnapshotId, isObjectId } from '../ids.js'
 import { DvError } from '../errors.js'
-import type { PendingChange } from './changes.js'
+import type { PendingChange } from '../table/changes.js'
+import type { Head, TakenChanges, WorkspacePort } from '../table/actions/context.js'
+import { writeDurably } from './durable.js'
+import { processAlive, settleTaken } from './recovery.js'
 
-export type Head = { branch: string } | { detached: SnapshotId }
-
-export class Workspace {
+export class Workspace implements WorkspacePort {
   constructor(readonly root: string, readonly dvDir: string) {}
+
+  /** A workspace on `dvDir`, with its `tmp/` (temporary files on the store's filesystem) created. */
+  static async prepare(at: { root: string; dvDir: string }): Promise<Workspace> {
+    const workspace = new Workspace(at.root, at.dvDir)
+    await mkdir(workspace.tmpDir, { recursive: true })
+    return workspace
+  }
+
+  get tmpDir(): string {
+    return join(this.dvDir, 'tmp')
+  }
 
   private get headPath(): string {
     return join(this.dvDir, 'HEAD')
@@ -27,7 +40,8 @@ export class Workspace {
     return join(this.dvDir, 'staging', 'branches', branch)
   }
 
-  private get takenDir(): string {
+  /** Where commits keep the changes they took: `<urlencoded branch>.<pid>.<random>/` each. */
+  get takenDir(): string {
     return join(this.dvDir, 'staging', 'taken')
   }
 
@@ -54,10 +68,9 @@ export class Workspace {
   /** Stages a change for `branch`; durable when the promise resolves. */
   async stage(branch: string, change: PendingChange): Promise<void> {
     const name = `${String(change.createdMs).padStart(15, '0')}-${change.id}.json`
-    const tmpDir = join(this.dvDir, 'tmp')
-    await mkdir(tmpDir, { recursive: true })
-    const tmp = join(tmpDir, `staged-${change.id}`)
-    await writeDurably(tmpDir, tmp, JSON.stringify(change))
+    await mkdir(this.tmpDir, { recursive: true })
+    const tmp = join(this.tmpDir, `staged-${change.id}`)
+    await writeDurably(this.tmpDir, tmp, JSON.stringify(change))
     for (let attempt = 0; ; attempt++) {
       const dir = this.stagingDir(branch)
       await mkdir(dir, { recursive: true })
@@ -117,38 +130,19 @@ export class Workspace {
   }
 
   /**
-   * Settles changes taken by a commit that crashed: if the snapshot it was
-   * about to publish is in the branch's history they landed; otherwise they
-   * go back to staging. `isLanded` answers for a snapshot id.
+   * Settles changes taken by a commit that crashed (recovery.ts): landed if
+   * the snapshot it was about to publish is on the branch (`isLanded`),
+   * otherwise back to staging. `alive` tells a commit in progress (tests pass their own).
    */
-  async recover(isLanded: (branch: string, snapshot: SnapshotId) => Promise<boolean>, alive: (pid: number) => boolean): Promise<void> {
-    let entries: string[]
-    try {
-      entries = await readdir(this.takenDir)
-    } catch {
-      return
-    }
-    for (const entry of entries) {
-      const [encBranch, pidText] = entry.split('.')
-      if (alive(Number(pidText)) && Number(pidText) !== process.pid) continue // a commit in progress
-      const dir = join(this.takenDir, entry)
-      const branch = decodeURIComponent(encBranch)
-      let landed = false
-      try {
-        const snap = (await readFile(join(dir, 'SNAPSHOT'), 'utf8')).trim()
-        landed = isObjectId(snap) && (await isLanded(branch, asSnapshotId(snap)))
-      } catch {
-        landed = false
-      }
-      await this.release({ branch, dir, changes: [] }, landed)
-    }
+  async recover(isLanded: (branch: string, snapshot: SnapshotId) => Promise<boolean>, alive = processAlive): Promise<void> {
+    await settleTaken(this, isLanded, alive)
   }
 }
 
-export interface Taken {
+/** Changes a commit took: the branch and the directory they were renamed to. */
+export interface Taken extends TakenChanges {
   branch: string
   dir: string
-  changes: PendingChange[]
 }
 
 async function readChanges(dir: string): Promise<PendingChange[]> {
@@ -171,33 +165,4 @@ async function readChanges(dir: string): Promise<PendingChange[]> {
     }
   }
   return out
-}
-
-/** tmp file + fsync + rename + fsync(dir). */
-async function writeDurably(dir: string, path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`
-  const fh = await open(tmp, 'w')
-  try {
-    await fh.writeFile(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, path)
-  const d = await open(dir, 'r')
-  try {
-    await d.sync()
-  } finally {
-    await d.close()
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

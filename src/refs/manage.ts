@@ -1,0 +1,80 @@
+/**
+ * Branch and tag management (format-spec/refs.md): create, delete, list, and
+ * the names pointing at each snapshot (for log and show). What it needs from
+ * the layers above (resolving a REV, the checked-out branch) is injected
+ * through RefAdminContext, as resolve.ts does with RevContext: refs/ never
+ * imports table/.
+ */
+import type { RefInfo } from '../api-types.js'
+import type { SnapshotId } from '../ids.js'
+import type { RefStore } from '../store/types.js'
+import { DvError, isDvError } from '../errors.js'
+import { asBranchName, asTagName } from '../ids.js'
+import { BRANCH_PREFIX, TAG_PREFIX, branchRef, tagRef } from './names.js'
+
+export interface RefAdminContext {
+  refs: RefStore
+  /** The snapshot REV names; HEAD when undefined. */
+  resolve(rev: string | undefined): Promise<SnapshotId>
+  /** The checked-out branch (listed as current, and not deletable); null when detached or without a workspace. */
+  currentBranch(): Promise<string | null>
+}
+
+export type RefKind = 'branch' | 'tag'
+
+/** The ref key of a branch or tag, checking the name first. */
+function refKey(kind: RefKind, name: string): string {
+  return kind === 'branch' ? branchRef(asBranchName(name)) : tagRef(asTagName(name))
+}
+
+/** Creates branch or tag `name` at `rev` (default HEAD): one compare-and-swap from absent. */
+export async function createRef(ctx: RefAdminContext, kind: RefKind, name: string, rev?: string): Promise<RefInfo> {
+  const key = refKey(kind, name)
+  const snapshot = await ctx.resolve(rev)
+  try {
+    await ctx.refs.compareAndSwap(key, null, snapshot)
+  } catch (e) {
+    if (isDvError(e, 'CONFLICT') && (await ctx.refs.get(key))) {
+      throw new DvError('CONFLICT', `${kind} '${name}' already exists`, {
+        retryable: false,
+        cause: e,
+        hint: kind === 'branch' ? 'pick another name, or delete it first with `dv branch -d`' : 'tags do not move: delete it first with `dv tag -d`',
+      })
+    }
+    throw e
+  }
+  return { name, snapshot }
+}
+
+/** Deletes branch or tag `name` (never the checked-out branch): one compare-and-swap to absent. */
+export async function deleteRef(ctx: RefAdminContext, kind: RefKind, name: string): Promise<RefInfo> {
+  const key = refKey(kind, name)
+  if (kind === 'branch' && (await ctx.currentBranch()) === name) {
+    throw new DvError('INVALID_ARGUMENT', `cannot delete branch '${name}': it is checked out`, { hint: 'switch to another branch first' })
+  }
+  const ref = await ctx.refs.get(key)
+  if (!ref) throw new DvError('NOT_FOUND', `${kind} '${name}' does not exist`)
+  await ctx.refs.compareAndSwap(key, ref.version, null)
+  return { name, snapshot: ref.snapshot }
+}
+
+export async function listBranches(ctx: RefAdminContext): Promise<RefInfo[]> {
+  const current = await ctx.currentBranch()
+  return (await ctx.refs.list(BRANCH_PREFIX)).map((r) => {
+    const name = r.name.slice(BRANCH_PREFIX.length)
+    return { name, snapshot: r.value.snapshot, current: name === current }
+  })
+}
+
+export async function listTags(refs: RefStore): Promise<RefInfo[]> {
+  return (await refs.list(TAG_PREFIX)).map((r) => ({ name: r.name.slice(TAG_PREFIX.length), snapshot: r.value.snapshot }))
+}
+
+/** Snapshot id -> the branches and tags ('tag: NAME') pointing at it, as log and show print them. */
+export async function refNamesBySnapshot(refs: RefStore): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>()
+  const add = (id: string, n: string) => names.set(id, [...(names.get(id) ?? []), n])
+  for (const r of await refs.list(BRANCH_PREFIX)) add(r.value.snapshot, r.name.slice(BRANCH_PREFIX.length))
+  for (const r of await refs.list(TAG_PREFIX)) add(r.value.snapshot, `tag: ${r.name.slice(TAG_PREFIX.length)}`)
+  return names
+}

@@ -1,0 +1,111 @@
+/**
+ * What every action (write, commit, status, log, show, cat, checkout) runs
+ * with: the table context, the commit retry policy, and the workspace if there
+ * is one, seen through WorkspacePort (src/workspace/ implements it; table/
+ * never imports it). Also the HEAD rules the actions share.
+ */
+import type { SnapshotId } from '../../ids.js'
+import { DvError } from '../../errors.js'
+import { asBranchName, shortId } from '../../ids.js'
+import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
+import type { RefAdminContext } from '../../refs/manage.js'
+import { resolveRev, type RevContext } from '../../refs/resolve.js'
+import { isTimeLiteral } from '../../refs/rev.js'
+import type { PendingChange } from '../changes.js'
+import type { RetryPolicy } from '../commit.js'
+import { readSnapshot, type RepoContext } from '../context.js'
+
+/** The checked-out branch, or a snapshot the workspace is detached at (format-spec/workspace.md). */
+export type Head = { branch: string } | { detached: SnapshotId }
+
+/** Changes a commit took out of staging, handed back to markTaken and release. */
+export interface TakenChanges {
+  readonly changes: PendingChange[]
+}
+
+/** The workspace as the actions use it: HEAD and the staging area (format-spec/workspace.md). */
+export interface WorkspacePort {
+  readHead(): Promise<Head>
+  writeHead(head: Head): Promise<void>
+  /** The staged changes of `branch`, oldest first. */
+  listStaged(branch: string): Promise<PendingChange[]>
+  /** Stages a change for `branch`; durable when the promise resolves. */
+  stage(branch: string, change: PendingChange): Promise<void>
+  /** Takes every staged change of `branch` for one commit (undefined: nothing staged); release() must follow. */
+  take(branch: string): Promise<TakenChanges | undefined>
+  /** Records the snapshot the taken changes are about to become, for recovery after a crash. */
+  markTaken(taken: TakenChanges, snapshot: SnapshotId): Promise<void>
+  /** After the commit: landed, the changes are forgotten; not landed, they go back to staging. */
+  release(taken: TakenChanges, landed: boolean): Promise<void>
+  /** Settles changes a crashed commit left taken; `isLanded` says whether a snapshot is on a branch. */
+  recover(isLanded: (branch: string, snapshot: SnapshotId) => Promise<boolean>): Promise<void>
+}
+
+export interface ActionContext extends RepoContext {
+  retry: RetryPolicy
+  /** Null for a repository opened by store URL: writes commit at once, HEAD is main. */
+  workspace: WorkspacePort | null
+}
+
+/** The snapshot HEAD names: the checked-out branch's head, the detached snapshot, or main without a workspace. */
+export async function headSnapshot(ctx: ActionContext): Promise<SnapshotId | undefined> {
+  if (!ctx.workspace) return (await ctx.storage.refs.get(branchRef(DEFAULT_BRANCH)))?.snapshot
+  const head = await ctx.workspace.readHead()
+  if ('detached' in head) return head.detached
+  return (await ctx.storage.refs.get(branchRef(head.branch)))?.snapshot
+}
+
+/** The checked-out branch; null when detached or without a workspace. */
+export async function currentBranch(ctx: ActionContext): Promise<string | null> {
+  if (!ctx.workspace) return null
+  const head = await ctx.workspace.readHead()
+  return 'branch' in head ? head.branch : null
+}
+
+/** The branch a write or commit targets: the one named, else the checked-out one, else main. */
+export async function targetBranch(ctx: ActionContext, explicit?: string): Promise<string> {
+  if (explicit !== undefined) return asBranchName(explicit)
+  if (!ctx.workspace) return DEFAULT_BRANCH
+  const head = await ctx.workspace.readHead()
+  if ('detached' in head) {
+    throw new DvError('INVALID_ARGUMENT', `HEAD is detached at ${shortId(head.detached)}: there is no branch to write to`, {
+      hint: 'switch to a branch with `dv checkout NAME` (or create one with `dv checkout -b NAME`), or pass --branch',
+    })
+  }
+  return head.branch
+}
+
+export async function branchHead(ctx: ActionContext, branch: string): Promise<SnapshotId> {
+  const ref = await ctx.storage.refs.get(branchRef(branch))
+  if (!ref) throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'see `dv branch --list`' })
+  return ref.snapshot
+}
+
+export function revContext(ctx: ActionContext): RevContext {
+  return {
+    refs: ctx.storage.refs,
+    readSnapshot: (id) => readSnapshot(ctx, id),
+    hasObject: (id) => ctx.storage.objects.has(id as never),
+    head: () => headSnapshot(ctx),
+  }
+}
+
+/** The snapshot of `--at`: a REV, a bare ISO-8601 time (on HEAD), or HEAD when undefined. */
+export async function resolveAt(ctx: ActionContext, at: string | undefined): Promise<SnapshotId> {
+  if (at === undefined) {
+    const head = await headSnapshot(ctx)
+    if (!head) throw new DvError('NOT_FOUND', 'there is no HEAD commit')
+    return head
+  }
+  const rev = isTimeLiteral(at) ? `HEAD@{${at}}` : at
+  return (await resolveRev(revContext(ctx), rev)).snapshot
+}
+
+/** What branch and tag management (refs/manage.ts) needs from here. */
+export function refAdmin(ctx: ActionContext): RefAdminContext {
+  return {
+    refs: ctx.storage.refs,
+    resolve: (rev) => resolveAt(ctx, rev),
+    currentBranch: () => currentBranch(ctx),
+  }
+}

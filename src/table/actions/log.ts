@@ -1,0 +1,36 @@
+/** The history actions: `dv log` (commits from REV, newest first) and `dv show` (one commit, or a table at it). */
+import type { LogEntry, LogOptions, ShowResult } from '../../api-types.js'
+import { asTableName } from '../../ids.js'
+import { refNamesBySnapshot } from '../../refs/manage.js'
+import { readSnapshot } from '../context.js'
+import { walkHistory } from '../history.js'
+import { logEntryOf, tableAt, tableInfo, tableTotals } from '../read.js'
+import { resolveAt, type ActionContext } from './context.js'
+
+export async function log(ctx: ActionContext, options: LogOptions): Promise<LogEntry[]> {
+  const start = await resolveAt(ctx, options.rev)
+  if (options.table) asTableName(options.table)
+  const refs = await refNamesBySnapshot(ctx.storage.refs)
+  const out: LogEntry[] = []
+  for await (const { id, snapshot } of walkHistory(ctx, start)) {
+    if (options.limit !== undefined && out.length >= options.limit) break
+    if (options.table && !(options.table in snapshot.summary)) continue
+    if (options.idempotencyKey !== undefined && snapshot.idempotencyKey !== options.idempotencyKey) continue
+    out.push(logEntryOf(id, snapshot, refs.get(id) ?? []))
+  }
+  return out
+}
+
+export async function show(ctx: ActionContext, rev: string, table?: string): Promise<ShowResult> {
+  const id = await resolveAt(ctx, rev)
+  const snapshot = await readSnapshot(ctx, id)
+  const refs = await refNamesBySnapshot(ctx.storage.refs)
+  const tables: ShowResult['tables'] = {}
+  for (const name of Object.keys(snapshot.tables).sort()) tables[name] = tableTotals((await tableAt(ctx, snapshot, id, name)).table)
+  const result: ShowResult = { commit: logEntryOf(id, snapshot, refs.get(id) ?? []), tables }
+  if (table !== undefined) {
+    const { table: meta } = await tableAt(ctx, snapshot, id, asTableName(table))
+    result.table = await tableInfo(ctx, table, id, meta)
+  }
+  return result
+}

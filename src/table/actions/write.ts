@@ -1,0 +1,109 @@
+/**
+ * The write action (`dv write`, Repository.write): check the request, read
+ * the table as the write sees it (branch head plus staged changes), plan the
+ * change in its mode (modes.ts), then stage it in the workspace or commit it
+ * at once. A retried request whose idempotency key already landed replays the
+ * original commit and writes nothing.
+ */
+import type { CommitResult, WriteMode, WriteOptions, WriteResult } from '../../api-types.js'
+import { WRITE_MODES } from '../../api-types.js'
+import type { Source } from '../../io/types.js'
+import type { TableName } from '../../ids.js'
+import type { PendingChange } from '../changes.js'
+import { DvError } from '../../errors.js'
+import { asTableName } from '../../ids.js'
+import { commitChanges, replayOf } from '../commit.js'
+import { readSnapshot } from '../context.js'
+import { findIdempotencyKey } from '../history.js'
+import { prepareChange } from '../modes.js'
+import { stagedView } from '../staged-view.js'
+import { requestFingerprint } from '../write.js'
+import { checkCommitMessage } from './commit.js'
+import { branchHead, targetBranch, type ActionContext } from './context.js'
+
+/**
+ * Writes `source` to `table` in `options.mode` (default append): staged in
+ * the workspace, or committed at once with `commit: true` (always without a
+ * workspace). `source` is undefined only for `mode: 'delete'`.
+ */
+export async function write(ctx: ActionContext, table: string, source: Source | undefined, options: WriteOptions): Promise<WriteResult> {
+  const name = asTableName(table)
+  const mode = options.mode ?? 'append'
+  if (!(WRITE_MODES as readonly string[]).includes(mode)) {
+    throw new DvError('INVALID_ARGUMENT', `unknown write mode '${mode}'`, { hint: `modes: ${WRITE_MODES.join(', ')}` })
+  }
+  const branch = await targetBranch(ctx, options.branch)
+  const commitNow = options.commit === true || !ctx.workspace
+  if (options.idempotencyKey !== undefined && !commitNow) {
+    throw new DvError('INVALID_ARGUMENT', '--idempotency-key applies to a commit: pass --commit, or give the key to `dv commit`')
+  }
+  if (options.commit) checkCommitMessage(options.message)
+  const headId = await branchHead(ctx, branch)
+  const head = await readSnapshot(ctx, headId)
+  const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
+  checkStagedFirst(name, mode, options, staged)
+  const base = await stagedView(ctx, head, name, staged)
+  const engine = await ctx.engine()
+  const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: ctx.tmpDir })
+  try {
+    // the request's fingerprint (hashing the whole input) is needed only to match an idempotency key
+    const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
+      table: name, mode, partitionBy: options.partitionBy, where: options.where, key: options.key?.join(','),
+      input: opened ? await opened.fingerprint() : undefined,
+    }) : undefined
+    if (commitNow && options.idempotencyKey) {
+      const landed = await findIdempotencyKey(ctx, headId, options.idempotencyKey)
+      if (landed) return replayResult(name, mode, replayOf({ branch, idempotencyKey: options.idempotencyKey, fingerprint }, landed.id, landed.snapshot))
+    }
+    const { change, addedColumns } = await prepareChange(ctx, {
+      table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
+      base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress,
+    })
+    const result = resultOf(change, branch, addedColumns)
+    if (commitNow) {
+      result.commit = await commitChanges(ctx, {
+        branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
+        changes: [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
+      })
+    } else {
+      await ctx.workspace!.stage(branch, change)
+      result.staged = { id: change.id }
+    }
+    return result
+  } finally {
+    await opened?.close()
+  }
+}
+
+/** Row-level modes read the committed table: staged changes to it must be committed first. */
+function checkStagedFirst(name: TableName, mode: WriteMode, options: WriteOptions, staged: PendingChange[]): void {
+  const rowLevel = mode !== 'append' && !(mode === 'overwrite' && options.where === undefined)
+  if (rowLevel && staged.some((c) => c.table === name)) {
+    throw new DvError('INVALID_ARGUMENT', `table '${name}' has staged changes: ${mode} reads the committed table`, {
+      hint: 'commit the staged changes first (`dv commit`), or pass --commit to this write only after that',
+    })
+  }
+}
+
+function resultOf(change: PendingChange, branch: string, addedColumns: string[]): WriteResult {
+  return {
+    table: change.table, branch, mode: change.mode,
+    rows: change.files.reduce((n, f) => n + f.rows, 0),
+    files: change.files.length,
+    bytes: change.files.reduce((n, f) => n + f.bytes, 0),
+    removedRows: change.removes.reduce((n, f) => n + f.rows, 0),
+    removedFiles: change.removes.length,
+    created: change.creates,
+    addedColumns,
+  }
+}
+
+/** The result of a write whose idempotency key already landed: what that commit did to the table. */
+function replayResult(table: TableName, mode: WriteMode, commit: CommitResult): WriteResult {
+  const s = commit.tables[table]
+  return {
+    table, branch: commit.branch, mode, rows: s?.addedRows ?? 0, files: s?.addedFiles ?? 0, bytes: s?.addedBytes ?? 0,
+    removedRows: s?.removedRows ?? 0, removedFiles: s?.removedFiles ?? 0,
+    created: s?.operation === 'create', addedColumns: [], commit,
+  }
+}

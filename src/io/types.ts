@@ -181,5 +181,14 @@ export interface DataEngine {
    * new Parquet file(s) of the current schema, in the same partition.
    */
   rewriteFiles(request: RewriteRequest): Promise<RewriteResult>
+  /**
+   * Reads back files about to be published (from writeParquet or
+   * rewriteFiles) through the reader scans use: each file's row groups must
+   * add up to its `rows`, every column chunk must use a codec and encoding
+   * that reader decodes, and its first row group must read in full with the
+   * footer's row count. Otherwise CORRUPT or UNSUPPORTED naming the file.
+   * Reads the footer and one row group per file, never the whole file.
+   */
+  readBack(files: WrittenFile[]): Promise<void>
   close(): Promise<void>
 }

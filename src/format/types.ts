@@ -13,6 +13,7 @@ export const KINDS = {
   snapshot: 'dv:snapshot:v1',
   table: 'dv:table:v1',
   manifest: 'dv:manifest:v1',
+  reflog: 'dv:reflog:v1',
 } as const
 
 /**
@@ -194,4 +195,21 @@ export interface RepositoryConfig {
   formatVersion: number
   repositoryId: string
   createdMs: number
+}
+
+/**
+ * One update of one ref, as its reflog records it (format-spec/reflog.md):
+ * the value before and after (null: absent, i.e. a creation or a deletion),
+ * when, by whom, and the command that made it.
+ */
+export interface ReflogEntry {
+  /** The ref's store name: `branches/<name>` or `tags/<name>`. */
+  ref: string
+  old: SnapshotId | null
+  new: SnapshotId | null
+  timeMs: number
+  user: string
+  host: string
+  /** The command, e.g. `commit: load march`, `reset --hard main~2`, `branch -d`. */
+  message: string
 }

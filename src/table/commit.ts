@@ -13,6 +13,7 @@ import type { CommitResult } from '../api-types.js'
 import { DvError, isDvError } from '../errors.js'
 import { asBranchName, shortId } from '../ids.js'
 import { branchRef } from '../refs/names.js'
+import { updateRef } from '../refs/reflog.js'
 import { readSnapshot, readTableMetadata, writeSnapshot, writeTableMetadata, type RepoContext } from './context.js'
 import { applyChange, combineSummaries, type PendingChange } from './changes.js'
 import { findIdempotencyKey } from './history.js'
@@ -222,7 +223,7 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
   if (pending.length > 0) {
     for (const p of pending) await batch[p.i].req.beforeRefUpdate?.(p.id)
     try {
-      await ctx.storage.refs.compareAndSwap(branchRef(branch), ref.version, parentId)
+      await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: parentId, message: reflogMessage(batch[pending.at(-1)!.i].req.message, pending.length) })
     } catch (e) {
       if (branchMoved(e)) {
         throw new DvError('CONFLICT', `branch '${branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
@@ -237,6 +238,12 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
     }
   }
   return outcomes.map((o, i) => ('pending' in o ? { ok: resultOf(batch[i].req.branch, o.pending.id, o.pending.snapshot, false) } : o))
+}
+
+/** `commit: MSG`, or `commit (N commits): MSG` for a group commit, MSG being the last commit's first line. */
+function reflogMessage(last: string, commits: number): string {
+  const subject = last.split('\n', 1)[0]!
+  return commits === 1 ? `commit: ${subject}` : `commit (${commits} commits): ${subject}`
 }
 
 /** After an unknown outcome: is `tip` (the end of our chain) on the branch now? */

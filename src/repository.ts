@@ -11,8 +11,8 @@ import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type {
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
-  ReadOptions, RefInfo, ReflogOptions, ReflogResult, RestoreBranchOptions,
-  RestoreBranchResult, ShowResult, StatusResult, WriteOptions, WriteResult,
+  ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
+  RestoreBranchResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
@@ -31,7 +31,9 @@ import { checkout } from './table/actions/checkout.js'
 import { commit } from './table/actions/commit.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
+import { reset } from './table/actions/reset.js'
 import { status } from './table/actions/status.js'
+import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
@@ -174,6 +176,16 @@ export class Repository {
   /** Puts a branch back where `NAME@{N}` says it was (re-creating a deleted one): `dv branch restore`. */
   async restoreBranch(spec: string, options: RestoreBranchOptions = {}): Promise<RestoreBranchResult> {
     return restoreBranch(restoreContext(this.ctx), spec, options)
+  }
+
+  /** Moves the checked-out branch (or `options.branch`) to REV: `dv reset`. */
+  async reset(rev: string, options: ResetOptions = {}): Promise<ResetResult> {
+    return reset(this.ctx, rev, options)
+  }
+
+  /** Unstages staged changes of the branch (all, some tables', or one by id): `dv restore --staged`. */
+  async unstage(options: UnstageOptions = {}): Promise<UnstageResult> {
+    return unstage(this.ctx, options)
   }
 
   /**

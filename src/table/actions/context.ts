@@ -41,6 +41,12 @@ export interface WorkspacePort {
   release(taken: TakenChanges, landed: boolean): Promise<void>
   /** Settles changes a crashed commit left taken; `isLanded` says whether a snapshot is on a branch. */
   recover(isLanded: (branch: string, snapshot: SnapshotId) => Promise<boolean>): Promise<void>
+  /**
+   * Removes the staged changes of `branch` with these ids, each atomically,
+   * and returns the ids removed: a change a concurrent commit took (or that
+   * is gone) is left alone, and changes staged meanwhile are untouched.
+   */
+  unstage(branch: string, ids: readonly string[]): Promise<string[]>
 }
 
 export interface ActionContext extends RepoContext {

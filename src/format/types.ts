@@ -25,6 +25,14 @@ export const KINDS = {
 export const TABLE_KIND_V2 = 'dv:table:v2'
 
 /**
+ * Table metadata with a primary key (`identifier-field-ids`) is written as
+ * this kind, whatever its types: a dv that knows only v1 and v2 would write
+ * duplicate keys into it without knowing, so it must refuse the table as
+ * UNSUPPORTED (format-spec/table-metadata.md#primary-key).
+ */
+export const TABLE_KIND_V3 = 'dv:table:v3'
+
+/**
  * Primitive column types (format-spec/table-metadata.md#types). `timestamp`
  * and `timestamptz` have microsecond precision, `timestamp_ns` and
  * `timestamptz_ns` nanosecond precision; the `tz` forms are instants in UTC,
@@ -163,6 +171,11 @@ export interface TableMetadata {
   partitionSpec: PartitionField[]
   manifests: ManifestRef[]
   properties: Record<string, string>
+  /**
+   * The primary key: field ids of top-level, required, primitive columns, in
+   * key order (Iceberg's identifier-field-ids). Absent or empty: no key.
+   */
+  identifierFieldIds?: number[]
 }
 
 export interface TableChange {

@@ -154,6 +154,20 @@ unstages those tables instead, like 'dv restore --staged TABLE...'.`)
     .action(async (tables: string[], opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/restore.js')).runRestore(context(cmd), { tables, ...opts }))
 
+  const table = program.command('table').description("a table's settings: its primary key")
+  table.command('set-key').argument('<table>', 'the table').argument('<columns>', 'key columns, e.g. id or country,id')
+    .description('make COLUMNS the primary key of TABLE (checked against its data; one commit)')
+    .option('-m, --message <msg>', 'commit message (default: set primary key of TABLE to COLUMNS)')
+    .option('--branch <name>', 'the branch to commit to (default: the checked-out one)')
+    .addHelpText('after', `
+The key columns must be top-level, primitive, not float or double, hold no
+nulls and no repeated key (refused with the counts otherwise); they become
+required. Afterwards every write is checked: no null or repeated key in the
+input, and no input key that the table already holds (use --mode upsert,
+which takes the table's key when --key is omitted).`)
+    .action(async (name: string, columns: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/table.js')).runSetKey(context(cmd), { table: name, columns, ...opts }))
+
   program.command('checkout').argument('[rev]', 'branch to switch to, or a snapshot to detach at (with -b: start point)')
     .description('switch to a branch, detach at a snapshot, or create a branch with -b')
     .option('-b <name>', 'create branch NAME at REV (default: HEAD) and switch to it')

@@ -3,7 +3,7 @@
  * thousands separators). Scripts and tests read this; keep it stable.
  */
 import type {
-  CheckoutResult, CommitResult, LogEntry, RefInfo, ReflogResult, ResetResult, RestoreBranchResult, ShowResult,
+  CheckoutResult, CommitResult, LogEntry, RefInfo, ReflogResult, ResetResult, RestoreBranchResult, SetKeyResult, ShowResult,
   StagedChangeInfo, StatusResult, TableInfo, UnstageResult, WriteResult,
   TableChange,
 } from '../src/index.js'
@@ -132,6 +132,7 @@ export function formatTableInfo(t: TableInfo): string[] {
     `table ${t.name} at ${short(t.snapshot)} (table id ${t.tableId})`,
     `rows ${t.rows}  files ${t.files}  bytes ${t.bytes}  manifests ${t.manifests}`,
     `partition spec: ${formatPartitionSpec(t.partitionSpec)}`,
+    `primary key: ${t.primaryKey.length ? t.primaryKey.join(', ') : 'none'}`,
     '',
     'schema:',
     ...schema.map((l) => `  ${l}`),
@@ -186,4 +187,9 @@ export function formatReset(r: ResetResult): string[] {
 
 export function formatUnstage(r: UnstageResult): string[] {
   return r.unstaged.map((s) => `unstaged ${shortChangeId(s.id)} ${s.mode} to ${s.table}: ${plural(s.rows, 'row')} in ${plural(s.files, 'file')}`)
+}
+
+export function formatSetKey(r: SetKeyResult): string[] {
+  if (!r.changed || !r.commit) return [`${r.key.join(', ')} is already the primary key of ${r.table}`]
+  return [`[${r.commit.branch} ${short(r.commit.snapshot)}] ${firstLine(r.commit.message)}`]
 }

@@ -128,6 +128,8 @@ export interface TableInfo {
   partitionSpec: Array<{ name: string; transform: string; source: string }>
   columns: ColumnStats[]
   properties: Record<string, string>
+  /** The primary key's columns in key order; [] when the table has none. */
+  primaryKey: string[]
 }
 
 export interface ShowResult {
@@ -254,4 +256,22 @@ export interface UnstageOptions {
 export interface UnstageResult {
   branch: string
   unstaged: StagedChangeInfo[]
+}
+
+export interface SetKeyOptions {
+  /** Default: the checked-out branch (main without a workspace). */
+  branch?: string
+  /** Default: `set primary key of TABLE to COLS`. */
+  message?: string
+  author?: string
+}
+
+export interface SetKeyResult {
+  table: string
+  /** The key's columns, in key order. */
+  key: string[]
+  /** False when the table already had exactly this key (nothing was committed). */
+  changed: boolean
+  /** The commit that set it (when changed). */
+  commit?: CommitResult
 }

@@ -12,7 +12,7 @@ import type { RecordBatch } from 'apache-arrow'
 import type {
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
-  RestoreBranchResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult,
+  RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
@@ -32,6 +32,7 @@ import { commit } from './table/actions/commit.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
 import { reset } from './table/actions/reset.js'
+import { setKey } from './table/actions/set-key.js'
 import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
@@ -186,6 +187,11 @@ export class Repository {
   /** Unstages staged changes of the branch (all, some tables', or one by id): `dv restore --staged`. */
   async unstage(options: UnstageOptions = {}): Promise<UnstageResult> {
     return unstage(this.ctx, options)
+  }
+
+  /** Makes COLS the primary key of `table` (checked against its data, then one commit): `dv table set-key`. */
+  async setKey(table: string, columns: string[], options: SetKeyOptions = {}): Promise<SetKeyResult> {
+    return setKey(this.ctx, table, columns, options)
   }
 
   /**

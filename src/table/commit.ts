@@ -16,6 +16,7 @@ import { branchRef } from '../refs/names.js'
 import { updateRef } from '../refs/reflog.js'
 import { readSnapshot, readTableMetadata, writeSnapshot, writeTableMetadata, type RepoContext } from './context.js'
 import { applyChange, combineSummaries, type PendingChange } from './changes.js'
+import { CONFLICT_RULES, conflictError } from './conflicts.js'
 import { findIdempotencyKey } from './history.js'
 
 export interface RetryPolicy {
@@ -29,11 +30,29 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 50, startingDelayMs: 5, maxDelayMs: 2000, totalMs: 60_000 }
 
+/**
+ * A metadata-only change of one table (a primary key today; schema changes
+ * and merges can use it too): the table's next metadata, valid only on the
+ * exact metadata it was computed from. Re-applied on a head where the table
+ * changed, it is a CONFLICT (table-changed): it read the whole table.
+ */
+export interface TableEdit {
+  table: string
+  /** The table's metadata id at `baseSnapshot`, which `next` was computed from. */
+  baseTable: ObjectId
+  baseSnapshot: SnapshotId
+  next: TableMetadata
+  /** What the edit is, for messages (e.g. 'set-key'). */
+  what: string
+}
+
 export interface CommitRequest {
   branch: string
   message: string
   author: string
   changes: PendingChange[]
+  /** Metadata-only changes, applied before `changes`. */
+  edits?: TableEdit[]
   allowEmpty?: boolean
   idempotencyKey?: string
   /** SHA-256 of the request that the idempotency key names. */
@@ -45,7 +64,7 @@ export interface CommitRequest {
 
 export async function commitChanges(ctx: RepoContext, req: CommitRequest): Promise<CommitResult> {
   asBranchName(req.branch)
-  if (req.changes.length === 0 && !req.allowEmpty) {
+  if (req.changes.length === 0 && !req.edits?.length && !req.allowEmpty) {
     throw new DvError('INVALID_ARGUMENT', `nothing to commit on branch '${req.branch}'`, {
       hint: 'stage a change with `dv write TABLE FILE`, or pass --allow-empty',
     })
@@ -163,6 +182,15 @@ async function buildSnapshot(
   const tables: Record<string, ObjectId> = { ...parent.tables }
   const summary: Record<string, TableChange> = {}
   const current = new Map<string, TableMetadata | null>()
+  for (const edit of req.edits ?? []) {
+    const now = parent.tables[edit.table]
+    if (now !== edit.baseTable || current.has(edit.table)) {
+      throw conflictError({ mode: edit.what, table: edit.table, baseSnapshot: edit.baseSnapshot }, parentId, CONFLICT_RULES.tableChanged,
+        `the table changed (metadata ${shortId(edit.baseTable)} -> ${now ? shortId(now) : 'absent'})`)
+    }
+    current.set(edit.table, edit.next)
+    summary[edit.table] = { operation: 'schema', addedFiles: 0, removedFiles: 0, addedRows: 0, removedRows: 0, addedBytes: 0, removedBytes: 0 }
+  }
   for (const change of req.changes) {
     if (!current.has(change.table)) {
       const id = parent.tables[change.table]

@@ -74,6 +74,7 @@ export async function tableInfo(ctx: RepoContext, name: string, snapshotId: Snap
     partitionSpec: table.partitionSpec.map((p) => ({ name: p.name, transform: p.transform, source: fieldName(p.sourceId) })),
     columns,
     properties: { ...table.properties },
+    primaryKey: (table.identifierFieldIds ?? []).map(fieldName),
   }
 }
 

@@ -94,6 +94,7 @@ describe('views', () => {
           { id: 2, name: 'kind', type: 'string', required: false, nulls: 7 },
         ],
         properties: { owner: 'data-eng' },
+        primaryKey: ['id'],
       },
     }
     const lines = render(<ShowView show={show} color={false} />).lastFrame()!.split('\n').map((l) => l.trimEnd())
@@ -104,6 +105,7 @@ describe('views', () => {
     expect(lines.find((l) => l.includes('3499'))).toMatch(/^ {2}1 +id +long +no +0 +3499 +0$/)
     expect(lines.find((l) => l.includes('kind'))).toMatch(/^ {2}2 +kind +string +no +- +- +7$/)
     expect(lines).toContain('  owner = data-eng')
+    expect(lines).toContain('primary key: id')
     const commitOnly = render(<ShowView show={{ ...show, table: undefined }} color={false} />).lastFrame()!
     expect(commitOnly).toContain('tables at 3f9a2c1:')
     expect(commitOnly).toMatch(/events +3500 rows +4 files +9000 bytes/)

@@ -104,8 +104,10 @@ export async function readReflog(storage: Pick<Storage, 'refs' | 'reflog'>, ref:
   const keys = await storage.reflog.list(ref)
   const loaded: Array<{ key: string; entry: ReflogEntry }> = []
   let unread = keys.length
-  const loadPage = async (): Promise<number> => {
-    const page = keys.slice(Math.max(0, unread - PAGE), unread).reverse()
+  const loadPage = async (wanted: number): Promise<number> => {
+    // as many as still wanted (and one more: an entry off the chain costs a page), at most a page
+    const size = Math.min(PAGE, Math.max(2, wanted + 1))
+    const page = keys.slice(Math.max(0, unread - size), unread).reverse()
     unread -= page.length
     const entries = await mapLimit(page, READ_CONCURRENCY, (key) => readEntry(storage, ref, key))
     page.forEach((key, i) => loaded.push({ key, entry: entries[i]! }))
@@ -119,7 +121,7 @@ export async function readReflog(storage: Pick<Storage, 'refs' | 'reflog'>, ref:
     let found = loaded.find((l) => !used.has(l.key) && l.entry.new === expected)
     while (found === undefined && unread > 0) {
       const from = loaded.length
-      await loadPage()
+      await loadPage(limit === undefined ? PAGE : limit - items.length)
       found = loaded.slice(from).find((l) => l.entry.new === expected)
     }
     if (found === undefined) break

@@ -14,13 +14,16 @@ import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile } from './types.js'
+import type {
+  DataEngine, KeyReport, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile,
+} from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
 import { rewriteFiles } from './rewrite.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
+import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
 import { readBack } from './read-back.js'
 
@@ -91,6 +94,16 @@ class DuckDataEngine implements DataEngine {
     }
     const duck = await this.ingest()
     return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
+  }
+
+  /** Reads only the store's object files and evaluates no user text: the sandbox. */
+  async findDuplicateKeys(files: ScanFile[], schema: Schema, columns: string[]): Promise<KeyReport> {
+    return findDuplicateKeys(await this.sandbox(), files, schema, columns)
+  }
+
+  /** The input's keys come from the source, which the ingest instance opened. */
+  async findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport> {
+    return findExistingKeys(await this.ingest(), files, schema, columns, source)
   }
 
   /**

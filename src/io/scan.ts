@@ -32,8 +32,7 @@ export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise
   if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 0)) {
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${request.limit}: expected a non-negative integer`)
   }
-  const sources = groupFiles(request.files).map((group) => fileSelect(group, schema.fields))
-  const from = sources.length ? sources.join(' UNION ALL ') : `SELECT * FROM ${emptyRelation(schema)}`
+  const from = request.files.length ? filesRelation(request.files, schema.fields) : `SELECT * FROM ${emptyRelation(schema)}`
   const where = checked ? ` WHERE ${checked.sql}` : ''
   const limit = request.limit !== undefined ? ` LIMIT ${request.limit}` : ''
   return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM (${from}) AS t${where}${limit}`
@@ -52,6 +51,11 @@ function selectedColumns(request: ScanRequest): Field[] {
     }
     return field
   })
+}
+
+/** The rows of `files` as `fields` (read by field id, cast), one read_parquet per run of files with the same column names. */
+export function filesRelation(files: ScanFile[], fields: Field[]): string {
+  return groupFiles(files).map((group) => fileSelect(group, fields)).join(' UNION ALL ')
 }
 
 /** Consecutive files with the same physical column names are read by one read_parquet call. */

@@ -171,8 +171,11 @@ function outputSelect(plan: Plan, from: string, ordered: boolean): string {
   const { output, fields, keyIdx, request } = plan
   const table = request.table === undefined ? '' : `${quoteLiteral(request.table)} AS _table, `
   const snapshot = snapshotExpr([...request.removed, ...request.added])
-  const by = keyIdx.length ? keyIdx.map((i) => quoteIdent(fields[i].name)) : fields.map((f) => quoteIdent(f.name))
-  const order = ordered ? ` ORDER BY __dv_ord, ${[...by, '__dv_pair', '__dv_rank'].join(', ')}` : ''
+  // with a key: by key, an update's two rows together; without: deletes, then inserts, each by every column
+  const by = keyIdx.length
+    ? [...keyIdx.map((i) => quoteIdent(fields[i].name)), '__dv_pair', '__dv_rank']
+    : ['__dv_rank', ...fields.map((f) => quoteIdent(f.name))]
+  const order = ordered ? ` ORDER BY __dv_ord, ${by.join(', ')}` : ''
   const limit = request.limit === undefined ? '' : ` LIMIT ${request.limit}`
   return `SELECT ${output.map((f) => quoteIdent(f.name)).join(', ')}, ${table}__dv_change AS _change, ${snapshot} AS _snapshot FROM ${from}${order}${limit}`
 }

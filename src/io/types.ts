@@ -171,9 +171,10 @@ export interface DiffFile extends ScanFile {
  * inserted row with the same key (paired in order when a key repeats) are an
  * update: `update_before` and `update_after`. Output: the `columns` (default
  * all), then `_table` (when `table` is set), `_change` and `_snapshot`,
- * ordered by snapshot order, then key (or every column), with an update's
- * two rows together; `where` keeps a change when its row matches (an update
- * when either row does), and `limit` applies last.
+ * ordered by snapshot order, then by key with an update's two rows together
+ * (without a key: deletes, then inserts, each by every column); `where`
+ * keeps a change when its row matches (an update when either row does), and
+ * `limit` applies last.
  */
 export interface DiffRequest {
   removed: DiffFile[]

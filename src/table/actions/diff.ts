@@ -65,7 +65,7 @@ function checkTables(sides: Sides, tables: readonly string[]): void {
     if (name in sides.before || name in sides.after) continue
     const known = [...new Set([...Object.keys(sides.before), ...Object.keys(sides.after)])].sort()
     throw new DvError('NOT_FOUND', `table '${name}' exists neither at ${describe(sides.from)} nor at ${describe(sides.to)}`, {
-      hint: known.length ? `tables there: ${known.join(', ')}; a revision goes before the tables (use -- to separate them)` : 'there are no tables on either side',
+      hint: `${known.length ? `tables there: ${known.join(', ')}` : 'there are no tables on either side'}; a revision (a branch, tag or snapshot) goes before the tables`,
       details: { table: name },
     })
   }
@@ -121,7 +121,8 @@ export async function splitDiffOperands(ctx: ActionContext, operands: readonly s
     try {
       snapshot = (await resolveRev(revContext(ctx), operand)).snapshot
     } catch (e) {
-      if (isDvError(e, 'NOT_FOUND')) break
+      // not a revision: a table from here on, unless it cannot be one (`nope~1`)
+      if (isDvError(e, 'NOT_FOUND') && isTableName(operand)) break
       throw e
     }
     head ??= await headTables(ctx)
@@ -133,6 +134,15 @@ export async function splitDiffOperands(ctx: ActionContext, operands: readonly s
     revs.push(operand)
   }
   return { ...(revs[0] !== undefined ? { from: revs[0] } : {}), ...(revs[1] !== undefined ? { to: revs[1] } : {}), tables: operands.slice(revs.length) }
+}
+
+function isTableName(name: string): boolean {
+  try {
+    asTableName(name)
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function headTables(ctx: ActionContext): Promise<TableMap> {

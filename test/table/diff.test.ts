@@ -129,6 +129,24 @@ describe('Repository.diff', () => {
     await repo.createTag('users')
     await expect(repo.splitDiffOperands(['users'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
+
+  // last: it moves main
+  it('previews staged overwrites and new tables without writing anything', async () => {
+    await repo.write('events', await csv('id,ts,v', [ev(7, 4)]), { mode: 'overwrite' })
+    await repo.write('fresh', await csv('x', ['1', '2']))
+    const objects = await countObjects()
+    const d = await repo.diff()
+    expect(d.tables.map((t) => [t.table, t.status, t.rows.added, t.rows.removed, t.rows.after])).toEqual([
+      ['events', 'modified', 1, 4, 1], ['fresh', 'created', 2, 0, 2],
+    ])
+    const { lines } = await feed(repo, 'events', { columns: ['id'] })
+    expect(lines.slice(1)).toEqual(['1,delete,', '3,delete,', '4,delete,', '5,delete,', '7,insert,'])
+    expect(await countObjects()).toBe(objects)
+    expect((await repo.status()).staged).toHaveLength(2)
+    await repo.commit({ message: 'overwrite and fresh' })
+    // what the preview showed is what the commit did
+    expect((await repo.diff({ from: 'HEAD~1' })).tables).toEqual(d.tables.map((t) => ({ ...t })))
+  })
 })
 
 async function countObjects(): Promise<number> {

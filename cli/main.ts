@@ -32,13 +32,13 @@ function context(cmd: Command): CliContext {
 const FORMATS_IN = ['csv', 'ndjson', 'parquet', 'arrow']
 
 /** The operands after `--` that follow `command` in argv, or undefined without `--` (`dv reset -- TABLE...`). */
-function afterDashDash(argv: string[], command: string): string[] | undefined {
+function afterDashDash(argv: readonly string[], command: string): string[] | undefined {
   const at = argv.indexOf(command)
   const dd = argv.indexOf('--', at + 1)
   return at >= 0 && dd > at ? argv.slice(dd + 1) : undefined
 }
 
-function buildProgram(argv: string[]): Command {
+function buildProgram(argv: readonly string[]): Command {
   const program = new Command('dv')
   program
     .description('Git for lakehouse tables: Parquet tables with atomic commits, branches, tags and time travel')
@@ -183,6 +183,29 @@ which takes the table's key when --key is omitted).`)
     .option('--limit <n>', 'at most N rows')
     .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
+
+  program.command('diff').argument('[operands...]', 'REV1 [REV2] then TABLE names (use -- between them if a name is both)')
+    .description('what changed between two snapshots (default: HEAD and the staged changes), per table or row by row')
+    .option('--stat', 'one line per changed table: rows and files added and removed')
+    .option('--rows', 'the changed rows: inserted, deleted, updated (by --key)')
+    .addOption(new Option('--format <format>', 'with --rows: a change feed as csv (default), ndjson or parquet').choices(['csv', 'ndjson', 'parquet', 'arrow']))
+    .option('--key <cols>', 'with --rows: key columns; same key, different values is an update')
+    .option('--columns <list>', 'with --rows: comma-separated columns to print, in this order')
+    .option('--where <predicate>', 'with --rows: only changes whose row matches')
+    .option('--limit <n>', 'with --rows: at most N rows per table')
+    .addHelpText('after', `
+With no REV, HEAD is compared with the staged changes; with one, REV with
+HEAD; with two, REV1 with REV2 (any two snapshots, across branches too).
+Rows of the change feed end with _change (insert, delete, update_before,
+update_after) and _snapshot: the commit on the first-parent path from REV1 to
+REV2 that made the change, empty when REV1 is not a first-parent ancestor of
+REV2 or the change is staged. Only files and manifests that differ are read.`)
+    .action(async (operands: string[], opts: Record<string, unknown>, cmd: Command) => {
+      // commander drops `--`; where it was tells revisions from tables
+      const dash = argv.indexOf('--')
+      const afterDash = dash < 0 ? undefined : argv.length - dash - 1
+      return (await import('./commands/diff.js')).runDiff(context(cmd), { operands, afterDash, ...opts })
+    })
 
   program.command('doctor').description("check the store's guarantees (conditional writes for concurrent commits)")
     .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd)))

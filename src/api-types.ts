@@ -6,6 +6,9 @@
  */
 import type { PrimitiveType, TableChange } from './format/types.js'
 import type { InputFormat, OutputFormat } from './io/types.js'
+import type { SchemaChange } from './format/schema-diff.js'
+
+export type { SchemaChange }
 
 /** Every write mode (format-spec/write-modes.md): the library's check and the CLI's --mode choices both read this list. */
 export const WRITE_MODES = ['append', 'overwrite', 'replace-partitions', 'delete', 'upsert'] as const
@@ -274,4 +277,113 @@ export interface SetKeyResult {
   changed: boolean
   /** The commit that set it (when changed). */
   commit?: CommitResult
+}
+
+/**
+ * `dv diff` (Repository.diff): which two states to compare. With neither
+ * `from` nor `to`, HEAD against the staged state (HEAD plus the workspace's
+ * staged changes, like `git diff --cached`; without a workspace nothing is
+ * staged); with `from` only, `from` against HEAD; with both, `from` against
+ * `to` (any two snapshots, across branches too).
+ */
+export interface DiffOptions {
+  from?: string
+  to?: string
+  /** Only these tables; each must exist on one side at least (else NOT_FOUND). */
+  tables?: string[]
+}
+
+export interface DiffSide {
+  /** The revision as given ('HEAD' for a default). */
+  rev: string
+  snapshot: string
+  /** The staged state: `snapshot` is HEAD's, with the staged changes applied on top. */
+  staged: boolean
+}
+
+/** What changed in one table (unchanged tables are not listed). */
+export interface TableDiff {
+  table: string
+  /** created, dropped, replaced (dropped and created again under its name: nothing carries over) or modified. */
+  status: 'created' | 'dropped' | 'replaced' | 'modified'
+  tableId: { before: string | null; after: string | null }
+  rows: { before: number; after: number; added: number; removed: number }
+  files: { before: number; after: number; added: number; removed: number }
+  bytes: { before: number; after: number; added: number; removed: number }
+  /** By field id at every depth; [] unless modified. */
+  schema: SchemaChange[]
+  /** Rows and files added and removed per partition, in partition order; [] when unpartitioned. */
+  partitions: PartitionDiff[]
+  /** Statistics of the rows added and removed, per leaf column, for every column when files changed. */
+  columns: ColumnDiff[]
+  /** Table properties that were added, removed or changed. */
+  properties: Array<{ key: string; before: string | null; after: string | null }>
+}
+
+export interface PartitionDiff {
+  /** Partition field name -> value (canonical text, or null), e.g. { ts_day: '2026-03-02' }. */
+  values: Record<string, string | null>
+  rowsAdded: number
+  rowsRemoved: number
+  filesAdded: number
+  filesRemoved: number
+}
+
+/**
+ * A column's statistics over the files added and the files removed (from
+ * the manifests: no data is read). Table-wide min/max are not recomputed:
+ * that would read every manifest, and a diff reads only those that differ.
+ */
+export interface ColumnDiff {
+  id: number
+  /** Dotted path on the newer side that has the column. */
+  path: string
+  nulls: { added: number; removed: number }
+  /** Smallest and largest non-null value in the added files (absent when unknown or all null). */
+  added: { min?: string; max?: string }
+  removed: { min?: string; max?: string }
+}
+
+export interface DiffResult {
+  from: DiffSide
+  to: DiffSide
+  tables: TableDiff[]
+}
+
+/** Row-level changes of one table (`dv diff --rows`, Repository.diffRows / diffRowsTo). */
+export interface DiffRowsOptions {
+  from?: string
+  to?: string
+  /**
+   * Key columns: rows with the same key on both sides and different values
+   * are an update (update_before, update_after). Default: the table's key,
+   * if it has one; without a key there are only inserts and deletes.
+   */
+  key?: string[]
+  /** Output columns, in this order (the comparison always uses every column). */
+  columns?: string[]
+  /** Only changes whose row matches (an update when either image matches: both are kept). */
+  where?: string
+  /** At most this many rows (an update counts as two). */
+  limit?: number
+}
+
+export interface DiffRowsToOptions extends DiffRowsOptions {
+  format?: OutputFormat
+  /** Add a `_table` column holding the table name (a multi-table change feed). */
+  tableColumn?: boolean
+}
+
+export interface DiffRowsResult {
+  table: string
+  from: DiffSide
+  to: DiffSide
+  /** Rows written (after --where and --limit). */
+  rows: number
+  /** The whole change (after --where, before --limit): rows inserted and deleted, and updates (each one before and one after row). */
+  inserted: number
+  deleted: number
+  updated: number
+  /** The key used for updates, if any. */
+  key: string[] | null
 }

@@ -12,7 +12,8 @@ import type { RecordBatch } from 'apache-arrow'
 import type {
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
-  RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult,
+  RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
+  DiffRowsResult, DiffRowsToOptions,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
@@ -29,6 +30,7 @@ import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } 
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
 import { commit } from './table/actions/commit.js'
+import { diff, diffRows, diffRowsTo, splitDiffOperands } from './table/actions/diff.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
 import { reset } from './table/actions/reset.js'
@@ -210,6 +212,37 @@ export class Repository {
   /** Writes the table at `options.at` (default HEAD) to `out` as CSV (default), NDJSON, Parquet or Arrow. */
   async cat(table: string, out: Writable, options: CatOptions = {}): Promise<CatResult> {
     return cat(this.ctx, table, out, options)
+  }
+
+  /**
+   * What changed between two states, per table: created or dropped, schema
+   * changes by field id, rows and files added and removed, per partition,
+   * and the statistics of the rows added and removed. Default: HEAD against
+   * the staged state; `{ from }`: from against HEAD; `{ from, to }`. Reads
+   * only the manifests that differ, never a data file.
+   */
+  async diff(options: DiffOptions = {}): Promise<DiffResult> {
+    return diff(this.ctx, options)
+  }
+
+  /**
+   * The row-level changes of `table` between the two states of `diff`, as
+   * Arrow record batches: its columns, then `_change` (insert, delete,
+   * update_before, update_after) and `_snapshot` (the commit that made the
+   * change, or null). Reads only the data files that differ.
+   */
+  diffRows(table: string, options: DiffRowsOptions = {}): AsyncIterable<RecordBatch> {
+    return diffRows(this.ctx, table, options)
+  }
+
+  /** The same changes written to `out` as CSV (default), NDJSON, JSON, Parquet or Arrow: a change feed. */
+  async diffRowsTo(table: string, out: Writable, options: DiffRowsToOptions = {}): Promise<DiffRowsResult> {
+    return diffRowsTo(this.ctx, table, out, options)
+  }
+
+  /** `dv diff` operands as git splits them without `--`: up to two leading revisions, then tables. */
+  async splitDiffOperands(operands: string[]): Promise<{ from?: string; to?: string; tables: string[] }> {
+    return splitDiffOperands(this.ctx, operands)
   }
 
   /**

@@ -3,9 +3,10 @@
  * so plain and --json runs never load react or ink.
  */
 import { createElement, type ReactElement } from 'react'
-import type { CommitResult, LogEntry, RefInfo, ReflogResult, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import type { CommitResult, DiffResult, LogEntry, RefInfo, ReflogResult, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import type { ProgressState } from '../progress.js'
 import { CommitView, WriteView } from './Commit.js'
+import { DiffView } from './Diff.js'
 import { LogView } from './Log.js'
 import { MessageView } from './Message.js'
 import { ProgressView } from './Progress.js'
@@ -40,4 +41,7 @@ export async function viewReflog(reflog: ReflogResult, color: boolean): Promise<
 }
 export function viewProgress(label: string, p: ProgressState, color: boolean): ReactElement {
   return createElement(ProgressView, { label, ...p, color })
+}
+export async function viewDiff(diff: DiffResult, color: boolean): Promise<ReactElement> {
+  return createElement(DiffView, { diff, color })
 }

@@ -33,6 +33,7 @@ export {
   type TableSchema,
 } from './schema-evolution.js'
 export { canWidenOnWrite, unionSchema } from './schema-union.js'
+export { schemaDiff, type SchemaChange } from './schema-diff.js'
 export {
   applyTransform,
   compareCodePoints,

@@ -3,9 +3,9 @@
  * instance reads the user's input files wherever they are (openSource,
  * writeParquet, upsert keys); it never sees user expressions. The sandbox
  * (sandbox.ts) does everything that evaluates one: predicate checks and
- * pruning, scans, rewrites by predicate and the overwrite --where check. A
- * command uses only the instance(s) it needs: `cat` and `delete` never open
- * the ingest instance, `append` never opens the sandbox.
+ * pruning, scans, row-level diffs, rewrites by predicate and the overwrite
+ * --where check. A command uses only the instance(s) it needs: `cat`, `diff`
+ * and `delete` never open the ingest instance, `append` never opens the sandbox.
  */
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
@@ -15,12 +15,13 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type {
-  DataEngine, KeyReport, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile,
+  DataEngine, KeyReport, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
 } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
+import { diffBatches, diffTo } from './diff.js'
 import { rewriteFiles } from './rewrite.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
 import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
@@ -84,6 +85,14 @@ class DuckDataEngine implements DataEngine {
 
   async *scanBatches(request: ScanRequest): AsyncIterable<RecordBatch> {
     yield* scanBatches(await this.sandbox(), request)
+  }
+
+  async diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts> {
+    return diffTo(await this.sandbox(), request, format, out)
+  }
+
+  async *diffBatches(request: DiffRequest): AsyncIterable<RecordBatch> {
+    yield* diffBatches(await this.sandbox(), request)
   }
 
   async rewriteFiles(request: RewriteRequest): Promise<RewriteResult> {

@@ -85,7 +85,7 @@ function fileSelect(group: ScanFile[], fields: Field[]): string {
   return `SELECT ${castFields(group[0].columns, fields).join(', ')} FROM read_parquet([${paths}])`
 }
 
-const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
+export const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
   csv: 'FORMAT csv, HEADER true',
   ndjson: 'FORMAT json',
   json: 'FORMAT json, ARRAY true',
@@ -93,30 +93,40 @@ const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
 }
 
 /** Intermediate files for Arrow output: fast to write and to read back row group by row group. */
-const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536'
+export const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536'
 
-/** COPYs the scan to a temporary file; returns its path and the row count. */
-async function copyScan(duck: Sandbox, request: ScanRequest, options: string, ext: string): Promise<{ path: string; rows: number }> {
-  await mkdir(request.tmpDir, { recursive: true })
-  await duck.useTempDirectory(join(request.tmpDir, 'duckdb-spill'))
-  const query = await scanQuery(duck, request)
-  const path = join(request.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
+/** Where a query's result goes before it is streamed out, and what must settle first. */
+export interface CopyTarget {
+  tmpDir: string
+  verified?: Promise<unknown>
+}
+
+/** COPYs `query` to a temporary file in `target.tmpDir`; returns its path and the row count. */
+export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget, options: string, ext: string, doing = 'scan the table'): Promise<{ path: string; rows: number }> {
+  await mkdir(target.tmpDir, { recursive: true })
+  await duck.useTempDirectory(join(target.tmpDir, 'duckdb-spill'))
+  const path = join(target.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
   try {
     const [row] = await duck.all(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`)
     return { path, rows: Number(row?.Count ?? 0) }
   } catch (e) {
     await rm(path, { force: true })
-    await request.verified // a file that fails verification explains a failed read better than the reader does
-    throw toDvError(e, 'cannot scan the table', { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
+    throw await readError(e, target, doing)
   }
 }
 
-/** Streams the scan to `out` (which is left open) and returns the row count. */
-export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
-  if (format === 'arrow') return scanArrowTo(duck, request, out)
-  const { path, rows } = await copyScan(duck, request, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
+/** A failed read as a DvError; a file that fails verification explains it better than the reader does. */
+export async function readError(e: unknown, target: CopyTarget, doing = 'scan the table'): Promise<DvError> {
+  await target.verified
+  return toDvError(e, `cannot ${doing}`, { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
+}
+
+/** Runs `query` and streams its result to `out` (left open) in `format`; returns the row count. */
+export async function queryTo(duck: Sandbox, query: string, target: CopyTarget, format: OutputFormat, out: Writable): Promise<number> {
+  if (format === 'arrow') return queryArrowTo(duck, query, target, out)
+  const { path, rows } = await copyQuery(duck, query, target, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
   try {
-    await request.verified
+    await target.verified
     if (format === 'json' && rows === 0) await writeAll(out, Buffer.from('[]\n'))
     else for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) await writeAll(out, chunk)
     return rows
@@ -125,10 +135,10 @@ export async function scanTo(duck: Sandbox, request: ScanRequest, format: Output
   }
 }
 
-async function scanArrowTo(duck: Sandbox, request: ScanRequest, out: Writable): Promise<number> {
-  const { path, rows } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
+async function queryArrowTo(duck: Sandbox, query: string, target: CopyTarget, out: Writable): Promise<number> {
+  const { path, rows } = await copyQuery(duck, query, target, SCRATCH_PARQUET, 'parquet')
   try {
-    await request.verified
+    await target.verified
     // One IPC stream, written row group by row group as the consumer takes it.
     for await (const chunk of readParquetIpcStream(path)) await writeAll(out, chunk)
     return rows
@@ -137,14 +147,24 @@ async function scanArrowTo(duck: Sandbox, request: ScanRequest, out: Writable): 
   }
 }
 
-export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {
-  const { path } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
+/** Runs `query` and yields its result as Arrow record batches (bounded memory). */
+export async function* queryBatches(duck: Sandbox, query: string, target: CopyTarget): AsyncGenerator<RecordBatch> {
+  const { path } = await copyQuery(duck, query, target, SCRATCH_PARQUET, 'parquet')
   try {
-    await request.verified
+    await target.verified
     yield* readParquetBatches(path)
   } finally {
     await rm(path, { force: true })
   }
+}
+
+/** Streams the scan to `out` (which is left open) and returns the row count. */
+export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
+  return queryTo(duck, await scanQuery(duck, request), request, format, out)
+}
+
+export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {
+  yield* queryBatches(duck, await scanQuery(duck, request), request)
 }
 
 async function writeAll(out: Writable, chunk: Uint8Array): Promise<void> {

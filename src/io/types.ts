@@ -163,6 +163,51 @@ export interface KeyReport {
   example?: string
 }
 
+/** A data file on one side of a row-level diff, with the commit it is attributed to. */
+export interface DiffFile extends ScanFile {
+  /** The snapshot that added (or removed) the file, or null when no first-parent path decides it. */
+  snapshot: string | null
+  /** That snapshot's position on the path, oldest first from 1 (0 when null): orders the output. */
+  order: number
+}
+
+/**
+ * Row-level changes between two multisets of rows: the rows of `removed`
+ * files and the rows of `added` files (the files only one side of a diff
+ * has), each read like a scan as `schema`. Rows on both sides cancel (a
+ * copy-on-write rewrite keeps the rows it did not change); what is left of
+ * `removed` is deleted and of `added` inserted. With `key`, a deleted and an
+ * inserted row with the same key (paired in order when a key repeats) are an
+ * update: `update_before` and `update_after`. Output: the `columns` (default
+ * all), then `_table` (when `table` is set), `_change` and `_snapshot`,
+ * ordered by snapshot order, then by key with an update's two rows together
+ * (without a key: deletes, then inserts, each by every column); `where`
+ * keeps a change when its row matches (an update when either row does), and
+ * `limit` applies last.
+ */
+export interface DiffRequest {
+  removed: DiffFile[]
+  added: DiffFile[]
+  schema: Schema
+  key?: string[]
+  columns?: string[]
+  where?: string
+  limit?: number
+  table?: string
+  tmpDir: string
+  /** As ScanRequest.verified: nothing is written to the output before it resolves. */
+  verified?: Promise<unknown>
+}
+
+/** What a row-level diff found (after `where`, before `limit`) and how many rows it wrote. */
+export interface DiffCounts {
+  rows: number
+  inserted: number
+  deleted: number
+  /** Updates: each wrote an update_before and an update_after row. */
+  updated: number
+}
+
 export interface DataEngine {
   openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource>
   /**
@@ -210,5 +255,9 @@ export interface DataEngine {
    * that an append to a keyed table adds no key the table already has.
    */
   findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport>
+  /** Streams the row-level diff (see DiffRequest) to `out` in `format`. */
+  diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
+  /** The row-level diff as Arrow record batches (bounded memory). */
+  diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
   close(): Promise<void>
 }

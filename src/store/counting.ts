@@ -23,6 +23,8 @@ export interface StorageCounts {
 export interface CountingStorage extends Storage, StorageTestHooks {
   /** Live counters since creation or the last reset. */
   readonly counts: StorageCounts
+  /** Object id -> how many times its bytes were read (get or localPath) since creation or the last reset. */
+  readonly reads: Map<string, number>
   resetCounts(): void
 }
 
@@ -32,14 +34,16 @@ function zeroCounts(): StorageCounts {
 
 export function wrapCounting(storage: Storage): CountingStorage {
   const counts = zeroCounts()
+  const reads = new Map<string, number>()
+  const read = (id: string): void => void reads.set(id, (reads.get(id) ?? 0) + 1)
   const inner = storage.objects
   const objects: ObjectStore = {
     put: (bytes) => (counts.put++, inner.put(bytes)),
     putFile: (path, expectedId) => (counts.putFile++, inner.putFile(path, expectedId)),
-    get: (id) => (counts.get++, inner.get(id)),
+    get: (id) => (counts.get++, read(id), inner.get(id)),
     has: (id) => (counts.has++, inner.has(id)),
     size: (id) => (counts.size++, inner.size(id)),
-    localPath: (id) => (counts.localPath++, inner.localPath(id)),
+    localPath: (id) => (counts.localPath++, read(id), inner.localPath(id)),
     localRoot: () => inner.localRoot(),
     list: (prefix) => (counts.list++, inner.list(prefix)),
     delete: (id) => (counts.delete++, inner.delete(id)),
@@ -65,7 +69,11 @@ export function wrapCounting(storage: Storage): CountingStorage {
     reflog,
     location: storage.location,
     counts,
-    resetCounts: () => void Object.assign(counts, zeroCounts()),
+    reads,
+    resetCounts: () => {
+      Object.assign(counts, zeroCounts())
+      reads.clear()
+    },
     readConfig: () => storage.readConfig(),
     createConfig: (bytes) => storage.createConfig(bytes),
     close: () => storage.close(),

@@ -175,9 +175,9 @@ async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
   })
 }
 
-/** Applies one request's changes on top of `parent`; writes its table metadata and snapshot. */
-async function buildSnapshot(
-  ctx: RepoContext, req: CommitRequest, parentId: SnapshotId, parent: Snapshot,
+/** Applies one request's changes on top of `parent`; writes its table metadata and snapshot (staged-state.ts: to a preview store). */
+export async function buildSnapshot(
+  ctx: RepoContext, req: Pick<CommitRequest, 'changes' | 'edits' | 'author' | 'message' | 'idempotencyKey' | 'fingerprint'>, parentId: SnapshotId, parent: Snapshot,
 ): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
   const tables: Record<string, ObjectId> = { ...parent.tables }
   const summary: Record<string, TableChange> = {}

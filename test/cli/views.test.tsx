@@ -1,8 +1,10 @@
 /** Ink views render plain results from props alone; assertions on the rendered frame. */
 import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
-import type { CommitResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import type { CommitResult, DiffResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import { CommitView, WriteView } from '../../cli/views/Commit.js'
+import { DiffView } from '../../cli/views/Diff.js'
+import { formatDiff, formatDiffStat } from '../../cli/diff-text.js'
 import { LogView } from '../../cli/views/Log.js'
 import { MessageView } from '../../cli/views/Message.js'
 import { ProgressView } from '../../cli/views/Progress.js'
@@ -121,5 +123,38 @@ describe('views', () => {
     const bar = render(<ProgressView label="writing a.csv to events" rows={1200} bytesRead={50} bytesTotal={100} color={false} width={10} />).lastFrame()
     expect(bar).toBe('writing a.csv to events [#####.....]  50%  1200 rows')
     expect(render(<ProgressView label="reading" rows={7} color={false} />).lastFrame()).toBe('reading 7 rows')
+  })
+
+  it('DiffView and the plain diff text show status, counts, schema, partitions and columns', () => {
+    const diff: DiffResult = {
+      from: { rev: 'v1', snapshot: B, staged: false },
+      to: { rev: 'HEAD', snapshot: A, staged: true },
+      tables: [{
+        table: 'events', status: 'modified', tableId: { before: 't', after: 't' },
+        rows: { before: 5000, after: 5894, added: 1204, removed: 310 }, files: { before: 9, after: 11, added: 3, removed: 1 },
+        bytes: { before: 1, after: 2, added: 3, removed: 4 },
+        schema: [{ change: 'renamed', id: 6, path: 'payload.user.full_name', from: 'payload.user.name', to: 'payload.user.full_name' }],
+        partitions: [{ values: { ts_day: '2026-03-02' }, rowsAdded: 1204, rowsRemoved: 310, filesAdded: 3, filesRemoved: 1 }],
+        columns: [{ id: 1, path: 'id', nulls: { added: 0, removed: 2 }, added: { min: '7', max: '99' }, removed: { min: '5', max: '5' } }],
+        properties: [{ key: 'owner', before: null, after: 'data-eng' }],
+      }, {
+        table: 'users', status: 'created', tableId: { before: null, after: 'u' },
+        rows: { before: 0, after: 2, added: 2, removed: 0 }, files: { before: 0, after: 1, added: 1, removed: 0 },
+        bytes: { before: 0, after: 1, added: 1, removed: 0 }, schema: [], partitions: [], columns: [], properties: [],
+      }],
+    }
+    const text = formatDiff(diff)
+    const frame = render(<DiffView diff={diff} color={false} />).lastFrame()!.split('\n').map((l) => l.trimEnd())
+    for (const lines of [text, frame]) {
+      expect(lines[0]).toBe('diff 0b1c2d3..staged')
+      expect(lines).toContain('table events: +1,204 -310 rows, +3 -1 files; rows 5,000 -> 5,894')
+      expect(lines).toContain('    renamed payload.user.name -> payload.user.full_name (id 6)')
+      expect(lines.find((l) => l.includes('ts_day'))).toMatch(/^ {4}ts_day=2026-03-02 +\+1,204 -310 rows +\+3 -1 files$/)
+      expect(lines.find((l) => l.includes('99'))).toMatch(/^ {4}id +1 +7\.\.99 +5 +\+0 -2$/)
+      expect(lines).toContain('    owner: (none) -> data-eng')
+      expect(lines).toContain('table users (created): +2 -0 rows, +1 -0 files; rows 0 -> 2')
+    }
+    expect(formatDiffStat(diff)).toEqual(['events | +1,204 -310 rows, +3 -1 files', 'users  | +2 -0 rows, +1 -0 files (created)'])
+    expect(formatDiff({ ...diff, tables: [] })).toEqual(['diff 0b1c2d3..staged', 'no changes'])
   })
 })

@@ -33,7 +33,7 @@ describe('views', () => {
   })
 
   it('WriteView shows staged writes and removed rows of an overwrite', () => {
-    const staged: WriteResult = { table: 'events', branch: 'main', mode: 'append', rows: 1, files: 1, bytes: 10, created: true, addedColumns: [], staged: { id: 'x' } }
+    const staged: WriteResult = { table: 'events', branch: 'main', mode: 'append', rows: 1, files: 1, bytes: 10, removedRows: 0, removedFiles: 0, created: true, addedColumns: [], staged: { id: 'x' } }
     const overwrite: WriteResult = {
       ...staged, mode: 'overwrite', staged: undefined,
       commit: { ...commit, message: 'rewrite', tables: { events: { ...change, operation: 'overwrite', removedRows: 3500, removedFiles: 4 } } },

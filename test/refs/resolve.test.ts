@@ -89,6 +89,7 @@ describe('resolveRev: steps', () => {
     const before = await failure(at(T0 - 1))
     expect(before.code).toBe('NOT_FOUND')
     expect(before.message).toBe(`no commit in 'main@{2026-02-28T23:59:59.999Z}' at or before 2026-02-28T23:59:59.999Z: the history starts at ${new Date(T0).toISOString()}`)
+    expect(before.hint).toBe('pick a later time, or a snapshot id from `dv log`')
   })
 })
 
@@ -155,9 +156,10 @@ describe('resolveRev: bases', () => {
     const [a, b] = pair
     const e = await failure(resolveRev(revContext(storage), a.slice(0, 4)))
     expect(e.code).toBe('INVALID_ARGUMENT')
-    expect(e.message).toContain(`snapshot prefix '${a.slice(0, 4)}' is ambiguous: it matches `)
+    expect(e.message).toMatch(new RegExp(`^snapshot prefix '${a.slice(0, 4)}' is ambiguous: it matches [0-9a-f]{12}, [0-9a-f]{12}$`))
     expect(e.message).toContain(a.slice(0, 12))
     expect(e.message).toContain(b.slice(0, 12))
+    expect(e.hint).toBe('use more hex digits')
     expect([...(e.details.candidates as string[])].sort()).toEqual([a, b].sort())
     // one more digit that tells them apart resolves
     const n = [...a].findIndex((ch, k) => ch !== b[k])
@@ -179,9 +181,15 @@ describe('reachableSnapshots', () => {
     const lone = await snapshot(storage, [], T0, 'lone')
     const tagged = await snapshot(storage, [], T0, 'tagged')
     await storage.refs.compareAndSwap('tags/t', null, tagged)
+    const merge = await snapshot(storage, [c0, c1], T0 + 3 * SECOND, 'merge of c1 into c0')
+    await storage.refs.compareAndSwap('tags/merge', null, merge)
     const orphan = await snapshot(storage, [], T0, 'orphan')
-    const all = await reachableSnapshots(revContext(storage, () => lone))
-    expect([...all].sort()).toEqual([c0, c1, c2, side, lone, tagged].sort())
+    const ctx = revContext(storage, () => lone)
+    const reads: string[] = []
+    const all = await reachableSnapshots({ ...ctx, readSnapshot: (id) => (reads.push(id), ctx.readSnapshot(id)) })
+    expect([...all].sort()).toEqual([c0, c1, c2, side, lone, tagged, merge].sort())
     expect(all).not.toContain(orphan)
+    // c0 is reached from merge both directly and through c1: still read once (merges are walked in linear time)
+    expect([...reads].sort()).toEqual([...all].sort())
   })
 })

@@ -67,7 +67,7 @@ describe('table identity', () => {
     const dropped = await applyChange(ctx, null, null, append, head).catch((e: Error) => e.message)
     expect(dropped).toContain(': the table was dropped concurrently')
     // a change that created the table and removes files from it: the files are gone with it
-    const gone = { ...append, creates: true, removes: [{ id: 'f'.repeat(64), rows: 1, bytes: 1, manifest: 'e'.repeat(64) }] }
+    const gone = { ...append, creates: true, removes: [{ id: 'f'.repeat(64) as ObjectId, rows: 1, bytes: 1, manifest: 'e'.repeat(64) as ObjectId }] }
     expect(await applyChange(ctx, null, null, gone, head).catch((e: Error) => e.message)).toContain(': the table no longer exists')
     // a create on a table that is still absent applies
     await expect(applyChange(ctx, null, null, { ...append, creates: true, baseTable: null }, head)).resolves.toBeDefined()

@@ -76,13 +76,14 @@ mkdir -p .stryker-tmp reports/mutation
 status=0
 for g in "${GROUPS_ALL[@]}"; do
   [ -n "${targets[$g]:-}" ] || continue
-  echo "==> mutate $g: ${targets[$g]} against ${TESTS[$g]}" >&2
+  tests="${DV_MUTATE_TESTS:-${TESTS[$g]}}"  # DV_MUTATE_TESTS: other suites, for a run over one file
+  echo "==> mutate $g: ${targets[$g]} against $tests" >&2
   committed="reports/stryker-incremental-$g.json"
   inc=".stryker-tmp/incremental-$g.json"
   rm -f "$inc"
   if [ -f "$committed" ]; then cp "$committed" "$inc"; fi
   head="$(git rev-parse HEAD)"
-  DV_MUTATE_GROUP="$g" DV_MUTATE_TESTS="${TESTS[$g]}" DV_MUTATE_INCREMENTAL_FILE="$inc" \
+  DV_MUTATE_GROUP="$g" DV_MUTATE_TESTS="$tests" DV_MUTATE_INCREMENTAL_FILE="$inc" \
     "$node_bin" node_modules/@stryker-mutator/core/bin/stryker.js run --mutate "${targets[$g]}"
   "$node_bin" .ci/mutation-score.mjs "reports/mutation/$g.json" || status=1
   if [ "$changed" = false ]; then

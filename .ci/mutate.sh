@@ -43,7 +43,7 @@ group_of() {
 }
 
 changed=false
-declare -A targets
+declare -A targets=()
 if [ "${1:-}" = --changed ]; then
   changed=true
   for g in "${GROUPS_ALL[@]}"; do

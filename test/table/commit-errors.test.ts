@@ -136,6 +136,20 @@ describe('refusals', () => {
   })
 })
 
+describe('queues', () => {
+  it('keep the commits of two memory stores apart, even issued in one tick', async () => {
+    const [a, b] = [await repo(), await repo()]
+    const [blocker, ca, cb] = [await appendOne(a.ctx, 'first', 'x'), await appendOne(a.ctx, 'in-a'), await appendOne(b.ctx, 'in-b')]
+    // 'to a' and 'to b' both wait behind 'first': one shared queue would land them as one batch on one store
+    const [, ra, rb] = await Promise.all([
+      commitChanges(a.ctx, request('first', [blocker])), commitChanges(a.ctx, request('to a', [ca])), commitChanges(b.ctx, request('to b', [cb])),
+    ])
+    expect(await mainHead(a.storage)).toBe(ra.snapshot)
+    expect(await mainHead(b.storage)).toBe(rb.snapshot)
+    expect((await readSnapshot(b.ctx, await mainHead(b.storage))).message).toBe('to b')
+  })
+})
+
 describe('unknown outcomes', () => {
   it('reports OUTCOME_UNKNOWN when the ref cannot be re-read after a lost response', async () => {
     const { ctx, inner } = await repo({ lostResponseOnCas: [1] })

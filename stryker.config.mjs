@@ -10,7 +10,9 @@ const group = process.env.DV_MUTATE_GROUP ?? 'all'
 
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.mutate.config.ts' },
+  // The runner's own pool option overrides the config's (its default is
+  // threads): forks, as `npm test`, where process.env.TZ and chdir work.
+  vitest: { configFile: 'vitest.mutate.config.ts', pool: 'forks' },
   plugins: ['@stryker-mutator/vitest-runner'],
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants: regexes, tables, frozen sets) are

@@ -6,7 +6,7 @@
  * line each commit writes.
  */
 import { describe, expect, it } from 'vitest'
-import type { DvError } from '../../src/errors.js'
+import { DvError as DvErrorClass, type DvError } from '../../src/errors.js'
 import type { SnapshotId } from '../../src/ids.js'
 import { serializeSnapshot } from '../../src/format/index.js'
 import { readReflog } from '../../src/refs/reflog.js'
@@ -167,6 +167,32 @@ describe('unknown outcomes', () => {
     expect(e.hint).toBe('check with `dv log main`, or retry with the same --idempotency-key k9; nothing was deleted')
     expect(e.details).toMatchObject({ branch: 'main' })
     expect((e.details as { snapshot: string }).snapshot).toBe(await mainHead(inner)) // it did land
+  })
+})
+
+describe('unknown outcomes that did not land', () => {
+  it('report OUTCOME_UNKNOWN when the ref update may have failed and the branch does not hold the commit', async () => {
+    const { ctx, inner } = await repo()
+    const head = await mainHead(inner)
+    // a ref store whose update fails with an unknown outcome without applying (a timeout before the write)
+    const refs = { ...inner.refs, compareAndSwap: () => Promise.reject(new DvErrorClass('OUTCOME_UNKNOWN', 'timed out')) }
+    const lossy = { ...ctx, storage: { ...ctx.storage, refs } }
+    const e = await failure(commitChanges(lossy, request('maybe', [await appendOne(ctx, 'm')])))
+    expect(e.code).toBe('OUTCOME_UNKNOWN')
+    expect(e.hint).toBe('check with `dv log main`; nothing was deleted')
+    expect(await mainHead(inner)).toBe(head)
+  })
+})
+
+describe('snapshots', () => {
+  it('keep the tables a commit does not touch, and record a fingerprint only with an idempotency key', async () => {
+    const { ctx, storage } = await repo()
+    await commitChanges(ctx, request('x', [await appendOne(ctx, 'x', 'x')]))
+    const r = await commitChanges(ctx, request('t', [await appendOne(ctx, 't')], { fingerprint: F1 }))
+    const s = await readSnapshot(ctx, r.snapshot as SnapshotId)
+    expect(Object.keys(s.tables).sort()).toEqual(['t', 'x'])
+    expect(s.fingerprint).toBeUndefined()
+    expect(await mainHead(storage)).toBe(r.snapshot)
   })
 })
 

@@ -74,6 +74,8 @@ describe('table identity', () => {
     const other = await changeAt(ctx, base, 'u', { creates: true })
     await land(ctx, await changeAt(ctx, base, 'u'))
     expect(await outcome(ctx, other)).toEqual({ rule: 'table-replaced', why: 'another commit created a table of that name' })
+    const stale = await changeAt(ctx, await mainHead(ctx.storage), 't', { tableId: '00000000-0000-4000-8000-000000000000' })
+    expect(await outcome(ctx, stale)).toEqual({ rule: 'table-replaced', why: 'the table was re-created' })
   })
 
   it('names the metadata a full overwrite read and the metadata it met', async () => {

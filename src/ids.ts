@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { DvError } from './errors.js'
 
 /** SHA-256 of an object's bytes, 64 lowercase hex digits. */
@@ -82,4 +83,9 @@ export function asTableName(name: string): TableName {
     })
   }
   return name as TableName
+}
+
+/** The id of an object (format-spec/objects.md#object-ids): lowercase hex SHA-256 of its bytes. */
+export function hashBytes(bytes: Uint8Array): ObjectId {
+  return createHash('sha256').update(bytes).digest('hex') as ObjectId
 }

@@ -14,7 +14,7 @@ import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, DiffCounts, DiffRequest, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source } from './types.js'
+import type { DataEngine, DiffCounts, DiffRequest, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
@@ -23,6 +23,7 @@ import { diffBatches, diffTo } from './diff.js'
 import { rewriteFiles } from './rewrite.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
+import { readBack } from './read-back.js'
 
 export interface EngineOptions extends DuckOptions {
   /**
@@ -117,6 +118,19 @@ class DuckDataEngine implements DataEngine {
       temporary.close()
       await rm(join(options.scratchDir, spillName), { recursive: true, force: true })
     }
+  }
+
+  /**
+   * The scan reader is DuckDB 1.5.6's read_parquet in either instance. A write
+   * has the ingest instance open, and an input stored as-is lies where the
+   * sandbox may not read: those use the ingest instance. A rewrite by
+   * predicate (delete, overwrite --where) has only the sandbox open, which
+   * reads its own output: it does not open the ingest instance for this.
+   */
+  async readBack(files: WrittenFile[]): Promise<void> {
+    const options = this.options.tmpDir === undefined ? undefined : this.sandboxOptions()
+    const sandboxOnly = this.ingestPromise === undefined && options !== undefined && files.every((f) => sandboxCanRead(options, f.path))
+    return readBack(sandboxOnly ? await this.sandbox() : await this.ingest(), files)
   }
 
   async close(): Promise<void> {

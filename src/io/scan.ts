@@ -21,7 +21,7 @@ import { quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { toDuckType } from './duck-types.js'
 import { checkPredicate, emptyRelation } from './predicate.js'
 import type { Sandbox } from './sandbox.js'
-import { loadArrow, readParquetBatches, readParquetIpc } from './arrow-parquet.js'
+import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 /** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
@@ -135,18 +135,8 @@ async function queryArrowTo(duck: Sandbox, query: string, target: CopyTarget, ou
   const { path, rows } = await copyQuery(duck, query, target, SCRATCH_PARQUET, 'parquet')
   try {
     await target.verified
-    const arrow = await loadArrow()
-    // One IPC stream: the schema once (even with no rows), every row group's batches, the end marker.
-    const writer = new arrow.RecordBatchStreamWriter()
-    const pump = (async () => {
-      for await (const chunk of writer) await writeAll(out, chunk)
-    })()
-    try {
-      for await (const ipc of readParquetIpc(path)) writer.write(arrow.tableFromIPC(ipc))
-    } finally {
-      writer.close()
-    }
-    await pump
+    // One IPC stream, written row group by row group as the consumer takes it.
+    for await (const chunk of readParquetIpcStream(path)) await writeAll(out, chunk)
     return rows
   } finally {
     await rm(path, { force: true })

@@ -230,5 +230,14 @@ export interface DataEngine {
   diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
   /** The row-level diff as Arrow record batches (bounded memory). */
   diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
+  /**
+   * Reads back files about to be published (from writeParquet or
+   * rewriteFiles) through the reader scans use: each file's row groups must
+   * add up to its `rows`, every column chunk must use a codec and encoding
+   * that reader decodes, and its first row group must read in full with the
+   * footer's row count. Otherwise CORRUPT or UNSUPPORTED naming the file.
+   * Reads the footer and one row group per file, never the whole file.
+   */
+  readBack(files: WrittenFile[]): Promise<void>
   close(): Promise<void>
 }

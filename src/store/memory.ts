@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId, SnapshotId } from '../ids.js'
-import { hashBytes } from '../format/hash.js'
+import { hashBytes } from '../ids.js'
 import { storageError } from './fs-errors.js'
 import {
   checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,

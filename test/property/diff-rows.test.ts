@@ -73,7 +73,7 @@ class Harness {
 
   /** Object file paths of table t at `snapshot`, from its metadata. */
   async files(root: string, snapshot: string): Promise<string[]> {
-    const storage = await openLocalStorage(join(root, '.dv'))
+    const storage = openLocalStorage(join(root, '.dv'))
     const ctx = repoContext(storage)
     const meta = (await readSnapshot(ctx, snapshot as SnapshotId)).tables.t
     if (!meta) return []

@@ -15,6 +15,7 @@ import { benchCommitCost } from './commit-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
+import { benchDiff, DIFF_BASELINES } from './diff.js'
 import { profileStages, type StageTimes } from './stages.js'
 import { peakRssMethod } from './measure.js'
 import { BENCH_ENV, DATA_DIR, ROOT } from './paths.js'
@@ -25,7 +26,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, read, commit, profile, big, pipeline); default: all but pipeline. */
+  /** Run only these parts (startup, csv, parquet, read, commit, profile, big, pipeline, diff); default: all but pipeline and diff. */
   only: Set<string> | undefined
 }
 
@@ -113,6 +114,11 @@ async function main(): Promise<void> {
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
+    if (args.only?.has('diff')) {
+      // only on request: builds a 1M-row repository and a 1,000-commit history (~2-4 min)
+      rows.push(...(await benchDiff(ctx)))
+      Object.assign(BASELINES, DIFF_BASELINES)
+    }
     if (args.only?.has('pipeline')) {
       // only on request: pipeline.ts (node dist/bench/pipeline.js) is its own run (~1 min)
       const pipeline = await benchPipeline(ctx)

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { CommitResult, DiffResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import { CommitView, WriteView } from '../../cli/views/Commit.js'
 import { DiffView } from '../../cli/views/Diff.js'
-import { formatDiff, formatDiffStat } from '../../cli/diff-text.js'
+import { count, formatDiff, formatDiffStat } from '../../cli/diff-text.js'
 import { LogView } from '../../cli/views/Log.js'
 import { MessageView } from '../../cli/views/Message.js'
 import { ProgressView } from '../../cli/views/Progress.js'
@@ -156,5 +156,6 @@ describe('views', () => {
     }
     expect(formatDiffStat(diff)).toEqual(['events | +1,204 -310 rows, +3 -1 files', 'users  | +2 -0 rows, +1 -0 files (created)'])
     expect(formatDiff({ ...diff, tables: [] })).toEqual(['diff 0b1c2d3..staged', 'no changes'])
+    expect([0, 999, 1000, 1234567, 1e12].map(count)).toEqual(['0', '999', '1,000', '1,234,567', '1,000,000,000,000'])
   })
 })

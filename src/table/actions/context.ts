@@ -4,9 +4,10 @@
  * is one, seen through WorkspacePort (src/workspace/ implements it; table/
  * never imports it). Also the HEAD rules the actions share.
  */
-import type { SnapshotId } from '../../ids.js'
-import { DvError } from '../../errors.js'
-import { asBranchName, shortId } from '../../ids.js'
+import type { ObjectId, SnapshotId } from '../../ids.js'
+import { DvError, isDvError } from '../../errors.js'
+import { parseSnapshot } from '../../format/index.js'
+import { asBranchName, asObjectId, shortId } from '../../ids.js'
 import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
 import type { RefAdminContext } from '../../refs/manage.js'
 import { resolveRev, type RevContext } from '../../refs/resolve.js'
@@ -86,7 +87,32 @@ export function revContext(ctx: ActionContext): RevContext {
     refs: ctx.storage.refs,
     readSnapshot: (id) => readSnapshot(ctx, id),
     hasObject: (id) => ctx.storage.objects.has(id as never),
+    listObjects: (prefix) => ctx.storage.objects.list(prefix),
+    classifyObject: (id) => classifyObject(ctx, asObjectId(id)),
     head: () => headSnapshot(ctx),
+  }
+}
+
+/** Largest object read to tell whether it is a snapshot: a snapshot holds one line per table, data files are far bigger. */
+const MAX_SNAPSHOT_CANDIDATE_BYTES = 64 << 20
+
+/** Whether a stored object is a snapshot (for prefix lookups): read only when small enough to be one. */
+async function classifyObject(ctx: ActionContext, id: ObjectId): Promise<'snapshot' | 'other' | 'unreadable'> {
+  const size = await ctx.storage.objects.size(id)
+  if (size === undefined || size > MAX_SNAPSHOT_CANDIDATE_BYTES) return 'other'
+  let bytes: Uint8Array
+  try {
+    bytes = await ctx.storage.objects.get(id)
+  } catch (e) {
+    if (isDvError(e, 'CORRUPT')) return 'unreadable'
+    throw e
+  }
+  try {
+    parseSnapshot(bytes, `snapshot ${id}`)
+    return 'snapshot'
+  } catch {
+    // intact bytes that do not parse: a damaged snapshot if it says it is one, else another kind of object
+    return /"kind":"dv:snapshot:/.test(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1 << 20)).toString('latin1')) ? 'unreadable' : 'other'
   }
 }
 

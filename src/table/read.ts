@@ -6,7 +6,7 @@ import type { ScanFile, ScanRequest } from '../io/types.js'
 import { compareValues } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
-import { readManifest, readTableMetadata, type RepoContext } from './context.js'
+import { dataFilePath, readManifest, readTableMetadata, type RepoContext } from './context.js'
 import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
 import { mapLimit } from './map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
@@ -107,7 +107,7 @@ export async function prepareScan(
   if (objects.pathOf) {
     // local files: the engine reads while we verify; it outputs nothing until every hash matched
     files = plan.files.map(({ file: f }) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
-    verified = mapLimit(plan.files, VERIFY_CONCURRENCY, ({ file }) => objects.localPath(file.id))
+    verified = mapLimit(plan.files, VERIFY_CONCURRENCY, ({ file }) => dataFilePath(ctx, file.id))
     verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
   } else {
     files = await verifiedScanFiles(ctx, plan.files)
@@ -122,6 +122,6 @@ const VERIFY_CONCURRENCY = 4
 
 /** The planned files as the engine reads them: local paths of their verified bytes (downloaded if remote). */
 export function verifiedScanFiles(ctx: RepoContext, planned: PlannedFile[]): Promise<ScanFile[]> {
-  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await ctx.storage.objects.localPath(f.id), rows: f.rows, columns: f.columns }))
+  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await dataFilePath(ctx, f.id), rows: f.rows, columns: f.columns }))
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
-import { readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
+import { dataFilePath, readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
 
 export interface VerifyProblem {
   object?: string
@@ -64,7 +64,7 @@ export async function verifyRepository(ctx: RepoContext): Promise<VerifyResult> 
               result.manifests++
               for (const f of manifest.files) {
                 await guard(f.id, async () => {
-                  await ctx.storage.objects.localPath(f.id as ObjectId)
+                  await dataFilePath(ctx, f.id as ObjectId)
                   result.dataFiles++
                 })
               }

@@ -42,10 +42,10 @@ function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .helpCommand(true)
 
-  program.command('init').argument('[dir]', 'directory to create the repository in', '.')
+  program.command('init').argument('[dir]', "directory to create the repository in (default: .), or a store URL for a repository without workspace")
     .description('create a repository (store in DIR/.dv) with an empty root commit on main')
     .option('--remote <url>', 'keep the store at URL (e.g. s3://BUCKET/PREFIX) instead of DIR/.dv')
-    .action(async (dir: string, opts: { remote?: string }, cmd: Command) =>
+    .action(async (dir: string | undefined, opts: { remote?: string }, cmd: Command) =>
       (await import('./commands/init.js')).runInit(context(cmd), { dir, ...opts }))
 
   program.command('write').argument('<table>', 'table to write (created if new)')

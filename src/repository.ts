@@ -32,6 +32,7 @@ import { status } from './table/actions/status.js'
 import { write } from './table/actions/write.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
+import { DvError } from './errors.js'
 
 export interface RepositoryOpenOptions {
   /** Clock for commit timestamps (tests pass a fixed clock). */
@@ -89,8 +90,28 @@ export class Repository {
     }
   }
 
-  /** Creates a repository in DIR (store in DIR/.dv, or at `remote`) with an initial empty commit on main. */
+  /**
+   * Creates a repository in DIR (store in DIR/.dv, or at `remote`) with an
+   * initial empty commit on main. DIR may itself be a store URL
+   * ('s3://BUCKET/PREFIX'): then the repository is created there with no
+   * workspace (a bare repository; attach a workspace with `init(dir, { remote })`).
+   */
   static async init(dir: string, options: RepositoryInitOptions = {}): Promise<Repository> {
+    if (isStoreUrl(dir)) {
+      if (options.remote !== undefined) {
+        throw new DvError('INVALID_ARGUMENT', `init got two stores: '${dir}' and --remote '${options.remote}'`, {
+          hint: 'name the store once: dv init URL (no workspace), or dv init DIR --remote URL',
+        })
+      }
+      const storage = await openStorage(dir)
+      try {
+        await initStore({ storage, ...clockAndAuthor(options) })
+      } catch (e) {
+        await storage.close()
+        throw e
+      }
+      return new Repository(storage, null, await mkdtemp(join(tmpdir(), 'dv-')), true, options)
+    }
     const setUp = (storage: Storage) => setUpStore({ storage, ...clockAndAuthor(options) }, options.remote !== undefined)
     const { workspace, storage } = await initWorkspace(dir, options.remote, setUp)
     return new Repository(storage, workspace, workspace.tmpDir, false, options)

@@ -125,7 +125,9 @@ copy-on-write, only where affected rows live.`)
       (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
 
   program.command('doctor').description("check the store's guarantees (conditional writes for concurrent commits)")
-    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd)))
+    .option('--race <n>', 'also send N conditional PUTs at once on fresh keys, round after round: exactly one may win each')
+    .option('--rounds <r>', 'rounds of --race (default 10; each races a create and an update)')
+    .action(async (opts: { race?: string; rounds?: string }, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd), opts))
 
   program.command('fsck').description('verify every ref and every object reachable from one (re-hashing each)')
     .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd)))

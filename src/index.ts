@@ -1,6 +1,7 @@
 /** The public API: the only import path for cli/ and for users. */
 export { Repository } from './repository.js'
-export type { RepositoryOpenOptions, RepositoryInitOptions, DoctorResult } from './repository.js'
+export type { RepositoryOpenOptions, RepositoryInitOptions, DoctorResult, DoctorOptions } from './repository.js'
+export type { RaceResult, RaceRound } from './store/s3-race.js'
 export { DvError, EXIT_CODES, isDvError } from './errors.js'
 export type { DvErrorCode } from './errors.js'
 export type * from './api-types.js'

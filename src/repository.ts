@@ -15,7 +15,7 @@ import type {
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
-import type { ConditionalWriteSupport } from './store/s3-probe.js'
+import type { DoctorOptions, DoctorResult } from './store/doctor.js'
 import { openStorage } from './store/open.js'
 import { createRef, deleteRef, listBranches, listTags } from './refs/manage.js'
 import { resolveRev } from './refs/resolve.js'
@@ -34,19 +34,14 @@ import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
 import { DvError } from './errors.js'
 
+export type { DoctorOptions, DoctorResult } from './store/doctor.js'
+
 export interface RepositoryOpenOptions {
   /** Clock for commit timestamps (tests pass a fixed clock). */
   now?: () => number
   author?: string
   /** Commit retries when the branch moved concurrently (default: 50 attempts, 5 ms..2 s backoff with full jitter, 60 s total). */
   retry?: Partial<RetryPolicy>
-}
-
-export interface DoctorResult {
-  location: string
-  conditionalWrites: ConditionalWriteSupport
-  /** True when the store rejects conflicting conditional writes, so many writers may commit concurrently. */
-  concurrentWritersSafe: boolean
 }
 
 export interface RepositoryInitOptions extends RepositoryOpenOptions {
@@ -206,10 +201,8 @@ export class Repository {
    * Checks the store's guarantees (`dv doctor`): whether it enforces the
    * conditional writes that make concurrent commits safe.
    */
-  async doctor(): Promise<DoctorResult> {
-    const { probeConditionalWrites } = await import('./store/s3-probe.js')
-    const support = await probeConditionalWrites(this.storage)
-    return { location: this.location, conditionalWrites: support, concurrentWritersSafe: support.ifNoneMatch && support.ifMatch }
+  async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
+    return (await import('./store/doctor.js')).checkStore(this.storage, options)
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */

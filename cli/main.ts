@@ -89,6 +89,7 @@ copy-on-write, only where affected rows live.`)
     .option('--table <table>', 'only snapshots that changed TABLE')
     .option('-n, --max-count <n>', 'show at most N snapshots')
     .option('--oneline', 'one line per snapshot')
+    .option('--format <format>', 'one line per snapshot with git-style placeholders: %h %H %s %an %ad %at %p %P %d %n %%')
     .option('--idempotency-key <key>', 'only the snapshot that landed with KEY (did my write land?)')
     .action(async (rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/log.js')).runLog(context(cmd), { rev, ...opts }))

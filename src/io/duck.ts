@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { DvError, type DvErrorCode } from '../errors.js'
+import { engineLimits, memoryHint, withoutEngineAdvice } from './limits.js'
 
 export type Row = Record<string, unknown>
 
@@ -26,9 +27,9 @@ export class Duck {
     const { DuckDBInstance } = await import('@duckdb/node-api')
     const config: Record<string, string> = {}
     if (options.threads !== undefined) config.threads = String(options.threads)
-    // Measured: a 1.66 GB CSV (20M rows) ingests in 7.5 s at 298 MiB peak RSS
-    // unpartitioned, 475 MiB partitioned by day; DuckDB spills past the limit.
-    config.memory_limit = options.memoryLimit ?? '512MB'
+    // Sized from the machine (limits.ts: DV_MEMORY_LIMIT, else a quarter of its memory); DuckDB
+    // spills past it. A streaming ingest stays far below: bench/README.md has the peak RSS.
+    config.memory_limit = options.memoryLimit ?? `${engineLimits().memoryBytes}B`
     const instance = await DuckDBInstance.create(':memory:', config)
     const connection = await instance.connect()
     const duck = new Duck(instance, connection)
@@ -102,7 +103,8 @@ export function duckMessage(e: unknown): string {
     if (t === '' && kept.length > 0) break
     if (t) kept.push(t)
   }
-  return kept.join('; ').slice(0, 800) || text.slice(0, 800)
+  // DuckDB's advice names its own options, which dv users cannot set (limits.ts)
+  return withoutEngineAdvice(kept.join('; ').slice(0, 800) || text.slice(0, 800))
 }
 
 /** Where a CSV error happened, when DuckDB says it. */
@@ -121,6 +123,6 @@ export function toDvError(e: unknown, context: string, options: { hint?: string;
   else if (/^IO Error/.test(text)) code = 'STORAGE'
   else if (/^Out of Memory Error/.test(text)) code = 'STORAGE'
   let hint = options.hint
-  if (!hint && /^Out of Memory Error/.test(text)) hint = 'raise the memory limit or free disk space for spilling'
+  if (!hint && /^Out of Memory Error/.test(text)) hint = memoryHint()
   return new DvError(code, `${context}: ${duckMessage(e)}`, { cause: e, hint, details: options.details })
 }

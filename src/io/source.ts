@@ -18,6 +18,8 @@ import { Duck } from './duck.js'
 import { describeColumns, type DuckColumn, type ReadableFile } from './readers.js'
 import { isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
+import { engineLimits } from './limits.js'
+import { jsonObjectLimit } from './ndjson-lines.js'
 import { checkKeys } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
 
@@ -55,6 +57,7 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   await duck.useTempDirectory(join(options.tmpDir, 'duckdb-spill'))
   const resolved = await resolveSource(source, options)
   try {
+    resolved.file = await withReadLimits(resolved.file, resolved.bytes)
     const columns = await describeColumns(duck, resolved.file)
     return new IngestSource(duck, resolved, columns, options.tmpDir)
   } catch (e) {
@@ -63,11 +66,22 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   }
 }
 
+/** The file as dv reads it: NDJSON with room for its longest record, CSV with DV_MAX_RECORD_BYTES as its longest line. */
+async function withReadLimits(file: ReadableFile, bytes: number | undefined): Promise<ReadableFile> {
+  const limits = engineLimits()
+  if (file.format === 'ndjson') {
+    const max = await jsonObjectLimit(file.path, file.name, bytes, limits.maxJsonRecordBytes)
+    return max === undefined ? file : { ...file, maxRecordBytes: max }
+  }
+  if (file.format === 'csv' && limits.maxCsvLineBytes !== undefined) return { ...file, maxRecordBytes: limits.maxCsvLineBytes }
+  return file
+}
+
 class IngestSource implements OpenedSource {
   readonly name: string
   readonly format: InputFormat
   readonly bytes: number | undefined
-  readonly columns: DuckColumn[]
+  columns: DuckColumn[]
   private fingerprintPromise: Promise<string> | undefined
 
   constructor(
@@ -97,6 +111,16 @@ class IngestSource implements OpenedSource {
       bytes: this.bytes,
       tmpDir: this.tmpDir,
     }, options)
+  }
+
+  /** Learns the columns again from every row (CSV, NDJSON); false when that is already so, or the input has exact types. */
+  async sampleWholeFile(): Promise<boolean> {
+    const file = this.resolved.file
+    if (file.sampleWholeFile || (file.format !== 'csv' && file.format !== 'ndjson')) return false
+    this.resolved.file = { ...file, sampleWholeFile: true }
+    this.columns = await describeColumns(this.duck, this.resolved.file)
+    relations.set(this, { duck: this.duck, relation: this.relation() })
+    return true
   }
 
   checkKeys(columns: string[], schema?: Schema): Promise<void> {

@@ -58,6 +58,14 @@ export interface OpenedSource {
    * to the table's types (as the rewrite compares them); without it, as read.
    */
   checkKeys(columns: string[], schema?: Schema): Promise<void>
+  /**
+   * Text inputs (CSV, NDJSON) learn their columns from the first rows. When a
+   * write fails with `details.sampleMiss` (a later row has a key or a value
+   * the sample did not), this learns them again from every row and returns
+   * true; false when there is nothing more to learn (already done, or a
+   * typed input). `columns` changes accordingly.
+   */
+  sampleWholeFile(): Promise<boolean>
   close(): Promise<void>
 }
 

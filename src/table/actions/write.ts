@@ -10,7 +10,8 @@ import { WRITE_MODES } from '../../api-types.js'
 import type { Source } from '../../io/types.js'
 import type { TableName } from '../../ids.js'
 import type { PendingChange } from '../changes.js'
-import { DvError } from '../../errors.js'
+import type { TableMetadata } from '../../format/types.js'
+import { DvError, isDvError } from '../../errors.js'
 import { asTableName } from '../../ids.js'
 import { commitChanges, replayOf } from '../commit.js'
 import { readSnapshot } from '../context.js'
@@ -55,10 +56,19 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       const landed = await findIdempotencyKey(ctx, headId, options.idempotencyKey)
       if (landed) return replayResult(name, mode, replayOf({ branch, idempotencyKey: options.idempotencyKey, fingerprint }, landed.id, landed.snapshot))
     }
-    const { change, addedColumns } = await prepareChange(ctx, {
+    const prepare = () => prepareChange(ctx, {
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
       base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress,
     })
+    let prepared: Awaited<ReturnType<typeof prepare>>
+    try {
+      prepared = await prepare()
+    } catch (e) {
+      // a later row had a key or a type the sampled rows lacked: learn the columns from every row, once
+      if (!(opened && missedBySample(e, base.table) && (await opened.sampleWholeFile()))) throw e
+      prepared = await prepare()
+    }
+    const { change, addedColumns } = prepared
     const result = resultOf(change, branch, addedColumns)
     if (commitNow) {
       result.commit = await commitChanges(ctx, {
@@ -73,6 +83,19 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   } finally {
     await opened?.close()
   }
+}
+
+/**
+ * Whether reading the input's columns from every row may fix `e`: a key the
+ * sample missed, or a value of another type in a column the table does not
+ * fix yet (a column the table has keeps its type: the value is bad input).
+ */
+function missedBySample(e: unknown, table: TableMetadata | null): boolean {
+  if (!isDvError(e, 'INVALID_ARGUMENT')) return false
+  const { sampleMiss, column } = e.details
+  if (sampleMiss === 'unknown-key') return true
+  if (sampleMiss !== 'conversion') return false
+  return typeof column !== 'string' || !table?.schema.fields.some((f) => f.name === column)
 }
 
 /** Row-level modes read the committed table: staged changes to it must be committed first. */

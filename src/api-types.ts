@@ -28,6 +28,14 @@ export interface WriteOptions {
   branch?: string
   author?: string
   onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+  /**
+   * Cancels the request. Until the commit starts writing its metadata, an
+   * abort stops the work (interrupting the engine's running statement),
+   * removes its temporary files, stages and commits nothing, and rejects with
+   * `signal.reason`. After that the commit completes: an abort never leaves a
+   * ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface WriteResult {
@@ -56,6 +64,14 @@ export interface CommitOptions {
   allowEmpty?: boolean
   branch?: string
   author?: string
+  /**
+   * Cancels the request. Until the commit starts writing its metadata, an
+   * abort stops the work (interrupting the engine's running statement),
+   * removes its temporary files, stages and commits nothing, and rejects with
+   * `signal.reason`. After that the commit completes: an abort never leaves a
+   * ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface CommitResult {

@@ -4,7 +4,7 @@
  * action (src/table/actions/, src/refs/manage.ts), which runs in the
  * ActionContext built here. Backends and the clock are injected.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { tmpdir, userInfo, hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
@@ -17,11 +17,12 @@ import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
 import type { DoctorOptions, DoctorResult } from './store/doctor.js'
 import { openStorage } from './store/open.js'
+import { listTemp, ownedName, sweepTemp } from './store/owner.js'
 import { createRef, deleteRef, listBranches, listTags } from './refs/manage.js'
 import { resolveRev } from './refs/resolve.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
 import { ParsedObjectCache } from './table/context.js'
-import { verifyRepository, type VerifyResult } from './table/verify.js'
+import { temporaryFiles, verifyRepository, type VerifyResult } from './table/verify.js'
 import { refAdmin, revContext, type ActionContext } from './table/actions/context.js'
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
@@ -66,13 +67,20 @@ export class Repository {
   private enginePromise: Promise<DataEngine> | undefined
   private readonly ctx: ActionContext
 
+  /**
+   * `workspace` null: a store opened by URL. Temporary files go to a scratch
+   * directory of this Repository, named after this process (store/owner.ts)
+   * and created on first use: `.dv/tmp/proc.*` in a workspace, the system's
+   * temporary directory (`dv.*`) otherwise. close() removes it; what a killed
+   * process left is removed by the next write (ActionContext.temp).
+   */
   private constructor(
     private readonly storage: Storage,
     private readonly workspace: Workspace | null,
-    tmpDir: string,
-    private readonly ownTmp: boolean,
     options: RepositoryOpenOptions,
   ) {
+    const tmpDir = workspace ? workspace.newScratchDir() : join(tmpdir(), ownedName('dv'))
+    const inSystemTmp = (name: string) => name.startsWith('dv.')
     this.ctx = {
       storage,
       ...clockAndAuthor(options),
@@ -82,6 +90,9 @@ export class Repository {
       engine: () => (this.enginePromise ??= import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await storage.objects.localRoot()] }))),
       retry: { ...DEFAULT_RETRY, ...options.retry },
       workspace,
+      temp: workspace
+        ? { sweep: () => workspace.sweepTemp(), list: () => workspace.temporaryFiles() }
+        : { sweep: () => sweepTemp(tmpdir(), inSystemTmp), list: () => listTemp(tmpdir(), inSystemTmp) },
     }
   }
 
@@ -105,16 +116,16 @@ export class Repository {
         await storage.close()
         throw e
       }
-      return new Repository(storage, null, await mkdtemp(join(tmpdir(), 'dv-')), true, options)
+      return new Repository(storage, null, options)
     }
     const setUp = (storage: Storage) => setUpStore({ storage, ...clockAndAuthor(options) }, options.remote !== undefined)
     const { workspace, storage } = await initWorkspace(dir, options.remote, setUp)
-    return new Repository(storage, workspace, workspace.tmpDir, false, options)
+    return new Repository(storage, workspace, options)
   }
 
   /** A repository over an existing Storage with no workspace (tests, embedding); `init` creates it first. */
   static async fromStorage(storage: Storage, options: RepositoryOpenOptions & { init?: boolean } = {}): Promise<Repository> {
-    const repo = new Repository(storage, null, await mkdtemp(join(tmpdir(), 'dv-')), true, options)
+    const repo = new Repository(storage, null, options)
     await (options.init ? initStore(repo.ctx) : checkConfig(storage))
     return repo
   }
@@ -123,7 +134,7 @@ export class Repository {
   static async open(location: string, options: RepositoryOpenOptions = {}): Promise<Repository> {
     if (isStoreUrl(location)) return Repository.fromStorage(await openStorage(location), options)
     const { workspace, storeLocation } = await openWorkspace(location)
-    const repo = new Repository(await openStorage(storeLocation), workspace, workspace.tmpDir, false, options)
+    const repo = new Repository(await openStorage(storeLocation), workspace, options)
     await checkConfig(repo.storage)
     return repo
   }
@@ -207,12 +218,13 @@ export class Repository {
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */
   async verify(): Promise<VerifyResult> {
-    return verifyRepository(this.ctx)
+    const result = await verifyRepository(this.ctx)
+    return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
   }
 
   async close(): Promise<void> {
     if (this.enginePromise) await (await this.enginePromise).close()
     await this.storage.close()
-    if (this.ownTmp) await rm(this.ctx.tmpDir, { recursive: true, force: true })
+    await rm(this.ctx.tmpDir, { recursive: true, force: true })
   }
 }

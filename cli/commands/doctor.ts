@@ -1,5 +1,5 @@
 /** `dv doctor` (the store's guarantees) and `dv fsck` (verify every reachable object). */
-import { EXIT_CODES, type DoctorResult } from '../../src/index.js'
+import { EXIT_CODES, type DoctorResult, type TemporaryFiles } from '../../src/index.js'
 import { exitState, parseCount, usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
 import { plural } from '../text.js'
@@ -56,8 +56,29 @@ export async function runFsck(ctx: CliContext): Promise<void> {
       `checked ${r.refs} refs, ${r.snapshots} snapshots, ${r.tables} table versions, ${r.manifests} manifests, ${r.dataFiles} data files`,
       ...r.problems.map((p) => `error: ${p.object ? `object ${p.object}` : `ref ${p.ref}`}: ${p.message}`),
       ...(r.dangling ? [`${r.dangling} dangling objects (unreferenced; not an error)`] : []),
+      ...formatTemporary(r.temporary),
       r.ok ? 'ok' : `${r.problems.length} problem(s) found`,
     ],
   })
   if (!result.ok) exitState.code = EXIT_CODES.CORRUPT
+}
+
+/** Leftover temporary files are information, not a problem: where they are, whose, and how to remove them. */
+export function formatTemporary(t: TemporaryFiles): string[] {
+  if (t.entries.length === 0) return []
+  const lines = [`temporary files: ${formatSize(t.bytes)} in ${t.entries.length} ${t.entries.length === 1 ? 'entry' : 'entries'} (not an error)`]
+  for (const e of t.entries) {
+    const how = e.owner === 'running' ? `in use by dv process ${e.pid}`
+      : e.owner === 'gone' ? `left by dv process ${e.pid}, which is gone: the next write removes it, or rm -rf '${e.path}'`
+      : `owner unknown: remove it with rm -rf '${e.path}' when no dv process is running`
+    lines.push(`  ${e.path}  ${formatSize(e.bytes)}  (${how})`)
+  }
+  return lines
+}
+
+function formatSize(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`
+  return `${n} bytes`
 }

@@ -79,6 +79,11 @@ export class Duck {
     }
   }
 
+  /** Stops the running statement, if any (it fails with DuckDB's INTERRUPT error). */
+  interrupt(): void {
+    this.connection.interrupt()
+  }
+
   close(): void {
     this.connection.closeSync()
     this.instance.closeSync()

@@ -110,6 +110,10 @@ class DuckDataEngine implements DataEngine {
     }
   }
 
+  interrupt(): void {
+    for (const opened of [this.ingestPromise, this.sandboxPromise]) void opened?.then((duck) => duck.interrupt(), () => undefined)
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

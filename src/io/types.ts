@@ -189,5 +189,7 @@ export interface DataEngine {
    * new Parquet file(s) of the current schema, in the same partition.
    */
   rewriteFiles(request: RewriteRequest): Promise<RewriteResult>
+  /** Stops the statement each open instance is running (a cancelled write): its caller sees an error. */
+  interrupt(): void
   close(): Promise<void>
 }

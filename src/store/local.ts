@@ -5,9 +5,8 @@
  *   root/objects/<2 hex>/<64 hex>    immutable objects (read-only files)
  *   root/refs/branches/<name>        `<64 hex snapshot id>\n`
  *   root/refs/tags/<name>
- *   root/tmp/                        temp files (leftovers are harmless)
+ *   root/tmp/                        temp files, named after their owner (owner.ts)
  */
-import { randomUUID } from 'node:crypto'
 import { link, mkdir, open, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
@@ -16,6 +15,7 @@ import { storageStep } from './crash-points.js'
 import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { LocalObjectStore } from './local-objects.js'
+import { ownedName } from './owner.js'
 import { LocalRefStore } from './local-refs.js'
 import type { StorageTestHooks } from './test-hooks.js'
 import type { Storage } from './types.js'
@@ -56,7 +56,7 @@ export function openLocalStorage(root: string): LocalStorage {
 /** tmp -> fsync -> link to config.json (EEXIST: a repository is already there) -> fsync root. */
 async function createConfigFile(root: string, configPath: string, bytes: Uint8Array): Promise<void> {
   const tmpDir = join(root, 'tmp')
-  const tmp = join(tmpDir, `config-${randomUUID()}`)
+  const tmp = join(tmpDir, ownedName('config'))
   try {
     const created = await mkdir(tmpDir, { recursive: true })
     if (created !== undefined && created !== tmpDir) {

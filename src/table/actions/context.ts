@@ -10,6 +10,7 @@ import { parseSnapshot } from '../../format/index.js'
 import { asBranchName, asObjectId, shortId } from '../../ids.js'
 import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
 import type { RefAdminContext } from '../../refs/manage.js'
+import type { TempEntry } from '../../store/owner.js'
 import { resolveRev, type RevContext } from '../../refs/resolve.js'
 import { isTimeLiteral } from '../../refs/rev.js'
 import type { PendingChange } from '../changes.js'
@@ -46,6 +47,11 @@ export interface ActionContext extends RepoContext {
   retry: RetryPolicy
   /** Null for a repository opened by store URL: writes commit at once, HEAD is main. */
   workspace: WorkspacePort | null
+  /** Temporary files of dv processes (store/owner.ts): remove what dead ones left (before a write), list them (fsck). */
+  temp: {
+    sweep(): Promise<unknown>
+    list(): Promise<TempEntry[]>
+  }
 }
 
 /** The snapshot HEAD names: the checked-out branch's head, the detached snapshot, or main without a workspace. */

@@ -44,8 +44,14 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
   const base = await stagedView(ctx, head, name, staged)
+  // what writes killed before they could clean up left (store/owner.ts): never a running write's
+  await ctx.temp.sweep()
+  const signal = options.signal
+  signal?.throwIfAborted()
   const engine = await ctx.engine()
   const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: ctx.tmpDir })
+  const interrupt = () => engine.interrupt()
+  signal?.addEventListener('abort', interrupt, { once: true })
   try {
     // the request's fingerprint (hashing the whole input) is needed only to match an idempotency key
     const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
@@ -70,6 +76,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     }
     const { change, addedColumns } = prepared
     const result = resultOf(change, branch, addedColumns)
+    signal?.throwIfAborted()
     if (commitNow) {
       result.commit = await commitChanges(ctx, {
         branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
@@ -80,7 +87,11 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       result.staged = { id: change.id }
     }
     return result
+  } catch (e) {
+    // an interrupted statement fails with the engine's own error: the caller asked for the abort
+    throw signal?.aborted ? signal.reason : e
   } finally {
+    signal?.removeEventListener('abort', interrupt)
     await opened?.close()
   }
 }

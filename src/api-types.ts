@@ -27,6 +27,10 @@ export interface WriteOptions {
   /** Target branch; default: the workspace's checked-out branch, else 'main'. */
   branch?: string
   author?: string
+  /**
+   * Called as the input is read: `bytesRead` of `bytesTotal` (a file's size;
+   * undefined while stdin is still arriving), `rows` once known (0 before).
+   */
   onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
   /**
    * Cancels the request. Until the commit starts writing its metadata, an

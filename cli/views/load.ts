@@ -34,6 +34,6 @@ export async function viewShow(show: ShowResult, color: boolean): Promise<ReactE
 export async function viewRefs(refs: RefInfo[], kind: 'branch' | 'tag', color: boolean): Promise<ReactElement> {
   return createElement(RefsView, { refs, kind, color })
 }
-export function viewProgress(label: string, p: ProgressState, color: boolean): ReactElement {
-  return createElement(ProgressView, { label, ...p, color })
+export function viewProgress(label: string, p: ProgressState, color: boolean, elapsedMs?: number): ReactElement {
+  return createElement(ProgressView, { label, ...p, color, ...(elapsedMs === undefined ? {} : { elapsedMs }) })
 }

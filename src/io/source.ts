@@ -145,7 +145,7 @@ async function resolveSource(source: Source, options: OpenSourceOptions): Promis
     if (!format) throw new DvError('INVALID_ARGUMENT', `the format of ${name} is unknown`, { hint: `name it with ${FORMAT_HINT}` })
     if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream), name, options.tmpDir)
     const path = tempPath(options.tmpDir, EXTENSION[format])
-    const { bytes, sha256 } = await spoolBytes(stream, path)
+    const { bytes, sha256 } = await spoolBytes(stream, path, options.onBytes)
     return { file: { name, path, format }, inputFormat: format, bytes, sha256, spooled: [path], userFile: false }
   }
   if (isArrowTable(source)) return spoolArrow({ batches: source.batches, schema: source.schema }, '<arrow>', options.tmpDir)
@@ -205,13 +205,14 @@ async function spoolArrow(input: ArrowInput, name: string, tmpDir: string): Prom
   }
 }
 
-async function spoolBytes(stream: Readable, path: string): Promise<{ bytes: number; sha256: string }> {
+async function spoolBytes(stream: Readable, path: string, onBytes?: (bytes: number) => void): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256')
   let bytes = 0
   async function* tap(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
       hash.update(chunk)
       bytes += chunk.length
+      onBytes?.(bytes)
       yield chunk
     }
   }

@@ -98,6 +98,8 @@ export interface OpenSourceOptions {
   format?: InputFormat
   /** Directory for spooled input and temporary files. */
   tmpDir: string
+  /** Bytes of a stream (stdin) spooled so far, as they arrive. */
+  onBytes?: (bytes: number) => void
 }
 
 /** A data file to scan: where its bytes are and how its columns map to field ids. */

@@ -72,8 +72,9 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
     await duck.run(`SET partitioned_write_max_open_files = ${PARTITIONED_MAX_OPEN_FILES}`)
   }
   try {
-    rows = await duck.allWithProgress(sql, (processed, pct) => {
-      options.onProgress?.({ rows: processed, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })
+    // the engine's progress is a share of the input it has read (its row counts are not the input's rows)
+    rows = await duck.allWithProgress(sql, (pct) => {
+      options.onProgress?.({ rows: 0, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })
     })
   } catch (e) {
     await rm(dir, { recursive: true, force: true })

@@ -49,7 +49,11 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const signal = options.signal
   signal?.throwIfAborted()
   const engine = await ctx.engine()
-  const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: ctx.tmpDir })
+  const opened = source === undefined ? undefined : await engine.openSource(source, {
+    format: options.format, tmpDir: ctx.tmpDir,
+    // stdin is spooled before the engine reads it: its bytes are the first progress
+    ...(options.onProgress ? { onBytes: (bytesRead: number) => options.onProgress!({ rows: 0, bytesRead }) } : {}),
+  })
   const interrupt = () => engine.interrupt()
   signal?.addEventListener('abort', interrupt, { once: true })
   try {

@@ -7,8 +7,7 @@
  * store) and s3-commits.ts (the loopback S3 server).
  */
 import { tableFromArrays, type Table } from 'apache-arrow'
-import { Repository } from '../src/index.js'
-import { isDvError } from '../src/errors.js'
+import { isDvError, Repository } from '../src/index.js'
 import type { RefStore, Storage } from '../src/store/types.js'
 
 /** A new Storage on the store under test (each writer and the checker get their own). */
@@ -81,7 +80,7 @@ export function countConflicts(storage: Storage, counter: { conflicts: number })
     },
   }
   return {
-    objects: storage.objects, refs, location: storage.location,
+    objects: storage.objects, refs, reflog: storage.reflog, location: storage.location,
     readConfig: () => storage.readConfig(), createConfig: (b) => storage.createConfig(b), close: () => storage.close(),
   }
 }

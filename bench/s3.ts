@@ -16,7 +16,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ObjectId, SnapshotId } from '../src/ids.js'
-import { openS3Storage, type S3Storage } from '../src/store/s3.js'
+import { openS3Storage, type S3Storage } from '../src/store/index.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const endpoint = process.env.DV_TEST_S3_ENDPOINT ?? process.env.AWS_ENDPOINT_URL

@@ -148,6 +148,8 @@ export interface TableInfo {
   partitionSpec: Array<{ name: string; transform: string; source: string }>
   columns: ColumnStats[]
   properties: Record<string, string>
+  /** The primary key's columns in key order; [] when the table has none. */
+  primaryKey: string[]
 }
 
 export interface ShowResult {
@@ -190,4 +192,106 @@ export interface CatResult {
   rows: number
   filesScanned: number
   filesPruned: number
+}
+
+/** One line of `dv reflog`, newest first (format-spec/reflog.md). */
+export interface ReflogLine {
+  /** `main@{0}`: the name that resolves to `snapshot`. */
+  selector: string
+  index: number
+  /** The ref's value after the update; null when the update deleted it. */
+  snapshot: string | null
+  /** The value before (null: the update created the ref, or unknown for the oldest line). */
+  previous: string | null
+  /** ISO-8601; null for the synthetic line of a value older than the oldest logged update. */
+  time: string | null
+  user: string | null
+  host: string | null
+  message: string
+}
+
+export interface ReflogResult {
+  /** The ref's store name, e.g. 'branches/main'. */
+  ref: string
+  /** The name as written in selectors, e.g. 'main'. */
+  name: string
+  /** The ref's current value; null when it does not exist (deleted). */
+  current: string | null
+  entries: ReflogLine[]
+}
+
+export interface ReflogOptions {
+  /** At most this many lines (`-n`). */
+  limit?: number
+}
+
+export interface RestoreBranchOptions {
+  /** Move the branch even when that drops commits it gained since the entry. */
+  force?: boolean
+}
+
+export interface RestoreBranchResult {
+  branch: string
+  snapshot: string
+  /** The branch's value before (null: it did not exist, and was re-created). */
+  previous: string | null
+  created: boolean
+  /** Commits the branch no longer reaches (only with force). */
+  dropped: number
+}
+
+/** `dv reset` modes (format-spec/workspace.md#reset): soft and mixed keep the staged changes, hard discards them. */
+export const RESET_MODES = ['soft', 'mixed', 'hard'] as const
+export type ResetMode = (typeof RESET_MODES)[number]
+
+export interface ResetOptions {
+  /** Default: mixed. */
+  mode?: ResetMode
+  /** Move the branch even when REV does not descend from its head (dropping commits). */
+  force?: boolean
+  /** Default: the checked-out branch (main without a workspace). */
+  branch?: string
+}
+
+export interface ResetResult {
+  branch: string
+  mode: ResetMode
+  snapshot: string
+  previous: string
+  /** Commits the branch no longer reaches. */
+  dropped: number
+  /** Staged changes discarded (hard). */
+  unstaged: number
+}
+
+export interface UnstageOptions {
+  /** Only the staged changes of these tables (default: all). */
+  tables?: string[]
+  /** Only this staged change: its id or a unique prefix of at least 4 characters (as `dv status` shows it). */
+  change?: string
+  /** Default: the checked-out branch. */
+  branch?: string
+}
+
+export interface UnstageResult {
+  branch: string
+  unstaged: StagedChangeInfo[]
+}
+
+export interface SetKeyOptions {
+  /** Default: the checked-out branch (main without a workspace). */
+  branch?: string
+  /** Default: `set primary key of TABLE to COLS`. */
+  message?: string
+  author?: string
+}
+
+export interface SetKeyResult {
+  table: string
+  /** The key's columns, in key order. */
+  key: string[]
+  /** False when the table already had exactly this key (nothing was committed). */
+  changed: boolean
+  /** The commit that set it (when changed). */
+  commit?: CommitResult
 }

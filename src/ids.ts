@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { DvError } from './errors.js'
 
 /** SHA-256 of an object's bytes, 64 lowercase hex digits. */
@@ -95,4 +96,9 @@ export function asTableName(name: string): TableName {
       : `it is ${name.length} characters long; the limit is ${TABLE_PART_MAX} (${TABLE_NAME_MAX} with '.' namespaces)`)
   }
   return name as TableName
+}
+
+/** The id of an object (format-spec/objects.md#object-ids): lowercase hex SHA-256 of its bytes. */
+export function hashBytes(bytes: Uint8Array): ObjectId {
+  return createHash('sha256').update(bytes).digest('hex') as ObjectId
 }

@@ -3,12 +3,13 @@
  * so plain and --json runs never load react or ink.
  */
 import { createElement, type ReactElement } from 'react'
-import type { CommitResult, LogEntry, RefInfo, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import type { CommitResult, LogEntry, RefInfo, ReflogResult, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import type { ProgressState } from '../progress.js'
 import { CommitView, WriteView } from './Commit.js'
 import { LogView } from './Log.js'
 import { MessageView } from './Message.js'
 import { ProgressView } from './Progress.js'
+import { ReflogView } from './Reflog.js'
 import { RefsView } from './Refs.js'
 import { ShowView } from './Show.js'
 import { StatusView } from './Status.js'
@@ -33,6 +34,9 @@ export async function viewShow(show: ShowResult, color: boolean): Promise<ReactE
 }
 export async function viewRefs(refs: RefInfo[], kind: 'branch' | 'tag', color: boolean): Promise<ReactElement> {
   return createElement(RefsView, { refs, kind, color })
+}
+export async function viewReflog(reflog: ReflogResult, color: boolean): Promise<ReactElement> {
+  return createElement(ReflogView, { reflog, color })
 }
 export function viewProgress(label: string, p: ProgressState, color: boolean, elapsedMs?: number): ReactElement {
   return createElement(ProgressView, { label, ...p, color, ...(elapsedMs === undefined ? {} : { elapsedMs }) })

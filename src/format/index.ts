@@ -1,7 +1,7 @@
 /** The format layer: pure parse/serialize/validate of every on-disk object (format-spec/ is normative). */
 export * from './types.js'
 export { canonicalize, canonicalText, parseCanonical } from './canonical-json.js'
-export { hashBytes } from './hash.js'
+export { hashBytes } from '../ids.js'
 export { decimalParams, fixedLength, isPrimitiveType, isV1PrimitiveType, PLANNED_TYPES, type DecimalParams } from './primitive-type.js'
 export {
   allFields,
@@ -71,3 +71,4 @@ export { OPERATIONS, parseSnapshot, serializeSnapshot } from './snapshot.js'
 export { FIRST_PARTITION_FIELD_ID, formatPartitionBy, parsePartitionBy, TRANSFORMS } from './schema.js'
 export { parseTableMetadata, serializeTableMetadata, tableKind } from './table-metadata.js'
 export { parseManifest, serializeManifest, summarizeManifest, summarizePartitions, validateManifest } from './manifest.js'
+export { parseReflogEntry, serializeReflogEntry } from './reflog.js'

@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream, openAsBlob } from 'node:fs'
 import { once } from 'node:events'
 import type { RecordBatch, Schema as ArrowSchema, Table as ArrowTable } from 'apache-arrow'
 import { DvError } from '../errors.js'
+import { DAMAGED_HINT } from './duck.js'
 
 type ArrowModule = typeof import('apache-arrow')
 type WasmModule = typeof import('parquet-wasm')
@@ -50,7 +51,25 @@ export async function readArrowIpc(path: string): Promise<ArrowInput> {
   const arrow = await loadArrow()
   const reader = await arrow.RecordBatchReader.from(createReadStream(path))
   await reader.open()
-  return { batches: reader, schema: reader.schema }
+  return { batches: damagedAsCorrupt(reader, path), schema: reader.schema }
+}
+
+/**
+ * The batches of an opened Arrow IPC reader; a batch it cannot read (a cut
+ * or garbled message: apache-arrow then throws whatever its decoder hits, a
+ * TypeError as often as not) is CORRUPT, naming the input.
+ */
+export async function* damagedAsCorrupt(batches: AsyncIterable<RecordBatch>, name: string): AsyncGenerator<RecordBatch> {
+  try {
+    yield* batches
+  } catch (e) {
+    if (e instanceof DvError) throw e
+    throw new DvError('CORRUPT', `${name} is damaged: cannot read its arrow record batches: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+      hint: DAMAGED_HINT,
+      details: { file: name },
+    })
+  }
 }
 
 /**
@@ -76,28 +95,41 @@ export async function writeArrowParquet(input: ArrowInput, path: string, what: s
     return writeBytes(path, bytes)
   }
   let pending: RecordBatch | undefined = first.value
+  // parquet-wasm ends its output as if the input had ended when reading the input fails
+  // (a damaged IPC message): keep the failure and raise it after the writer stops.
+  let failure: { error: unknown } | undefined
   const stream = new ReadableStream({
     async pull(controller) {
-      const batch = pending ?? (await nextValue(iterator))
-      pending = undefined
-      if (!batch) return controller.close()
-      for (const rb of toWasm([batch]).recordBatches()) controller.enqueue(rb)
+      try {
+        const batch = pending ?? (await nextValue(iterator))
+        pending = undefined
+        if (!batch) return controller.close()
+        for (const rb of toWasm([batch]).recordBatches()) controller.enqueue(rb)
+      } catch (e) {
+        failure = { error: e }
+        controller.error(e)
+      }
     },
   })
-  const bytesStream = await pw.transformParquetStream(stream, props())
   const hash = createHash('sha256')
   const out = createWriteStream(path)
   let bytes = 0
   try {
+    const bytesStream = await pw.transformParquetStream(stream, props())
     for await (const chunk of bytesStream as unknown as AsyncIterable<Uint8Array>) {
       hash.update(chunk)
       bytes += chunk.byteLength
       if (!out.write(chunk)) await once(out, 'drain')
     }
+    if (failure) throw failure.error
   } catch (e) {
+    if (failure) e = failure.error
     out.destroy()
     if (e instanceof DvError) throw e
-    throw new DvError('INVALID_ARGUMENT', `cannot write ${what} as parquet: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    throw new DvError('INVALID_ARGUMENT', `cannot write ${what} as parquet: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+      hint: 'the arrow data must be readable record batches of one schema; a damaged file must be written again from its source',
+    })
   }
   out.end()
   await once(out, 'close')
@@ -138,6 +170,47 @@ export async function* readParquetIpc(path: string, batchSize = 65536): AsyncGen
   } finally {
     file.free()
   }
+}
+
+/**
+ * The Parquet file at `path` as ONE Arrow IPC stream, in pieces: the schema
+ * message once, then every row group's record batches, then the end-of-stream
+ * marker. readParquetIpc yields one whole stream per row group; this splices
+ * them at their message boundaries (format: continuation 0xFFFFFFFF, int32
+ * metadata length, metadata, body; a schema message has no body), so only one
+ * row group is in memory and nothing is decoded or re-encoded.
+ */
+export async function* readParquetIpcStream(path: string): AsyncGenerator<Uint8Array> {
+  let schema: Uint8Array | undefined
+  for await (const ipc of readParquetIpc(path)) {
+    const head = schemaMessageLength(ipc)
+    if (!hasEndMarker(ipc)) throw new DvError('INTERNAL', `arrow ipc from ${path} lacks its end-of-stream marker`)
+    if (schema === undefined) {
+      schema = ipc.subarray(0, head)
+      yield ipc.subarray(0, ipc.byteLength - END_OF_STREAM.byteLength)
+    } else {
+      if (!sameBytes(schema, ipc.subarray(0, head))) throw new DvError('INTERNAL', `row groups of ${path} read with different arrow schemas`)
+      yield ipc.subarray(head, ipc.byteLength - END_OF_STREAM.byteLength)
+    }
+  }
+  yield END_OF_STREAM
+}
+
+/** Continuation marker then a zero metadata length (Arrow IPC format >= 0.15). */
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])
+
+function schemaMessageLength(ipc: Uint8Array): number {
+  const view = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength)
+  if (ipc.byteLength < 8 || view.getUint32(0, true) !== 0xffffffff) throw new DvError('INTERNAL', 'arrow ipc stream does not start with a continuation marker')
+  return 8 + view.getInt32(4, true)
+}
+
+function hasEndMarker(ipc: Uint8Array): boolean {
+  return ipc.byteLength >= END_OF_STREAM.byteLength && sameBytes(ipc.subarray(ipc.byteLength - END_OF_STREAM.byteLength), END_OF_STREAM)
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 }
 
 /** The Parquet file at `path` as apache-arrow record batches (empty batches skipped). */

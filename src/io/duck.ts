@@ -131,16 +131,58 @@ export function duckLine(e: unknown): number | undefined {
   return m ? Number(m[1]) : undefined
 }
 
+/**
+ * Engine messages that mean the bytes read are damaged, in the words of
+ * DuckDB's Parquet reader, its Thrift decoder and its codecs (collected from
+ * DuckDB 1.5.6's messages and the damaged files of test/fixtures/parquet).
+ * "Invalid Error" is DuckDB's name for an exception of a library it embeds
+ * (Thrift, a decompressor, the Parquet page decoders): raised while reading a
+ * file, it means the file is damaged.
+ */
+const DAMAGED = new RegExp([
+  '^Invalid Error',
+  'corrupt',
+  'TProtocolException', 'TTransportException', "don't know what type",
+  'No magic bytes found', 'too small to be a Parquet file', 'footer length', 'Parquet file has invalid',
+  'decompression fail', 'failed to decompress', 'Failed to decode gzip stream', 'unexpected decompressed size',
+  'Out of buffer', 'Missing data page header', 'bigger than allowed', 'Invalid dictionary page header',
+].join('|'), 'i')
+
+/** Engine messages that mean the file is well formed but uses a codec or encoding the engine cannot decode. */
+const UNDECODABLE = /Unsupported compression codec|encoding is only supported for|Unknown encoding/i
+
+/** The DvError code of a DuckDB error that says its input is damaged or undecodable, else undefined. */
+export function damagedInputCode(e: unknown): 'CORRUPT' | 'UNSUPPORTED' | undefined {
+  const text = e instanceof Error ? e.message : String(e)
+  if (UNDECODABLE.test(text)) return 'UNSUPPORTED'
+  if (DAMAGED.test(text)) return 'CORRUPT'
+  return undefined
+}
+
+function errorCode(e: unknown): DvErrorCode {
+  const text = e instanceof Error ? e.message : String(e)
+  const damaged = damagedInputCode(e)
+  if (damaged) return damaged
+  if (/^(Conversion|Invalid Input|Binder|Parser|Catalog|Constraint|Out of Range) Error/.test(text)) return 'INVALID_ARGUMENT'
+  if (/^IO Error: No files found/.test(text)) return 'NOT_FOUND'
+  if (/^(IO|Out of Memory) Error/.test(text)) return 'STORAGE'
+  return 'INTERNAL'
+}
+
+/** The hints of input that is damaged, and of input in a codec or encoding dv cannot read. */
+export const DAMAGED_HINT = 'the file is damaged: write it again from its source'
+export const UNDECODABLE_HINT = 'write the file again with a common codec (zstd, snappy) and encodings'
+
+const CODE_HINTS: Partial<Record<DvErrorCode, string>> = {
+  CORRUPT: `${DAMAGED_HINT} (for a data file of the store, run dv fsck)`,
+  UNSUPPORTED: UNDECODABLE_HINT,
+}
+
 /** Maps a DuckDB error to a DvError: `context` comes first, DuckDB's text after it. */
 export function toDvError(e: unknown, context: string, options: { hint?: string; details?: Record<string, unknown> } = {}): DvError {
   if (e instanceof DvError) return e
-  const text = e instanceof Error ? e.message : String(e)
-  let code: DvErrorCode = 'INTERNAL'
-  if (/^(Conversion|Invalid Input|Binder|Parser|Catalog|Constraint|Out of Range) Error/.test(text)) code = 'INVALID_ARGUMENT'
-  else if (/^IO Error: No files found/.test(text)) code = 'NOT_FOUND'
-  else if (/^IO Error/.test(text)) code = 'STORAGE'
-  else if (/^Out of Memory Error/.test(text)) code = 'STORAGE'
-  let hint = options.hint
-  if (!hint && /^Out of Memory Error/.test(text)) hint = memoryHint()
+  const code = errorCode(e)
+  let hint = options.hint ?? CODE_HINTS[code]
+  if (!hint && /^Out of Memory Error/.test(e instanceof Error ? e.message : String(e))) hint = memoryHint()
   return new DvError(code, `${context}: ${duckMessage(e)}`, { cause: e, hint, details: options.details })
 }

@@ -14,14 +14,18 @@ import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source } from './types.js'
+import type {
+  DataEngine, KeyReport, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile,
+} from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
 import { rewriteFiles } from './rewrite.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
+import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
+import { readBack } from './read-back.js'
 
 export interface EngineOptions extends DuckOptions {
   /**
@@ -92,6 +96,16 @@ class DuckDataEngine implements DataEngine {
     return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
   }
 
+  /** Reads only the store's object files and evaluates no user text: the sandbox. */
+  async findDuplicateKeys(files: ScanFile[], schema: Schema, columns: string[]): Promise<KeyReport> {
+    return findDuplicateKeys(await this.sandbox(), files, schema, columns)
+  }
+
+  /** The input's keys come from the source, which the ingest instance opened. */
+  async findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport> {
+    return findExistingKeys(await this.ingest(), files, schema, columns, source)
+  }
+
   /**
    * Files outside the sandbox's directories (an input file stored as-is) are
    * read by a short-lived sandbox that may read exactly those files.
@@ -112,6 +126,19 @@ class DuckDataEngine implements DataEngine {
 
   interrupt(): void {
     for (const opened of [this.ingestPromise, this.sandboxPromise]) void opened?.then((duck) => duck.interrupt(), () => undefined)
+  }
+
+  /**
+   * The scan reader is DuckDB 1.5.6's read_parquet in either instance. A write
+   * has the ingest instance open, and an input stored as-is lies where the
+   * sandbox may not read: those use the ingest instance. A rewrite by
+   * predicate (delete, overwrite --where) has only the sandbox open, which
+   * reads its own output: it does not open the ingest instance for this.
+   */
+  async readBack(files: WrittenFile[]): Promise<void> {
+    const options = this.options.tmpDir === undefined ? undefined : this.sandboxOptions()
+    const sandboxOnly = this.ingestPromise === undefined && options !== undefined && files.every((f) => sandboxCanRead(options, f.path))
+    return readBack(sandboxOnly ? await this.sandbox() : await this.ingest(), files)
   }
 
   async close(): Promise<void> {

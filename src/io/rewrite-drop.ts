@@ -89,7 +89,7 @@ export async function prepareKeys(duck: Duck, columns: string[], source: OpenedS
       const mark = (windowed: boolean) =>
         `SET VARIABLE ${hits} = (SELECT bitstring_agg(__dv_row, 0, ${file.rows - 1}) FROM (${fileRelation(file, schema, true, windowed)}) AS f SEMI JOIN ${table} AS k ON ${on})`
       try {
-        await duck.run(mark(false)).catch((e) => (isRowNumberClash(e) ? duck.run(mark(true)) : Promise.reject(e)))
+        await duck.run(mark(false)).catch((e: unknown) => (isRowNumberClash(e) ? duck.run(mark(true)) : Promise.reject(e)))
       } catch (e) {
         if (/outside of provided min and max range/i.test(e instanceof Error ? e.message : String(e))) {
           throw new DvError('CORRUPT', `data file ${file.path} has more rows than the ${file.rows} its manifest entry records`, { cause: e, hint: 'run dv fsck' })

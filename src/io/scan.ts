@@ -21,7 +21,7 @@ import { quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { toDuckType } from './duck-types.js'
 import { checkPredicate, emptyRelation } from './predicate.js'
 import type { Sandbox } from './sandbox.js'
-import { loadArrow, readParquetBatches, readParquetIpc } from './arrow-parquet.js'
+import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 /** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
@@ -32,8 +32,7 @@ export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise
   if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 0)) {
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${request.limit}: expected a non-negative integer`)
   }
-  const sources = groupFiles(request.files).map((group) => fileSelect(group, schema.fields))
-  const from = sources.length ? sources.join(' UNION ALL ') : `SELECT * FROM ${emptyRelation(schema)}`
+  const from = request.files.length ? filesRelation(request.files, schema.fields) : `SELECT * FROM ${emptyRelation(schema)}`
   const where = checked ? ` WHERE ${checked.sql}` : ''
   const limit = request.limit !== undefined ? ` LIMIT ${request.limit}` : ''
   return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM (${from}) AS t${where}${limit}`
@@ -52,6 +51,11 @@ function selectedColumns(request: ScanRequest): Field[] {
     }
     return field
   })
+}
+
+/** The rows of `files` as `fields` (read by field id, cast), one read_parquet per run of files with the same column names. */
+export function filesRelation(files: ScanFile[], fields: Field[]): string {
+  return groupFiles(files).map((group) => fileSelect(group, fields)).join(' UNION ALL ')
 }
 
 /** Consecutive files with the same physical column names are read by one read_parquet call. */
@@ -125,18 +129,8 @@ async function scanArrowTo(duck: Sandbox, request: ScanRequest, out: Writable): 
   const { path, rows } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
   try {
     await request.verified
-    const arrow = await loadArrow()
-    // One IPC stream: the schema once (even with no rows), every row group's batches, the end marker.
-    const writer = new arrow.RecordBatchStreamWriter()
-    const pump = (async () => {
-      for await (const chunk of writer) await writeAll(out, chunk)
-    })()
-    try {
-      for await (const ipc of readParquetIpc(path)) writer.write(arrow.tableFromIPC(ipc))
-    } finally {
-      writer.close()
-    }
-    await pump
+    // One IPC stream, written row group by row group as the consumer takes it.
+    for await (const chunk of readParquetIpcStream(path)) await writeAll(out, chunk)
     return rows
   } finally {
     await rm(path, { force: true })

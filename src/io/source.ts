@@ -15,8 +15,10 @@ import type { Schema } from '../format/types.js'
 import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
 import { detectFormat } from './detect-format.js'
 import { Duck } from './duck.js'
-import { describeColumns, type DuckColumn, type ReadableFile } from './readers.js'
-import { isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { describeColumns, explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
+import { footerContradiction, readParquetLayout } from './parquet-layout.js'
+import { transcodeParquet } from './parquet-transcode.js'
+import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
 import { engineLimits } from './limits.js'
 import { jsonObjectLimit } from './ndjson-lines.js'
@@ -55,9 +57,10 @@ interface Resolved {
 export async function openIngestSource(duck: Duck, source: Source, options: OpenSourceOptions): Promise<OpenedSource> {
   await mkdir(options.tmpDir, { recursive: true })
   await duck.useTempDirectory(join(options.tmpDir, 'duckdb-spill'))
-  const resolved = await resolveSource(source, options)
+  let resolved = await resolveSource(source, options)
   try {
     resolved.file = await withReadLimits(resolved.file, resolved.bytes)
+    if (resolved.file.format === 'parquet') resolved = await decodableParquet(duck, resolved, options.tmpDir)
     const columns = await describeColumns(duck, resolved.file)
     return new IngestSource(duck, resolved, columns, options.tmpDir)
   } catch (e) {
@@ -123,8 +126,8 @@ class IngestSource implements OpenedSource {
     return true
   }
 
-  checkKeys(columns: string[], schema?: Schema): Promise<void> {
-    return checkKeys(this.duck, this.relation(), columns, schema)
+  checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void> {
+    return checkKeys(this.duck, this.relation(), columns, schema, hint)
   }
 
   private relation(): InputRelation {
@@ -143,7 +146,7 @@ async function resolveSource(source: Source, options: OpenSourceOptions): Promis
     const name = typeof source === 'string' ? '<stdin>' : '<stream>'
     const format = options.format
     if (!format) throw new DvError('INVALID_ARGUMENT', `the format of ${name} is unknown`, { hint: `name it with ${FORMAT_HINT}` })
-    if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream), name, options.tmpDir)
+    if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream, name), name, options.tmpDir)
     const path = tempPath(options.tmpDir, EXTENSION[format])
     const { bytes, sha256 } = await spoolBytes(stream, path, options.onBytes)
     return { file: { name, path, format }, inputFormat: format, bytes, sha256, spooled: [path], userFile: false }
@@ -176,14 +179,40 @@ async function resolvePath(path: string, options: OpenSourceOptions): Promise<Re
   return { file: { name: path, path, format }, inputFormat: format, bytes: size, spooled: [], userFile: true }
 }
 
-async function readArrowIpcStream(stream: Readable): Promise<ArrowInput> {
+/**
+ * A Parquet input DuckDB cannot decode entirely is read through parquet-wasm
+ * into a spooled zstd file, which the write then reads as a copy (never as-is).
+ */
+async function decodableParquet(duck: Duck, resolved: Resolved, tmpDir: string): Promise<Resolved> {
+  let layout
+  try {
+    layout = await readParquetLayout(duck, resolved.file.path)
+  } catch (e) {
+    throw await explainReadError(e, resolved.file)
+  }
+  const contradiction = footerContradiction(layout, resolved.file.name)
+  if (contradiction) throw contradiction
+  if (layout.undecodable.length === 0) return resolved
+  const path = tempPath(tmpDir, 'parquet')
+  resolved.spooled.push(path)
+  await transcodeParquet(resolved.file.path, path, resolved.file.name, layout.undecodable)
+  return {
+    ...resolved,
+    file: { ...resolved.file, path },
+    userFile: false,
+    // The fingerprint is of the input's bytes, not of the rewrite.
+    fingerprintPath: resolved.sha256 ? undefined : resolved.fingerprintPath ?? resolved.file.path,
+  }
+}
+
+async function readArrowIpcStream(stream: Readable, name: string): Promise<ArrowInput> {
   const { RecordBatchReader } = await import('apache-arrow')
   try {
     const reader = await RecordBatchReader.from(stream as unknown as AsyncIterable<Uint8Array>)
     await reader.open()
-    return { batches: reader, schema: reader.schema }
+    return { batches: damagedAsCorrupt(reader, name), schema: reader.schema }
   } catch (e) {
-    throw badArrow('<stdin>', e)
+    throw badArrow(name, e)
   }
 }
 

@@ -56,8 +56,10 @@ export interface OpenedSource {
    * no key occurs twice in the input (else INVALID_ARGUMENT naming the column
    * or an example key). With `schema`, key values are compared after the cast
    * to the table's types (as the rewrite compares them); without it, as read.
+   * `hint` replaces the upsert-specific hint of a repeated key (a keyed
+   * table's append says why instead).
    */
-  checkKeys(columns: string[], schema?: Schema): Promise<void>
+  checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void>
   /**
    * Text inputs (CSV, NDJSON) learn their columns from the first rows. When a
    * write fails with `details.sampleMiss` (a later row has a key or a value
@@ -164,6 +166,13 @@ export interface RewriteResult {
   files: Array<{ matched: number; kept: WrittenFile[] }>
 }
 
+/** What a primary-key check found: how many distinct keys, how many rows hold them, and one key as text (`id=5`, `(a=1, b='x')`). */
+export interface KeyReport {
+  keys: number
+  rows: number
+  example?: string
+}
+
 export interface DataEngine {
   openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource>
   /**
@@ -191,6 +200,26 @@ export interface DataEngine {
    * new Parquet file(s) of the current schema, in the same partition.
    */
   rewriteFiles(request: RewriteRequest): Promise<RewriteResult>
+  /**
+   * Reads back files about to be published (from writeParquet or
+   * rewriteFiles) through the reader scans use: each file's row groups must
+   * add up to its `rows`, every column chunk must use a codec and encoding
+   * that reader decodes, and its first row group must read in full with the
+   * footer's row count. Otherwise CORRUPT or UNSUPPORTED naming the file.
+   * Reads the footer and one row group per file, never the whole file.
+   */
+  readBack(files: WrittenFile[]): Promise<void>
+  /**
+   * Keys (all of `columns`) occurring more than once in `files` read as
+   * `schema` (null keys do not count): what `dv table set-key` refuses.
+   */
+  findDuplicateKeys(files: ScanFile[], schema: Schema, columns: string[]): Promise<KeyReport>
+  /**
+   * Rows of `files` whose key also occurs in `source` (opened by this engine;
+   * its keys cast to the table's types, as upserts compare them): the check
+   * that an append to a keyed table adds no key the table already has.
+   */
+  findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport>
   /** Stops the statement each open instance is running (a cancelled write): its caller sees an error. */
   interrupt(): void
   close(): Promise<void>

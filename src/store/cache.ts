@@ -21,7 +21,7 @@ import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
-import { hashBytes } from '../format/hash.js'
+import { hashBytes } from '../ids.js'
 import { finishHash, hashFile, startHash } from './object-hash.js'
 
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3

@@ -1,5 +1,5 @@
 /** A Storage wrapper that counts calls, for I/O-budget tests ("opening a snapshot costs O(1) reads"). */
-import type { ObjectStore, RefStore, Storage } from './types.js'
+import type { ObjectStore, ReflogStore, RefStore, Storage } from './types.js'
 import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
 import { DvError } from '../errors.js'
 
@@ -15,6 +15,9 @@ export interface StorageCounts {
   refGet: number
   refList: number
   cas: number
+  reflogAppend: number
+  reflogList: number
+  reflogRead: number
 }
 
 export interface CountingStorage extends Storage, StorageTestHooks {
@@ -24,7 +27,7 @@ export interface CountingStorage extends Storage, StorageTestHooks {
 }
 
 function zeroCounts(): StorageCounts {
-  return { get: 0, put: 0, putFile: 0, has: 0, size: 0, localPath: 0, list: 0, delete: 0, refGet: 0, refList: 0, cas: 0 }
+  return { get: 0, put: 0, putFile: 0, has: 0, size: 0, localPath: 0, list: 0, delete: 0, refGet: 0, refList: 0, cas: 0, reflogAppend: 0, reflogList: 0, reflogRead: 0 }
 }
 
 export function wrapCounting(storage: Storage): CountingStorage {
@@ -46,6 +49,11 @@ export function wrapCounting(storage: Storage): CountingStorage {
     list: (prefix) => (counts.refList++, storage.refs.list(prefix)),
     compareAndSwap: (name, expected, next) => (counts.cas++, storage.refs.compareAndSwap(name, expected, next)),
   }
+  const reflog: ReflogStore = {
+    append: (ref, timeMs, bytes) => (counts.reflogAppend++, storage.reflog.append(ref, timeMs, bytes)),
+    list: (ref) => (counts.reflogList++, storage.reflog.list(ref)),
+    read: (ref, key) => (counts.reflogRead++, storage.reflog.read(ref, key)),
+  }
   const hooks = (): StorageTestHooks => {
     const h = getTestHooks(storage)
     if (h === undefined) throw new DvError('INTERNAL', `storage ${storage.location} has no test hooks`)
@@ -54,6 +62,7 @@ export function wrapCounting(storage: Storage): CountingStorage {
   return {
     objects,
     refs,
+    reflog,
     location: storage.location,
     counts,
     resetCounts: () => void Object.assign(counts, zeroCounts()),

@@ -9,7 +9,7 @@ import { chmod, copyFile, link, mkdir, open, readFile, readdir, rename, stat, un
 import { dirname, join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
 import { isObjectId, type ObjectId } from '../ids.js'
-import { hashBytes } from '../format/hash.js'
+import { hashBytes } from '../ids.js'
 import { storageStep } from './crash-points.js'
 import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'

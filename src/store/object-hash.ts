@@ -1,7 +1,7 @@
 /**
  * SHA-256 object ids computed while streaming (files, uploads), and the checks
  * and errors every object store shares. One-shot hashing of bytes in memory is
- * format/hash.ts's hashBytes.
+ * ids.ts hashBytes.
  */
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'

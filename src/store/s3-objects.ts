@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises'
 import { DvError } from '../errors.js'
 import { storageStep } from './crash-points.js'
 import { isObjectId, type ObjectId } from '../ids.js'
-import { hashBytes } from '../format/hash.js'
+import { hashBytes } from '../ids.js'
 import type { LocalObjectCache } from './cache.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import {

@@ -61,6 +61,10 @@ export interface PendingChange {
   scope: ConflictScope
   /** SHA-256 of the request (input bytes, table, mode, options), when an idempotency key needs it. */
   fingerprint?: string
+  /** The primary key (field ids) the write was planned against; absent: none (conflicts.ts: key-changed). */
+  baseKey?: number[]
+  /** For a keyed table: the range of the keys this change adds, which no concurrently added file may hold (conflicts.ts: key-may-repeat). */
+  keyScope?: PrunablePredicate[]
 }
 
 /** Manifests beyond this count are merged on the next commit, keeping table metadata small. */

@@ -8,7 +8,7 @@ import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { dataFilePath, readManifest, readTableMetadata, type RepoContext } from './context.js'
 import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
-import { mapLimit } from './map-limit.js'
+import { mapLimit } from '../store/map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntry {
@@ -74,6 +74,7 @@ export async function tableInfo(ctx: RepoContext, name: string, snapshotId: Snap
     partitionSpec: table.partitionSpec.map((p) => ({ name: p.name, transform: p.transform, source: fieldName(p.sourceId) })),
     columns,
     properties: { ...table.properties },
+    primaryKey: (table.identifierFieldIds ?? []).map(fieldName),
   }
 }
 

@@ -12,7 +12,7 @@ import type { InputColumn, WrittenFile } from '../io/types.js'
 import { parsePartitionBy } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
-import { mapLimit } from './map-limit.js'
+import { mapLimit } from '../store/map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 export interface WriteBase {
@@ -113,10 +113,14 @@ const PUBLISH_CONCURRENCY = 8
 
 /**
  * Publishes written Parquet files as objects and describes them as
- * DataFiles, in input order. Temporary files are taken over by the store
- * (linked, not copied) where it can; the user's own files are copied.
+ * DataFiles, in input order. Every write path (ingest, as-is, copy-on-write
+ * rewrites) passes here, so this is where each file is first read back by
+ * the scan reader: a file dv could not read back is never stored. Temporary
+ * files are taken over by the store (linked, not copied) where it can; the
+ * user's own files are copied.
  */
 export async function publishFiles(ctx: RepoContext, written: WrittenFile[]): Promise<DataFile[]> {
+  if (written.length) await (await ctx.engine()).readBack(written)
   const objects = ctx.storage.objects
   return mapLimit(written, PUBLISH_CONCURRENCY, async (w) => {
     let stored: { id: ObjectId; bytes: number }

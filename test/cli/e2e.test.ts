@@ -61,8 +61,8 @@ describe('dv tour', () => {
     expect(status[0]).toBe('On branch main')
     expect(status[1]).toBe('Changes to be committed:')
     expect(status.slice(2)).toEqual([
-      expect.stringMatching(/^ {2}append {4,}events +3000 rows +3 files +\(new table\)$/),
-      expect.stringMatching(/^ {2}append {4,}users +40 rows +1 file +\(new table\)$/),
+      expect.stringMatching(/^ {2}[0-9a-f]{8} {2}append {4,}events +3000 rows +3 files +\(new table\)$/),
+      expect.stringMatching(/^ {2}[0-9a-f]{8} {2}append {4,}users +40 rows +1 file +\(new table\)$/),
     ])
     const s = json<{ branch: string; detached: boolean; staged: Array<{ table: string; rows: number; creates: boolean }> }>('status')
     expect(s).toMatchObject({ branch: 'main', detached: false })

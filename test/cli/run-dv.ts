@@ -93,3 +93,36 @@ export function runShell(script: string, cwd: string): { code: number; stdout: s
 export function makeSampleData(dir: string): void {
   execFileSync(process.execPath, [path.join(ROOT, 'examples/make-sample-data.mjs'), dir], { stdio: 'pipe' })
 }
+
+/**
+ * Runs the built `dv` without blocking the test process (so several can run
+ * at once), its stdout sent to `stdoutFile` (binary output stays intact) or
+ * dropped.
+ */
+export async function runDvToFile(args: string[], options: { cwd: string; stdoutFile?: string }): Promise<{ code: number; stderr: string }> {
+  const { spawn } = await import('node:child_process')
+  const { openSync, closeSync } = await import('node:fs')
+  const out = options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'ignore'
+  try {
+    return await new Promise((resolve, reject) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, DV_AUTHOR: 'Test <test@example.com>' }
+      delete env.DV_DIR
+      delete env.DV_DEBUG
+      const child = spawn(process.execPath, [DV, ...args], { cwd: options.cwd, env, stdio: ['ignore', out, 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      child.on('error', reject)
+      child.on('close', (code) => resolve({ code: code ?? -1, stderr }))
+    })
+  } finally {
+    if (typeof out === 'number') closeSync(out)
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++])
+  }))
+}

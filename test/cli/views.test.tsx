@@ -6,6 +6,7 @@ import { CommitView, WriteView } from '../../cli/views/Commit.js'
 import { LogView } from '../../cli/views/Log.js'
 import { MessageView } from '../../cli/views/Message.js'
 import { formatDuration, progressFigures, ProgressView } from '../../cli/views/Progress.js'
+import { ReflogView } from '../../cli/views/Reflog.js'
 import { RefsView } from '../../cli/views/Refs.js'
 import { ShowView } from '../../cli/views/Show.js'
 import { StatusView } from '../../cli/views/Status.js'
@@ -45,15 +46,15 @@ describe('views', () => {
     const status: StatusResult = {
       branch: 'main', head: A, detached: false, location: '/x/.dv',
       staged: [
-        { id: '1', table: 'events', mode: 'append', rows: 1000, files: 3, bytes: 1, creates: true },
-        { id: '2', table: 'users_long_name', mode: 'overwrite', rows: 1, files: 1, bytes: 1, creates: false },
+        { id: '1f3a9c2e-0000-4000-8000-000000000001', table: 'events', mode: 'append', rows: 1000, files: 3, bytes: 1, creates: true },
+        { id: '2b4d6f80-0000-4000-8000-000000000002', table: 'users_long_name', mode: 'overwrite', rows: 1, files: 1, bytes: 1, creates: false },
       ],
     }
     const lines = render(<StatusView status={status} color={false} />).lastFrame()!.split('\n')
     expect(lines[0]).toBe('On branch main')
     expect(lines[1]).toBe('Changes to be committed:')
-    expect(lines[2]).toMatch(/^ {2}append +events +1000 rows +3 files +\(new table\)$/)
-    expect(lines[3]).toMatch(/^ {2}overwrite +users_long_name +1 row +1 file$/)
+    expect(lines[2]).toMatch(/^ {2}1f3a9c2e +append +events +1000 rows +3 files +\(new table\)$/)
+    expect(lines[3]).toMatch(/^ {2}2b4d6f80 +overwrite +users_long_name +1 row +1 file$/)
     expect(lines[2]!.indexOf('1000')).toBe(lines[3]!.indexOf('1 row'))
     const detached = render(<StatusView status={{ ...status, branch: null, detached: true, staged: [] }} color={false} />).lastFrame()!
     expect(detached.split('\n')).toEqual(['HEAD detached at 3f9a2c1', 'nothing staged (use "dv write TABLE FILE" to stage a change)'])
@@ -71,6 +72,16 @@ describe('views', () => {
     expect(full).toContain('    events: +1000 rows, +3 files')
   })
 
+  it('ReflogView renders the same lines as the plain text, a deletion as 0000000', () => {
+    const line = { previous: null, time: 'T', user: 'u', host: 'h' }
+    const reflog = { ref: 'branches/main', name: 'main', current: A, entries: [
+      { ...line, index: 0, selector: 'main@{0}', snapshot: A, message: 'reset --hard main~1' },
+      { ...line, index: 1, selector: 'main@{1}', snapshot: null, message: 'branch -d' },
+    ] }
+    expect(render(<ReflogView reflog={reflog} color={true} />).lastFrame()!.replace(/\u001b\[[0-9;]*m/g, '').split('\n'))
+      .toEqual(['3f9a2c1 main@{0}: reset --hard main~1', '0000000 main@{1}: branch -d'])
+  })
+
   it('ShowView renders a schema table with stats, partition spec and properties', () => {
     const show: ShowResult = {
       commit: entry(A, 'more events', ['main']),
@@ -83,6 +94,7 @@ describe('views', () => {
           { id: 2, name: 'kind', type: 'string', required: false, nulls: 7 },
         ],
         properties: { owner: 'data-eng' },
+        primaryKey: ['id'],
       },
     }
     const lines = render(<ShowView show={show} color={false} />).lastFrame()!.split('\n').map((l) => l.trimEnd())
@@ -93,6 +105,7 @@ describe('views', () => {
     expect(lines.find((l) => l.includes('3499'))).toMatch(/^ {2}1 +id +long +no +0 +3499 +0$/)
     expect(lines.find((l) => l.includes('kind'))).toMatch(/^ {2}2 +kind +string +no +- +- +7$/)
     expect(lines).toContain('  owner = data-eng')
+    expect(lines).toContain('primary key: id')
     const commitOnly = render(<ShowView show={{ ...show, table: undefined }} color={false} />).lastFrame()!
     expect(commitOnly).toContain('tables at 3f9a2c1:')
     expect(commitOnly).toMatch(/events +3500 rows +4 files +9000 bytes/)

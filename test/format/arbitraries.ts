@@ -14,7 +14,6 @@ import {
   type Schema,
   type Type,
   daysFromCivil,
-  formatBinary,
   formatDate,
   formatDecimal,
   formatFloat,

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { ObjectId } from '../../src/ids.js'
 import { LocalObjectCache } from '../../src/store/cache.js'
-import { hashBytes } from '../../src/format/hash.js'
+import { hashBytes } from '../../src/ids.js'
 import { cleanupCaches, createTestBucket, describeS3, freshCacheDir, openTestS3 } from '../support/s3-server.js'
 
 const enc = new TextEncoder()

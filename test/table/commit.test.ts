@@ -143,7 +143,7 @@ describe('retry decision', () => {
 
   it('reports a ref lock held past the store\'s wait at once: one compare-and-swap, no retry', async () => {
     const root = join(dir, 'locked')
-    const storage = wrapCounting(await openLocalStorage(root))
+    const storage = wrapCounting(openLocalStorage(root))
     try {
       const ctx = repoContext(storage)
       await initStore(ctx)

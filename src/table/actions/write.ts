@@ -68,7 +68,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     }
     const prepare = () => prepareChange(ctx, {
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
-      base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress,
+      base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress, staged: staged.filter((c) => c.table === name),
     })
     let prepared: Awaited<ReturnType<typeof prepare>>
     try {

@@ -1,0 +1,98 @@
+/**
+ * A Parquet file's layout from its footer alone (row groups, and each column
+ * chunk's physical type, codec and encodings), and which column chunks DuckDB
+ * cannot decode. DuckDB reads every scan, so a file it cannot decode must be
+ * rewritten before it is stored (see parquet-transcode.ts).
+ *
+ * What DuckDB 1.5.6 decodes, measured on the files of
+ * test/fixtures/parquet/make-corpus.py (pyarrow, fastparquet, polars and
+ * parquet-wasm writers): every codec but LZ4 (codec 5, in any of its three
+ * framings: Hadoop, raw block, LZ4 frame) and LZO; every encoding, but
+ * BYTE_STREAM_SPLIT only on FLOAT and DOUBLE columns ("BYTE_STREAM_SPLIT
+ * encoding is only supported for FLOAT or DOUBLE data" on INT32, INT64 and
+ * FIXED_LEN_BYTE_ARRAY). An allow-list: a codec or encoding DuckDB has not
+ * been shown to decode is not trusted to.
+ */
+import { DvError } from '../errors.js'
+import { DAMAGED_HINT, Duck, quoteLiteral } from './duck.js'
+
+const CODECS = new Set(['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4_RAW'])
+const ENCODINGS = new Set(['PLAIN', 'PLAIN_DICTIONARY', 'RLE_DICTIONARY', 'RLE', 'BIT_PACKED', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY'])
+const BYTE_STREAM_SPLIT_TYPES = new Set(['FLOAT', 'DOUBLE'])
+
+/** A column whose chunks DuckDB cannot decode, and why (its codec, or an encoding on its physical type). */
+export interface Undecodable {
+  column: string
+  physicalType: string
+  codec?: string
+  encoding?: string
+}
+
+export interface ParquetLayout {
+  /** Rows of each row group, in file order, as the footer says. */
+  rowGroupRows: number[]
+  undecodable: Undecodable[]
+  /**
+   * Where the footer contradicts itself: a column chunk whose value count
+   * (nulls included) is not its row group's row count: fewer in any column,
+   * or another count in a flat column (only repeated columns hold several
+   * values per row). Readers then disagree on the rows (DuckDB trusts the row
+   * group, pyarrow the chunk, arrow-rs the pages), so such a file is damaged.
+   */
+  shortChunks: Array<{ column: string; rowGroup: number; values: number; rows: number }>
+}
+
+/** Reads the footer of the Parquet file at `path` (DuckDB errors are thrown as they are). */
+export async function readParquetLayout(duck: Duck, path: string): Promise<ParquetLayout> {
+  const chunks = await duck.all(
+    `SELECT row_group_id AS rg, row_group_num_rows AS n, path_in_schema AS col, type, compression, encodings, num_values FROM parquet_metadata(${quoteLiteral(path)})`,
+  )
+  const repeated = new Set((await duck.all(`SELECT name FROM parquet_schema(${quoteLiteral(path)}) WHERE repetition_type = 'REPEATED'`)).map((r) => String(r.name)))
+  const rowGroupRows: number[] = []
+  const undecodable = new Map<string, Undecodable>()
+  const shortChunks: ParquetLayout['shortChunks'] = []
+  for (const c of chunks) {
+    rowGroupRows[Number(c.rg)] = Number(c.n)
+    const column = String(c.col)
+    const values = Number(c.num_values)
+    const rows = Number(c.n)
+    // DuckDB joins the path of a nested leaf with ', ' ("tags, list, element")
+    const flat = !column.includes(', ') && !repeated.has(column)
+    if (flat ? values !== rows : values < rows) shortChunks.push({ column, rowGroup: Number(c.rg), values, rows })
+    if (undecodable.has(column)) continue
+    const reason = whyUndecodable(String(c.type), String(c.compression), String(c.encodings ?? ''))
+    if (reason) undecodable.set(column, { column, physicalType: String(c.type), ...reason })
+  }
+  return { rowGroupRows: Array.from(rowGroupRows, (n) => n ?? 0), undecodable: [...undecodable.values()], shortChunks }
+}
+
+function whyUndecodable(type: string, codec: string, encodings: string): { codec?: string; encoding?: string } | undefined {
+  if (!CODECS.has(codec)) return { codec }
+  for (const encoding of encodings.split(',').map((e) => e.trim()).filter(Boolean)) {
+    if (encoding === 'BYTE_STREAM_SPLIT' ? !BYTE_STREAM_SPLIT_TYPES.has(type) : !ENCODINGS.has(encoding)) return { encoding }
+  }
+  return undefined
+}
+
+/** A CORRUPT error naming the first contradiction of the footer of `name`, if there is one. */
+export function footerContradiction(layout: ParquetLayout, name: string): DvError | undefined {
+  const short = layout.shortChunks[0]
+  if (!short) return undefined
+  return new DvError('CORRUPT', `${name} is damaged: column '${short.column}' holds ${short.values} values in row group ${short.rowGroup}, which has ${short.rows} rows`, {
+    hint: DAMAGED_HINT,
+    details: { file: name, ...short },
+  })
+}
+
+/** "codec LZ4 in column 'a'", "encoding BYTE_STREAM_SPLIT on INT32 in columns 'a', 'b' and 3 more", for messages. */
+export function describeUndecodable(u: Undecodable[]): string {
+  const byReason = new Map<string, string[]>()
+  for (const c of u) {
+    const reason = c.codec ? `codec ${c.codec}` : `encoding ${c.encoding} on ${c.physicalType}`
+    byReason.set(reason, [...(byReason.get(reason) ?? []), `'${c.column}'`])
+  }
+  return [...byReason].map(([reason, columns]) => {
+    const named = columns.length > 3 ? `${columns.slice(0, 3).join(', ')} and ${columns.length - 3} more` : columns.join(', ')
+    return `${reason} in column${columns.length > 1 ? 's' : ''} ${named}`
+  }).join('; ')
+}

@@ -1,0 +1,131 @@
+/**
+ * Real-world Parquet through the CLI: every file of the corpus written by
+ * test/fixtures/parquet/make-corpus.py (pyarrow, pandas, fastparquet and
+ * polars: every codec, encoding, page version, INT96, no statistics, damaged
+ * copies) is ingested with `dv write t FILE --commit -m …` into a repository
+ * of its own, then either
+ *  - round-trips exactly: `dv cat --format parquet` read back by pyarrow holds
+ *    the values pyarrow reads from the original, or
+ *  - is rejected with exit 5, naming the file, and nothing is written: no ref
+ *    moves, nothing is staged, no object is stored.
+ * Nested and nanosecond types (being built elsewhere) must round-trip or be
+ * rejected clearly (exit 2 or 5, nothing written), never exit 1.
+ */
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, buildIfStale, forEachLimit, runDv, runDvToFile } from './run-dv.js'
+import { runPython, testPython } from '../support/python.js'
+
+interface Entry {
+  file: string
+  writer: string
+  what: string
+  scope: 'flat' | 'nested' | 'nanos' | 'types'
+  expect: 'ok' | 'reject'
+  reference: string
+  says?: string
+}
+
+interface Outcome {
+  write: { code: number; stderr: string }
+  cat?: { code: number; stderr: string }
+  stateKept: boolean
+  output: string
+}
+
+const python = testPython('the Parquet corpus suite (test/cli/parquet-corpus.test.ts)')
+const CONCURRENCY = 3
+
+// The corpus is written while the tests are collected, so each file is a test of its own.
+const work = python ? mkdtempSync(path.join(tmpdir(), 'dv-parquet-corpus-')) : ''
+const corpus = path.join(work, 'corpus')
+let entries: Entry[] = []
+if (python) {
+  mkdirSync(corpus)
+  execFileSync(python, [path.join(ROOT, 'test/fixtures/parquet/make-corpus.py'), corpus], { stdio: 'pipe' })
+  entries = JSON.parse(readFileSync(path.join(corpus, 'corpus.json'), 'utf8')) as Entry[]
+}
+const outcomes = new Map<string, Outcome>()
+const compared = new Map<string, { ok: boolean; problem?: string }>()
+
+/** Every file of the repository (object files by name only); what a rejected write must leave as it was. */
+function repoState(dir: string): string {
+  const lines: string[] = []
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) {
+        if (e.name !== 'tmp') walk(p)
+      } else lines.push(p.includes(`${path.sep}objects${path.sep}`) ? p : `${p}: ${readFileSync(p, 'utf8')}`)
+    }
+  }
+  walk(dir)
+  return lines.join('\n')
+}
+
+async function ingest(entry: Entry, template: string): Promise<Outcome> {
+  const repo = path.join(work, 'repos', entry.file)
+  cpSync(template, repo, { recursive: true })
+  const before = repoState(path.join(repo, '.dv'))
+  const write = await runDvToFile(['write', 't', path.join(corpus, entry.file), '--commit', '-m', `load ${entry.file}`], { cwd: repo })
+  const output = path.join(work, 'out', entry.file)
+  if (write.code !== 0) return { write, stateKept: repoState(path.join(repo, '.dv')) === before, output }
+  const cat = await runDvToFile(['cat', 't', '--format', 'parquet'], { cwd: repo, stdoutFile: output })
+  return { write, cat, stateKept: false, output }
+}
+
+describe.skipIf(!python)('real-world Parquet through dv write and dv cat', () => {
+  beforeAll(async () => {
+    buildIfStale()
+    for (const d of ['out', 'repos']) mkdirSync(path.join(work, d))
+    const template = path.join(work, 'template')
+    expect(runDv(['init', template], { cwd: work }).code).toBe(0)
+    await forEachLimit(entries, CONCURRENCY, async (entry) => {
+      outcomes.set(entry.file, await ingest(entry, template))
+    })
+    const pairs = entries
+      .filter((e) => outcomes.get(e.file)?.cat?.code === 0 && e.scope === 'flat')
+      .map((e) => ({ name: e.file, expected: path.join(corpus, e.reference), actual: outcomes.get(e.file)!.output }))
+    const results = JSON.parse(await runPython(python!, path.join(ROOT, 'test/support/compare_tables.py'), [], { input: JSON.stringify(pairs) })) as
+      Array<{ name: string; ok: boolean; problem?: string }>
+    for (const r of results) compared.set(r.name, r)
+  }, 900_000)
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  it('covers every codec and encoding the brief names, from several writers', () => {
+    const text = entries.map((e) => `${e.writer}: ${e.what}`).join('\n')
+    for (const feature of ['NONE', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4_RAW', 'Hadoop', 'raw block', 'LZ4 frame', 'BYTE_STREAM_SPLIT on INT32',
+      'BYTE_STREAM_SPLIT on FIXED_LEN_BYTE_ARRAY', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY', 'RLE_DICTIONARY',
+      'PLAIN_DICTIONARY', 'data page v2', 'INT96', 'no statistics', 'datetime64[ns]', 'garbled Thrift footer', 'garbled page header',
+      'footer magic', 'cut in half', 'flipped bytes']) {
+      expect(text, feature).toContain(feature)
+    }
+    expect(new Set(entries.map((e) => e.writer.split(' ')[0])).size).toBeGreaterThanOrEqual(4)
+  })
+
+  it.each(entries)('$file: $what ($writer)', (entry) => {
+    const outcome = outcomes.get(entry.file)!
+    const label = `${entry.file} (${entry.writer}: ${entry.what}): ${outcome.write.stderr.trim()}`
+    expect(outcome.write.code, label).not.toBe(1)
+    if (entry.scope === 'flat' && entry.expect === 'ok') {
+      expect(outcome.write.code, label).toBe(0)
+      expect(outcome.cat?.code, `${label} / cat: ${outcome.cat?.stderr}`).toBe(0)
+      expect(compared.get(entry.file), label).toEqual({ name: entry.file, ok: true })
+    } else if (entry.expect === 'reject') {
+      expect(outcome.write.code, label).toBe(5)
+      expect(outcome.write.stderr, label).toContain(entry.file)
+      if (entry.says) expect(outcome.write.stderr, label).toContain(entry.says)
+      expect(outcome.stateKept, `${label}: the repository changed`).toBe(true)
+    } else if (outcome.write.code === 0) {
+      expect(outcome.cat?.code, `${label} / cat: ${outcome.cat?.stderr}`).toBe(0)
+      expect(statSync(outcome.output).size).toBeGreaterThan(0)
+    } else {
+      expect([2, 5], label).toContain(outcome.write.code)
+      expect(outcome.stateKept, `${label}: the repository changed`).toBe(true)
+    }
+  })
+})

@@ -60,7 +60,7 @@ beforeAll(() => {
   chmodSync(path.join(bin, 'dv'), 0o755)
   cwdFile = path.join(work, '.cwd')
   writeFileSync(cwdFile, work)
-})
+}, 180_000) // may build dist first
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 describe('README.md', () => {

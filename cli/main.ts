@@ -49,10 +49,10 @@ function buildProgram(argv: readonly string[]): Command {
     .showSuggestionAfterError(true)
     .helpCommand(true)
 
-  program.command('init').argument('[dir]', 'directory to create the repository in', '.')
+  program.command('init').argument('[dir]', "directory to create the repository in (default: .), or a store URL for a repository without workspace")
     .description('create a repository (store in DIR/.dv) with an empty root commit on main')
     .option('--remote <url>', 'keep the store at URL (e.g. s3://BUCKET/PREFIX) instead of DIR/.dv')
-    .action(async (dir: string, opts: { remote?: string }, cmd: Command) =>
+    .action(async (dir: string | undefined, opts: { remote?: string }, cmd: Command) =>
       (await import('./commands/init.js')).runInit(context(cmd), { dir, ...opts }))
 
   program.command('write').argument('<table>', 'table to write (created if new)')
@@ -96,6 +96,7 @@ copy-on-write, only where affected rows live.`)
     .option('--table <table>', 'only snapshots that changed TABLE')
     .option('-n, --max-count <n>', 'show at most N snapshots')
     .option('--oneline', 'one line per snapshot')
+    .option('--format <format>', 'one line per snapshot with git-style placeholders: %h %H %s %an %ad %at %p %P %d %n %%')
     .option('--idempotency-key <key>', 'only the snapshot that landed with KEY (did my write land?)')
     .action(async (rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/log.js')).runLog(context(cmd), { rev, ...opts }))
@@ -208,7 +209,9 @@ REV2 or the change is staged. Only files and manifests that differ are read.`)
     })
 
   program.command('doctor').description("check the store's guarantees (conditional writes for concurrent commits)")
-    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd)))
+    .option('--race <n>', 'also send N conditional PUTs at once on fresh keys, round after round: exactly one may win each')
+    .option('--rounds <r>', 'rounds of --race (default 10; each races a create and an update)')
+    .action(async (opts: { race?: string; rounds?: string }, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd), opts))
 
   program.command('fsck').description('verify every ref and every object reachable from one (re-hashing each)')
     .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd)))

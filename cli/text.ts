@@ -117,6 +117,46 @@ export function formatLog(entries: LogEntry[], oneline: boolean): string[] {
   return entries.flatMap((e, i) => (i === 0 ? formatLogEntry(e) : ['', ...formatLogEntry(e)]))
 }
 
+/** Placeholders of `dv log --format`, as in git: each takes a log entry to its text. */
+const LOG_PLACEHOLDERS: Record<string, (e: LogEntry) => string> = {
+  H: (e) => e.snapshot,
+  h: (e) => short(e.snapshot),
+  P: (e) => e.parents.join(' '),
+  p: (e) => e.parents.map(short).join(' '),
+  s: (e) => firstLine(e.message),
+  an: (e) => e.author,
+  ad: (e) => e.timestamp,
+  at: (e) => String(Math.floor(Date.parse(e.timestamp) / 1000)),
+  d: (e) => formatDecoration(e.refs),
+  n: () => '\n',
+  '%': () => '%',
+}
+
+/**
+ * Compiles a `--format` string (`%h %s`, `%H`, `%ad`...) into a function of a
+ * log entry; an unknown placeholder is reported by returning its text.
+ */
+export function compileLogFormat(format: string): ((e: LogEntry) => string) | { unknown: string } {
+  const parts: Array<string | ((e: LogEntry) => string)> = []
+  let literal = ''
+  for (let i = 0; i < format.length; i++) {
+    if (format[i] !== '%') {
+      literal += format[i]
+      continue
+    }
+    const two = format.slice(i + 1, i + 3)
+    const key = two in LOG_PLACEHOLDERS ? two : format[i + 1] ?? ''
+    const fn = LOG_PLACEHOLDERS[key]
+    if (!fn) return { unknown: `%${key}` }
+    if (literal) parts.push(literal)
+    literal = ''
+    parts.push(fn)
+    i += key.length
+  }
+  if (literal) parts.push(literal)
+  return (e) => parts.map((p) => (typeof p === 'string' ? p : p(e))).join('')
+}
+
 export function formatPartitionSpec(spec: TableInfo['partitionSpec']): string {
   if (spec.length === 0) return 'unpartitioned'
   return spec.map((p) => (p.transform === 'identity' ? p.source : `${p.transform}(${p.source})`)).join(', ')

@@ -30,7 +30,19 @@ export interface WriteOptions {
   /** Target branch; default: the workspace's checked-out branch, else 'main'. */
   branch?: string
   author?: string
+  /**
+   * Called as the input is read: `bytesRead` of `bytesTotal` (a file's size;
+   * undefined while stdin is still arriving), `rows` once known (0 before).
+   */
   onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+  /**
+   * Cancels the request. Until the commit starts writing its metadata, an
+   * abort stops the work (interrupting the engine's running statement),
+   * removes its temporary files, stages and commits nothing, and rejects with
+   * `signal.reason`. After that the commit completes: an abort never leaves a
+   * ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface WriteResult {
@@ -59,6 +71,14 @@ export interface CommitOptions {
   allowEmpty?: boolean
   branch?: string
   author?: string
+  /**
+   * Cancels the request. Until the commit starts writing its metadata, an
+   * abort stops the work (interrupting the engine's running statement),
+   * removes its temporary files, stages and commits nothing, and rejects with
+   * `signal.reason`. After that the commit completes: an abort never leaves a
+   * ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface CommitResult {

@@ -60,6 +60,14 @@ export interface OpenedSource {
    * table's append says why instead).
    */
   checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void>
+  /**
+   * Text inputs (CSV, NDJSON) learn their columns from the first rows. When a
+   * write fails with `details.sampleMiss` (a later row has a key or a value
+   * the sample did not), this learns them again from every row and returns
+   * true; false when there is nothing more to learn (already done, or a
+   * typed input). `columns` changes accordingly.
+   */
+  sampleWholeFile(): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -92,6 +100,8 @@ export interface OpenSourceOptions {
   format?: InputFormat
   /** Directory for spooled input and temporary files. */
   tmpDir: string
+  /** Bytes of a stream (stdin) spooled so far, as they arrive. */
+  onBytes?: (bytes: number) => void
 }
 
 /** A data file to scan: where its bytes are and how its columns map to field ids. */
@@ -259,5 +269,7 @@ export interface DataEngine {
   diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
   /** The row-level diff as Arrow record batches (bounded memory). */
   diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
+  /** Stops the statement each open instance is running (a cancelled write): its caller sees an error. */
+  interrupt(): void
   close(): Promise<void>
 }

@@ -6,7 +6,7 @@ import type { ScanFile, ScanRequest } from '../io/types.js'
 import { compareValues } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
-import { readManifest, readTableMetadata, type RepoContext } from './context.js'
+import { dataFilePath, readManifest, readTableMetadata, type RepoContext } from './context.js'
 import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
 import { mapLimit } from '../store/map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
@@ -118,7 +118,7 @@ export async function scanFiles(ctx: RepoContext, planned: PlannedFile[]): Promi
   const objects = ctx.storage.objects
   if (!objects.pathOf) return { files: await verifiedScanFiles(ctx, planned) }
   const files = planned.map(({ file: f }) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
-  const verified = mapLimit(planned, VERIFY_CONCURRENCY, ({ file }) => objects.localPath(file.id))
+  const verified = mapLimit(planned, VERIFY_CONCURRENCY, ({ file }) => dataFilePath(ctx, file.id))
   verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
   return { files, verified }
 }
@@ -127,6 +127,6 @@ const VERIFY_CONCURRENCY = 4
 
 /** The planned files as the engine reads them: local paths of their verified bytes (downloaded if remote). */
 export function verifiedScanFiles(ctx: RepoContext, planned: PlannedFile[]): Promise<ScanFile[]> {
-  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await ctx.storage.objects.localPath(f.id), rows: f.rows, columns: f.columns }))
+  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await dataFilePath(ctx, f.id), rows: f.rows, columns: f.columns }))
 }
 

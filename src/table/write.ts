@@ -87,7 +87,8 @@ export function partitionSpecFor(tableName: string, table: TableMetadata | null,
     const same = wanted.length === table.partitionSpec.length &&
       wanted.every((p, i) => p.sourceId === table.partitionSpec[i].sourceId && p.transform === table.partitionSpec[i].transform)
     if (!same) {
-      throw new DvError('INVALID_ARGUMENT', `table '${tableName}' is already partitioned ${describeSpec(table)}; --partition-by '${partitionBy}' differs`, {
+      const now = table.partitionSpec.length === 0 ? 'is not partitioned' : `is already partitioned by ${describeSpec(table)}`
+      throw new DvError('INVALID_ARGUMENT', `table '${tableName}' ${now}; --partition-by '${partitionBy}' differs`, {
         hint: 'omit --partition-by for an existing table (changing the partitioning is not supported yet)',
       })
     }
@@ -95,10 +96,10 @@ export function partitionSpecFor(tableName: string, table: TableMetadata | null,
   return table.partitionSpec
 }
 
+/** A partitioned table's spec as --partition-by spells it: `day(ts),country`. */
 function describeSpec(table: TableMetadata): string {
-  if (table.partitionSpec.length === 0) return 'not at all'
   const name = (id: number) => table.schema.fields.find((f) => f.id === id)?.name ?? `#${id}`
-  return 'by ' + table.partitionSpec.map((p) => (p.transform === 'identity' ? name(p.sourceId) : `${p.transform}(${name(p.sourceId)})`)).join(',')
+  return table.partitionSpec.map((p) => (p.transform === 'identity' ? name(p.sourceId) : `${p.transform}(${name(p.sourceId)})`)).join(',')
 }
 
 export function requestFingerprint(parts: Record<string, string | undefined>): string {

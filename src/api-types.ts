@@ -4,7 +4,7 @@
  * `--json` as-is), so they hold only JSON-safe values. This module has no
  * runtime imports: the CLI reads WRITE_MODES from it at start-up.
  */
-import type { PrimitiveType, TableChange } from './format/types.js'
+import type { TableChange } from './format/types.js'
 import type { InputFormat, OutputFormat } from './io/types.js'
 
 /** Every write mode (format-spec/write-modes.md): the library's check and the CLI's --mode choices both read this list. */
@@ -107,14 +107,24 @@ export interface LogEntry {
   refs: string[]
 }
 
+/**
+ * One field of a table's schema with its statistics over the table's files
+ * (format-spec/values.md#statistics). Nested columns are trees: `fields`
+ * holds a struct's fields, a list's element or a map's key and value.
+ */
 export interface ColumnStats {
   id: number
+  /** The field's own name (`element`, `key`, `value` inside lists and maps). */
   name: string
-  type: PrimitiveType
+  /** The path from the top-level column, as `--columns` takes it (`payload.user.id`). */
+  path: string
+  /** The type in the schema text form (`long`, `struct<id: long>`, `list<string>`). */
+  type: string
   required: boolean
   min?: string
   max?: string
   nulls: number
+  fields?: ColumnStats[]
 }
 
 export interface TableInfo {

@@ -12,6 +12,7 @@ import type { InputColumn, InputFormat } from './types.js'
 import { findRaggedRecord } from './csv-check.js'
 import { Duck, quoteLiteral, toDvError } from './duck.js'
 import { toPrimitiveType } from './duck-types.js'
+import { isNestedDuckType, typeFromDuck } from './duck-nested.js'
 
 export interface ReadableFile {
   /** Name for messages. */
@@ -53,10 +54,18 @@ export async function describeColumns(duck: Duck, file: ReadableFile): Promise<D
   } catch (e) {
     throw await explainReadError(e, file)
   }
+  // Nested columns are mapped from DuckDB's structured types, not by parsing their text.
+  const structured = rows.some((r) => isNestedDuckType(String(r.column_type)))
+    ? new Map((await duck.columnTypes(`SELECT * FROM ${readerSql(file)}`)).map((c) => [c.name, c.type]))
+    : undefined
   return rows.map((r) => {
     const name = String(r.column_name)
     const duckType = String(r.column_type)
-    return { name, duckType, type: toPrimitiveType(name, duckType, file.name), nullable: r.null !== 'NO' }
+    const nested = structured?.get(name)
+    const type = nested && isNestedDuckType(duckType)
+      ? typeFromDuck(nested, (t) => toPrimitiveType(name, t, file.name))
+      : toPrimitiveType(name, duckType, file.name)
+    return { name, duckType, type, nullable: r.null !== 'NO' }
   })
 }
 

@@ -4,7 +4,7 @@
  * `--json` as-is), so they hold only JSON-safe values. This module has no
  * runtime imports: the CLI reads WRITE_MODES from it at start-up.
  */
-import type { TableChange } from './format/types.js'
+import type { Schema, TableChange, Type } from './format/types.js'
 import type { InputFormat, OutputFormat } from './io/types.js'
 
 /** Every write mode (format-spec/write-modes.md): the library's check and the CLI's --mode choices both read this list. */
@@ -180,4 +180,42 @@ export interface CatResult {
   rows: number
   filesScanned: number
   filesPruned: number
+}
+
+/**
+ * One schema change (`dv table alter`): paths reach fields inside structs
+ * (`payload.user.id`, `items.element.sku`); types are in the schema text form
+ * (format-spec/table-metadata.md#schema-text) or, for add-column, a Type.
+ */
+export type AlterTableChange =
+  | { action: 'add-column'; path: string; type: string | Type; required?: boolean }
+  | { action: 'rename-column'; path: string; name: string }
+  | { action: 'drop-column'; path: string }
+  | { action: 'widen'; path: string; type: string }
+
+export interface AlterTableOptions {
+  branch?: string
+  /** Commit message (default `alter TABLE: CHANGE`). */
+  message?: string
+  author?: string
+}
+
+export interface AlterTableResult {
+  table: string
+  branch: string
+  /** The change as the CLI spells it, e.g. `rename-column payload.user.id uid`. */
+  change: string
+  /** The table's schema after the change, in the schema text form. */
+  schema: string
+  /** Each alter is a commit of its own. */
+  commit: CommitResult
+}
+
+export interface TableSchemaResult {
+  table: string
+  snapshot: string
+  /** The schema text form, which `--schema` takes back. */
+  text: string
+  schema: Schema
+  lastColumnId: number
 }

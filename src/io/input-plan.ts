@@ -57,11 +57,11 @@ export function planColumns(input: InputRelation, schema: Schema): ColumnPlan {
       plan.select.push(`CAST(NULL AS ${duckType}) AS ${out}`)
       continue
     }
-    if (column.duckType !== duckType) plan.exact = false
+    if (isNested(fieldType) ? formatType(column.type) !== formatType(fieldType) : column.duckType !== duckType) plan.exact = false
     if (textInput && fieldType === 'string' && column.type !== 'string') {
       // Text read as text keeps it exactly (e.g. '01234' stays '01234').
       plan.overrides[column.name] = 'VARCHAR'
-    } else if (input.file.format === 'ndjson' && isNested(fieldType) && isNested(column.type) && column.duckType !== duckType) {
+    } else if (input.file.format === 'ndjson' && isNested(fieldType) && isNested(column.type) && formatType(column.type) !== formatType(fieldType)) {
       // JSON objects and arrays are read straight into the table's nested type
       // (an object whose keys vary is a map only when the table says so).
       plan.overrides[column.name] = duckType

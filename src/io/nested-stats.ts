@@ -37,8 +37,8 @@ function nullCounts(schema: Schema): Count[] {
         next = { values: c.role === 'field' ? `list_transform(${at.values}, lambda ${x}: ${inner})` : `flatten(list_transform(${at.values}, lambda ${x}: ${inner}))` }
       }
       if ('values' in next) {
-        const v = `v${vars++}`
-        out.push({ id: c.id, sql: `count(*) FILTER (WHERE list_bool_or(list_transform(${next.values}, lambda ${v}: ${v} IS NULL)))` })
+        // list_count counts the non-null values: a row holds a null one when it counts fewer than the list's length
+        out.push({ id: c.id, sql: `count(*) FILTER (WHERE len(${next.values}) > list_count(${next.values}))` })
       } else if (isNested(c.type)) {
         out.push({ id: c.id, sql: `count(*) - count(${next.scalar})` })
       }

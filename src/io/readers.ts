@@ -48,6 +48,8 @@ export function readerSql(file: ReadableFile, columns?: DuckColumn[], overrides:
 
 /** The columns of `file` as DuckDB reads them (DESCRIBE), mapped to dv types. */
 export async function describeColumns(duck: Duck, file: ReadableFile): Promise<DuckColumn[]> {
+  // NDJSON columns are always nullable: one LIMIT 0 query gives the structured types (one sniff of the input, not two)
+  if (file.format === 'ndjson') return describeJson(duck, file)
   let rows
   try {
     rows = await duck.all(`DESCRIBE SELECT * FROM ${readerSql(file)}`)
@@ -66,6 +68,21 @@ export async function describeColumns(duck: Duck, file: ReadableFile): Promise<D
       ? typeFromDuck(nested, (t) => toPrimitiveType(name, t, file.name))
       : toPrimitiveType(name, duckType, file.name)
     return { name, duckType, type, nullable: r.null !== 'NO' }
+  })
+}
+
+async function describeJson(duck: Duck, file: ReadableFile): Promise<DuckColumn[]> {
+  let columns
+  try {
+    columns = await duck.columnTypes(`SELECT * FROM ${readerSql(file)}`)
+  } catch (e) {
+    throw await explainReadError(e, file)
+  }
+  return columns.map(({ name, type }) => {
+    // an aliased type (JSON) is named by its alias, as DESCRIBE names it
+    const duckType = type.alias ?? type.toString()
+    const primitive = (t: string) => toPrimitiveType(name, t, file.name)
+    return { name, duckType, type: isNestedDuckType(duckType) ? typeFromDuck(type, primitive) : primitive(duckType), nullable: true }
   })
 }
 

@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Repository, type AlterTableChange, type ColumnStats } from '../../src/index.js'
+import * as arrow from 'apache-arrow'
 import { TextSink } from '../support/text-sink.js'
 
 async function rows(repo: Repository, table: string, opts: Parameters<Repository['cat']>[2] = {}): Promise<unknown[]> {
@@ -167,5 +168,17 @@ describe('nested columns through the library', () => {
       { id: 3, p: { user: { id: 30, login: 'cy', age: null }, n: 3 } },
       { id: 4, p: null },
     ])
+  })
+
+  it('ingests Arrow data with nested columns and gives it back as Arrow', async () => {
+    const input = arrow.tableFromJSON([{ id: 1, p: { a: 1.5, b: 'x' } }, { id: 2, p: { a: 2.5, b: null } }])
+    await repo.write('arr', input, { commit: true, message: 'arrow' })
+    expect((await repo.tableSchema('arr')).text).toBe('id double, p struct<a: double, b: string>')
+    const batches: arrow.RecordBatch[] = []
+    for await (const b of repo.scan('arr')) batches.push(b)
+    const table = new arrow.Table(batches)
+    expect([...table.getChild('id')!]).toEqual([1, 2])
+    const p = table.getChild('p')!
+    expect([0, 1].map((i) => ({ ...p.get(i)!.toJSON() }))).toEqual([{ a: 1.5, b: 'x' }, { a: 2.5, b: null }])
   })
 })

@@ -162,11 +162,20 @@ export function formatPartitionSpec(spec: TableInfo['partitionSpec']): string {
   return spec.map((p) => (p.transform === 'identity' ? p.source : `${p.transform}(${p.source})`)).join(', ')
 }
 
-export function formatTableInfo(t: TableInfo): string[] {
-  const schema = alignColumns([
-    ['id', 'name', 'type', 'required', 'min', 'max', 'nulls'],
-    ...t.columns.map((c) => [String(c.id), c.name, c.type, c.required ? 'yes' : 'no', c.min ?? '-', c.max ?? '-', String(c.nulls)]),
+/**
+ * The schema tree as table rows, depth first: a nested field's name is
+ * indented under its parent, and a nested type is named by its kind only
+ * (its fields follow on their own rows; `dv table schema` prints the text form).
+ */
+export function schemaRows(columns: TableInfo['columns'], depth = 0): string[][] {
+  return columns.flatMap((c) => [
+    [String(c.id), `${'  '.repeat(depth)}${c.name}`, c.fields ? c.type.replace(/<.*$/s, '') : c.type, c.required ? 'yes' : 'no', c.min ?? '-', c.max ?? '-', String(c.nulls)],
+    ...schemaRows(c.fields ?? [], depth + 1),
   ])
+}
+
+export function formatTableInfo(t: TableInfo): string[] {
+  const schema = alignColumns([['id', 'name', 'type', 'required', 'min', 'max', 'nulls'], ...schemaRows(t.columns)])
   const props = Object.keys(t.properties).sort().map((k) => `  ${k} = ${t.properties[k]}`)
   return [
     `table ${t.name} at ${short(t.snapshot)} (table id ${t.tableId})`,

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type {
+  AlterTableChange, AlterTableOptions, AlterTableResult, TableSchemaResult,
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
   RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
@@ -39,6 +40,7 @@ import { setKey } from './table/actions/set-key.js'
 import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
+import { alterTable, tableSchema } from './table/actions/alter.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
 import { DvError } from './errors.js'
@@ -189,6 +191,16 @@ export class Repository {
 
   async show(rev: string, table?: string): Promise<ShowResult> {
     return show(this.ctx, rev, table)
+  }
+
+  /** Changes the schema of `table` as one commit on the branch (no data is rewritten): see AlterTableChange. */
+  async alterTable(table: string, change: AlterTableChange, options: AlterTableOptions = {}): Promise<AlterTableResult> {
+    return alterTable(this.ctx, table, change, options)
+  }
+
+  /** The schema of `table` at `at` (default HEAD), in the `--schema` text form and as JSON. */
+  async tableSchema(table: string, options: { at?: string } = {}): Promise<TableSchemaResult> {
+    return tableSchema(this.ctx, table, options)
   }
 
   async listBranches(): Promise<RefInfo[]> { return listBranches(refAdmin(this.ctx)) }

@@ -4,7 +4,7 @@
  * DuckDB's errors to DvError (DuckDB's text is kept after the dv context).
  */
 import { mkdir } from 'node:fs/promises'
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance, DuckDBType } from '@duckdb/node-api'
 import { DvError, type DvErrorCode } from '../errors.js'
 import { engineLimits, memoryHint, withoutEngineAdvice } from './limits.js'
 
@@ -57,6 +57,14 @@ export class Duck {
   async all(sql: string): Promise<Row[]> {
     const reader = await this.connection.runAndReadAll(sql)
     return reader.getRowObjectsJson() as Row[]
+  }
+
+  /** The names and structured DuckDB types of the columns `query` yields (no rows are read). */
+  async columnTypes(query: string): Promise<Array<{ name: string; type: DuckDBType }>> {
+    const result = await this.connection.run(`SELECT * FROM (${query}) LIMIT 0`)
+    const names = result.columnNames()
+    const types = result.columnTypes()
+    return names.map((name, i) => ({ name, type: types[i]! }))
   }
 
   async run(sql: string): Promise<void> {

@@ -12,6 +12,7 @@ import type { InputColumn, InputFormat } from './types.js'
 import { findRaggedRecord } from './csv-check.js'
 import { Duck, quoteLiteral, toDvError } from './duck.js'
 import { toPrimitiveType } from './duck-types.js'
+import { isNestedDuckType, typeFromDuck } from './duck-nested.js'
 import { explainLimitError } from './limits.js'
 
 export interface ReadableFile {
@@ -55,16 +56,41 @@ export function readerSql(file: ReadableFile, columns?: DuckColumn[], overrides:
 
 /** The columns of `file` as DuckDB reads them (DESCRIBE), mapped to dv types. */
 export async function describeColumns(duck: Duck, file: ReadableFile): Promise<DuckColumn[]> {
+  // NDJSON columns are always nullable: one LIMIT 0 query gives the structured types (one sniff of the input, not two)
+  if (file.format === 'ndjson') return describeJson(duck, file)
   let rows
   try {
     rows = await duck.all(`DESCRIBE SELECT * FROM ${readerSql(file)}`)
   } catch (e) {
     throw await explainReadError(e, file)
   }
+  // Nested columns are mapped from DuckDB's structured types, not by parsing their text.
+  const structured = rows.some((r) => isNestedDuckType(String(r.column_type)))
+    ? new Map((await duck.columnTypes(`SELECT * FROM ${readerSql(file)}`)).map((c) => [c.name, c.type]))
+    : undefined
   return rows.map((r) => {
     const name = String(r.column_name)
     const duckType = String(r.column_type)
-    return { name, duckType, type: toPrimitiveType(name, duckType, file.name), nullable: r.null !== 'NO' }
+    const nested = structured?.get(name)
+    const type = nested && isNestedDuckType(duckType)
+      ? typeFromDuck(nested, (t) => toPrimitiveType(name, t, file.name))
+      : toPrimitiveType(name, duckType, file.name)
+    return { name, duckType, type, nullable: r.null !== 'NO' }
+  })
+}
+
+async function describeJson(duck: Duck, file: ReadableFile): Promise<DuckColumn[]> {
+  let columns
+  try {
+    columns = await duck.columnTypes(`SELECT * FROM ${readerSql(file)}`)
+  } catch (e) {
+    throw await explainReadError(e, file)
+  }
+  return columns.map(({ name, type }) => {
+    // an aliased type (JSON) is named by its alias, as DESCRIBE names it
+    const duckType = type.alias ?? type.toString()
+    const primitive = (t: string) => toPrimitiveType(name, t, file.name)
+    return { name, duckType, type: isNestedDuckType(duckType) ? typeFromDuck(type, primitive) : primitive(duckType), nullable: true }
   })
 }
 

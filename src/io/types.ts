@@ -13,7 +13,7 @@
  */
 import type { Readable, Writable } from 'node:stream'
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow'
-import type { ColumnInfo, PartitionField, PrimitiveType, Schema, Value } from '../format/types.js'
+import type { ColumnInfo, PartitionField, Schema, Type, Value } from '../format/types.js'
 
 export type InputFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow'
 /** 'json' is one JSON array of row objects (what `dv cat --json` prints). */
@@ -22,10 +22,10 @@ export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'parquet' | 'arrow'
 /** What a write reads from: a file path, '-' for stdin, a byte stream, or Arrow data. */
 export type Source = string | Readable | ArrowTable | AsyncIterable<RecordBatch>
 
-/** A column as found in the input, before field ids are assigned. */
+/** A column as found in the input, before field ids are assigned (nested types carry ids 0). */
 export interface InputColumn {
   name: string
-  type: PrimitiveType
+  type: Type
   nullable: boolean
 }
 

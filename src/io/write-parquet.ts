@@ -16,6 +16,7 @@ import { Duck, duckLine, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { partitionExpression, partitionSource } from './partition.js'
 import { explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { factsFromCopyStats } from './written-stats.js'
+import { completeNestedFacts } from './nested-stats.js'
 import { storeAsIs } from './as-is.js'
 import { planColumns } from './input-plan.js'
 import { engineLimits, explainLimitError } from './limits.js'
@@ -85,6 +86,7 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   let facts = sortFacts(factsFromCopyStats(rows, schema))
   if (partitionCols.length) facts = await splitOversized(duck, facts, schema, target)
   else if (single) facts = await splitInOrder(duck, facts, schema, target)
+  facts = await completeNestedFacts(duck, facts, schema)
   checkRequired(facts, schema, input.file.name)
   const written = await toWrittenFiles(duck, facts, partitionSpec, schema)
   options.onProgress?.({ rows: written.reduce((n, f) => n + f.rows, 0), bytesRead: input.bytes })

@@ -1,195 +1,96 @@
 /**
- * resolveRev (format-spec/rev-syntax.md) on real snapshots in the memory
- * store, through its RevContext: bases (branch, tag, HEAD, full id, unique
- * hex prefix), `~N`, `^N` and `@{time}` steps, and the errors of each.
+ * Resolving names and prefixes (format-spec/rev-syntax.md): a branch and a
+ * tag with one name are ambiguous (never the branch silently), the qualified
+ * spellings pick one; prefix lookups read only objects with that prefix, so a
+ * damaged head does not hide an intact older snapshot, and an unreadable
+ * object with the prefix still makes a prefix ambiguous.
  */
 import { describe, expect, it } from 'vitest'
-import type { DvError } from '../../src/errors.js'
-import type { Snapshot } from '../../src/format/types.js'
-import type { SnapshotId } from '../../src/ids.js'
-import { reachableSnapshots, resolveRev, type RevContext } from '../../src/refs/resolve.js'
-import { createMemoryStorage } from '../../src/store/index.js'
-import type { Storage } from '../../src/store/types.js'
-import { readSnapshot, writeSnapshot } from '../../src/table/context.js'
-import { repoContext } from '../support/changes.js'
+import { Repository } from '../../src/index.js'
+import type { ObjectId } from '../../src/ids.js'
+import { createMemoryStorage } from '../../src/store/memory.js'
+import { catchDvError } from '../conformance/storage-conformance.js'
 
-const T0 = Date.UTC(2026, 2, 1)
-const SECOND = 1000
-
-/** A repository's refs and snapshots, and the HEAD a workspace would report (undefined: none). */
-function revContext(storage: Storage, head: () => SnapshotId | undefined = () => undefined): RevContext {
-  const ctx = repoContext(storage)
-  return {
-    refs: storage.refs,
-    reflog: storage.reflog,
-    headBranch: () => Promise.resolve('main'),
-    readSnapshot: (id) => readSnapshot(ctx, id),
-    hasObject: (id) => storage.objects.has(id as never),
-    head: () => Promise.resolve(head()),
-  }
-}
-
-async function snapshot(storage: Storage, parents: SnapshotId[], timestampMs: number, message: string): Promise<SnapshotId> {
-  const s: Snapshot = { parents, timestampMs, author: 'ann', message, tables: {}, summary: {} }
-  return writeSnapshot(repoContext(storage), s)
-}
-
-/** main: c0 <- c1 <- c2, one second apart; c2 also has `side` as its second parent. */
-async function history(): Promise<{ storage: Storage; c: SnapshotId[]; side: SnapshotId }> {
+async function fresh() {
   const storage = createMemoryStorage()
-  const c0 = await snapshot(storage, [], T0, 'c0')
-  const c1 = await snapshot(storage, [c0], T0 + SECOND, 'c1')
-  const side = await snapshot(storage, [c0], T0 + SECOND, 'side')
-  const c2 = await snapshot(storage, [c1, side], T0 + 2 * SECOND, 'c2')
-  await storage.refs.compareAndSwap('branches/main', null, c2)
-  return { storage, c: [c0, c1, c2], side }
+  let t = Date.UTC(2026, 0, 1)
+  const repo = await Repository.fromStorage(storage, { init: true, now: () => (t += 1000), author: 'test' })
+  return { storage, repo }
 }
 
-async function failure(p: Promise<unknown>): Promise<DvError> {
-  return p.then(() => { throw new Error('expected a failure') }, (e: DvError) => e)
-}
-
-describe('resolveRev: steps', () => {
-  it('walks first parents with ~N and the N-th parent with ^N; ~0 and ^0 stay put', async () => {
-    const { storage, c: [c0, c1, c2], side } = await history()
-    const ctx = revContext(storage)
-    expect(await resolveRev(ctx, 'main~1')).toEqual({ snapshot: c1 })
-    expect(await resolveRev(ctx, 'main~2')).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, 'main~')).toEqual({ snapshot: c1 })
-    expect(await resolveRev(ctx, 'main~~')).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, 'main~0')).toEqual({ snapshot: c2 })
-    expect(await resolveRev(ctx, 'main^')).toEqual({ snapshot: c1 })
-    expect(await resolveRev(ctx, 'main^1')).toEqual({ snapshot: c1 })
-    expect(await resolveRev(ctx, 'main^2')).toEqual({ snapshot: side })
-    expect(await resolveRev(ctx, 'main^2~1')).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, 'main^0')).toEqual({ snapshot: c2 })
+describe('a branch and a tag with the same name', () => {
+  it('is an ambiguity error naming both qualified spellings, which each resolve', async () => {
+    const { repo } = await fresh()
+    const first = await repo.commit({ message: 'one', allowEmpty: true })
+    await repo.createTag('v1')
+    const second = await repo.commit({ message: 'two', allowEmpty: true })
+    await repo.createBranch('v1')
+    const err = await catchDvError(() => repo.resolve('v1'))
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toMatch(/'v1' is ambiguous: it names branch 'v1' and tag 'v1'/)
+    expect(err.hint).toMatch(/'branches\/v1' or 'tags\/v1'/)
+    expect((await catchDvError(() => repo.resolve('v1~1'))).code).toBe('INVALID_ARGUMENT')
+    expect(await repo.resolve('branches/v1')).toBe(second.snapshot)
+    expect(await repo.resolve('tags/v1')).toBe(first.snapshot)
+    expect(await repo.resolve('tags/v1~1')).not.toBe(first.snapshot)
+    expect(await repo.resolve('branches/main')).toBe(second.snapshot)
+    await repo.close()
   })
 
-  it('reports walking past the root or past the parents as NOT_FOUND, naming the snapshot', async () => {
-    const { storage, c: [c0, c1] } = await history()
-    const ctx = revContext(storage)
-    const root = await failure(resolveRev(ctx, 'main~3'))
-    expect(root.code).toBe('NOT_FOUND')
-    expect(root.message).toBe(`revision 'main~3' goes past the start of history: snapshot ${c0.slice(0, 7)} has no parents`)
-    const third = await failure(resolveRev(ctx, 'main^3'))
-    expect(third.message).toContain('has only 2 parent(s)')
-    const second = await failure(resolveRev(ctx, 'main~1^2'))
-    expect(second.message).toBe(`revision 'main~1^2' goes past the start of history: snapshot ${c1.slice(0, 7)} has only 1 parent(s)`)
-  })
-
-  it('@{time} is the newest first-parent commit at or before the time', async () => {
-    const { storage, c: [c0, c1, c2] } = await history()
-    const ctx = revContext(storage)
-    const at = (ms: number) => resolveRev(ctx, `main@{${new Date(ms).toISOString()}}`)
-    expect(await at(T0 + 2 * SECOND)).toEqual({ snapshot: c2 })
-    expect(await at(T0 + 2 * SECOND - 1)).toEqual({ snapshot: c1 })
-    expect(await at(T0 + SECOND)).toEqual({ snapshot: c1 })
-    expect(await at(T0)).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, 'main@{2027-01-01}~1')).toEqual({ snapshot: c1 })
-    const before = await failure(at(T0 - 1))
-    expect(before.code).toBe('NOT_FOUND')
-    expect(before.message).toBe(`no commit in 'main@{2026-02-28T23:59:59.999Z}' at or before 2026-02-28T23:59:59.999Z: the history starts at ${new Date(T0).toISOString()}`)
-    expect(before.hint).toBe('pick a later time, or a snapshot id from `dv log`')
-  })
-})
-
-describe('resolveRev: bases', () => {
-  it('names the branch only for a bare branch name; a branch wins over a tag of the same name', async () => {
-    const { storage, c: [c0, c1, c2] } = await history()
-    await storage.refs.compareAndSwap('tags/v1', null, c1)
-    await storage.refs.compareAndSwap('tags/main', null, c0)
-    const ctx = revContext(storage)
-    expect(await resolveRev(ctx, 'main')).toEqual({ snapshot: c2, branch: 'main' })
-    expect(await resolveRev(ctx, 'main~0')).toEqual({ snapshot: c2 })
-    expect(await resolveRev(ctx, 'v1')).toEqual({ snapshot: c1 })
-  })
-
-  it('HEAD (and a bare @) is the workspace HEAD, else main; without either there is no HEAD', async () => {
-    const { storage, c: [c0, c1, c2] } = await history()
-    expect(await resolveRev(revContext(storage), 'HEAD')).toEqual({ snapshot: c2 })
-    expect(await resolveRev(revContext(storage), 'HEAD~1')).toEqual({ snapshot: c1 })
-    expect(await resolveRev(revContext(storage, () => c0), 'HEAD')).toEqual({ snapshot: c0 })
-    expect(await resolveRev(revContext(storage, () => c1), '@')).toEqual({ snapshot: c1 })
-    const empty = await failure(resolveRev(revContext(createMemoryStorage()), 'HEAD'))
-    expect(empty.code).toBe('NOT_FOUND')
-    expect(empty.message).toBe("revision 'HEAD': there is no HEAD (no workspace and no branch main)")
-  })
-
-  it('takes a full snapshot id, in any case, only when the object exists and is a snapshot', async () => {
-    const { storage, c: [c0] } = await history()
-    const ctx = revContext(storage)
-    expect(await resolveRev(ctx, c0)).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, c0.toUpperCase())).toEqual({ snapshot: c0 })
-    const missing = await failure(resolveRev(ctx, 'f'.repeat(64)))
-    expect(missing.code).toBe('NOT_FOUND')
-    expect(missing.message).toBe(`unknown revision '${'f'.repeat(64)}': no branch, tag or snapshot is named '${'f'.repeat(64)}'`)
-    const notSnapshot = await storage.objects.put(new TextEncoder().encode('not a snapshot'))
-    expect((await failure(resolveRev(ctx, notSnapshot))).code).toBe('CORRUPT')
-  })
-
-  it('takes a unique prefix of 4 or more hex digits of a reachable snapshot, in any case', async () => {
-    const { storage, c: [c0], side } = await history()
-    const ctx = revContext(storage)
-    expect(await resolveRev(ctx, c0.slice(0, 12))).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, c0.slice(0, 4).toUpperCase() + c0.slice(4, 10))).toEqual({ snapshot: c0 })
-    expect(await resolveRev(ctx, `${side.slice(0, 8)}~1`)).toEqual({ snapshot: c0 })
-    expect((await failure(resolveRev(ctx, c0.slice(0, 3)))).code).toBe('NOT_FOUND')
-    // an object that no ref reaches is not found by prefix
-    const orphan = await snapshot(storage, [], T0, 'orphan')
-    expect((await failure(resolveRev(ctx, orphan.slice(0, 10)))).code).toBe('NOT_FOUND')
-    expect(await resolveRev(ctx, orphan)).toEqual({ snapshot: orphan })
-  })
-
-  it('rejects an ambiguous prefix with INVALID_ARGUMENT listing the candidates', async () => {
-    // Grow main until two of its snapshots share their first 4 hex digits (about 300 commits).
-    const storage = createMemoryStorage()
-    const seen = new Map<string, SnapshotId>()
-    let tip = await snapshot(storage, [], T0, 'root')
-    let pair: SnapshotId[] | undefined
-    for (let i = 1; !pair; i++) {
-      seen.set(tip.slice(0, 4), tip)
-      tip = await snapshot(storage, [tip], T0 + i, `c${i}`)
-      const twin = seen.get(tip.slice(0, 4))
-      if (twin) pair = [twin, tip]
+  it('refuses new branch and tag names that start with a qualifier', async () => {
+    const { repo } = await fresh()
+    for (const name of ['tags/x', 'branches/y']) {
+      expect((await catchDvError(() => repo.createBranch(name))).code, name).toBe('INVALID_ARGUMENT')
+      expect((await catchDvError(() => repo.createTag(name))).code, name).toBe('INVALID_ARGUMENT')
     }
-    await storage.refs.compareAndSwap('branches/main', null, tip)
-    const [a, b] = pair
-    const e = await failure(resolveRev(revContext(storage), a.slice(0, 4)))
-    expect(e.code).toBe('INVALID_ARGUMENT')
-    expect(e.message).toMatch(new RegExp(`^snapshot prefix '${a.slice(0, 4)}' is ambiguous: it matches [0-9a-f]{12}, [0-9a-f]{12}$`))
-    expect(e.message).toContain(a.slice(0, 12))
-    expect(e.message).toContain(b.slice(0, 12))
-    expect(e.hint).toBe('use more hex digits')
-    expect([...(e.details.candidates as string[])].sort()).toEqual([a, b].sort())
-    // one more digit that tells them apart resolves
-    const n = [...a].findIndex((ch, k) => ch !== b[k])
-    expect(await resolveRev(revContext(storage), a.slice(0, n + 1))).toEqual({ snapshot: a })
-  })
-
-  it('reports an unknown name as NOT_FOUND with a hint', async () => {
-    const { storage } = await history()
-    const e = await failure(resolveRev(revContext(storage), 'nope~1'))
-    expect(e.code).toBe('NOT_FOUND')
-    expect(e.message).toBe("unknown revision 'nope~1': no branch, tag or snapshot is named 'nope'")
-    expect(e.hint).toContain('dv branch --list')
+    await repo.close()
   })
 })
 
-describe('reachableSnapshots', () => {
-  it('is every snapshot reachable from branches, tags and HEAD, through all parents, once', async () => {
-    const { storage, c: [c0, c1, c2], side } = await history()
-    const lone = await snapshot(storage, [], T0, 'lone')
-    const tagged = await snapshot(storage, [], T0, 'tagged')
-    await storage.refs.compareAndSwap('tags/t', null, tagged)
-    const merge = await snapshot(storage, [c0, c1], T0 + 3 * SECOND, 'merge of c1 into c0')
-    await storage.refs.compareAndSwap('tags/merge', null, merge)
-    const orphan = await snapshot(storage, [], T0, 'orphan')
-    const ctx = revContext(storage, () => lone)
-    const reads: string[] = []
-    const all = await reachableSnapshots({ ...ctx, readSnapshot: (id) => (reads.push(id), ctx.readSnapshot(id)) })
-    expect([...all].sort()).toEqual([c0, c1, c2, side, lone, tagged, merge].sort())
-    expect(all).not.toContain(orphan)
-    // c0 is reached from merge both directly and through c1: still read once (merges are walked in linear time)
-    expect([...reads].sort()).toEqual([...all].sort())
+describe('snapshot prefixes', () => {
+  it('resolve an intact older snapshot when the branch head is corrupt or missing', async () => {
+    const { storage, repo } = await fresh()
+    const older = await repo.commit({ message: 'older', allowEmpty: true })
+    const head = await repo.commit({ message: 'head', allowEmpty: true })
+    expect(older.snapshot.slice(0, 6)).not.toBe(head.snapshot.slice(0, 6))
+    await storage.corruptForTest(head.snapshot as unknown as ObjectId)
+    const reopened = await Repository.fromStorage(storage) // no parsed-object cache
+    expect(await reopened.resolve(older.snapshot.slice(0, 6))).toBe(older.snapshot)
+    expect((await catchDvError(() => reopened.resolve(head.snapshot.slice(0, 6)))).code).toBe('CORRUPT')
+    await storage.objects.delete(head.snapshot as unknown as ObjectId)
+    const again = await Repository.fromStorage(storage)
+    expect(await again.resolve(older.snapshot.slice(0, 6))).toBe(older.snapshot)
+    for (const r of [repo, reopened, again]) await r.close()
+  })
+
+  it('count an unreadable object with the prefix, so ambiguity is never hidden', async () => {
+    const { storage, repo } = await fresh()
+    const byPrefix = new Map<string, string>()
+    let pair: [string, string] | undefined
+    for (let i = 0; i < 3000 && !pair; i++) {
+      const id = (await repo.commit({ message: `c${i}`, allowEmpty: true })).snapshot
+      const seen = byPrefix.get(id.slice(0, 4))
+      if (seen) pair = [seen, id]
+      byPrefix.set(id.slice(0, 4), id)
+    }
+    if (!pair) return // astronomically unlikely: 3000 ids without a 4-digit collision
+    const prefix = pair[0].slice(0, 4)
+    await storage.corruptForTest(pair[1] as ObjectId)
+    const reopened = await Repository.fromStorage(storage)
+    const err = await catchDvError(() => reopened.resolve(prefix))
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toMatch(new RegExp(`${pair[1].slice(0, 12)} \\(unreadable\\)`))
+    expect(await reopened.resolve(pair[0].slice(0, 12))).toBe(pair[0])
+    await repo.close()
+    await reopened.close()
+  })
+
+  it('ignore objects of other kinds that share the prefix', async () => {
+    const { storage, repo } = await fresh()
+    const c = await repo.commit({ message: 'x', allowEmpty: true })
+    const other = await storage.objects.put(new TextEncoder().encode('not a snapshot'))
+    expect(await repo.resolve(c.snapshot.slice(0, 8))).toBe(c.snapshot)
+    expect((await catchDvError(() => repo.resolve(other.slice(0, 8)))).code).toBe('NOT_FOUND')
+    await repo.close()
   })
 })

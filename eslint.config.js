@@ -54,13 +54,13 @@ const zones = [
 ]
 
 export default defineConfig(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/data/**', '.tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/data/**', '.tmp/**', '.stryker-tmp/**', 'reports/**'] },
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parser: tseslint.parser,
       // test/tsconfig.json gives the tests (outside the build) their type information.
-      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts'] }, tsconfigRootDir: root },
+      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.mutate.config.ts'] }, tsconfigRootDir: root },
     },
     plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
     settings: {

@@ -173,8 +173,8 @@ describe('rewriteFiles with a predicate', () => {
     const result = await engine.rewriteFiles(request(files.map(scanFile), { where: 'id IN (1, 4)' }, { partitionSpec: BY_REGION }))
     const byRegion = Object.fromEntries(files.map((f, i) => [f.partition['1000'], result.files[i]]))
     expect(byRegion.eu.matched).toBe(1)
-    expect(byRegion.eu.kept.map((k) => k.partition)).toEqual([{ '1000': 'eu' }])
-    expect(byRegion.us.kept.map((k) => k.partition)).toEqual([{ '1000': 'us' }])
+    expect(byRegion.eu.kept.map((k: WrittenFile) => k.partition)).toEqual([{ '1000': 'eu' }])
+    expect(byRegion.us.kept.map((k: WrittenFile) => k.partition)).toEqual([{ '1000': 'us' }])
     expect((await readKept(byRegion.us.kept)).map((r) => r.id)).toEqual(['2'])
   })
 

@@ -8,6 +8,7 @@
 import { ESLint } from 'eslint'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -81,7 +82,7 @@ describe('layer rules (eslint.config.js)', () => {
 
 describe('README layer table', () => {
   it('lists the same layers, allowed imports and reasons as eslint.config.js', async () => {
-    const { LAYERS } = (await import('../../eslint.config.js')) as { LAYERS: Array<{ target: string; allow: string[]; why: string }> }
+    const { LAYERS } = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as { LAYERS: Array<{ target: string; allow: string[]; why: string }> }
     const readme = await readFile(join(root, 'README.md'), 'utf8')
     const table = readme.slice(readme.indexOf('| layer | may import of dv'))
     // Rows like: | `src/refs` | `src/format`, `src/store`, ... | why |

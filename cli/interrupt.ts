@@ -6,6 +6,9 @@
  * known and exits 128 + the signal's number (130, 143), as shells expect. A
  * second signal while that runs exits at once; what it leaves in .dv/tmp is
  * removed by the next write (src/store/owner.ts).
+ * Under --json, an interruption that left nothing to print is reported as the
+ * command's one document, `{"error":{"code":"INTERRUPTED",...}}`, like any
+ * error; when the result was printed (the commit landed) it stays the one.
  */
 import { exitState, type CliContext } from './context.js'
 
@@ -18,8 +21,11 @@ export interface Interrupts {
   readonly received: Handled | undefined
   /** Whether `e` is the rejection of a call this aborted. */
   isAbort(e: unknown): boolean
-  /** Prints `interrupted: WHAT` and sets the exit code (130 or 143). */
-  report(what: string): void
+  /**
+   * Prints `interrupted: WHAT` and sets the exit code (130 or 143). `printed`:
+   * the command already printed its result (no second JSON document).
+   */
+  report(what: string, printed?: boolean): void
   dispose(): void
 }
 
@@ -49,9 +55,14 @@ export function catchInterrupts(ctx: CliContext, afterForce: string): Interrupts
       return received
     },
     isAbort: (e) => received !== undefined && e === controller.signal.reason,
-    report(what) {
+    report(what, printed = false) {
+      const name = received ?? 'SIGINT'
       ctx.stderr.write(`interrupted: ${what}\n`)
-      exitState.code = EXIT_CODES[received ?? 'SIGINT']
+      exitState.code = EXIT_CODES[name]
+      if (ctx.json && !printed) {
+        const error = { code: 'INTERRUPTED', message: `interrupted by ${name}: ${what}`, exitCode: exitState.code }
+        ctx.stdout.write(JSON.stringify({ error }) + '\n')
+      }
     },
     dispose() {
       process.off('SIGINT', onInt)

@@ -33,5 +33,5 @@ export async function runCommit(ctx: CliContext, input: CommitInput): Promise<vo
     text: formatCommit,
     view: async (r, color) => (await import('../views/load.js')).viewCommit(r, color),
   })
-  if (interrupts.received) interrupts.report(`the commit had started and landed: ${result.snapshot}`)
+  if (interrupts.received) interrupts.report(`the commit had started and landed: ${result.snapshot}`, true)
 }

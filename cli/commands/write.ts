@@ -91,5 +91,5 @@ export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void
     view: async (r, color) => (await import('../views/load.js')).viewWrite(Array.isArray(r) ? r : [r], color),
   })
   // the signal came once the commit had started: it completed, as printed above
-  if (interrupts.received) interrupts.report(input.commit ? `the commit had started and landed: ${out[0]?.commit?.snapshot ?? ''}` : 'the write had finished')
+  if (interrupts.received) interrupts.report(input.commit ? `the commit had started and landed: ${out[0]?.commit?.snapshot ?? ''}` : 'the write had finished', true)
 }

@@ -60,16 +60,17 @@ function newRepo(): string {
 
 const log = (repo: string) => runDv(['log', '--format=%H'], { cwd: repo }).lines
 
-interface Ended { code: number | null; signal: NodeJS.Signals | null; stderr: string }
+interface Ended { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function startWrite(repo: string, env: Record<string, string> = {}): { child: ChildProcess; ended: Promise<Ended> } {
-  const child = spawn(process.execPath, [DV, 'write', 't', big, '--commit', '-m', 'big'], {
+function startWrite(repo: string, env: Record<string, string> = {}, flags: string[] = []): { child: ChildProcess; ended: Promise<Ended> } {
+  const child = spawn(process.execPath, [DV, ...flags, 'write', 't', big, '--commit', '-m', 'big'], {
     cwd: repo, env: { ...process.env, DV_AUTHOR: 'Test <test@example.com>', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   })
+  let stdout = ''
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  child.stdout!.resume()
-  const ended = new Promise<Ended>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })))
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  const ended = new Promise<Ended>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
   return { child, ended }
 }
 
@@ -104,17 +105,20 @@ describe('a signal during a write', () => {
     expect(runDv(['status'], { cwd: repo }).stdout).not.toMatch(/\bt\b.*append/)
   }, 180_000)
 
-  it('SIGTERM while publishing objects: exit 143, nothing committed, no temporary bytes left', async () => {
+  it('SIGTERM while publishing objects: exit 143, nothing committed, no temporary bytes left; --json says so in its one document', async () => {
     const repo = newRepo()
     const before = log(repo)
     // the first data object's publish pauses 3 s (a slow disk), so the signal lands mid-publish on any machine
     const steps = join(repo, '..', `steps-${Date.now()}.log`)
-    const run = startWrite(repo, { DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' })
+    const run = startWrite(repo, { DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' }, ['--json'])
     await when(() => existsSync(steps) && readFileSync(steps, 'utf8').includes('object.dir-fsync'), run, 'the first object was being published')
     run.child.kill('SIGTERM')
     const ended = await run.ended
     expect(ended.stderr).toMatch(/interrupted: nothing was committed/)
     expect(ended.code).toBe(143)
+    expect(JSON.parse(ended.stdout)).toEqual({
+      error: { code: 'INTERRUPTED', message: 'interrupted by SIGTERM: nothing was committed', exitCode: 143 },
+    })
     expect(log(repo)).toEqual(before)
     expect(sizeOf(join(repo, '.dv/tmp'))).toBe(0)
   }, 180_000)

@@ -6,6 +6,8 @@
 # The env file exports DV_TEST_S3_ENDPOINT (the S3 tests skip without it) and
 # the standard AWS variables pointing at the server.
 set -euo pipefail
+# shellcheck source=.ci/server-lib.sh
+source "$(dirname "$0")/server-lib.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
 MOTO_VERSION="5.2.5"
 state="${DV_S3_STATE_DIR:-${TMPDIR:-/tmp}/dv-s3-server}"
@@ -37,31 +39,7 @@ start() {
   local endpoint="http://127.0.0.1:$port"
   nohup "$venv/bin/python" "$here/s3-server.py" --host 127.0.0.1 --port "$port" >"$state/server.log" 2>&1 &
   echo $! >"$state/pid"
-  for _ in $(seq 1 100); do
-    if answers "$endpoint"; then
-      cat >"$state/env" <<ENV
-export DV_TEST_S3_ENDPOINT=$endpoint
-export AWS_ENDPOINT_URL=$endpoint
-export AWS_ACCESS_KEY_ID=dvtest
-export AWS_SECRET_ACCESS_KEY=dvtest
-export AWS_REGION=us-east-1
-ENV
-      echo "s3-server: moto $MOTO_VERSION on $endpoint (pid $(cat "$state/pid")); env in $state/env" >&2
-      return
-    fi
-    if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "s3-server: the server did not start; log:" >&2
-  cat "$state/server.log" >&2
-  exit 1
-}
-
-stop_quietly() {
-  if [ -f "$state/pid" ]; then
-    kill "$(cat "$state/pid")" 2>/dev/null || true
-    rm -f "$state/pid" "$state/env"
-  fi
+  await_server s3-server "$endpoint" "moto $MOTO_VERSION"
 }
 
 case "${1:-}" in

@@ -10,6 +10,8 @@
 # The env file exports the same variables as .ci/s3-server.sh's (the suites
 # use the fixed test credentials dvtest/dvtest, so the root user has them).
 set -euo pipefail
+# shellcheck source=.ci/server-lib.sh
+source "$(dirname "$0")/server-lib.sh"
 VGW_VERSION="v1.8.0"
 state="${DV_VGW_STATE_DIR:-${TMPDIR:-/tmp}/dv-versitygw}"
 gobin="${XDG_CACHE_HOME:-$HOME/.cache}/dv-ci/versitygw-$VGW_VERSION"
@@ -47,31 +49,7 @@ start() {
   ROOT_ACCESS_KEY=dvtest ROOT_SECRET_KEY=dvtest nohup "$bin" --port "127.0.0.1:$port" --region us-east-1 --quiet \
     posix "$state/root" >"$state/server.log" 2>&1 &
   echo $! >"$state/pid"
-  for _ in $(seq 1 100); do
-    if answers "$endpoint"; then
-      cat >"$state/env" <<ENV
-export DV_TEST_S3_ENDPOINT=$endpoint
-export AWS_ENDPOINT_URL=$endpoint
-export AWS_ACCESS_KEY_ID=dvtest
-export AWS_SECRET_ACCESS_KEY=dvtest
-export AWS_REGION=us-east-1
-ENV
-      echo "versitygw: $VGW_VERSION on $endpoint (pid $(cat "$state/pid")); env in $state/env" >&2
-      return
-    fi
-    if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "versitygw: the server did not start; log:" >&2
-  cat "$state/server.log" >&2
-  exit 1
-}
-
-stop_quietly() {
-  if [ -f "$state/pid" ]; then
-    kill "$(cat "$state/pid")" 2>/dev/null || true
-    rm -f "$state/pid" "$state/env"
-  fi
+  await_server versitygw "$endpoint" "$VGW_VERSION"
 }
 
 case "${1:-}" in

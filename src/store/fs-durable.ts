@@ -1,5 +1,6 @@
 /** Small filesystem primitives for durable publishing (see format-spec storage requirements). */
 import { open, unlink, type FileHandle } from 'node:fs/promises'
+import { storageStep } from './crash-points.js'
 import { hasErrno } from './fs-errors.js'
 
 /** fsync of a directory: makes a link, rename or unlink in it durable. */
@@ -34,5 +35,22 @@ export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<v
   while (offset < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset)
     offset += bytesWritten
+  }
+}
+
+/**
+ * Creates `path` (which must not exist; read-only once closed), writes all of
+ * `bytes` and fsyncs it: the first half of every tmp -> link publish. `step`
+ * names the crash points (`STEP.tmp-write`, `STEP.tmp-fsync`).
+ */
+export async function writeDurableTemp(path: string, bytes: Uint8Array, step: string): Promise<void> {
+  storageStep(`${step}.tmp-write`)
+  const handle = await open(path, 'wx', 0o444)
+  try {
+    await writeAll(handle, bytes)
+    storageStep(`${step}.tmp-fsync`)
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
 }

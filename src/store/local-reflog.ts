@@ -7,11 +7,11 @@
  * once, so a reader never sees a torn entry, even after a crash.
  */
 import { ownedName } from './owner.js'
-import { link, mkdir, open, readFile, readdir } from 'node:fs/promises'
+import { link, mkdir, readFile, readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { DvError } from '../errors.js'
 import { storageStep } from './crash-points.js'
-import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
+import { fsyncDir, removeQuietly, writeDurableTemp } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { compareNames } from './ref-path.js'
 import {
@@ -39,15 +39,7 @@ export class LocalReflogStore implements ReflogStore {
     const tmp = join(this.tmpDir, ownedName('reflog'))
     try {
       await mkdir(this.tmpDir, { recursive: true })
-      storageStep('reflog.tmp-write')
-      const handle = await open(tmp, 'wx', 0o444)
-      try {
-        await writeAll(handle, bytes)
-        storageStep('reflog.tmp-fsync')
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
+      await writeDurableTemp(tmp, bytes, 'reflog')
       await this.ensureFolder(folder)
       for (let attempt = 1, key = first; ; attempt++, key = newReflogKey(timeMs)) {
         try {

@@ -8,12 +8,12 @@
  *   root/reflog/<ref, '/' as %2F>/<key>.json   one file per ref update (local-reflog.ts)
  *   root/tmp/                        temp files, named after their owner (owner.ts)
  */
-import { link, mkdir, open, readFile } from 'node:fs/promises'
+import { link, mkdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { storageStep } from './crash-points.js'
-import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
+import { fsyncDir, removeQuietly, writeDurableTemp } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { LocalObjectStore } from './local-objects.js'
 import { ownedName } from './owner.js'
@@ -68,15 +68,7 @@ async function createConfigFile(root: string, configPath: string, bytes: Uint8Ar
       storageStep('config.mkdir-fsync')
       await fsyncDir(dirname(created))
     }
-    storageStep('config.tmp-write')
-    const handle = await open(tmp, 'wx', 0o444)
-    try {
-      await writeAll(handle, bytes)
-      storageStep('config.tmp-fsync')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await writeDurableTemp(tmp, bytes, 'config')
   } catch (e) {
     await removeQuietly(tmp)
     throw storageError(e, 'cannot write', tmp)

@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // builds dist/ once when stale; suites that spawn the CLI or the library run it
+    globalSetup: ['test/support/global-setup.ts'],
   },
 })

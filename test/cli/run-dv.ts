@@ -1,58 +1,15 @@
 /** Spawns the built `dv` (dist/cli/main.js), building it first when dist is stale. */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { distCli, requireDist } from '../support/dist.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-export const DV = path.join(ROOT, 'dist/cli/main.js')
+export const DV = distCli
 
-function newestMtime(dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
-  }
-  return newest
-}
-
-/** Runs `tsc -p tsconfig.json` when dist/cli/main.js is missing or older than cli/ or src/. */
-function isStale(): boolean {
-  const built = existsSync(DV) ? statSync(DV).mtimeMs : 0
-  return built < Math.max(newestMtime(path.join(ROOT, 'cli')), newestMtime(path.join(ROOT, 'src')))
-}
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-}
-
-/**
- * Runs `tsc -p tsconfig.json` when dist/cli/main.js is missing or older than
- * cli/ or src/. Test files run in parallel: a lock directory serialises builds.
- */
+/** dist/ is built once by vitest's globalSetup (test/support/dist.ts); this only checks it is there. */
 export function buildIfStale(): void {
-  if (!isStale()) return
-  const lock = path.join(ROOT, '.dv-test-build.lock')
-  for (let waited = 0; ; waited += 200) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      if (waited > 120_000) rmSync(lock, { recursive: true, force: true })
-      sleep(200)
-    }
-  }
-  try {
-    if (!isStale()) return
-    try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' })
-    } catch {
-      // type errors elsewhere still emit JavaScript; the spawned CLI tells whether it works
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
-  if (!existsSync(DV)) throw new Error(`build did not produce ${DV}`)
+  requireDist()
 }
 
 export interface DvRun {

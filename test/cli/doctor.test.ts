@@ -68,7 +68,8 @@ describe('dv doctor on a local repository', () => {
 describe('dv doctor --race on a non-atomic server', () => {
   let racy: RacyS3
   beforeAll(async () => {
-    racy = await startRacyS3()
+    // a wide check-to-store gap: on a loaded machine the racers' requests may arrive tens of ms apart
+    racy = await startRacyS3({ gapMs: 150 })
   })
   afterAll(() => racy.close())
 

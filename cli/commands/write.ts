@@ -7,7 +7,7 @@ import { usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
 import { startProgress } from '../progress.js'
 import { formatWrite } from '../text.js'
-import type { InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
+import type { CsvOptions, InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
 
 export interface WriteInput {
   table: string
@@ -21,6 +21,31 @@ export interface WriteInput {
   branch?: string
   where?: string
   key?: string
+  schema?: string
+  allowEmpty?: boolean
+  delimiter?: string
+  quote?: string
+  escape?: string
+  /** commander's --header/--no-header: true unless --no-header. */
+  header?: boolean
+  null?: string
+  dateFormat?: string
+  timestampFormat?: string
+  compression?: string
+}
+
+function csvOptions(input: WriteInput): CsvOptions | undefined {
+  const csv: CsvOptions = {
+    ...(input.delimiter === undefined ? {} : { delimiter: input.delimiter }),
+    ...(input.quote === undefined ? {} : { quote: input.quote }),
+    ...(input.escape === undefined ? {} : { escape: input.escape }),
+    ...(input.header === false ? { header: false } : {}),
+    ...(input.null === undefined ? {} : { nullString: input.null }),
+    ...(input.dateFormat === undefined ? {} : { dateFormat: input.dateFormat }),
+    ...(input.timestampFormat === undefined ? {} : { timestampFormat: input.timestampFormat }),
+    ...(input.compression === undefined ? {} : { compression: input.compression as CsvOptions['compression'] }),
+  }
+  return Object.keys(csv).length ? csv : undefined
 }
 
 function toOptions(input: WriteInput): WriteOptions {
@@ -34,6 +59,9 @@ function toOptions(input: WriteInput): WriteOptions {
     ...(input.branch === undefined ? {} : { branch: input.branch }),
     ...(input.where === undefined ? {} : { where: input.where }),
     ...(input.key === undefined ? {} : { key: input.key.split(',').map((k) => k.trim()) }),
+    ...(input.schema === undefined ? {} : { schema: input.schema }),
+    ...(input.allowEmpty ? { allowEmpty: true } : {}),
+    ...(csvOptions(input) ? { csv: csvOptions(input) } : {}),
   }
 }
 
@@ -61,6 +89,9 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
 export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void> {
   const files = await checkInput(input)
   const options = toOptions(input)
+  // a schema file is named relative to the working directory, like the input files
+  const schemaFile = options.schema?.startsWith('@') ? options.schema.slice(1) : /\.json$/i.test(options.schema?.trim() ?? '') ? options.schema!.trim() : undefined
+  if (schemaFile !== undefined) options.schema = `@${path.resolve(ctx.cwd, schemaFile)}`
   const results = await withRepository(ctx, async (repo) => {
     const out: WriteResult[] = []
     for (const file of files) {

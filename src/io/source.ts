@@ -12,10 +12,11 @@ import { pipeline } from 'node:stream/promises'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
+import type { CsvOptions, InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
 import { detectFormat } from './detect-format.js'
 import { Duck } from './duck.js'
-import { describeColumns, explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
+import { explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
+import { describeInput } from './describe-input.js'
 import { footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { transcodeParquet } from './parquet-transcode.js'
 import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
@@ -58,8 +59,10 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   let resolved = await resolveSource(source, options)
   try {
     if (resolved.file.format === 'parquet') resolved = await decodableParquet(duck, resolved, options.tmpDir)
-    const columns = await describeColumns(duck, resolved.file)
-    return new IngestSource(duck, resolved, columns, options.tmpDir)
+    if (resolved.file.format === 'csv') resolved.file = { ...resolved.file, csv: checkCsvOptions(options.csv ?? {}) }
+    const described = await describeInput(duck, resolved.file, { schema: options.schema, bytes: resolved.bytes })
+    resolved.file = described.file
+    return new IngestSource(duck, resolved, described.columns, options.tmpDir)
   } catch (e) {
     await removeAll(resolved.spooled)
     throw e
@@ -71,6 +74,7 @@ class IngestSource implements OpenedSource {
   readonly format: InputFormat
   readonly bytes: number | undefined
   readonly columns: DuckColumn[]
+  readonly csv: CsvOptions | undefined
   private fingerprintPromise: Promise<string> | undefined
 
   constructor(
@@ -83,6 +87,7 @@ class IngestSource implements OpenedSource {
     this.format = resolved.inputFormat
     this.bytes = resolved.bytes
     this.columns = columns
+    this.csv = resolved.file.csv
     relations.set(this, { duck, relation: { file: resolved.file, columns } })
   }
 
@@ -233,6 +238,23 @@ export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk)
   return hash.digest('hex')
+}
+
+/** CSV options as the reader needs them: single characters where DuckDB takes one. */
+function checkCsvOptions(csv: CsvOptions): CsvOptions {
+  const one = (name: string, value: string | undefined): void => {
+    if (value !== undefined && [...value].length !== 1) {
+      throw new DvError('INVALID_ARGUMENT', `--${name} must be one character, got ${JSON.stringify(value)}`, { hint: name === 'delimiter' ? "for TAB write --delimiter '\\t'" : undefined })
+    }
+  }
+  const delimiter = csv.delimiter === '\\t' || csv.delimiter?.toLowerCase() === 'tab' ? '\t' : csv.delimiter
+  one('delimiter', delimiter)
+  one('quote', csv.quote)
+  one('escape', csv.escape)
+  if (csv.compression !== undefined && !['gzip', 'zstd', 'none'].includes(csv.compression)) {
+    throw new DvError('INVALID_ARGUMENT', `unknown --compression ${JSON.stringify(csv.compression)}`, { hint: 'use gzip, zstd or none (default: from the extension, .gz or .zst)' })
+  }
+  return delimiter === undefined ? csv : { ...csv, delimiter }
 }
 
 function tempPath(tmpDir: string, ext: string): string {

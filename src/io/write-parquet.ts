@@ -38,6 +38,8 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   const { schema, partitionSpec } = options
   const plan = planColumns(input, schema)
   for (const spec of partitionSpec) partitionSource(spec, schema)
+  // a 0-byte input has no columns and no rows: nothing to write
+  if (input.columns.length === 0) return []
   if (plan.exact && input.userFile && input.file.format === 'parquet') {
     const asIs = await storeAsIs(duck, input.file, input.columns, schema, partitionSpec)
     if (asIs) return [asIs]
@@ -87,12 +89,20 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
 }
 
 /** Names the line and column of a failed conversion when DuckDB says them. */
-export async function explainWriteError(e: unknown, input: { file: ReadableFile }): Promise<DvError> {
+export async function explainWriteError(e: unknown, input: { file: ReadableFile; columns?: DuckColumn[] }): Promise<DvError> {
   const text = e instanceof Error ? e.message : String(e)
   const line = duckLine(e)
-  const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1]
+  const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1]
   if (/^(Conversion|Invalid Input) Error/.test(text) && (line !== undefined || column !== undefined)) {
+    const declared = column === undefined ? undefined : input.columns?.find((c) => c.name === column && c.typed)
     const where = [line !== undefined ? `line ${line}` : '', column !== undefined ? `column '${column}'` : ''].filter(Boolean).join(', ')
+    if (declared) {
+      // read as the table's type: say both types (the input's is text) and where the value is
+      return toDvError(e, `cannot write ${input.file.name} (${where}): a value does not fit the table's type ${declared.type}`, {
+        hint: `fix or remove the value, or write it to a column of another type; the table reads '${column}' as ${declared.type}`,
+        details: { file: input.file.name, line, column, inputType: input.file.format === 'csv' ? 'text' : 'json', tableType: declared.type },
+      })
+    }
     return toDvError(e, `cannot write ${input.file.name} (${where})`, {
       hint: /Expected Number of Columns/.test(text)
         ? 'fix the row (quote values that contain commas) or remove it, then retry'

@@ -61,6 +61,8 @@ export interface PendingChange {
   scope: ConflictScope
   /** SHA-256 of the request (input bytes, table, mode, options), when an idempotency key needs it. */
   fingerprint?: string
+  /** A new table's properties (its CSV options); absent: none. */
+  properties?: Record<string, string>
 }
 
 /** Manifests beyond this count are merged on the next commit, keeping table metadata small. */
@@ -167,7 +169,7 @@ export async function applyChange(
     return {
       table: {
         tableId: change.tableId, schema: change.schema, lastColumnId: change.lastColumnId,
-        partitionSpec: change.partitionSpec, manifests, properties: {},
+        partitionSpec: change.partitionSpec, manifests, properties: { ...change.properties },
       },
       summary: summaryOf('create', added, { files: 0, rows: 0, bytes: 0 }),
     }

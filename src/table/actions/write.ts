@@ -19,6 +19,7 @@ import { prepareChange } from '../modes.js'
 import { stagedView } from '../staged-view.js'
 import { requestFingerprint } from '../write.js'
 import { checkCommitMessage } from './commit.js'
+import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
 
 /**
@@ -43,13 +44,20 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
   const base = await stagedView(ctx, head, name, staged)
+  const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema)
+  if (declared && base.table) checkDeclaredAgrees(name, base.table, declared.schema)
   const engine = await ctx.engine()
-  const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: ctx.tmpDir })
+  const opened = source === undefined ? undefined : await engine.openSource(source, {
+    format: options.format, tmpDir: ctx.tmpDir,
+    schema: base.table?.schema ?? declared?.schema,
+    csv: effectiveCsv(base.table, options.csv),
+  })
   try {
     // the request's fingerprint (hashing the whole input) is needed only to match an idempotency key
     const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
       table: name, mode, partitionBy: options.partitionBy, where: options.where, key: options.key?.join(','),
       input: opened ? await opened.fingerprint() : undefined,
+      schema: options.schema, csv: options.csv ? JSON.stringify(options.csv) : undefined,
     }) : undefined
     if (commitNow && options.idempotencyKey) {
       const landed = await findIdempotencyKey(ctx, headId, options.idempotencyKey)
@@ -58,6 +66,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     const { change, addedColumns } = await prepareChange(ctx, {
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
       base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress,
+      declared, allowEmpty: options.allowEmpty === true,
     })
     const result = resultOf(change, branch, addedColumns)
     if (commitNow) {

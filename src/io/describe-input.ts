@@ -46,6 +46,7 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
   let columns: DuckColumn[] = raw.map((c) => {
     const type = file.format === 'parquet' ? undefined : declared.get(c.name)
     if (type !== undefined) return { name: c.name, duckType: toDuckType(type), type, nullable: true, typed: true }
+    if (c.duckType === 'TIMESTAMP_NS' && file.utcNanos?.includes(c.name)) return { ...c, type: 'timestamptz_ns' }
     return { ...c, type: toPrimitiveType(c.name, c.duckType, file.name) }
   })
   if (file.format !== 'parquet') ({ file, columns } = await inferLosslessly(duck, file, columns))

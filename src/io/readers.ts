@@ -25,6 +25,8 @@ export interface ReadableFile {
   csv?: CsvOptions
   /** CSV without a header row: the column names, in order. */
   names?: string[]
+  /** Parquet spooled from nanosecond instants: the TIMESTAMP_NS columns that hold UTC readings (utc-nanos.ts). */
+  utcNanos?: string[]
 }
 
 export interface DuckColumn extends InputColumn {

@@ -95,7 +95,7 @@ const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 6553
 async function copyScan(duck: Sandbox, request: ScanRequest, options: string, ext: string): Promise<{ path: string; rows: number }> {
   await mkdir(request.tmpDir, { recursive: true })
   await duck.useTempDirectory(join(request.tmpDir, 'duckdb-spill'))
-  const query = await scanQuery(duck, request)
+  const query = textInstants(await scanQuery(duck, request), request, ext)
   const path = join(request.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
   try {
     const [row] = await duck.all(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`)
@@ -105,6 +105,20 @@ async function copyScan(duck: Sandbox, request: ScanRequest, options: string, ex
     await request.verified // a file that fails verification explains a failed read better than the reader does
     throw toDvError(e, 'cannot scan the table', { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
   }
+}
+
+/**
+ * Text output (CSV, NDJSON, JSON) of timestamptz_ns columns: they are stored
+ * as TIMESTAMP_NS holding the UTC reading (duck-types.ts), so their text gets
+ * the '+00' that DuckDB prints for timestamptz.
+ */
+function textInstants(query: string, request: ScanRequest, ext: string): string {
+  if (ext === 'parquet') return query
+  const wanted = request.columns ?? request.schema.fields.map((f) => f.name)
+  const instants = request.schema.fields.filter((f) => f.type === 'timestamptz_ns' && wanted.includes(f.name))
+  if (!instants.length) return query
+  const replace = instants.map((f) => `CAST(${quoteIdent(f.name)} AS VARCHAR) || '+00' AS ${quoteIdent(f.name)}`)
+  return `SELECT * REPLACE (${replace.join(', ')}) FROM (${query}) AS q`
 }
 
 /** Streams the scan to `out` (which is left open) and returns the row count. */

@@ -19,7 +19,8 @@ import { explainReadError, type DuckColumn, type ReadableFile } from './readers.
 import { describeInput } from './describe-input.js'
 import { footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { transcodeParquet } from './parquet-transcode.js'
-import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, readParquetBatches, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { arrowUtcNanos, dropSchemaZones, dropZones, parquetUtcNanos } from './utc-nanos.js'
 import { writeSourceParquet } from './write-parquet.js'
 import { checkKeys } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
@@ -59,6 +60,7 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   let resolved = await resolveSource(source, options)
   try {
     if (resolved.file.format === 'parquet') resolved = await decodableParquet(duck, resolved, options.tmpDir)
+    if (resolved.file.format === 'parquet' && !resolved.file.utcNanos) resolved = await exactNanos(duck, resolved, options.tmpDir)
     if (resolved.file.format === 'csv') resolved.file = { ...resolved.file, csv: checkCsvOptions(options.csv ?? {}) }
     const described = await describeInput(duck, resolved.file, { schema: options.schema, bytes: resolved.bytes })
     resolved.file = described.file
@@ -186,6 +188,26 @@ async function decodableParquet(duck: Duck, resolved: Resolved, tmpDir: string):
   }
 }
 
+/**
+ * A Parquet input with nanosecond instants (pandas' tz-aware timestamps) is
+ * re-spooled through Arrow with those columns zone-less, so DuckDB reads
+ * every nanosecond (utc-nanos.ts).
+ */
+async function exactNanos(duck: Duck, resolved: Resolved, tmpDir: string): Promise<Resolved> {
+  const names = await parquetUtcNanos(duck, resolved.file.path).catch(() => [])
+  if (!names.length) return resolved
+  const spooled = await spoolArrow({ batches: readParquetBatches(resolved.file.path) }, resolved.file.name, tmpDir)
+  return {
+    ...spooled,
+    inputFormat: resolved.inputFormat,
+    bytes: resolved.bytes,
+    spooled: [...resolved.spooled, ...spooled.spooled],
+    // the fingerprint is of the input's bytes, not of the re-encoding
+    sha256: resolved.sha256,
+    fingerprintPath: resolved.sha256 ? undefined : resolved.fingerprintPath ?? resolved.file.path,
+  }
+}
+
 async function readArrowIpcStream(stream: Readable, name: string): Promise<ArrowInput> {
   const { RecordBatchReader } = await import('apache-arrow')
   try {
@@ -207,8 +229,12 @@ function badArrow(name: string, e: unknown): DvError {
 async function spoolArrow(input: ArrowInput, name: string, tmpDir: string): Promise<Resolved> {
   const path = tempPath(tmpDir, 'parquet')
   try {
-    const { bytes, sha256 } = await writeArrowParquet(input, path, name)
-    return { file: { name, path, format: 'parquet' }, inputFormat: 'arrow', bytes, sha256, spooled: [path], userFile: false }
+    // nanosecond instants go to DuckDB zone-less, or it would cut them to microseconds (utc-nanos.ts)
+    const found = new Set<string>(input.schema ? await arrowUtcNanos(input.schema) : [])
+    const schema = input.schema && found.size ? await dropSchemaZones(input.schema, [...found]) : input.schema
+    const { bytes, sha256 } = await writeArrowParquet({ batches: dropZones(input.batches, found), schema }, path, name)
+    const utcNanos = found.size ? { utcNanos: [...found] } : {}
+    return { file: { name, path, format: 'parquet', ...utcNanos }, inputFormat: 'arrow', bytes, sha256, spooled: [path], userFile: false }
   } catch (e) {
     await removeAll([path])
     throw e

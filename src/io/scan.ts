@@ -23,6 +23,7 @@ import { checkPredicate, emptyRelation } from './predicate.js'
 import type { Sandbox } from './sandbox.js'
 import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
 import { primitiveTypeOf } from '../format/fields.js'
+import { addZones } from './utc-nanos.js'
 
 /** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
 export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise<string> {
@@ -151,7 +152,10 @@ export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGe
   const { path } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
   try {
     await request.verified
-    yield* readParquetBatches(path)
+    const wanted = request.columns ?? request.schema.fields.map((f) => f.name)
+    const instants = request.schema.fields.filter((f) => f.type === 'timestamptz_ns' && wanted.includes(f.name)).map((f) => f.name)
+    // timestamptz_ns is stored zone-less (duck-types.ts): the Arrow batches say it is an instant
+    yield* addZones(readParquetBatches(path), instants)
   } finally {
     await rm(path, { force: true })
   }

@@ -30,6 +30,26 @@ export async function parquetUtcNanos(duck: Duck, path: string): Promise<string[
   return rows.map((r) => String(r.name))
 }
 
+/** The batches with the columns named in `names` retagged as Timestamp(ns, 'UTC') (the library's Arrow output of timestamptz_ns). */
+export async function* addZones(batches: AsyncIterable<RecordBatch>, names: string[]): AsyncGenerator<RecordBatch> {
+  const arrow = await loadArrow()
+  const wanted = new Set(names)
+  for await (const batch of batches) {
+    if (!wanted.size) {
+      yield batch
+      continue
+    }
+    yield retag(arrow, batch, wanted, () => new arrow.TimestampNanosecond('UTC'))
+  }
+}
+
+function retag(arrow: typeof import('apache-arrow'), batch: RecordBatch, wanted: Set<string>, type: () => import('apache-arrow').DataType): RecordBatch {
+  const fields = batch.schema.fields.map((f) => (wanted.has(f.name) ? f.clone({ type: type() }) : f))
+  const children = batch.data.children.map((child, i) => (wanted.has(batch.schema.fields[i]!.name) ? child.clone(fields[i]!.type) : child))
+  const schema = new arrow.Schema(fields, batch.schema.metadata)
+  return new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(fields), length: batch.numRows, nullCount: 0, children }))
+}
+
 /**
  * The batches with the zone of every top-level nanosecond timestamp column
  * dropped (values unchanged); the names of those columns are added to `found`.
@@ -43,12 +63,7 @@ export async function* dropZones(batches: AsyncIterable<RecordBatch> | Iterable<
       continue
     }
     for (const n of names) found.add(n)
-    const wanted = new Set(names)
-    const fields = batch.schema.fields.map((f) => (wanted.has(f.name) ? f.clone({ type: new arrow.TimestampNanosecond() }) : f))
-    const children = batch.data.children.map((child, i) => (wanted.has(batch.schema.fields[i]!.name) ? child.clone(fields[i]!.type) : child))
-    const schema = new arrow.Schema(fields, batch.schema.metadata)
-    const data = arrow.makeData({ type: new arrow.Struct(fields), length: batch.numRows, nullCount: 0, children })
-    yield new arrow.RecordBatch(schema, data)
+    yield retag(arrow, batch, new Set(names), () => new arrow.TimestampNanosecond())
   }
 }
 

@@ -75,7 +75,7 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
     })
   } catch (e) {
     await rm(dir, { recursive: true, force: true })
-    throw await explainWriteError(e, input)
+    throw await explainWriteError(e, input, duck)
   } finally {
     if (limitBefore !== undefined) await duck.run(`SET memory_limit = ${quoteLiteral(limitBefore)}`).catch(() => undefined)
   }
@@ -88,11 +88,16 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   return written
 }
 
-/** Names the line and column of a failed conversion when DuckDB says them. */
-export async function explainWriteError(e: unknown, input: { file: ReadableFile; columns?: DuckColumn[] }): Promise<DvError> {
+/**
+ * Names the line and column of a failed conversion when DuckDB says them; for
+ * NDJSON, which names only the line, `duck` finds the column whose value on
+ * that line does not fit the table's type.
+ */
+export async function explainWriteError(e: unknown, input: { file: ReadableFile; columns?: DuckColumn[] }, duck?: Duck): Promise<DvError> {
   const text = e instanceof Error ? e.message : String(e)
   const line = duckLine(e)
-  const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1]
+  const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1] ??
+    (duck && line !== undefined && input.file.format === 'ndjson' ? await jsonOffender(duck, input, line).catch(() => undefined) : undefined)
   if (/^(Conversion|Invalid Input) Error/.test(text) && (line !== undefined || column !== undefined)) {
     const declared = column === undefined ? undefined : input.columns?.find((c) => c.name === column && c.typed)
     const where = [line !== undefined ? `line ${line}` : '', column !== undefined ? `column '${column}'` : ''].filter(Boolean).join(', ')
@@ -112,4 +117,16 @@ export async function explainWriteError(e: unknown, input: { file: ReadableFile;
   }
   if (/sniffing file|Expected Number of Columns/.test(text)) return explainReadError(e, input.file)
   return toDvError(e, `cannot write ${input.file.name} as parquet`, { details: { file: input.file.name } })
+}
+
+/** The first typed column whose value on NDJSON line `line` does not cast to its type (the values read as text). */
+async function jsonOffender(duck: Duck, input: { file: ReadableFile; columns?: DuckColumn[] }, line: number): Promise<string | undefined> {
+  const typed = (input.columns ?? []).filter((c) => c.typed)
+  if (!typed.length) return undefined
+  const asText = Object.fromEntries(typed.map((c) => [c.name, 'VARCHAR']))
+  const checks = typed.map((c, i) => `(${quoteIdent(c.name)} IS NOT NULL AND TRY_CAST(${quoteIdent(c.name)} AS ${c.duckType}) IS NULL) AS bad${i}`)
+  const reader = readerSql(input.file, input.columns, asText)
+  const [row] = await duck.all(`SELECT ${checks.join(', ')} FROM (SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i WHERE __dv_rn = ${line}`)
+  const index = typed.findIndex((_, i) => row?.[`bad${i}`] === true)
+  return index >= 0 ? typed[index]!.name : undefined
 }

@@ -45,6 +45,13 @@ export function evolveSchema(
   const added: Field[] = []
   for (const c of columns) {
     const existing = fields.find((f) => f.name === c.name)
+    const folded = existing ? undefined : fields.find((f) => f.name.toLowerCase() === c.name.toLowerCase())
+    if (folded) {
+      throw new DvError('INVALID_ARGUMENT', `column '${c.name}' of ${sourceName} differs only in case from column '${folded.name}' of table '${tableName}'`, {
+        hint: `dv compares column names ignoring case: name it '${folded.name}' in the input, or give it another name`,
+        details: { column: c.name, tableColumn: folded.name },
+      })
+    }
     if (existing) {
       if (!canWrite(c.type, primitiveTypeOf(existing, 'write'))) {
         throw new DvError('INVALID_ARGUMENT',

@@ -113,6 +113,8 @@ describe('an existing table reads CSV and NDJSON with its own types', () => {
     expect(await cat('i32')).toBe('id,s\n1,10\n2,20\n')
     const err = await write('i32', await csv('id,s\n3,30\n4,3000000000\n')).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/line 3, column 's'.*table's type int/), details: { line: 3, column: 's', tableType: 'int', inputType: 'text' } })
+    const json = await write('i32', await ndjson('{"id":5,"s":1}\n{"id":6,"s":"x"}\n{"id":7,"s":3000000000}\n')).catch((e: unknown) => e)
+    expect(json).toMatchObject({ code: 'INVALID_ARGUMENT', details: { line: 2, column: 's', tableType: 'int', inputType: 'json' } })
   })
 
   it('reads a missing nullable column as null and refuses a missing required one', async () => {
@@ -137,6 +139,9 @@ describe('headers and empty input', () => {
     await refused('h', await csv('id,v,id\n1,2,3\n'), /names column 'id' twice \(columns 1 and 3\)/)
     await refused('h', await csv('id,,v\n1,2,3\n'), /column 2 of the header of .* has no name/)
     await refused('h', await csv('ID,v,id\n1,2,3\n'), /columns 'ID' and 'id' \(columns 1 and 3\), which differ only in case/)
+    // and against the table's columns: dv's message, not the engine's binder error
+    await write('h', await csv('id,v\n1,a\n'))
+    await refused('h', await csv('ID,v\n2,b\n'), /column 'ID' of .* differs only in case from column 'id' of table 'h'/)
   })
 
   it('refuses a 0-byte file for a new table ("no columns: give --schema"), never making a column0', async () => {

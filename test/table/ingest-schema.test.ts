@@ -43,14 +43,15 @@ async function refused(table: string, path: string, message: RegExp, options: Wr
   await expect(write(table, path, options)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) })
   expect(await repo.resolve('main')).toBe(before)
 }
-async function duckParquet(sql: string): Promise<string> {
-  const p = join(dir, `duck-${seq++}.parquet`)
+async function duckFile(ext: string, sql: string, options: string): Promise<string> {
+  const p = join(dir, `duck-${seq++}.${ext}`)
   const db = await DuckDBInstance.create(':memory:')
   const c = await db.connect()
-  await c.run(`COPY (${sql}) TO '${p}' (FORMAT parquet)`)
+  await c.run(`COPY (${sql}) TO '${p}' (${options})`)
   c.closeSync()
   return p
 }
+const duckParquet = (sql: string) => duckFile('parquet', sql, 'FORMAT parquet')
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dv-ingest-schema-'))
@@ -203,10 +204,11 @@ describe('CSV options', () => {
     await refused('nohdr_new', await csv('1,a\n'), /has no header row/, { csv: { header: false } })
   })
 
-  it('reads gzip by the .csv.gz extension or by --compression', async () => {
+  it('reads gzip and zstd by the extension (.csv.gz, .csv.zst) or by --compression', async () => {
     await write('gz', await file('csv.gz', gzipSync('id\n1\n')))
     await write('gz', await file('bin', gzipSync('id\n2\n')), { format: 'csv', csv: { compression: 'gzip' } })
-    expect(await cat('gz')).toBe('id\n1\n2\n')
+    await write('gz', await duckFile('csv.zst', 'SELECT 3 AS id', 'FORMAT csv, COMPRESSION zstd'))
+    expect(await cat('gz')).toBe('id\n1\n2\n3\n')
   })
 
   it('refuses a delimiter of more than one character', async () => {

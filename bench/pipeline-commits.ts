@@ -80,7 +80,7 @@ export function countConflicts(storage: Storage, counter: { conflicts: number })
     },
   }
   return {
-    objects: storage.objects, refs, location: storage.location,
+    objects: storage.objects, refs, reflog: storage.reflog, location: storage.location,
     readConfig: () => storage.readConfig(), createConfig: (b) => storage.createConfig(b), close: () => storage.close(),
   }
 }

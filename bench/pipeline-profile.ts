@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { Repository } from '../src/index.js'
 import { createDataEngine } from '../src/io/index.js'
 import { evolveSchema } from '../src/table/write.js'
-import type { ObjectStore, RefStore, Storage } from '../src/store/types.js'
+import type { ObjectStore, ReflogStore, RefStore, Storage } from '../src/store/types.js'
 import { median, timeIt } from './measure.js'
 import { oneRowTable, type OpenStorage } from './pipeline-commits.js'
 
@@ -65,6 +65,7 @@ function timeStorage(storage: Storage, sink: Map<string, CallTimes>): Storage {
   return {
     objects: timeCalls<ObjectStore>(storage.objects, 'objects', sink),
     refs: timeCalls<RefStore>(storage.refs, 'refs', sink),
+    reflog: timeCalls<ReflogStore>(storage.reflog, 'reflog', sink),
     location: storage.location,
     readConfig: () => storage.readConfig(),
     createConfig: (b) => storage.createConfig(b),

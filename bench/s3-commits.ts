@@ -186,7 +186,7 @@ async function timeRead(url: string, cacheDir: string, at: string, dataIds: Set<
     },
   })
   const wrapped: Storage = {
-    objects, refs: storage.refs, location: storage.location,
+    objects, refs: storage.refs, reflog: storage.reflog, location: storage.location,
     readConfig: () => storage.readConfig(), createConfig: (b) => storage.createConfig(b), close: () => storage.close(),
   }
   const repo = await Repository.fromStorage(wrapped)

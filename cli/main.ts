@@ -31,7 +31,14 @@ function context(cmd: Command): CliContext {
 
 const FORMATS_IN = ['csv', 'ndjson', 'parquet', 'arrow']
 
-function buildProgram(): Command {
+/** The operands after `--` that follow `command` in argv, or undefined without `--` (`dv reset -- TABLE...`). */
+function afterDashDash(argv: readonly string[], command: string): string[] | undefined {
+  const at = argv.indexOf(command)
+  const dd = argv.indexOf('--', at + 1)
+  return at >= 0 && dd > at ? argv.slice(dd + 1) : undefined
+}
+
+function buildProgram(argv: readonly string[]): Command {
   const program = new Command('dv')
   program
     .description('Git for lakehouse tables: Parquet tables with atomic commits, branches, tags and time travel')
@@ -115,13 +122,66 @@ later writes unless they give their own.`)
       (await import('./commands/show.js')).runShow(context(cmd), { rev, table }))
 
   for (const kind of ['branch', 'tag'] as const) {
-    program.command(kind).argument('[name]', `${kind} to create or delete`).argument('[rev]', 'where it points (default: HEAD)')
-      .description(kind === 'branch' ? 'list, create or delete branches' : 'list, create or delete tags')
+    const command = program.command(kind).argument('[name]', `${kind} to create or delete`).argument('[rev]', 'where it points (default: HEAD)')
+      .description(kind === 'branch' ? 'list, create, delete or restore branches' : 'list, create or delete tags')
       .option('-d, --delete', `delete ${kind} NAME`)
       .option('-l, --list', `list ${kind === 'branch' ? 'branches' : 'tags'}`)
-      .action(async (name: string | undefined, rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
+    if (kind === 'branch') {
+      command.option('-f, --force', 'with restore: move the branch even if that drops commits from it')
+        .addHelpText('after', `
+'dv branch restore NAME@{N}' puts branch NAME back where its reflog entry N
+says it was (see 'dv reflog NAME'): it re-creates a deleted branch, or moves
+it back, refusing (exit 4) to drop commits it gained since unless --force.`)
+    }
+    command.action(async (name: string | undefined, rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
         (await import('./commands/refs.js')).runRefs(context(cmd), kind, { name, rev, ...opts }))
   }
+
+  program.command('reflog').argument('[ref]', 'a branch or tag (default: the checked-out branch)')
+    .description('list every logged update of a branch or tag, newest first (NAME@{N} names entry N)')
+    .option('-n, --max-count <n>', 'show at most N entries')
+    .action(async (ref: string | undefined, opts: { maxCount?: string }, cmd: Command) =>
+      (await import('./commands/reflog.js')).runReflog(context(cmd), { ref, ...opts }))
+
+  program.command('reset').argument('[args...]', 'REV to move the branch to, or TABLE... to unstage')
+    .description('move the checked-out branch to REV, or unstage tables')
+    .option('--soft', 'keep the staged changes (the same as --mixed: dv has no working files)')
+    .option('--mixed', 'keep the staged changes (default)')
+    .option('--hard', 'also discard the staged changes of the branch')
+    .option('--force', 'move the branch even when REV does not descend from its head (drops commits from it)')
+    .option('--branch <name>', 'the branch to reset (default: the checked-out one)')
+    .addHelpText('after', `
+A REV that does not descend from the branch's head would drop commits from
+it: that needs --force, and 'dv branch restore NAME@{1}' undoes it. Every
+reset is logged ('dv reflog'). 'dv reset TABLE...' (or 'dv reset -- TABLE...')
+unstages those tables instead, like 'dv restore --staged TABLE...'.`)
+    .action(async (args: string[], opts: Record<string, unknown>, cmd: Command) => {
+      const tables = afterDashDash(argv, 'reset')
+      const before = tables === undefined ? args : args.slice(0, args.length - tables.length)
+      return (await import('./commands/reset.js')).runReset(context(cmd), { ...opts, args: before, ...(tables === undefined ? {} : { tables }) })
+    })
+
+  program.command('restore').argument('[tables...]', 'unstage only these tables (default: every staged change)')
+    .description('unstage staged changes (--staged)')
+    .option('--staged', 'unstage (required: the workspace holds only staged changes)')
+    .option('--change <id>', 'unstage only this staged change (its id from dv status, or a unique prefix)')
+    .option('--branch <name>', 'the branch whose staged changes (default: the checked-out one)')
+    .action(async (tables: string[], opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/restore.js')).runRestore(context(cmd), { tables, ...opts }))
+
+  const table = program.command('table').description("a table's settings: its primary key")
+  table.command('set-key').argument('<table>', 'the table').argument('<columns>', 'key columns, e.g. id or country,id')
+    .description('make COLUMNS the primary key of TABLE (checked against its data; one commit)')
+    .option('-m, --message <msg>', 'commit message (default: set primary key of TABLE to COLUMNS)')
+    .option('--branch <name>', 'the branch to commit to (default: the checked-out one)')
+    .addHelpText('after', `
+The key columns must be top-level, primitive, not float or double, hold no
+nulls and no repeated key (refused with the counts otherwise); they become
+required. Afterwards every write is checked: no null or repeated key in the
+input, and no input key that the table already holds (use --mode upsert,
+which takes the table's key when --key is omitted).`)
+    .action(async (name: string, columns: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/table.js')).runSetKey(context(cmd), { table: name, columns, ...opts }))
 
   program.command('checkout').argument('[rev]', 'branch to switch to, or a snapshot to detach at (with -b: start point)')
     .description('switch to a branch, detach at a snapshot, or create a branch with -b')
@@ -139,6 +199,29 @@ later writes unless they give their own.`)
     .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
 
+  program.command('diff').argument('[operands...]', 'REV1 [REV2] then TABLE names (use -- between them if a name is both)')
+    .description('what changed between two snapshots (default: HEAD and the staged changes), per table or row by row')
+    .option('--stat', 'one line per changed table: rows and files added and removed')
+    .option('--rows', 'the changed rows: inserted, deleted, updated (by --key)')
+    .addOption(new Option('--format <format>', 'with --rows: a change feed as csv (default), ndjson or parquet').choices(['csv', 'ndjson', 'parquet', 'arrow']))
+    .option('--key <cols>', 'with --rows: key columns; same key, different values is an update')
+    .option('--columns <list>', 'with --rows: comma-separated columns to print, in this order')
+    .option('--where <predicate>', 'with --rows: only changes whose row matches')
+    .option('--limit <n>', 'with --rows: at most N rows per table')
+    .addHelpText('after', `
+With no REV, HEAD is compared with the staged changes; with one, REV with
+HEAD; with two, REV1 with REV2 (any two snapshots, across branches too).
+Rows of the change feed end with _change (insert, delete, update_before,
+update_after) and _snapshot: the commit on the first-parent path from REV1 to
+REV2 that made the change, empty when REV1 is not a first-parent ancestor of
+REV2 or the change is staged. Only files and manifests that differ are read.`)
+    .action(async (operands: string[], opts: Record<string, unknown>, cmd: Command) => {
+      // commander drops `--`; where it was tells revisions from tables
+      const dash = argv.indexOf('--')
+      const afterDash = dash < 0 ? undefined : argv.length - dash - 1
+      return (await import('./commands/diff.js')).runDiff(context(cmd), { operands, afterDash, ...opts })
+    })
+
   program.command('doctor').description("check the store's guarantees (conditional writes for concurrent commits)")
     .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd)))
 
@@ -152,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
   // A closed pipe (`dv cat t | head`) fails the write in progress; the command
   // then unwinds (closing the repository, removing temporary files) and exits 0.
   process.stdout.on('error', (e) => { if (!isBrokenPipe(e)) throw e })
-  const program = buildProgram()
+  const program = buildProgram(argv)
   try {
     await program.parseAsync(argv)
     return exitState.code

@@ -3,8 +3,8 @@
  * thousands separators). Scripts and tests read this; keep it stable.
  */
 import type {
-  CheckoutResult, CommitResult, LogEntry, RefInfo, ShowResult, StagedChangeInfo, StatusResult,
-  TableInfo, WriteResult,
+  CheckoutResult, CommitResult, LogEntry, RefInfo, ReflogResult, ResetResult, RestoreBranchResult, SetKeyResult, ShowResult,
+  StagedChangeInfo, StatusResult, TableInfo, UnstageResult, WriteResult,
   TableChange,
 } from '../src/index.js'
 
@@ -81,9 +81,14 @@ export function formatWrite(w: WriteResult): string[] {
   return [`staged ${w.mode} to ${w.table}: ${plural(w.rows, 'row')} in ${plural(w.files, 'file')}${removed}${notes ? ` (${notes})` : ''}`]
 }
 
+/** A staged change's id as status shows it (and `dv restore --staged --change` takes it). */
+export function shortChangeId(id: string): string {
+  return id.slice(0, 8)
+}
+
 function formatStagedRows(staged: StagedChangeInfo[]): string[] {
-  const rows = staged.map((s) => ['  ' + s.mode, s.table, plural(s.rows, 'row'), plural(s.files, 'file'), s.creates ? '(new table)' : ''])
-  return alignColumns(rows, [10, 0, 0, 0])
+  const rows = staged.map((s) => ['  ' + shortChangeId(s.id), s.mode, s.table, plural(s.rows, 'row'), plural(s.files, 'file'), s.creates ? '(new table)' : ''])
+  return alignColumns(rows, [0, 9, 0, 0, 0])
 }
 
 export function formatStatus(s: StatusResult): string[] {
@@ -127,6 +132,7 @@ export function formatTableInfo(t: TableInfo): string[] {
     `table ${t.name} at ${short(t.snapshot)} (table id ${t.tableId})`,
     `rows ${t.rows}  files ${t.files}  bytes ${t.bytes}  manifests ${t.manifests}`,
     `partition spec: ${formatPartitionSpec(t.partitionSpec)}`,
+    `primary key: ${t.primaryKey.length ? t.primaryKey.join(', ') : 'none'}`,
     '',
     'schema:',
     ...schema.map((l) => `  ${l}`),
@@ -159,4 +165,31 @@ export function formatRefList(refs: RefInfo[], kind: 'branch' | 'tag'): string[]
 export function formatCheckout(c: CheckoutResult): string[] {
   if (c.detached || c.branch === null) return [`HEAD is now at ${short(c.snapshot)} (detached)`]
   return [c.created ? `switched to a new branch '${c.branch}'` : `switched to branch '${c.branch}'`]
+}
+
+/** `abc1234 main@{0}: commit: load march` per line, newest first; a deletion shows 0000000. */
+export function formatReflog(r: ReflogResult): string[] {
+  return r.entries.map((e) => `${e.snapshot === null ? '0000000' : short(e.snapshot)} ${e.selector}: ${e.message}`)
+}
+
+export function formatRestoreBranch(r: RestoreBranchResult): string[] {
+  if (r.previous === r.snapshot) return [`branch ${r.branch} is already at ${short(r.snapshot)}`]
+  const how = r.created ? `re-created branch ${r.branch} at ${short(r.snapshot)}` : `moved branch ${r.branch} from ${short(r.previous)} to ${short(r.snapshot)}`
+  return [r.dropped > 0 ? `${how} (${plural(r.dropped, 'commit')} no longer on it: dv branch restore ${r.branch}@{1} undoes this)` : how]
+}
+
+export function formatReset(r: ResetResult): string[] {
+  const lines = [r.previous === r.snapshot ? `${r.branch} stays at ${short(r.snapshot)}` : `${r.branch} is now at ${short(r.snapshot)} (was ${short(r.previous)})`]
+  if (r.dropped > 0) lines.push(`${plural(r.dropped, 'commit')} no longer on ${r.branch}: dv branch restore ${r.branch}@{1} brings them back`)
+  if (r.unstaged > 0) lines.push(`discarded ${plural(r.unstaged, 'staged change')}`)
+  return lines
+}
+
+export function formatUnstage(r: UnstageResult): string[] {
+  return r.unstaged.map((s) => `unstaged ${shortChangeId(s.id)} ${s.mode} to ${s.table}: ${plural(s.rows, 'row')} in ${plural(s.files, 'file')}`)
+}
+
+export function formatSetKey(r: SetKeyResult): string[] {
+  if (!r.changed || !r.commit) return [`${r.key.join(', ')} is already the primary key of ${r.table}`]
+  return [`[${r.commit.branch} ${short(r.commit.snapshot)}] ${firstLine(r.commit.message)}`]
 }

@@ -6,6 +6,9 @@
  */
 import type { PrimitiveType, TableChange } from './format/types.js'
 import type { CsvOptions, InputFormat, OutputFormat } from './io/types.js'
+import type { SchemaChange } from './format/schema-diff.js'
+
+export type { SchemaChange }
 
 /** Every write mode (format-spec/write-modes.md): the library's check and the CLI's --mode choices both read this list. */
 export const WRITE_MODES = ['append', 'overwrite', 'replace-partitions', 'delete', 'upsert'] as const
@@ -144,6 +147,8 @@ export interface TableInfo {
   partitionSpec: Array<{ name: string; transform: string; source: string }>
   columns: ColumnStats[]
   properties: Record<string, string>
+  /** The primary key's columns in key order; [] when the table has none. */
+  primaryKey: string[]
 }
 
 export interface ShowResult {
@@ -186,4 +191,215 @@ export interface CatResult {
   rows: number
   filesScanned: number
   filesPruned: number
+}
+
+/** One line of `dv reflog`, newest first (format-spec/reflog.md). */
+export interface ReflogLine {
+  /** `main@{0}`: the name that resolves to `snapshot`. */
+  selector: string
+  index: number
+  /** The ref's value after the update; null when the update deleted it. */
+  snapshot: string | null
+  /** The value before (null: the update created the ref, or unknown for the oldest line). */
+  previous: string | null
+  /** ISO-8601; null for the synthetic line of a value older than the oldest logged update. */
+  time: string | null
+  user: string | null
+  host: string | null
+  message: string
+}
+
+export interface ReflogResult {
+  /** The ref's store name, e.g. 'branches/main'. */
+  ref: string
+  /** The name as written in selectors, e.g. 'main'. */
+  name: string
+  /** The ref's current value; null when it does not exist (deleted). */
+  current: string | null
+  entries: ReflogLine[]
+}
+
+export interface ReflogOptions {
+  /** At most this many lines (`-n`). */
+  limit?: number
+}
+
+export interface RestoreBranchOptions {
+  /** Move the branch even when that drops commits it gained since the entry. */
+  force?: boolean
+}
+
+export interface RestoreBranchResult {
+  branch: string
+  snapshot: string
+  /** The branch's value before (null: it did not exist, and was re-created). */
+  previous: string | null
+  created: boolean
+  /** Commits the branch no longer reaches (only with force). */
+  dropped: number
+}
+
+/** `dv reset` modes (format-spec/workspace.md#reset): soft and mixed keep the staged changes, hard discards them. */
+export const RESET_MODES = ['soft', 'mixed', 'hard'] as const
+export type ResetMode = (typeof RESET_MODES)[number]
+
+export interface ResetOptions {
+  /** Default: mixed. */
+  mode?: ResetMode
+  /** Move the branch even when REV does not descend from its head (dropping commits). */
+  force?: boolean
+  /** Default: the checked-out branch (main without a workspace). */
+  branch?: string
+}
+
+export interface ResetResult {
+  branch: string
+  mode: ResetMode
+  snapshot: string
+  previous: string
+  /** Commits the branch no longer reaches. */
+  dropped: number
+  /** Staged changes discarded (hard). */
+  unstaged: number
+}
+
+export interface UnstageOptions {
+  /** Only the staged changes of these tables (default: all). */
+  tables?: string[]
+  /** Only this staged change: its id or a unique prefix of at least 4 characters (as `dv status` shows it). */
+  change?: string
+  /** Default: the checked-out branch. */
+  branch?: string
+}
+
+export interface UnstageResult {
+  branch: string
+  unstaged: StagedChangeInfo[]
+}
+
+export interface SetKeyOptions {
+  /** Default: the checked-out branch (main without a workspace). */
+  branch?: string
+  /** Default: `set primary key of TABLE to COLS`. */
+  message?: string
+  author?: string
+}
+
+export interface SetKeyResult {
+  table: string
+  /** The key's columns, in key order. */
+  key: string[]
+  /** False when the table already had exactly this key (nothing was committed). */
+  changed: boolean
+  /** The commit that set it (when changed). */
+  commit?: CommitResult
+}
+
+/**
+ * `dv diff` (Repository.diff): which two states to compare. With neither
+ * `from` nor `to`, HEAD against the staged state (HEAD plus the workspace's
+ * staged changes, like `git diff --cached`; without a workspace nothing is
+ * staged); with `from` only, `from` against HEAD; with both, `from` against
+ * `to` (any two snapshots, across branches too).
+ */
+export interface DiffOptions {
+  from?: string
+  to?: string
+  /** Only these tables; each must exist on one side at least (else NOT_FOUND). */
+  tables?: string[]
+}
+
+export interface DiffSide {
+  /** The revision as given ('HEAD' for a default). */
+  rev: string
+  snapshot: string
+  /** The staged state: `snapshot` is HEAD's, with the staged changes applied on top. */
+  staged: boolean
+}
+
+/** What changed in one table (unchanged tables are not listed). */
+export interface TableDiff {
+  table: string
+  /** created, dropped, replaced (dropped and created again under its name: nothing carries over) or modified. */
+  status: 'created' | 'dropped' | 'replaced' | 'modified'
+  tableId: { before: string | null; after: string | null }
+  rows: { before: number; after: number; added: number; removed: number }
+  files: { before: number; after: number; added: number; removed: number }
+  bytes: { before: number; after: number; added: number; removed: number }
+  /** By field id at every depth; [] unless modified. */
+  schema: SchemaChange[]
+  /** Rows and files added and removed per partition, in partition order; [] when unpartitioned. */
+  partitions: PartitionDiff[]
+  /** Statistics of the rows added and removed, per leaf column, for every column when files changed. */
+  columns: ColumnDiff[]
+  /** Table properties that were added, removed or changed. */
+  properties: Array<{ key: string; before: string | null; after: string | null }>
+}
+
+export interface PartitionDiff {
+  /** Partition field name -> value (canonical text, or null), e.g. { ts_day: '2026-03-02' }. */
+  values: Record<string, string | null>
+  rowsAdded: number
+  rowsRemoved: number
+  filesAdded: number
+  filesRemoved: number
+}
+
+/**
+ * A column's statistics over the files added and the files removed (from
+ * the manifests: no data is read). Table-wide min/max are not recomputed:
+ * that would read every manifest, and a diff reads only those that differ.
+ */
+export interface ColumnDiff {
+  id: number
+  /** Dotted path on the newer side that has the column. */
+  path: string
+  nulls: { added: number; removed: number }
+  /** Smallest and largest non-null value in the added files (absent when unknown or all null). */
+  added: { min?: string; max?: string }
+  removed: { min?: string; max?: string }
+}
+
+export interface DiffResult {
+  from: DiffSide
+  to: DiffSide
+  tables: TableDiff[]
+}
+
+/** Row-level changes of one table (`dv diff --rows`, Repository.diffRows / diffRowsTo). */
+export interface DiffRowsOptions {
+  from?: string
+  to?: string
+  /**
+   * Key columns: rows with the same key on both sides and different values
+   * are an update (update_before, update_after). Default: the table's key,
+   * if it has one; without a key there are only inserts and deletes.
+   */
+  key?: string[]
+  /** Output columns, in this order (the comparison always uses every column). */
+  columns?: string[]
+  /** Only changes whose row matches (an update when either image matches: both are kept). */
+  where?: string
+  /** At most this many rows (an update counts as two). */
+  limit?: number
+}
+
+export interface DiffRowsToOptions extends DiffRowsOptions {
+  format?: OutputFormat
+  /** Add a `_table` column holding the table name (a multi-table change feed). */
+  tableColumn?: boolean
+}
+
+export interface DiffRowsResult {
+  table: string
+  from: DiffSide
+  to: DiffSide
+  /** Rows written (after --where and --limit). */
+  rows: number
+  /** The whole change (after --where, before --limit): rows inserted and deleted, and updates (each one before and one after row). */
+  inserted: number
+  deleted: number
+  updated: number
+  /** The key used for updates, if any. */
+  key: string[] | null
 }

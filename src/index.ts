@@ -4,7 +4,7 @@ export type { RepositoryOpenOptions, RepositoryInitOptions, DoctorResult } from 
 export { DvError, EXIT_CODES, isDvError } from './errors.js'
 export type { DvErrorCode } from './errors.js'
 export type * from './api-types.js'
-export { WRITE_MODES } from './api-types.js'
+export { RESET_MODES, WRITE_MODES } from './api-types.js'
 export type { CsvOptions, InputFormat, OutputFormat, Source } from './io/types.js'
 export { shortId } from './ids.js'
 export type { VerifyResult, VerifyProblem } from './table/verify.js'

@@ -11,24 +11,32 @@ import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type {
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
-  ReadOptions, RefInfo, ShowResult, StatusResult, WriteOptions, WriteResult,
+  ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
+  RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
+  DiffRowsResult, DiffRowsToOptions,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
 import type { ConditionalWriteSupport } from './store/s3-probe.js'
 import { openStorage } from './store/open.js'
 import { createRef, deleteRef, listBranches, listTags } from './refs/manage.js'
+import { showReflog } from './refs/reflog-show.js'
 import { resolveRev } from './refs/resolve.js'
+import { restoreBranch } from './refs/restore.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
 import { ParsedObjectCache } from './table/context.js'
 import { verifyRepository, type VerifyResult } from './table/verify.js'
-import { refAdmin, revContext, type ActionContext } from './table/actions/context.js'
+import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
 import { commit } from './table/actions/commit.js'
+import { diff, diffRows, diffRowsTo, splitDiffOperands } from './table/actions/diff.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
+import { reset } from './table/actions/reset.js'
+import { setKey } from './table/actions/set-key.js'
 import { status } from './table/actions/status.js'
+import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
@@ -163,6 +171,31 @@ export class Repository {
   async createTag(name: string, rev?: string): Promise<RefInfo> { return createRef(refAdmin(this.ctx), 'tag', name, rev) }
   async deleteTag(name: string): Promise<RefInfo> { return deleteRef(refAdmin(this.ctx), 'tag', name) }
 
+  /** Every logged update of a branch or tag (default: the checked-out branch), newest first: `dv reflog`. */
+  async reflog(ref?: string, options: ReflogOptions = {}): Promise<ReflogResult> {
+    return showReflog(this.storage, ref, () => headBranch(this.ctx), options.limit)
+  }
+
+  /** Puts a branch back where `NAME@{N}` says it was (re-creating a deleted one): `dv branch restore`. */
+  async restoreBranch(spec: string, options: RestoreBranchOptions = {}): Promise<RestoreBranchResult> {
+    return restoreBranch(restoreContext(this.ctx), spec, options)
+  }
+
+  /** Moves the checked-out branch (or `options.branch`) to REV: `dv reset`. */
+  async reset(rev: string, options: ResetOptions = {}): Promise<ResetResult> {
+    return reset(this.ctx, rev, options)
+  }
+
+  /** Unstages staged changes of the branch (all, some tables', or one by id): `dv restore --staged`. */
+  async unstage(options: UnstageOptions = {}): Promise<UnstageResult> {
+    return unstage(this.ctx, options)
+  }
+
+  /** Makes COLS the primary key of `table` (checked against its data, then one commit): `dv table set-key`. */
+  async setKey(table: string, columns: string[], options: SetKeyOptions = {}): Promise<SetKeyResult> {
+    return setKey(this.ctx, table, columns, options)
+  }
+
   /**
    * Switches the workspace to a branch, or detaches it at a snapshot. With
    * `create`, makes branch `rev` at `startPoint` (default HEAD) first.
@@ -179,6 +212,37 @@ export class Repository {
   /** Writes the table at `options.at` (default HEAD) to `out` as CSV (default), NDJSON, Parquet or Arrow. */
   async cat(table: string, out: Writable, options: CatOptions = {}): Promise<CatResult> {
     return cat(this.ctx, table, out, options)
+  }
+
+  /**
+   * What changed between two states, per table: created or dropped, schema
+   * changes by field id, rows and files added and removed, per partition,
+   * and the statistics of the rows added and removed. Default: HEAD against
+   * the staged state; `{ from }`: from against HEAD; `{ from, to }`. Reads
+   * only the manifests that differ, never a data file.
+   */
+  async diff(options: DiffOptions = {}): Promise<DiffResult> {
+    return diff(this.ctx, options)
+  }
+
+  /**
+   * The row-level changes of `table` between the two states of `diff`, as
+   * Arrow record batches: its columns, then `_change` (insert, delete,
+   * update_before, update_after) and `_snapshot` (the commit that made the
+   * change, or null). Reads only the data files that differ.
+   */
+  diffRows(table: string, options: DiffRowsOptions = {}): AsyncIterable<RecordBatch> {
+    return diffRows(this.ctx, table, options)
+  }
+
+  /** The same changes written to `out` as CSV (default), NDJSON, JSON, Parquet or Arrow: a change feed. */
+  async diffRowsTo(table: string, out: Writable, options: DiffRowsToOptions = {}): Promise<DiffRowsResult> {
+    return diffRowsTo(this.ctx, table, out, options)
+  }
+
+  /** `dv diff` operands as git splits them without `--`: up to two leading revisions, then tables. */
+  async splitDiffOperands(operands: string[]): Promise<{ from?: string; to?: string; tables: string[] }> {
+    return splitDiffOperands(this.ctx, operands)
   }
 
   /**

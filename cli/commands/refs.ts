@@ -1,7 +1,7 @@
 /** `dv branch` and `dv tag`: list, create (NAME [REV]) or delete (-d NAME). */
 import { usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
-import { formatRefList, short } from '../text.js'
+import { formatRefList, formatRestoreBranch, short } from '../text.js'
 import type { RefInfo } from '../../src/index.js'
 
 export interface RefsInput {
@@ -9,9 +9,26 @@ export interface RefsInput {
   rev?: string
   delete?: boolean
   list?: boolean
+  /** `dv branch restore NAME@{N} --force`. */
+  force?: boolean
+}
+
+/** `dv branch restore NAME@{N} [--force]`: 'restore' is a word of the command, not a branch name here. */
+async function runRestore(ctx: CliContext, input: RefsInput): Promise<void> {
+  const spec = input.rev
+  if (spec === undefined || input.delete || input.list) {
+    return usageError('dv branch restore needs one NAME@{N}', 'for example `dv branch restore main@{1}`; `dv reflog NAME` lists the entries')
+  }
+  const result = await withRepository(ctx, (repo) => repo.restoreBranch(spec, input.force ? { force: true } : {}))
+  return emit(ctx, result, {
+    text: formatRestoreBranch,
+    view: async (r, color) => (await import('../views/load.js')).viewMessage(color, '', formatRestoreBranch(r)[0]!, ''),
+  })
 }
 
 export async function runRefs(ctx: CliContext, kind: 'branch' | 'tag', input: RefsInput): Promise<void> {
+  if (kind === 'branch' && input.name === 'restore') return runRestore(ctx, input)
+  if (input.force) return usageError(`--force applies to \`dv branch restore NAME@{N}\` only`)
   if (input.delete) {
     if (input.name === undefined) return usageError(`dv ${kind} -d needs the name of the ${kind} to delete`)
     if (input.rev !== undefined) return usageError(`dv ${kind} -d takes one name, got '${input.name}' and '${input.rev}'`)

@@ -12,6 +12,7 @@ export function TableInfoView({ table, color }: { table: TableInfo; color: boole
       <Text>table <Text bold={color} color={tint(color, 'cyan')}>{table.name}</Text> at <Text color={tint(color, 'yellow')}>{short(table.snapshot)}</Text> (table id {table.tableId})</Text>
       <Text>rows {table.rows}  files {table.files}  bytes {table.bytes}  manifests {table.manifests}</Text>
       <Text>partition spec: {formatPartitionSpec(table.partitionSpec)}</Text>
+      <Text>primary key: {table.primaryKey.length ? table.primaryKey.join(', ') : 'none'}</Text>
       <Box marginTop={1}><Text>schema:</Text></Box>
       <Grid
         header={['id', 'name', 'type', 'required', 'min', 'max', 'nulls']}

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { StatusResult } from '../../src/index.js'
-import { plural, short } from '../text.js'
+import { plural, short, shortChangeId } from '../text.js'
 import { tint } from './style.js'
 
 export interface StatusViewProps {
@@ -20,6 +20,7 @@ export function StatusView({ status, color }: StatusViewProps) {
         : <Text>Changes to be committed:</Text>}
       {status.staged.map((s) => (
         <Box key={s.id} paddingLeft={2}>
+          <Box width={10}><Text dimColor>{shortChangeId(s.id)}</Text></Box>
           <Box width={11}><Text color={tint(color, 'green')}>{s.mode}</Text></Box>
           <Box width={Math.max(...status.staged.map((x) => x.table.length)) + 3}><Text bold={color}>{s.table}</Text></Box>
           <Box width={16}><Text>{plural(s.rows, 'row')}</Text></Box>

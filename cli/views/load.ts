@@ -3,12 +3,14 @@
  * so plain and --json runs never load react or ink.
  */
 import { createElement, type ReactElement } from 'react'
-import type { CommitResult, LogEntry, RefInfo, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import type { CommitResult, DiffResult, LogEntry, RefInfo, ReflogResult, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import type { ProgressState } from '../progress.js'
 import { CommitView, WriteView } from './Commit.js'
+import { DiffView } from './Diff.js'
 import { LogView } from './Log.js'
 import { MessageView } from './Message.js'
 import { ProgressView } from './Progress.js'
+import { ReflogView } from './Reflog.js'
 import { RefsView } from './Refs.js'
 import { ShowView } from './Show.js'
 import { StatusView } from './Status.js'
@@ -34,6 +36,12 @@ export async function viewShow(show: ShowResult, color: boolean): Promise<ReactE
 export async function viewRefs(refs: RefInfo[], kind: 'branch' | 'tag', color: boolean): Promise<ReactElement> {
   return createElement(RefsView, { refs, kind, color })
 }
+export async function viewReflog(reflog: ReflogResult, color: boolean): Promise<ReactElement> {
+  return createElement(ReflogView, { reflog, color })
+}
 export function viewProgress(label: string, p: ProgressState, color: boolean): ReactElement {
   return createElement(ProgressView, { label, ...p, color })
+}
+export async function viewDiff(diff: DiffResult, color: boolean): Promise<ReactElement> {
+  return createElement(DiffView, { diff, color })
 }

@@ -33,6 +33,7 @@ export {
   type TableSchema,
 } from './schema-evolution.js'
 export { canWidenOnWrite, unionSchema } from './schema-union.js'
+export { schemaDiff, type SchemaChange } from './schema-diff.js'
 export {
   applyTransform,
   compareCodePoints,
@@ -71,3 +72,4 @@ export { OPERATIONS, parseSnapshot, serializeSnapshot } from './snapshot.js'
 export { FIRST_PARTITION_FIELD_ID, formatPartitionBy, parsePartitionBy, TRANSFORMS } from './schema.js'
 export { parseTableMetadata, serializeTableMetadata, tableKind } from './table-metadata.js'
 export { parseManifest, serializeManifest, summarizeManifest, summarizePartitions, validateManifest } from './manifest.js'
+export { parseReflogEntry, serializeReflogEntry } from './reflog.js'

@@ -20,7 +20,9 @@ import {
 import { allFields, fieldById, isV2Type, maxFieldId, primitiveTypeOf } from './fields.js'
 import { decodePartitionSpec, decodeSchema, encodePartitionSpec, encodeSchema } from './schema.js'
 import { formatFieldPath, formatType } from './type-text.js'
-import { KINDS, TABLE_KIND_V2, type ManifestRef, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value } from './types.js'
+import {
+  KINDS, TABLE_KIND_V2, TABLE_KIND_V3, type ManifestRef, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value,
+} from './types.js'
 import { compareValues, partitionValueType, valueProblem, type ValueType } from './values.js'
 
 function encodeManifestRef(m: ManifestRef): JsonObject {
@@ -36,18 +38,20 @@ function encodeManifestRef(m: ManifestRef): JsonObject {
 }
 
 /**
- * The kind a table is written as: `dv:table:v1` unless its schema needs
- * v2 (format-spec/table-metadata.md#format-versions). One kind per content
- * keeps one byte form per table, and lets dv versions that know only v1 go
- * on reading every table that does not use the new types.
+ * The kind a table is written as: `dv:table:v3` when it has a primary key,
+ * else `dv:table:v2` when its schema needs v2, else `dv:table:v1`
+ * (format-spec/table-metadata.md#kind-versions). One kind per content keeps
+ * one byte form per table, and lets older dv versions go on reading every
+ * table that uses nothing they do not know.
  */
-export function tableKind(schema: Schema): string {
+export function tableKind(schema: Schema, identifierFieldIds: readonly number[] = []): string {
+  if (identifierFieldIds.length > 0) return TABLE_KIND_V3
   return allFields(schema).some((f) => isV2Type(f.type)) ? TABLE_KIND_V2 : KINDS.table
 }
 
 function encodeTableMetadata(t: TableMetadata): JsonObject {
-  return {
-    kind: tableKind(t.schema),
+  const json: JsonObject = {
+    kind: tableKind(t.schema, t.identifierFieldIds),
     'table-id': t.tableId,
     schema: encodeSchema(t.schema),
     'last-column-id': t.lastColumnId,
@@ -55,6 +59,28 @@ function encodeTableMetadata(t: TableMetadata): JsonObject {
     manifests: t.manifests.map(encodeManifestRef),
     properties: t.properties,
   }
+  if (t.identifierFieldIds?.length) json['identifier-field-ids'] = t.identifierFieldIds
+  return json
+}
+
+/**
+ * The primary key (format-spec/table-metadata.md#primary-key): distinct ids
+ * of top-level columns that are required and of a primitive type other than
+ * float and double (whose equality is not an identity: NaN, -0).
+ */
+function decodeIdentifierFieldIds(v: unknown, schema: Schema): number[] {
+  const ids = readArray(v, '$.identifier-field-ids').map((item, i) => readInteger(item, `$.identifier-field-ids[${i}]`, 1, 2 ** 31 - 1))
+  if (ids.length === 0) fail('$.identifier-field-ids', 'must list at least one field id (omit the field for a table without a key)')
+  ids.forEach((id, i) => {
+    const at = `$.identifier-field-ids[${i}]`
+    if (ids.indexOf(id) !== i) fail(at, `duplicate field id ${id}`)
+    const field = schema.fields.find((f) => f.id === id)
+    if (!field) fail(at, `field id ${id} is not a top-level column of the schema`)
+    if (typeof field.type !== 'string') fail(at, `column ${field.name} has a nested type; a key column must be primitive`)
+    if (field.type === 'float' || field.type === 'double') fail(at, `column ${field.name} is ${field.type}; a key column cannot be float or double`)
+    if (!field.required) fail(at, `column ${field.name} is optional; a key column must be required`)
+  })
+  return ids
 }
 
 function readBound(v: unknown, path: string, type: ValueType): Value {
@@ -99,19 +125,23 @@ function decodeManifestRef(v: unknown, path: string, spec: PartitionField[], sch
   }
 }
 
-/** A v1 object may not use v2 types, and a v2 object must use one (so each table has one byte form). */
-function checkKindFits(kind: string, schema: Schema): void {
-  if (kind === tableKind(schema)) return
+/** A v1 object may not use v2 types, a v2 object must use one, and v3 is exactly the tables with a key (so each table has one byte form). */
+function checkKindFits(kind: string, schema: Schema, identifierFieldIds: readonly number[]): void {
+  const wanted = tableKind(schema, identifierFieldIds)
+  if (kind === wanted) return
+  if (wanted === TABLE_KIND_V3) fail('$.kind', `a table with identifier-field-ids must be written as ${TABLE_KIND_V3}`)
+  if (kind === TABLE_KIND_V3) fail('$.kind', `${TABLE_KIND_V3} is for tables with a primary key; this table has no identifier-field-ids and must be written as ${wanted}`)
   if (kind === TABLE_KIND_V2) fail('$.kind', `${TABLE_KIND_V2} is for schemas with nested or newer types; this schema must be written as ${KINDS.table}`)
   const field = allFields(schema).find((f) => isV2Type(f.type))!
   fail('$.schema', `column ${formatFieldPath(field.path)} has type ${formatType(field.type)}, which needs kind ${TABLE_KIND_V2}`)
 }
 
 function decodeTableMetadata(json: unknown): TableMetadata {
-  const o = readObject(json, '$', ['kind', 'table-id', 'schema', 'last-column-id', 'partition-spec', 'manifests', 'properties'])
+  const o = readObject(json, '$', ['kind', 'table-id', 'schema', 'last-column-id', 'partition-spec', 'manifests', 'properties'], ['identifier-field-ids'])
   const tableId = readUuid(o['table-id'], '$.table-id')
   const schema = decodeSchema(o.schema, '$.schema')
-  checkKindFits(readString(o.kind, '$.kind'), schema)
+  const identifierFieldIds = o['identifier-field-ids'] === undefined ? [] : decodeIdentifierFieldIds(o['identifier-field-ids'], schema)
+  checkKindFits(readString(o.kind, '$.kind'), schema, identifierFieldIds)
   const lastColumnId = readInteger(o['last-column-id'], '$.last-column-id', 0, 2 ** 31 - 1)
   const highest = maxFieldId(schema)
   if (lastColumnId < highest) fail('$.last-column-id', `${lastColumnId} is below the highest field id ${highest}`)
@@ -119,7 +149,9 @@ function decodeTableMetadata(json: unknown): TableMetadata {
   // A manifest may occur more than once (identical files appended twice): each occurrence counts.
   const manifests = readArray(o.manifests, '$.manifests').map((item, i) => decodeManifestRef(item, `$.manifests[${i}]`, partitionSpec, schema))
   const properties = readMap(o.properties, '$.properties', (v, at) => readString(v, at))
-  return { tableId, schema, lastColumnId, partitionSpec, manifests, properties }
+  const table: TableMetadata = { tableId, schema, lastColumnId, partitionSpec, manifests, properties }
+  if (identifierFieldIds.length) table.identifierFieldIds = identifierFieldIds
+  return table
 }
 
 /** Canonical bytes of table metadata; INVALID_ARGUMENT naming the field if it breaks a rule of the spec. */
@@ -129,5 +161,5 @@ export function serializeTableMetadata(table: TableMetadata): Uint8Array {
 
 /** Parses and validates table metadata; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseTableMetadata(bytes: Uint8Array, what = 'table metadata'): TableMetadata {
-  return decodeChecked(bytes, [KINDS.table, TABLE_KIND_V2], what, decodeTableMetadata)
+  return decodeChecked(bytes, [KINDS.table, TABLE_KIND_V2, TABLE_KIND_V3], what, decodeTableMetadata)
 }

@@ -13,6 +13,7 @@ export const KINDS = {
   snapshot: 'dv:snapshot:v1',
   table: 'dv:table:v1',
   manifest: 'dv:manifest:v1',
+  reflog: 'dv:reflog:v1',
 } as const
 
 /**
@@ -22,6 +23,14 @@ export const KINDS = {
  * as UNSUPPORTED instead of misreading it (format-spec/objects.md#kinds).
  */
 export const TABLE_KIND_V2 = 'dv:table:v2'
+
+/**
+ * Table metadata with a primary key (`identifier-field-ids`) is written as
+ * this kind, whatever its types: a dv that knows only v1 and v2 would write
+ * duplicate keys into it without knowing, so it must refuse the table as
+ * UNSUPPORTED (format-spec/table-metadata.md#primary-key).
+ */
+export const TABLE_KIND_V3 = 'dv:table:v3'
 
 /**
  * Primitive column types (format-spec/table-metadata.md#types). `timestamp`
@@ -162,6 +171,11 @@ export interface TableMetadata {
   partitionSpec: PartitionField[]
   manifests: ManifestRef[]
   properties: Record<string, string>
+  /**
+   * The primary key: field ids of top-level, required, primitive columns, in
+   * key order (Iceberg's identifier-field-ids). Absent or empty: no key.
+   */
+  identifierFieldIds?: number[]
 }
 
 export interface TableChange {
@@ -194,4 +208,21 @@ export interface RepositoryConfig {
   formatVersion: number
   repositoryId: string
   createdMs: number
+}
+
+/**
+ * One update of one ref, as its reflog records it (format-spec/reflog.md):
+ * the value before and after (null: absent, i.e. a creation or a deletion),
+ * when, by whom, and the command that made it.
+ */
+export interface ReflogEntry {
+  /** The ref's store name: `branches/<name>` or `tags/<name>`. */
+  ref: string
+  old: SnapshotId | null
+  new: SnapshotId | null
+  timeMs: number
+  user: string
+  host: string
+  /** The command, e.g. `commit: load march`, `reset --hard main~2`, `branch -d`. */
+  message: string
 }

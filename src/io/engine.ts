@@ -3,9 +3,9 @@
  * instance reads the user's input files wherever they are (openSource,
  * writeParquet, upsert keys); it never sees user expressions. The sandbox
  * (sandbox.ts) does everything that evaluates one: predicate checks and
- * pruning, scans, rewrites by predicate and the overwrite --where check. A
- * command uses only the instance(s) it needs: `cat` and `delete` never open
- * the ingest instance, `append` never opens the sandbox.
+ * pruning, scans, row-level diffs, rewrites by predicate and the overwrite
+ * --where check. A command uses only the instance(s) it needs: `cat`, `diff`
+ * and `delete` never open the ingest instance, `append` never opens the sandbox.
  */
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
@@ -14,13 +14,17 @@ import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { DataEngine, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile } from './types.js'
+import type {
+  DataEngine, KeyReport, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
+} from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
 import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
+import { diffBatches, diffTo } from './diff.js'
 import { rewriteFiles } from './rewrite.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
+import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
 import { readBack } from './read-back.js'
 
@@ -83,6 +87,14 @@ class DuckDataEngine implements DataEngine {
     yield* scanBatches(await this.sandbox(), request)
   }
 
+  async diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts> {
+    return diffTo(await this.sandbox(), request, format, out)
+  }
+
+  async *diffBatches(request: DiffRequest): AsyncIterable<RecordBatch> {
+    yield* diffBatches(await this.sandbox(), request)
+  }
+
   async rewriteFiles(request: RewriteRequest): Promise<RewriteResult> {
     const { drop } = request
     if ('where' in drop) {
@@ -91,6 +103,16 @@ class DuckDataEngine implements DataEngine {
     }
     const duck = await this.ingest()
     return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
+  }
+
+  /** Reads only the store's object files and evaluates no user text: the sandbox. */
+  async findDuplicateKeys(files: ScanFile[], schema: Schema, columns: string[]): Promise<KeyReport> {
+    return findDuplicateKeys(await this.sandbox(), files, schema, columns)
+  }
+
+  /** The input's keys come from the source, which the ingest instance opened. */
+  async findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport> {
+    return findExistingKeys(await this.ingest(), files, schema, columns, source)
   }
 
   /**

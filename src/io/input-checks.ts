@@ -42,7 +42,7 @@ export function keySelectSql(input: InputRelation, columns: string[], schema?: S
   return `SELECT ${columns.map((c, i) => `${quoteIdent(c)} AS k${i}`).join(', ')} FROM (${inner}) AS i`
 }
 
-export async function checkKeys(duck: Duck, input: InputRelation, columns: string[], schema?: Schema): Promise<void> {
+export async function checkKeys(duck: Duck, input: InputRelation, columns: string[], schema?: Schema, duplicateHint?: string): Promise<void> {
   checkKeyNames(input, columns, schema)
   const keys = keySelectSql(input, columns, schema)
   const types = columns.map((c) => {
@@ -68,17 +68,17 @@ export async function checkKeys(duck: Duck, input: InputRelation, columns: strin
     const key = describeKey(columns, types, dup)
     const more = Number(dup.keys) > 1 ? ` (${Number(dup.keys)} keys repeat)` : ''
     throw new DvError('INVALID_ARGUMENT', `duplicate key ${key} occurs ${Number(dup.n)} times in ${input.file.name}${more}`, {
-      hint: 'an upsert takes each key at most once: deduplicate the input',
+      hint: duplicateHint ?? 'an upsert takes each key at most once: deduplicate the input',
       details: { file: input.file.name, columns, key: columns.map((_, i) => dup[`t${i}`] ?? null), count: Number(dup.n) },
     })
   }
 }
 
-function texts(columns: string[]): string {
+export function texts(columns: string[]): string {
   return columns.map((_, i) => `CAST(k${i} AS VARCHAR) AS t${i}`).join(', ')
 }
 
-function describeKey(columns: string[], types: PrimitiveType[], row: Record<string, unknown>): string {
+export function describeKey(columns: string[], types: PrimitiveType[], row: Record<string, unknown>): string {
   const parts = columns.map((c, i) => {
     const v = row[`t${i}`]
     const text = v === null || v === undefined ? 'null' : isNumeric(types[i]) || types[i] === 'boolean' ? String(v) : `'${String(v)}'`

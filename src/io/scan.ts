@@ -33,8 +33,7 @@ export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise
   if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 0)) {
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${request.limit}: expected a non-negative integer`)
   }
-  const sources = groupFiles(request.files).map((group) => fileSelect(group, schema.fields))
-  const from = sources.length ? sources.join(' UNION ALL ') : `SELECT * FROM ${emptyRelation(schema)}`
+  const from = request.files.length ? filesRelation(request.files, schema.fields) : `SELECT * FROM ${emptyRelation(schema)}`
   const where = checked ? ` WHERE ${checked.sql}` : ''
   const limit = request.limit !== undefined ? ` LIMIT ${request.limit}` : ''
   return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM (${from}) AS t${where}${limit}`
@@ -53,6 +52,11 @@ function selectedColumns(request: ScanRequest): Field[] {
     }
     return field
   })
+}
+
+/** The rows of `files` as `fields` (read by field id, cast), one read_parquet per run of files with the same column names. */
+export function filesRelation(files: ScanFile[], fields: Field[]): string {
+  return groupFiles(files).map((group) => fileSelect(group, fields)).join(' UNION ALL ')
 }
 
 /** Consecutive files with the same physical column names are read by one read_parquet call. */
@@ -82,7 +86,7 @@ function fileSelect(group: ScanFile[], fields: Field[]): string {
   return `SELECT ${castFields(group[0].columns, fields).join(', ')} FROM read_parquet([${paths}])`
 }
 
-const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
+export const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
   csv: 'FORMAT csv, HEADER true',
   ndjson: 'FORMAT json',
   json: 'FORMAT json, ARRAY true',
@@ -90,44 +94,40 @@ const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {
 }
 
 /** Intermediate files for Arrow output: fast to write and to read back row group by row group. */
-const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536'
+export const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536'
 
-/** COPYs the scan to a temporary file; returns its path and the row count. */
-async function copyScan(duck: Sandbox, request: ScanRequest, options: string, ext: string): Promise<{ path: string; rows: number }> {
-  await mkdir(request.tmpDir, { recursive: true })
-  await duck.useTempDirectory(join(request.tmpDir, 'duckdb-spill'))
-  const query = textInstants(await scanQuery(duck, request), request, ext)
-  const path = join(request.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
+/** Where a query's result goes before it is streamed out, and what must settle first. */
+export interface CopyTarget {
+  tmpDir: string
+  verified?: Promise<unknown>
+}
+
+/** COPYs `query` to a temporary file in `target.tmpDir`; returns its path and the row count. */
+export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget, options: string, ext: string, doing = 'scan the table'): Promise<{ path: string; rows: number }> {
+  await mkdir(target.tmpDir, { recursive: true })
+  await duck.useTempDirectory(join(target.tmpDir, 'duckdb-spill'))
+  const path = join(target.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
   try {
     const [row] = await duck.all(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`)
     return { path, rows: Number(row?.Count ?? 0) }
   } catch (e) {
     await rm(path, { force: true })
-    await request.verified // a file that fails verification explains a failed read better than the reader does
-    throw toDvError(e, 'cannot scan the table', { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
+    throw await readError(e, target, doing)
   }
 }
 
-/**
- * Text output (CSV, NDJSON, JSON) of timestamptz_ns columns: they are stored
- * as TIMESTAMP_NS holding the UTC reading (duck-types.ts), so their text gets
- * the '+00' that DuckDB prints for timestamptz.
- */
-function textInstants(query: string, request: ScanRequest, ext: string): string {
-  if (ext === 'parquet') return query
-  const wanted = request.columns ?? request.schema.fields.map((f) => f.name)
-  const instants = request.schema.fields.filter((f) => f.type === 'timestamptz_ns' && wanted.includes(f.name))
-  if (!instants.length) return query
-  const replace = instants.map((f) => `CAST(${quoteIdent(f.name)} AS VARCHAR) || '+00' AS ${quoteIdent(f.name)}`)
-  return `SELECT * REPLACE (${replace.join(', ')}) FROM (${query}) AS q`
+/** A failed read as a DvError; a file that fails verification explains it better than the reader does. */
+export async function readError(e: unknown, target: CopyTarget, doing = 'scan the table'): Promise<DvError> {
+  await target.verified
+  return toDvError(e, `cannot ${doing}`, { hint: e instanceof Error && /^IO Error/.test(e.message) ? 'a data file may be missing from the store; run dv fsck' : undefined })
 }
 
-/** Streams the scan to `out` (which is left open) and returns the row count. */
-export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
-  if (format === 'arrow') return scanArrowTo(duck, request, out)
-  const { path, rows } = await copyScan(duck, request, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
+/** Runs `query` and streams its result to `out` (left open) in `format`; returns the row count. */
+export async function queryTo(duck: Sandbox, query: string, target: CopyTarget, format: OutputFormat, out: Writable): Promise<number> {
+  if (format === 'arrow') return queryArrowTo(duck, query, target, out)
+  const { path, rows } = await copyQuery(duck, query, target, COPY_OPTIONS[format], format === 'ndjson' ? 'ndjson' : format)
   try {
-    await request.verified
+    await target.verified
     if (format === 'json' && rows === 0) await writeAll(out, Buffer.from('[]\n'))
     else for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) await writeAll(out, chunk)
     return rows
@@ -136,10 +136,10 @@ export async function scanTo(duck: Sandbox, request: ScanRequest, format: Output
   }
 }
 
-async function scanArrowTo(duck: Sandbox, request: ScanRequest, out: Writable): Promise<number> {
-  const { path, rows } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
+async function queryArrowTo(duck: Sandbox, query: string, target: CopyTarget, out: Writable): Promise<number> {
+  const { path, rows } = await copyQuery(duck, query, target, SCRATCH_PARQUET, 'parquet')
   try {
-    await request.verified
+    await target.verified
     // One IPC stream, written row group by row group as the consumer takes it.
     for await (const chunk of readParquetIpcStream(path)) await writeAll(out, chunk)
     return rows
@@ -148,17 +148,44 @@ async function scanArrowTo(duck: Sandbox, request: ScanRequest, out: Writable): 
   }
 }
 
-export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {
-  const { path } = await copyScan(duck, request, SCRATCH_PARQUET, 'parquet')
+/** Runs `query` and yields its result as Arrow record batches (bounded memory). */
+export async function* queryBatches(duck: Sandbox, query: string, target: CopyTarget): AsyncGenerator<RecordBatch> {
+  const { path } = await copyQuery(duck, query, target, SCRATCH_PARQUET, 'parquet')
   try {
-    await request.verified
-    const wanted = request.columns ?? request.schema.fields.map((f) => f.name)
-    const instants = request.schema.fields.filter((f) => f.type === 'timestamptz_ns' && wanted.includes(f.name)).map((f) => f.name)
-    // timestamptz_ns is stored zone-less (duck-types.ts): the Arrow batches say it is an instant
-    yield* addZones(readParquetBatches(path), instants)
+    await target.verified
+    yield* readParquetBatches(path)
   } finally {
     await rm(path, { force: true })
   }
+}
+
+/** Streams the scan to `out` (which is left open) and returns the row count. */
+export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
+  const query = await scanQuery(duck, request)
+  return queryTo(duck, format === 'parquet' || format === 'arrow' ? query : textInstants(query, request), request, format, out)
+}
+
+export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {
+  // timestamptz_ns is stored zone-less (duck-types.ts): the Arrow batches say it is an instant
+  yield* addZones(queryBatches(duck, await scanQuery(duck, request), request), instantColumns(request))
+}
+
+/** The output columns of type timestamptz_ns. */
+function instantColumns(request: ScanRequest): string[] {
+  const wanted = request.columns ?? request.schema.fields.map((f) => f.name)
+  return request.schema.fields.filter((f) => f.type === 'timestamptz_ns' && wanted.includes(f.name)).map((f) => f.name)
+}
+
+/**
+ * Text output (CSV, NDJSON, JSON) of timestamptz_ns columns: they are stored
+ * as TIMESTAMP_NS holding the UTC reading (duck-types.ts), so their text gets
+ * the '+00' that DuckDB prints for timestamptz.
+ */
+function textInstants(query: string, request: ScanRequest): string {
+  const instants = instantColumns(request)
+  if (!instants.length) return query
+  const replace = instants.map((name) => `CAST(${quoteIdent(name)} AS VARCHAR) || '+00' AS ${quoteIdent(name)}`)
+  return `SELECT * REPLACE (${replace.join(', ')}) FROM (${query}) AS q`
 }
 
 async function writeAll(out: Writable, chunk: Uint8Array): Promise<void> {

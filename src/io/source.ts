@@ -109,8 +109,8 @@ class IngestSource implements OpenedSource {
     }, options)
   }
 
-  checkKeys(columns: string[], schema?: Schema): Promise<void> {
-    return checkKeys(this.duck, this.relation(), columns, schema)
+  checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void> {
+    return checkKeys(this.duck, this.relation(), columns, schema, hint)
   }
 
   private relation(): InputRelation {

@@ -61,8 +61,10 @@ export interface OpenedSource {
    * no key occurs twice in the input (else INVALID_ARGUMENT naming the column
    * or an example key). With `schema`, key values are compared after the cast
    * to the table's types (as the rewrite compares them); without it, as read.
+   * `hint` replaces the upsert-specific hint of a repeated key (a keyed
+   * table's append says why instead).
    */
-  checkKeys(columns: string[], schema?: Schema): Promise<void>
+  checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -187,6 +189,58 @@ export interface RewriteResult {
   files: Array<{ matched: number; kept: WrittenFile[] }>
 }
 
+/** What a primary-key check found: how many distinct keys, how many rows hold them, and one key as text (`id=5`, `(a=1, b='x')`). */
+export interface KeyReport {
+  keys: number
+  rows: number
+  example?: string
+}
+
+/** A data file on one side of a row-level diff, with the commit it is attributed to. */
+export interface DiffFile extends ScanFile {
+  /** The snapshot that added (or removed) the file, or null when no first-parent path decides it. */
+  snapshot: string | null
+  /** That snapshot's position on the path, oldest first from 1 (0 when null): orders the output. */
+  order: number
+}
+
+/**
+ * Row-level changes between two multisets of rows: the rows of `removed`
+ * files and the rows of `added` files (the files only one side of a diff
+ * has), each read like a scan as `schema`. Rows on both sides cancel (a
+ * copy-on-write rewrite keeps the rows it did not change); what is left of
+ * `removed` is deleted and of `added` inserted. With `key`, a deleted and an
+ * inserted row with the same key (paired in order when a key repeats) are an
+ * update: `update_before` and `update_after`. Output: the `columns` (default
+ * all), then `_table` (when `table` is set), `_change` and `_snapshot`,
+ * ordered by snapshot order, then by key with an update's two rows together
+ * (without a key: deletes, then inserts, each by every column); `where`
+ * keeps a change when its row matches (an update when either row does), and
+ * `limit` applies last.
+ */
+export interface DiffRequest {
+  removed: DiffFile[]
+  added: DiffFile[]
+  schema: Schema
+  key?: string[]
+  columns?: string[]
+  where?: string
+  limit?: number
+  table?: string
+  tmpDir: string
+  /** As ScanRequest.verified: nothing is written to the output before it resolves. */
+  verified?: Promise<unknown>
+}
+
+/** What a row-level diff found (after `where`, before `limit`) and how many rows it wrote. */
+export interface DiffCounts {
+  rows: number
+  inserted: number
+  deleted: number
+  /** Updates: each wrote an update_before and an update_after row. */
+  updated: number
+}
+
 export interface DataEngine {
   openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource>
   /**
@@ -223,5 +277,20 @@ export interface DataEngine {
    * Reads the footer and one row group per file, never the whole file.
    */
   readBack(files: WrittenFile[]): Promise<void>
+  /**
+   * Keys (all of `columns`) occurring more than once in `files` read as
+   * `schema` (null keys do not count): what `dv table set-key` refuses.
+   */
+  findDuplicateKeys(files: ScanFile[], schema: Schema, columns: string[]): Promise<KeyReport>
+  /**
+   * Rows of `files` whose key also occurs in `source` (opened by this engine;
+   * its keys cast to the table's types, as upserts compare them): the check
+   * that an append to a keyed table adds no key the table already has.
+   */
+  findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport>
+  /** Streams the row-level diff (see DiffRequest) to `out` in `format`. */
+  diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
+  /** The row-level diff as Arrow record batches (bounded memory). */
+  diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
   close(): Promise<void>
 }

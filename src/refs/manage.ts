@@ -11,8 +11,10 @@ import type { RefStore } from '../store/types.js'
 import { DvError, isDvError } from '../errors.js'
 import { asBranchName, asTagName } from '../ids.js'
 import { BRANCH_PREFIX, TAG_PREFIX, branchRef, tagRef } from './names.js'
+import { updateRef, type ReflogContext } from './reflog.js'
 
-export interface RefAdminContext {
+/** Every update is logged (reflog.ts): the context records with its clock and author. */
+export interface RefAdminContext extends ReflogContext {
   refs: RefStore
   /** The snapshot REV names; HEAD when undefined. */
   resolve(rev: string | undefined): Promise<SnapshotId>
@@ -27,20 +29,30 @@ function refKey(kind: RefKind, name: string): string {
   return kind === 'branch' ? branchRef(asBranchName(name)) : tagRef(asTagName(name))
 }
 
-/** Creates branch or tag `name` at `rev` (default HEAD): one compare-and-swap from absent. */
-export async function createRef(ctx: RefAdminContext, kind: RefKind, name: string, rev?: string): Promise<RefInfo> {
+function existsError(kind: RefKind, name: string, cause?: unknown): DvError {
+  return new DvError('CONFLICT', `${kind} '${name}' already exists`, {
+    retryable: false,
+    cause,
+    hint: kind === 'branch' ? 'pick another name, or delete it first with `dv branch -d`' : 'tags do not move: delete it first with `dv tag -d`',
+  })
+}
+
+/**
+ * Creates branch or tag `name` at `rev` (default HEAD): one compare-and-swap
+ * from absent, logged as `message` (default `branch: created from REV`,
+ * `tag: created at REV`). An existing ref is refused before anything is written.
+ */
+export async function createRef(ctx: RefAdminContext, kind: RefKind, name: string, rev?: string, message?: string): Promise<RefInfo> {
   const key = refKey(kind, name)
   const snapshot = await ctx.resolve(rev)
+  if (await ctx.refs.get(key)) throw existsError(kind, name)
   try {
-    await ctx.refs.compareAndSwap(key, null, snapshot)
+    await updateRef(ctx, {
+      ref: key, expected: null, next: snapshot,
+      message: message ?? (kind === 'branch' ? `branch: created from ${rev ?? 'HEAD'}` : `tag: created at ${rev ?? 'HEAD'}`),
+    })
   } catch (e) {
-    if (isDvError(e, 'CONFLICT') && (await ctx.refs.get(key))) {
-      throw new DvError('CONFLICT', `${kind} '${name}' already exists`, {
-        retryable: false,
-        cause: e,
-        hint: kind === 'branch' ? 'pick another name, or delete it first with `dv branch -d`' : 'tags do not move: delete it first with `dv tag -d`',
-      })
-    }
+    if (isDvError(e, 'CONFLICT') && (await ctx.refs.get(key))) throw existsError(kind, name, e)
     throw e
   }
   return { name, snapshot }
@@ -54,7 +66,7 @@ export async function deleteRef(ctx: RefAdminContext, kind: RefKind, name: strin
   }
   const ref = await ctx.refs.get(key)
   if (!ref) throw new DvError('NOT_FOUND', `${kind} '${name}' does not exist`)
-  await ctx.refs.compareAndSwap(key, ref.version, null)
+  await updateRef(ctx, { ref: key, expected: ref, next: null, message: `${kind} -d` })
   return { name, snapshot: ref.snapshot }
 }
 

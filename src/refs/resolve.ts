@@ -1,14 +1,19 @@
 /** Resolving REV strings to snapshot ids (format-spec/rev-syntax.md). */
-import type { RefStore } from '../store/types.js'
+import type { ReflogStore, RefStore } from '../store/types.js'
 import type { Snapshot } from '../format/types.js'
 import type { SnapshotId } from '../ids.js'
 import { isObjectId, shortId } from '../ids.js'
 import { DvError } from '../errors.js'
 import { BRANCH_PREFIX, TAG_PREFIX, branchRef, tagRef } from './names.js'
+import { reflogRefOf, reflogValue } from './reflog.js'
 import { parseRev } from './rev.js'
 
 export interface RevContext {
   refs: RefStore
+  /** For NAME@{N}. */
+  reflog: ReflogStore
+  /** The branch HEAD names (main without a workspace), or null when detached: whose log HEAD@{N} reads. */
+  headBranch(): Promise<string | null>
   readSnapshot(id: SnapshotId): Promise<Snapshot>
   hasObject(id: string): Promise<boolean>
   /** The workspace HEAD, or undefined without a workspace. */
@@ -25,9 +30,12 @@ const MIN_PREFIX = 4
 
 export async function resolveRev(ctx: RevContext, rev: string): Promise<ResolvedRev> {
   const { base, steps } = parseRev(rev)
-  const start = await resolveBase(ctx, base, rev)
+  const start = steps[0]?.kind === 'reflog'
+    ? { snapshot: await reflogValue(ctx, await reflogRefOf(ctx, base, () => ctx.headBranch()), steps[0].n, rev) }
+    : await resolveBase(ctx, base, rev)
   let id = start.snapshot
   for (const step of steps) {
+    if (step.kind === 'reflog') continue // the first step, applied above
     if (step.kind === 'ancestor') {
       for (let i = 0; i < step.n; i++) id = await nthParent(ctx, id, 1, rev)
     } else if (step.kind === 'parent') {

@@ -1,7 +1,8 @@
 /**
  * REV syntax (format-spec/rev-syntax.md): a base (branch, tag, HEAD, snapshot
  * id or unique hex prefix >= 4 digits) followed by any number of suffixes
- * `~N`, `~`, `^N`, `^`, `@{ISO-8601 time}`.
+ * `~N`, `~`, `^N`, `^`, `@{ISO-8601 time}`; and right after a branch or tag
+ * name (or HEAD), `@{N}`: the name's N-th previous value (its reflog).
  */
 import { DvError } from '../errors.js'
 
@@ -9,6 +10,7 @@ export type RevStep =
   | { kind: 'ancestor'; n: number } // ~N: N-th first parent
   | { kind: 'parent'; n: number } // ^N: N-th parent (1-based)
   | { kind: 'time'; ms: number; text: string } // @{time}
+  | { kind: 'reflog'; n: number } // @{N}: the N-th previous value of the ref (must come first)
 
 export interface ParsedRev {
   base: string
@@ -35,7 +37,7 @@ export function isTimeLiteral(text: string): boolean {
 
 function badRev(rev: string, why: string): DvError {
   return new DvError('INVALID_ARGUMENT', `invalid revision '${rev}': ${why}`, {
-    hint: "use a branch, tag, snapshot id (>= 4 hex digits), REV~N, REV^ or REV@{2026-03-01T00:00:00Z}",
+    hint: "use a branch, tag, snapshot id (>= 4 hex digits), REV~N, REV^, REV@{2026-03-01T00:00:00Z} or NAME@{N}",
   })
 }
 
@@ -61,6 +63,15 @@ export function parseRev(rev: string): ParsedRev {
       const end = rest.indexOf('}')
       if (end < 0) throw badRev(rev, "missing '}'")
       const text = rest.slice(2, end)
+      if (/^\d+$/.test(text)) {
+        // like git: @{N} reads a ref's own log, so it must follow the name itself (main@{1}~2, not main~2@{1})
+        if (steps.length > 0) throw badRev(rev, `@{${text}} must follow a branch or tag name directly (e.g. main@{1})`)
+        const n = Number(text)
+        if (!Number.isSafeInteger(n)) throw badRev(rev, `@{${text}} is too large`)
+        steps.push({ kind: 'reflog', n })
+        rest = rest.slice(end + 1)
+        continue
+      }
       const ms = parseTime(text)
       if (ms === undefined) throw badRev(rev, `'${text}' is not an ISO-8601 time (e.g. 2026-03-01T00:00:00Z)`)
       steps.push({ kind: 'time', ms, text })

@@ -1,5 +1,5 @@
 /** A Storage wrapper that counts calls, for I/O-budget tests ("opening a snapshot costs O(1) reads"). */
-import type { ObjectStore, RefStore, Storage } from './types.js'
+import type { ObjectStore, ReflogStore, RefStore, Storage } from './types.js'
 import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
 import { DvError } from '../errors.js'
 
@@ -15,28 +15,35 @@ export interface StorageCounts {
   refGet: number
   refList: number
   cas: number
+  reflogAppend: number
+  reflogList: number
+  reflogRead: number
 }
 
 export interface CountingStorage extends Storage, StorageTestHooks {
   /** Live counters since creation or the last reset. */
   readonly counts: StorageCounts
+  /** Object id -> how many times its bytes were read (get or localPath) since creation or the last reset. */
+  readonly reads: Map<string, number>
   resetCounts(): void
 }
 
 function zeroCounts(): StorageCounts {
-  return { get: 0, put: 0, putFile: 0, has: 0, size: 0, localPath: 0, list: 0, delete: 0, refGet: 0, refList: 0, cas: 0 }
+  return { get: 0, put: 0, putFile: 0, has: 0, size: 0, localPath: 0, list: 0, delete: 0, refGet: 0, refList: 0, cas: 0, reflogAppend: 0, reflogList: 0, reflogRead: 0 }
 }
 
 export function wrapCounting(storage: Storage): CountingStorage {
   const counts = zeroCounts()
+  const reads = new Map<string, number>()
+  const read = (id: string): void => void reads.set(id, (reads.get(id) ?? 0) + 1)
   const inner = storage.objects
   const objects: ObjectStore = {
     put: (bytes) => (counts.put++, inner.put(bytes)),
     putFile: (path, expectedId) => (counts.putFile++, inner.putFile(path, expectedId)),
-    get: (id) => (counts.get++, inner.get(id)),
+    get: (id) => (counts.get++, read(id), inner.get(id)),
     has: (id) => (counts.has++, inner.has(id)),
     size: (id) => (counts.size++, inner.size(id)),
-    localPath: (id) => (counts.localPath++, inner.localPath(id)),
+    localPath: (id) => (counts.localPath++, read(id), inner.localPath(id)),
     localRoot: () => inner.localRoot(),
     list: (prefix) => (counts.list++, inner.list(prefix)),
     delete: (id) => (counts.delete++, inner.delete(id)),
@@ -46,6 +53,11 @@ export function wrapCounting(storage: Storage): CountingStorage {
     list: (prefix) => (counts.refList++, storage.refs.list(prefix)),
     compareAndSwap: (name, expected, next) => (counts.cas++, storage.refs.compareAndSwap(name, expected, next)),
   }
+  const reflog: ReflogStore = {
+    append: (ref, timeMs, bytes) => (counts.reflogAppend++, storage.reflog.append(ref, timeMs, bytes)),
+    list: (ref) => (counts.reflogList++, storage.reflog.list(ref)),
+    read: (ref, key) => (counts.reflogRead++, storage.reflog.read(ref, key)),
+  }
   const hooks = (): StorageTestHooks => {
     const h = getTestHooks(storage)
     if (h === undefined) throw new DvError('INTERNAL', `storage ${storage.location} has no test hooks`)
@@ -54,9 +66,14 @@ export function wrapCounting(storage: Storage): CountingStorage {
   return {
     objects,
     refs,
+    reflog,
     location: storage.location,
     counts,
-    resetCounts: () => void Object.assign(counts, zeroCounts()),
+    reads,
+    resetCounts: () => {
+      Object.assign(counts, zeroCounts())
+      reads.clear()
+    },
     readConfig: () => storage.readConfig(),
     createConfig: (bytes) => storage.createConfig(bytes),
     close: () => storage.close(),

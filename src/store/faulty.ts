@@ -7,7 +7,7 @@ import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { sleep } from './fs-durable.js'
 import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
-import type { ObjectStore, RefStore, Storage } from './types.js'
+import type { ObjectStore, ReflogStore, RefStore, Storage } from './types.js'
 
 export { wrapCounting, type CountingStorage, type StorageCounts } from './counting.js'
 
@@ -22,6 +22,8 @@ export interface FaultPlan {
   failPut?: number[]
   /** put/putFile calls that store only the first half of the bytes under the real id, and report success. */
   tornPut?: number[]
+  /** reflog append calls that fail with STORAGE without appending. */
+  failReflogAppend?: number[]
   /** get calls that fail with STORAGE. */
   failGet?: number[]
   /** Delay before every call, in milliseconds. */
@@ -34,7 +36,7 @@ export interface FaultyStorage extends Storage, StorageTestHooks {
 }
 
 export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
-  const calls = { cas: 0, put: 0, get: 0 }
+  const calls = { cas: 0, put: 0, get: 0, reflog: 0 }
   const injected: string[] = []
   const delay = async (): Promise<void> => {
     if (plan.latencyMs) await sleep(plan.latencyMs)
@@ -110,9 +112,20 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
     },
   }
 
+  const reflog: ReflogStore = {
+    async append(ref, timeMs, bytes) {
+      await delay()
+      failIfPlanned(plan.failReflogAppend, ++calls.reflog, 'reflog-append')
+      return storage.reflog.append(ref, timeMs, bytes)
+    },
+    list: async (ref) => (await delay(), storage.reflog.list(ref)),
+    read: async (ref, key) => (await delay(), storage.reflog.read(ref, key)),
+  }
+
   return {
     objects,
     refs,
+    reflog,
     location: storage.location,
     injected,
     readConfig: () => storage.readConfig(),

@@ -5,6 +5,7 @@
  *   root/objects/<2 hex>/<64 hex>    immutable objects (read-only files)
  *   root/refs/branches/<name>        `<64 hex snapshot id>\n`
  *   root/refs/tags/<name>
+ *   root/reflog/<ref, '/' as %2F>/<key>.json   one file per ref update (local-reflog.ts)
  *   root/tmp/                        temp files (leftovers are harmless)
  */
 import { randomUUID } from 'node:crypto'
@@ -17,23 +18,27 @@ import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { LocalObjectStore } from './local-objects.js'
 import { LocalRefStore } from './local-refs.js'
+import { LocalReflogStore } from './local-reflog.js'
 import type { StorageTestHooks } from './test-hooks.js'
 import type { Storage } from './types.js'
 
 export interface LocalStorage extends Storage, StorageTestHooks {
   readonly objects: LocalObjectStore
   readonly refs: LocalRefStore
+  readonly reflog: LocalReflogStore
 }
 
 export function openLocalStorage(root: string): LocalStorage {
   const location = resolve(root)
   const objects = new LocalObjectStore(location)
   const refs = new LocalRefStore(location)
+  const reflog = new LocalReflogStore(location)
   const configPath = join(location, 'config.json')
 
   return {
     objects,
     refs,
+    reflog,
     location,
     async readConfig() {
       try {

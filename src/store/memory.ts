@@ -14,14 +14,16 @@ import {
   checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,
 } from './object-hash.js'
 import { checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError } from './ref-path.js'
+import { checkReflogKey, KEY_ATTEMPTS, missingEntryError, newReflogKey, reflogFolder } from './reflog-keys.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
-import type { ObjectStore, RefStore, RefValue, Storage } from './types.js'
+import type { ObjectStore, ReflogStore, RefStore, RefValue, Storage } from './types.js'
 
 export interface MemoryStorage extends Storage, StorageTestHooks {}
 
 export function createMemoryStorage(): MemoryStorage {
   const objects = new Map<string, Uint8Array>()
   const refs = new Map<string, SnapshotId>()
+  const reflogs = new Map<string, Map<string, Uint8Array>>()
   let config: Uint8Array | undefined
   let tempDir: Promise<string> | undefined
   const localPaths = new Map<string, Promise<string>>()
@@ -159,9 +161,34 @@ export function createMemoryStorage(): MemoryStorage {
     },
   }
 
+  const reflogStore: ReflogStore = {
+    async append(ref, timeMs, bytes) {
+      const folder = reflogFolder(ref)
+      const log = reflogs.get(folder) ?? new Map<string, Uint8Array>()
+      reflogs.set(folder, log)
+      for (let attempt = 1; ; attempt++) {
+        const key = newReflogKey(timeMs)
+        if (log.has(key) && attempt < KEY_ATTEMPTS) continue
+        if (log.has(key)) throw new DvError('STORAGE', `cannot append to the reflog of '${ref}': no free key after ${KEY_ATTEMPTS} attempts`)
+        log.set(key, Uint8Array.from(bytes))
+        return key
+      }
+    },
+    async list(ref) {
+      return [...(reflogs.get(reflogFolder(ref))?.keys() ?? [])].sort(compareNames)
+    },
+    async read(ref, key) {
+      checkReflogKey(key)
+      const bytes = reflogs.get(reflogFolder(ref))?.get(key)
+      if (bytes === undefined) throw missingEntryError(ref, key, 'memory')
+      return Uint8Array.from(bytes)
+    },
+  }
+
   return {
     objects: objectStore,
     refs: refStore,
+    reflog: reflogStore,
     location: 'memory',
     async readConfig() {
       return config === undefined ? undefined : Uint8Array.from(config)

@@ -5,6 +5,7 @@
  *   <prefix>/objects/<2 hex>/<64 hex>    immutable objects
  *   <prefix>/refs/branches/<name>        "<snapshot id>\n", version = ETag
  *   <prefix>/refs/tags/<name>
+ *   <prefix>/reflog/<ref, '/' as %2F>/<key>.json   one object per ref update (If-None-Match: *)
  *   <prefix>/probe/<uuid>                scratch keys of the conditional-write probe (deleted after it)
  *
  * Atomicity comes from conditional writes alone (no lock table): see
@@ -22,6 +23,7 @@ import {
 import { S3ObjectStore, type S3ObjectOptions } from './s3-objects.js'
 import { probeConditionalWrites, type ConditionalWriteSupport, type ProbedStorage } from './s3-probe.js'
 import { S3RefStore } from './s3-refs.js'
+import { S3ReflogStore } from './s3-reflog.js'
 import type { StorageTestHooks } from './test-hooks.js'
 import type { Storage } from './types.js'
 
@@ -41,6 +43,7 @@ export type S3RequestCounts = Record<string, number>
 export interface S3Storage extends Storage, StorageTestHooks, ProbedStorage {
   readonly objects: S3ObjectStore
   readonly refs: S3RefStore
+  readonly reflog: S3ReflogStore
   readonly bucket: string
   readonly prefix: string
   /** The endpoint requests go to (for messages). */
@@ -63,10 +66,12 @@ export function openS3Storage(url: string, options: S3StorageOptions = {}): S3St
   let storage: S3Storage
   const beforeWrite = (): Promise<unknown> => (options.probe === false ? Promise.resolve() : probeConditionalWrites(storage))
   const refs = new S3RefStore(ctx, beforeWrite)
+  const reflog = new S3ReflogStore(ctx, beforeWrite)
 
   storage = {
     objects,
     refs,
+    reflog,
     location: loc.url,
     bucket: loc.bucket,
     prefix: loc.prefix,

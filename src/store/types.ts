@@ -83,10 +83,32 @@ export interface RefStore {
   compareAndSwap(name: string, expected: string | null, next: SnapshotId | null): Promise<RefValue | undefined>
 }
 
-/** A repository's storage: objects, refs, and the small write-once repository config. */
+/**
+ * The reflog (format-spec/reflog.md): per ref, an append-only set of
+ * immutable entries, each under its own key `<16-digit time ms>-<16 hex>`
+ * (keys sort by time). The store holds bytes; the refs layer writes and
+ * reads the entries, and decides what they mean.
+ * - append creates one new entry and never replaces one (local: link of a
+ *   fsync'd temp file; S3: PUT with If-None-Match: *); the entry is fully
+ *   visible or absent, and durable when the promise resolves;
+ * - list returns every key of one ref, ascending, by a listing of that ref's
+ *   prefix only (never the whole store); entries of a deleted ref stay.
+ * A ref name is a store ref path ('branches/main'): INVALID_ARGUMENT otherwise.
+ */
+export interface ReflogStore {
+  /** Appends `bytes` as a new entry of `ref`'s log, keyed by `timeMs` and a random suffix; returns the key. */
+  append(ref: string, timeMs: number, bytes: Uint8Array): Promise<string>
+  /** Every entry key of `ref`, oldest first ([] when it has none). */
+  list(ref: string): Promise<string[]>
+  /** The bytes of one entry; NOT_FOUND when absent. */
+  read(ref: string, key: string): Promise<Uint8Array>
+}
+
+/** A repository's storage: objects, refs and their reflog, and the small write-once repository config. */
 export interface Storage {
   readonly objects: ObjectStore
   readonly refs: RefStore
+  readonly reflog: ReflogStore
   /** Human-readable location, e.g. '/home/me/lake/.dv' or 'memory'. */
   readonly location: string
   /** The bytes of `config.json`, or undefined when the store holds no repository. */

@@ -63,6 +63,10 @@ export interface PendingChange {
   fingerprint?: string
   /** A new table's properties (its CSV options); absent: none. */
   properties?: Record<string, string>
+  /** The primary key (field ids) the write was planned against; absent: none (conflicts.ts: key-changed). */
+  baseKey?: number[]
+  /** For a keyed table: the range of the keys this change adds, which no concurrently added file may hold (conflicts.ts: key-may-repeat). */
+  keyScope?: PrunablePredicate[]
 }
 
 /** Manifests beyond this count are merged on the next commit, keeping table metadata small. */

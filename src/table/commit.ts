@@ -13,8 +13,10 @@ import type { CommitResult } from '../api-types.js'
 import { DvError, isDvError } from '../errors.js'
 import { asBranchName, shortId } from '../ids.js'
 import { branchRef } from '../refs/names.js'
+import { updateRef } from '../refs/reflog.js'
 import { readSnapshot, readTableMetadata, writeSnapshot, writeTableMetadata, type RepoContext } from './context.js'
 import { applyChange, combineSummaries, type PendingChange } from './changes.js'
+import { CONFLICT_RULES, conflictError } from './conflicts.js'
 import { findIdempotencyKey } from './history.js'
 
 export interface RetryPolicy {
@@ -28,11 +30,29 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 50, startingDelayMs: 5, maxDelayMs: 2000, totalMs: 60_000 }
 
+/**
+ * A metadata-only change of one table (a primary key today; schema changes
+ * and merges can use it too): the table's next metadata, valid only on the
+ * exact metadata it was computed from. Re-applied on a head where the table
+ * changed, it is a CONFLICT (table-changed): it read the whole table.
+ */
+export interface TableEdit {
+  table: string
+  /** The table's metadata id at `baseSnapshot`, which `next` was computed from. */
+  baseTable: ObjectId
+  baseSnapshot: SnapshotId
+  next: TableMetadata
+  /** What the edit is, for messages (e.g. 'set-key'). */
+  what: string
+}
+
 export interface CommitRequest {
   branch: string
   message: string
   author: string
   changes: PendingChange[]
+  /** Metadata-only changes, applied before `changes`. */
+  edits?: TableEdit[]
   allowEmpty?: boolean
   idempotencyKey?: string
   /** SHA-256 of the request that the idempotency key names. */
@@ -44,7 +64,7 @@ export interface CommitRequest {
 
 export async function commitChanges(ctx: RepoContext, req: CommitRequest): Promise<CommitResult> {
   asBranchName(req.branch)
-  if (req.changes.length === 0 && !req.allowEmpty) {
+  if (req.changes.length === 0 && !req.edits?.length && !req.allowEmpty) {
     throw new DvError('INVALID_ARGUMENT', `nothing to commit on branch '${req.branch}'`, {
       hint: 'stage a change with `dv write TABLE FILE`, or pass --allow-empty',
     })
@@ -155,13 +175,22 @@ async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
   })
 }
 
-/** Applies one request's changes on top of `parent`; writes its table metadata and snapshot. */
-async function buildSnapshot(
-  ctx: RepoContext, req: CommitRequest, parentId: SnapshotId, parent: Snapshot,
+/** Applies one request's changes on top of `parent`; writes its table metadata and snapshot (staged-state.ts: to a preview store). */
+export async function buildSnapshot(
+  ctx: RepoContext, req: Pick<CommitRequest, 'changes' | 'edits' | 'author' | 'message' | 'idempotencyKey' | 'fingerprint'>, parentId: SnapshotId, parent: Snapshot,
 ): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
   const tables: Record<string, ObjectId> = { ...parent.tables }
   const summary: Record<string, TableChange> = {}
   const current = new Map<string, TableMetadata | null>()
+  for (const edit of req.edits ?? []) {
+    const now = parent.tables[edit.table]
+    if (now !== edit.baseTable || current.has(edit.table)) {
+      throw conflictError({ mode: edit.what, table: edit.table, baseSnapshot: edit.baseSnapshot }, parentId, CONFLICT_RULES.tableChanged,
+        `the table changed (metadata ${shortId(edit.baseTable)} -> ${now ? shortId(now) : 'absent'})`)
+    }
+    current.set(edit.table, edit.next)
+    summary[edit.table] = { operation: 'schema', addedFiles: 0, removedFiles: 0, addedRows: 0, removedRows: 0, addedBytes: 0, removedBytes: 0 }
+  }
   for (const change of req.changes) {
     if (!current.has(change.table)) {
       const id = parent.tables[change.table]
@@ -222,7 +251,7 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
   if (pending.length > 0) {
     for (const p of pending) await batch[p.i].req.beforeRefUpdate?.(p.id)
     try {
-      await ctx.storage.refs.compareAndSwap(branchRef(branch), ref.version, parentId)
+      await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: parentId, message: reflogMessage(batch[pending.at(-1)!.i].req.message, pending.length) })
     } catch (e) {
       if (branchMoved(e)) {
         throw new DvError('CONFLICT', `branch '${branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {
@@ -237,6 +266,12 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
     }
   }
   return outcomes.map((o, i) => ('pending' in o ? { ok: resultOf(batch[i].req.branch, o.pending.id, o.pending.snapshot, false) } : o))
+}
+
+/** `commit: MSG`, or `commit (N commits): MSG` for a group commit, MSG being the last commit's first line. */
+function reflogMessage(last: string, commits: number): string {
+  const subject = last.split('\n', 1)[0]!
+  return commits === 1 ? `commit: ${subject}` : `commit (${commits} commits): ${subject}`
 }
 
 /** After an unknown outcome: is `tip` (the end of our chain) on the branch now? */

@@ -50,9 +50,20 @@ export const CONFLICT_RULES = {
     name: 'schema-changed',
     help: "nothing was applied; re-run the write: it is then checked against the table's new schema",
   },
+  keyChanged: {
+    name: 'key-changed',
+    help: "nothing was applied; re-run the write: it is then checked against the table's new primary key",
+  },
+  keyMayRepeat: {
+    name: 'key-may-repeat',
+    help: 'nothing was applied; re-run the write: its keys are then checked against the rows added concurrently',
+  },
 } as const satisfies Record<string, ConflictRule>
 
-export function conflictError(change: PendingChange, head: SnapshotId, rule: ConflictRule, why: string): DvError {
+/** What a conflict message names: the operation, its table, and the snapshot it read. */
+export type ConflictSubject = Pick<PendingChange, 'mode' | 'table' | 'baseSnapshot'> | { mode: string; table: string; baseSnapshot: SnapshotId }
+
+export function conflictError(change: ConflictSubject, head: SnapshotId, rule: ConflictRule, why: string): DvError {
   return new DvError('CONFLICT',
     `${change.mode} of table '${change.table}' (read at snapshot ${shortId(change.baseSnapshot)}) conflicts with snapshot ${shortId(head)}: ${why}`, {
       retryable: false,
@@ -150,6 +161,28 @@ function schemaChanged({ current, change }: CheckInput): string | undefined {
   return taken ? `the table already has a column '${taken.name}'` : undefined
 }
 
+/** A write planned against one primary key (or none) cannot land on a table whose key changed meanwhile. */
+function keyChanged({ current, change }: CheckInput): string | undefined {
+  if (current === null) return undefined
+  const then = change.baseKey ?? []
+  const now = current.identifierFieldIds ?? []
+  if (then.join(',') === now.join(',')) return undefined
+  const names = (ids: number[]) => (ids.length ? ids.map((id) => current.schema.fields.find((f) => f.id === id)?.name ?? `#${id}`).join(', ') : 'none')
+  return `the table's primary key changed (from ${names(then)} to ${names(now)})`
+}
+
+/** The keys an append to a keyed table adds were checked at the base: no concurrently added file may hold keys in their range. */
+async function keyMayRepeat(input: CheckInput): Promise<string | undefined> {
+  const { ctx, current, change } = input
+  if (!moved(input) || !change.keyScope?.length) return undefined
+  const base = change.baseTable ? await readTableMetadata(ctx, change.baseTable) : null
+  const checks = checksFor(current!, change.keyScope)
+  for (const f of await filesAddedSince(ctx, base, current!)) {
+    if (dataFileMayMatch(f, checks)) return `a concurrent commit added data file ${shortId(f.id)} that may hold keys this write adds`
+  }
+  return undefined
+}
+
 /** Every check, in the order they run; the first that fires is the conflict reported. */
 const CHECKS: ReadonlyArray<readonly [ConflictRule, Check]> = [
   [CONFLICT_RULES.tableDropped, tableDropped],
@@ -158,6 +191,8 @@ const CHECKS: ReadonlyArray<readonly [ConflictRule, Check]> = [
   [CONFLICT_RULES.partitionsChanged, partitionsChanged],
   [CONFLICT_RULES.matchingFileAdded, matchingFileAdded],
   [CONFLICT_RULES.schemaChanged, schemaChanged],
+  [CONFLICT_RULES.keyChanged, keyChanged],
+  [CONFLICT_RULES.keyMayRepeat, keyMayRepeat],
 ]
 
 /** Throws CONFLICT (not retryable) if the change cannot be applied on the table as it is at `head`. */

@@ -41,3 +41,44 @@ export async function reaches(ctx: RepoContext, start: SnapshotId, id: SnapshotI
   for await (const entry of walkHistory(ctx, start)) if (entry.id === id) return true
   return false
 }
+
+/**
+ * How many commits are reachable from `from` but not from `exclude`: what
+ * moving a branch from `from` to `exclude` drops from its history (0 when
+ * `exclude` descends from `from`). Both sides are walked newest first by
+ * commit time, painting what each reaches, and the walk stops as soon as
+ * nothing reached from `from` alone is left to visit, so a reset by a few
+ * commits reads a few snapshots whatever the history's length. (Timestamps
+ * only increase along first parents: a merge parent older than its own
+ * ancestors, from skewed clocks, can make the count approximate.)
+ */
+export async function countOnlyIn(ctx: RepoContext, from: SnapshotId, exclude: SnapshotId): Promise<number> {
+  const FROM = 1
+  const EXCLUDE = 2
+  const color = new Map<SnapshotId, number>()
+  const painted = new Map<SnapshotId, number>() // the color a snapshot was last expanded with
+  const queue: HistoryEntry[] = []
+  const counted = new Set<SnapshotId>()
+  const paint = async (id: SnapshotId, c: number): Promise<void> => {
+    const before = color.get(id) ?? 0
+    const after = before | c
+    if (after === before && queue.some((q) => q.id === id)) return
+    color.set(id, after)
+    if (painted.get(id) === after || queue.some((q) => q.id === id)) return
+    queue.push({ id, snapshot: await readSnapshot(ctx, id) })
+  }
+  await paint(from, FROM)
+  await paint(exclude, EXCLUDE)
+  // go on while something reached from `from` alone, or a snapshot seen again in another color, waits
+  while (queue.some((q) => color.get(q.id) === FROM || painted.has(q.id))) {
+    let best = 0
+    for (let i = 1; i < queue.length; i++) if (queue[i].snapshot.timestampMs > queue[best].snapshot.timestampMs) best = i
+    const [{ id, snapshot }] = queue.splice(best, 1)
+    const c = color.get(id)!
+    painted.set(id, c)
+    if (c === FROM) counted.add(id)
+    else counted.delete(id) // reached from `exclude` too, after all
+    for (const p of snapshot.parents) await paint(p, c)
+  }
+  return counted.size
+}

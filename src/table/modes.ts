@@ -10,16 +10,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SnapshotId } from '../ids.js'
 import type { DataFile, Schema, TableMetadata, Value } from '../format/types.js'
-import type { OpenedSource, PrunablePredicate } from '../io/types.js'
+import type { OpenedSource } from '../io/types.js'
 import { DvError } from '../errors.js'
-import { compareValues } from '../format/index.js'
 import type { RepoContext } from './context.js'
 import type { WriteMode } from '../api-types.js'
 import type { ConflictScope, PendingChange, RemovedFile } from './changes.js'
 import { filesInPartitions, partitionKey, planScan, type PlannedFile } from './scan-plan.js'
 import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { checkNewKeys, describeColumns, keyColumns, keyRangePredicates, upsertKey } from './keys.js'
 import { csvProperties } from './ingest-options.js'
 
 export interface ChangeRequest {
@@ -37,6 +36,8 @@ export interface ChangeRequest {
   declared?: { schema: Schema; lastColumnId: number }
   /** Write even when the input has no rows. */
   allowEmpty?: boolean
+  /** Changes already staged for this table on the branch (a keyed table's new keys are checked against them too). */
+  staged?: PendingChange[]
 }
 
 export interface PreparedChange {
@@ -60,7 +61,7 @@ function validate(req: ChangeRequest): void {
   }
   if (where !== undefined && mode !== 'delete' && mode !== 'overwrite') throw invalid(`--where applies to --mode delete and overwrite, not ${mode}`)
   if (key !== undefined && mode !== 'upsert') throw invalid(`--key applies to --mode upsert, not ${mode}`)
-  if (mode === 'upsert' && (!key || key.length === 0)) throw invalid('--mode upsert needs --key COL[,COL]')
+  if (mode === 'upsert' && (!key || key.length === 0)) throw invalid('--mode upsert needs --key COL[,COL]', 'or give the table a primary key with `dv table set-key TABLE COL[,COL]`: upserts then use it')
   if (mode === 'replace-partitions') {
     const table = base.table
     if (table && table.partitionSpec.length === 0) {
@@ -95,30 +96,14 @@ async function rewriteCandidates(
   return { removes, kept }
 }
 
-/** Key-range predicates (min..max of each key column over the written input) to prune an upsert's candidate files. */
-function keyRangePredicates(schema: Schema, key: string[], files: DataFile[]): PrunablePredicate[] {
-  const preds: PrunablePredicate[] = []
-  for (const column of key) {
-    const field = schema.fields.find((f) => f.name === column)
-    if (!field || files.length === 0) return []
-    const type = primitiveTypeOf(field, 'use as keys')
-    let min: string | undefined
-    let max: string | undefined
-    for (const f of files) {
-      const c = f.columns[String(field.id)]
-      if (!c || c.min === undefined || c.max === undefined) return [] // unknown range: no pruning
-      if (min === undefined || compareValues(type, c.min, min) < 0) min = c.min
-      if (max === undefined || compareValues(type, c.max, max) > 0) max = c.max
-    }
-    preds.push({ column, op: '>=', values: [min!] }, { column, op: '<=', values: [max!] })
-  }
-  return preds
-}
-
-export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promise<PreparedChange> {
+export async function prepareChange(ctx: RepoContext, request: ChangeRequest): Promise<PreparedChange> {
+  const table = request.base.table
+  // an upsert into a keyed table uses the table's key (format-spec/table-metadata.md#primary-key)
+  const req = request.mode === 'upsert' ? { ...request, key: upsertKey(request.table, table, request.key) } : request
   validate(req)
   const { base, mode } = req
-  const table = base.table
+  const tableKey = keyColumns(table)
+  const keyed = tableKey.length > 0
   let schema: Schema = table?.schema ?? { fields: [] }
   let lastColumnId = table?.lastColumnId ?? 0
   let addedColumns: string[] = []
@@ -145,8 +130,12 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
   const outDir = await mkdtemp(join(ctx.tmpDir, 'write-'))
   try {
     let files: DataFile[] = []
+    const keyCheck = (input: Array<{ columns: DataFile['columns'] }>, removes: RemovedFile[], kept: DataFile[]) =>
+      checkNewKeys(ctx, { tableName: req.table, table: table!, key: tableKey, source: req.source!, input, removes, kept, staged: req.staged ?? [] })
     if (req.source) {
+      // no null and no repeated key within the input: for upserts always, for every write to a keyed table
       if (mode === 'upsert') await req.source.checkKeys(req.key!, schema)
+      else if (keyed) await req.source.checkKeys(tableKey, schema, `table '${req.table}' has primary key ${describeColumns(tableKey)}: each key occurs once; deduplicate the input`)
       const where = mode === 'overwrite' ? req.where : undefined
       // a bad predicate is refused before the input is ingested
       if (where !== undefined) await (await ctx.engine()).analyzePredicate(where, schema)
@@ -167,8 +156,15 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
           throw invalid(`${outside} input row(s) do not satisfy --where ${where}`, 'overwrite --where replaces exactly the matching rows: every input row must match the predicate')
         }
       }
+      // appends and replace-partitions add keys the table may hold: checked before anything is stored
+      if (keyed && mode === 'append') await keyCheck(written, [], [])
+      if (keyed && mode === 'replace-partitions') {
+        const replaced = await filesInPartitions(ctx, table!, uniquePartitions(written))
+        await keyCheck(written, replaced.map(({ file, manifest }) => ({ id: file.id, rows: file.rows, bytes: file.bytes, manifest })), [])
+      }
       files = await publishFiles(ctx, written)
     }
+    const input = files
     let removes: RemovedFile[] = []
     let scope: ConflictScope = { kind: 'none' }
     if (mode === 'overwrite' && req.where === undefined) {
@@ -184,6 +180,8 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
       const candidates = (await planScan(ctx, table, predicates)).files
       const rewritten = await rewriteCandidates(ctx, table, schema, candidates, { where: req.where! }, join(outDir, 'rewrite'))
       removes = rewritten.removes
+      // overwrite --where keeps the rows outside the predicate: its input may not repeat their keys
+      if (keyed && req.source) await keyCheck(input, removes, rewritten.kept)
       files = [...rewritten.kept, ...files]
       scope = { kind: 'rows', predicates }
     } else if (mode === 'upsert' && table) {
@@ -212,6 +210,9 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
       scope,
       ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}),
       ...(table === null && req.source?.csv ? { properties: csvProperties(req.source.csv) } : {}),
+      ...(keyed ? { baseKey: [...table!.identifierFieldIds!] } : {}),
+      // the keys a keyed write adds from its input: a concurrently added file in their range is a conflict
+      ...(keyed && input.length && mode !== 'upsert' && scope.kind !== 'table' ? { keyScope: keyRangePredicates(schema, tableKey, input) } : {}),
     }
     return { change, addedColumns: base.table ? addedColumns : [] }
   } finally {
@@ -219,7 +220,7 @@ export async function prepareChange(ctx: RepoContext, req: ChangeRequest): Promi
   }
 }
 
-function uniquePartitions(files: DataFile[]): Array<Record<string, Value>> {
+function uniquePartitions(files: ReadonlyArray<{ partition: Record<string, Value> }>): Array<Record<string, Value>> {
   const seen = new Map<string, Record<string, Value>>()
   for (const f of files) seen.set(partitionKey(f.partition), f.partition)
   return [...seen.values()]

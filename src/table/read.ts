@@ -8,7 +8,7 @@ import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
 import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
-import { mapLimit } from './map-limit.js'
+import { mapLimit } from '../store/map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntry {
@@ -74,6 +74,7 @@ export async function tableInfo(ctx: RepoContext, name: string, snapshotId: Snap
     partitionSpec: table.partitionSpec.map((p) => ({ name: p.name, transform: p.transform, source: fieldName(p.sourceId) })),
     columns,
     properties: { ...table.properties },
+    primaryKey: (table.identifierFieldIds ?? []).map(fieldName),
   }
 }
 
@@ -101,21 +102,25 @@ export async function prepareScan(
   // an empty predicate is an error (analyzePredicate), never "no predicate"
   const preds = options.where !== undefined ? await engine.analyzePredicate(options.where, table.schema) : []
   const plan = await planScan(ctx, table, preds)
-  const objects = ctx.storage.objects
-  let files: ScanFile[]
-  let verified: Promise<unknown> | undefined
-  if (objects.pathOf) {
-    // local files: the engine reads while we verify; it outputs nothing until every hash matched
-    files = plan.files.map(({ file: f }) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
-    verified = mapLimit(plan.files, VERIFY_CONCURRENCY, ({ file }) => objects.localPath(file.id))
-    verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
-  } else {
-    files = await verifiedScanFiles(ctx, plan.files)
-  }
+  const { files, verified } = await scanFiles(ctx, plan.files)
   return {
     plan,
     request: { files, schema: table.schema, columns: options.columns, where: options.where, limit: options.limit, tmpDir: ctx.tmpDir, verified },
   }
+}
+
+/**
+ * The planned files as the engine reads them. Local files: their paths at
+ * once, with `verified` settling when every hash matched (the engine reads
+ * meanwhile and outputs nothing before); remote ones: verified local copies.
+ */
+export async function scanFiles(ctx: RepoContext, planned: PlannedFile[]): Promise<{ files: ScanFile[]; verified?: Promise<unknown> }> {
+  const objects = ctx.storage.objects
+  if (!objects.pathOf) return { files: await verifiedScanFiles(ctx, planned) }
+  const files = planned.map(({ file: f }) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
+  const verified = mapLimit(planned, VERIFY_CONCURRENCY, ({ file }) => objects.localPath(file.id))
+  verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
+  return { files, verified }
 }
 
 const VERIFY_CONCURRENCY = 4

@@ -12,7 +12,7 @@ import type { InputColumn, WrittenFile } from '../io/types.js'
 import { canWidenOnWrite, parsePartitionBy } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
-import { mapLimit } from './map-limit.js'
+import { mapLimit } from '../store/map-limit.js'
 import { primitiveTypeOf } from '../format/fields.js'
 
 export interface WriteBase {

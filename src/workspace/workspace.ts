@@ -130,6 +130,41 @@ export class Workspace implements WorkspacePort {
   }
 
   /**
+   * Unstages changes by id: each change's file is renamed out of the
+   * branch's staging directory into `tmp/` (one atomic rename per change, so
+   * a concurrent commit either took the change or never sees it, and a
+   * concurrent `dv write` adds files this never touches), then deleted.
+   */
+  async unstage(branch: string, ids: readonly string[]): Promise<string[]> {
+    const dir = this.stagingDir(branch)
+    const wanted = new Set(ids)
+    let names: string[]
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith('.json') && wanted.has(changeIdOf(n)))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw e
+    }
+    const trash = join(this.tmpDir, `unstaged-${process.pid}-${randomBytes(4).toString('hex')}`)
+    await mkdir(trash, { recursive: true })
+    const removed: string[] = []
+    try {
+      for (const name of names) {
+        try {
+          await rename(join(dir, name), join(trash, name))
+          removed.push(changeIdOf(name))
+        } catch (e) {
+          // taken by a concurrent commit (the directory was renamed away), or already gone
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+        }
+      }
+    } finally {
+      await rm(trash, { recursive: true, force: true })
+    }
+    return removed
+  }
+
+  /**
    * Settles changes taken by a commit that crashed (recovery.ts): landed if
    * the snapshot it was about to publish is on the branch (`isLanded`),
    * otherwise back to staging. `alive` tells a commit in progress (tests pass their own).
@@ -145,6 +180,11 @@ export interface Taken extends TakenChanges {
   dir: string
 }
 
+/** A staged change's file is `<15-digit ms>-<change id>.json`. */
+function changeIdOf(fileName: string): string {
+  return fileName.slice(fileName.indexOf('-') + 1, -'.json'.length)
+}
+
 async function readChanges(dir: string): Promise<PendingChange[]> {
   let names: string[]
   try {
@@ -156,8 +196,16 @@ async function readChanges(dir: string): Promise<PendingChange[]> {
   const out: PendingChange[] = []
   for (const n of names) {
     const path = join(dir, n)
+    let text: string
     try {
-      out.push(JSON.parse(await readFile(path, 'utf8')) as PendingChange)
+      text = await readFile(path, 'utf8')
+    } catch (e) {
+      // taken by a concurrent commit (its directory renamed away) or unstaged since the listing: not staged any more
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw e
+    }
+    try {
+      out.push(JSON.parse(text) as PendingChange)
     } catch (e) {
       throw new DvError('CORRUPT', `staged change ${path} is unreadable: ${(e as Error).message}`, {
         hint: `remove it to drop that staged change`, cause: e,

@@ -91,12 +91,18 @@ describe('dv errors', () => {
     expectFailure(dv('branch', ''), 2, /invalid branch name ''/)
     expectFailure(dv('tag', 'a b'), 2, /invalid tag name 'a b'/)
     expectFailure(dv('checkout', '-b', 'a b'), 2, /invalid branch name 'a b'/)
+    expect(state()).toBe(before)
     expect(dv('branch', 'dup').code).toBe(0)
+    const created = state()
     expectFailure(dv('branch', 'dup'), 4, /branch 'dup' already exists/)
     expectFailure(dv('branch', '-d', 'main'), 2, /checked out/)
     expectFailure(dv('tag', '-d', 'nope'), 3, /tag 'nope' does not exist/)
+    expect(state()).toBe(created)
     expect(dv('branch', '-d', 'dup').code).toBe(0)
-    expect(state()).toBe(before)
+    // the two commands that succeeded are in dup's reflog, and nothing else changed
+    const dupLog = path.join(lake, '.dv', 'reflog', 'branches%2Fdup')
+    expect(state().split('\n').filter((line) => !line.startsWith(dupLog)).join('\n')).toBe(before)
+    expect(readdirSync(dupLog).map((f) => JSON.parse(readFileSync(path.join(dupLog, f), 'utf8')).message).sort()).toEqual(['branch -d', 'branch: created from HEAD'])
   })
 
   it('a command outside a repository exits 3 with a hint to run dv init', () => {

@@ -61,8 +61,8 @@ describe('dv tour', () => {
     expect(status[0]).toBe('On branch main')
     expect(status[1]).toBe('Changes to be committed:')
     expect(status.slice(2)).toEqual([
-      expect.stringMatching(/^ {2}append {4,}events +3000 rows +3 files +\(new table\)$/),
-      expect.stringMatching(/^ {2}append {4,}users +40 rows +1 file +\(new table\)$/),
+      expect.stringMatching(/^ {2}[0-9a-f]{8} {2}append {4,}events +3000 rows +3 files +\(new table\)$/),
+      expect.stringMatching(/^ {2}[0-9a-f]{8} {2}append {4,}users +40 rows +1 file +\(new table\)$/),
     ])
     const s = json<{ branch: string; detached: boolean; staged: Array<{ table: string; rows: number; creates: boolean }> }>('status')
     expect(s).toMatchObject({ branch: 'main', detached: false })
@@ -216,7 +216,7 @@ describe('dv tour', () => {
       if (/duckdb|parquet-wasm|apache-arrow|@aws-sdk|node_modules\\/(ink|react)\\//.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
     writeFileSync(hook, `import { register } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))\n`)
     const loads = (...args: string[]) => runDv(args, { cwd: lake, nodeArgs: ['--import', hook] }).stderr.split('\n').filter((l) => l.startsWith('LOADED'))
-    for (const args of [['log', '-n', '1'], ['status'], ['show', 'HEAD', 'events'], ['branch'], ['--json', 'tag'], ['--help']]) {
+    for (const args of [['log', '-n', '1'], ['status'], ['show', 'HEAD', 'events'], ['branch'], ['--json', 'tag'], ['--help'], ['diff', 'HEAD~1', '--stat'], ['diff']]) {
       expect(loads(...args), args.join(' ')).toEqual([])
     }
     expect(loads('cat', 'users', '--limit', '1').some((l) => l.includes('duckdb'))).toBe(true) // the hook does see the engine

@@ -1,7 +1,8 @@
 /** The plain-text contract of cli/text.ts (what scripts read when stdout is not a TTY). */
 import { describe, expect, it } from 'vitest'
 import {
-  alignColumns, formatCheckout, formatDecoration, formatLog, formatPartitionSpec, formatStatus, formatTableChange, formatWrite,
+  alignColumns, formatCheckout, formatDecoration, formatLog, formatPartitionSpec, formatReflog, formatReset, formatRestoreBranch,
+  formatStatus, formatTableChange, formatUnstage, formatWrite,
 } from '../../cli/text.js'
 
 const A = 'abcdef0' + '1'.repeat(57)
@@ -45,5 +46,26 @@ describe('plain text', () => {
     ])
     expect(formatPartitionSpec([])).toBe('unpartitioned')
     expect(formatPartitionSpec([{ name: 'c', transform: 'identity', source: 'country' }, { name: 'd', transform: 'month', source: 'ts' }])).toBe('country, month(ts)')
+  })
+
+  it('formats the reflog like git, status with change ids, resets, restores and unstaging', () => {
+    const B = 'bcdef01' + '2'.repeat(57)
+    const line = { index: 0, previous: null, time: 'T', user: 'u', host: 'h' }
+    expect(formatReflog({ ref: 'branches/main', name: 'main', current: null, entries: [
+      { ...line, selector: 'main@{0}', snapshot: null, message: 'branch -d' },
+      { ...line, index: 1, selector: 'main@{1}', snapshot: A, message: 'commit: load march' },
+      { ...line, index: 2, selector: 'main@{2}', snapshot: B, time: null, user: null, host: null, message: '(before the oldest logged update)' },
+    ] })).toEqual(['0000000 main@{0}: branch -d', 'abcdef0 main@{1}: commit: load march', 'bcdef01 main@{2}: (before the oldest logged update)'])
+    const staged = { id: '1f3a9c2e-aaaa', table: 'events', mode: 'append' as const, rows: 2, files: 1, bytes: 9, creates: false }
+    expect(formatStatus({ branch: 'main', head: A, detached: false, location: '/l', staged: [staged, { ...staged, id: '2b4d6f80-bbbb', table: 't', mode: 'overwrite', creates: true }] }))
+      .toEqual(['On branch main', 'Changes to be committed:', '  1f3a9c2e  append     events  2 rows  1 file', '  2b4d6f80  overwrite  t       2 rows  1 file  (new table)'])
+    expect(formatUnstage({ branch: 'main', unstaged: [staged] })).toEqual(['unstaged 1f3a9c2e append to events: 2 rows in 1 file'])
+    expect(formatReset({ branch: 'main', mode: 'hard', snapshot: A, previous: B, dropped: 2, unstaged: 1 })).toEqual([
+      'main is now at abcdef0 (was bcdef01)', '2 commits no longer on main: dv branch restore main@{1} brings them back', 'discarded 1 staged change',
+    ])
+    expect(formatReset({ branch: 'main', mode: 'mixed', snapshot: A, previous: A, dropped: 0, unstaged: 0 })).toEqual(['main stays at abcdef0'])
+    expect(formatRestoreBranch({ branch: 'f', snapshot: A, previous: null, created: true, dropped: 0 })).toEqual(['re-created branch f at abcdef0'])
+    expect(formatRestoreBranch({ branch: 'f', snapshot: A, previous: B, created: false, dropped: 1 }))
+      .toEqual(['moved branch f from bcdef01 to abcdef0 (1 commit no longer on it: dv branch restore f@{1} undoes this)'])
   })
 })

@@ -1,11 +1,14 @@
 /** Ink views render plain results from props alone; assertions on the rendered frame. */
 import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
-import type { CommitResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
+import type { CommitResult, DiffResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import { CommitView, WriteView } from '../../cli/views/Commit.js'
+import { DiffView } from '../../cli/views/Diff.js'
+import { formatDiff, formatDiffStat } from '../../cli/diff-text.js'
 import { LogView } from '../../cli/views/Log.js'
 import { MessageView } from '../../cli/views/Message.js'
 import { ProgressView } from '../../cli/views/Progress.js'
+import { ReflogView } from '../../cli/views/Reflog.js'
 import { RefsView } from '../../cli/views/Refs.js'
 import { ShowView } from '../../cli/views/Show.js'
 import { StatusView } from '../../cli/views/Status.js'
@@ -45,15 +48,15 @@ describe('views', () => {
     const status: StatusResult = {
       branch: 'main', head: A, detached: false, location: '/x/.dv',
       staged: [
-        { id: '1', table: 'events', mode: 'append', rows: 1000, files: 3, bytes: 1, creates: true },
-        { id: '2', table: 'users_long_name', mode: 'overwrite', rows: 1, files: 1, bytes: 1, creates: false },
+        { id: '1f3a9c2e-0000-4000-8000-000000000001', table: 'events', mode: 'append', rows: 1000, files: 3, bytes: 1, creates: true },
+        { id: '2b4d6f80-0000-4000-8000-000000000002', table: 'users_long_name', mode: 'overwrite', rows: 1, files: 1, bytes: 1, creates: false },
       ],
     }
     const lines = render(<StatusView status={status} color={false} />).lastFrame()!.split('\n')
     expect(lines[0]).toBe('On branch main')
     expect(lines[1]).toBe('Changes to be committed:')
-    expect(lines[2]).toMatch(/^ {2}append +events +1000 rows +3 files +\(new table\)$/)
-    expect(lines[3]).toMatch(/^ {2}overwrite +users_long_name +1 row +1 file$/)
+    expect(lines[2]).toMatch(/^ {2}1f3a9c2e +append +events +1000 rows +3 files +\(new table\)$/)
+    expect(lines[3]).toMatch(/^ {2}2b4d6f80 +overwrite +users_long_name +1 row +1 file$/)
     expect(lines[2]!.indexOf('1000')).toBe(lines[3]!.indexOf('1 row'))
     const detached = render(<StatusView status={{ ...status, branch: null, detached: true, staged: [] }} color={false} />).lastFrame()!
     expect(detached.split('\n')).toEqual(['HEAD detached at 3f9a2c1', 'nothing staged (use "dv write TABLE FILE" to stage a change)'])
@@ -71,6 +74,16 @@ describe('views', () => {
     expect(full).toContain('    events: +1000 rows, +3 files')
   })
 
+  it('ReflogView renders the same lines as the plain text, a deletion as 0000000', () => {
+    const line = { previous: null, time: 'T', user: 'u', host: 'h' }
+    const reflog = { ref: 'branches/main', name: 'main', current: A, entries: [
+      { ...line, index: 0, selector: 'main@{0}', snapshot: A, message: 'reset --hard main~1' },
+      { ...line, index: 1, selector: 'main@{1}', snapshot: null, message: 'branch -d' },
+    ] }
+    expect(render(<ReflogView reflog={reflog} color={true} />).lastFrame()!.replace(/\u001b\[[0-9;]*m/g, '').split('\n'))
+      .toEqual(['3f9a2c1 main@{0}: reset --hard main~1', '0000000 main@{1}: branch -d'])
+  })
+
   it('ShowView renders a schema table with stats, partition spec and properties', () => {
     const show: ShowResult = {
       commit: entry(A, 'more events', ['main']),
@@ -83,6 +96,7 @@ describe('views', () => {
           { id: 2, name: 'kind', type: 'string', required: false, nulls: 7 },
         ],
         properties: { owner: 'data-eng' },
+        primaryKey: ['id'],
       },
     }
     const lines = render(<ShowView show={show} color={false} />).lastFrame()!.split('\n').map((l) => l.trimEnd())
@@ -93,6 +107,7 @@ describe('views', () => {
     expect(lines.find((l) => l.includes('3499'))).toMatch(/^ {2}1 +id +long +no +0 +3499 +0$/)
     expect(lines.find((l) => l.includes('kind'))).toMatch(/^ {2}2 +kind +string +no +- +- +7$/)
     expect(lines).toContain('  owner = data-eng')
+    expect(lines).toContain('primary key: id')
     const commitOnly = render(<ShowView show={{ ...show, table: undefined }} color={false} />).lastFrame()!
     expect(commitOnly).toContain('tables at 3f9a2c1:')
     expect(commitOnly).toMatch(/events +3500 rows +4 files +9000 bytes/)
@@ -108,5 +123,38 @@ describe('views', () => {
     const bar = render(<ProgressView label="writing a.csv to events" rows={1200} bytesRead={50} bytesTotal={100} color={false} width={10} />).lastFrame()
     expect(bar).toBe('writing a.csv to events [#####.....]  50%  1200 rows')
     expect(render(<ProgressView label="reading" rows={7} color={false} />).lastFrame()).toBe('reading 7 rows')
+  })
+
+  it('DiffView and the plain diff text show status, counts, schema, partitions and columns', () => {
+    const diff: DiffResult = {
+      from: { rev: 'v1', snapshot: B, staged: false },
+      to: { rev: 'HEAD', snapshot: A, staged: true },
+      tables: [{
+        table: 'events', status: 'modified', tableId: { before: 't', after: 't' },
+        rows: { before: 5000, after: 5894, added: 1204, removed: 310 }, files: { before: 9, after: 11, added: 3, removed: 1 },
+        bytes: { before: 1, after: 2, added: 3, removed: 4 },
+        schema: [{ change: 'renamed', id: 6, path: 'payload.user.full_name', from: 'payload.user.name', to: 'payload.user.full_name' }],
+        partitions: [{ values: { ts_day: '2026-03-02' }, rowsAdded: 1204, rowsRemoved: 310, filesAdded: 3, filesRemoved: 1 }],
+        columns: [{ id: 1, path: 'id', nulls: { added: 0, removed: 2 }, added: { min: '7', max: '99' }, removed: { min: '5', max: '5' } }],
+        properties: [{ key: 'owner', before: null, after: 'data-eng' }],
+      }, {
+        table: 'users', status: 'created', tableId: { before: null, after: 'u' },
+        rows: { before: 0, after: 2, added: 2, removed: 0 }, files: { before: 0, after: 1, added: 1, removed: 0 },
+        bytes: { before: 0, after: 1, added: 1, removed: 0 }, schema: [], partitions: [], columns: [], properties: [],
+      }],
+    }
+    const text = formatDiff(diff)
+    const frame = render(<DiffView diff={diff} color={false} />).lastFrame()!.split('\n').map((l) => l.trimEnd())
+    for (const lines of [text, frame]) {
+      expect(lines[0]).toBe('diff 0b1c2d3..staged')
+      expect(lines).toContain('table events: +1,204 -310 rows, +3 -1 files; rows 5,000 -> 5,894')
+      expect(lines).toContain('    renamed payload.user.name -> payload.user.full_name (id 6)')
+      expect(lines.find((l) => l.includes('ts_day'))).toMatch(/^ {4}ts_day=2026-03-02 +\+1,204 -310 rows +\+3 -1 files$/)
+      expect(lines.find((l) => l.includes('99'))).toMatch(/^ {4}id +1 +7\.\.99 +5 +\+0 -2$/)
+      expect(lines).toContain('    owner: (none) -> data-eng')
+      expect(lines).toContain('table users (created): +2 -0 rows, +1 -0 files; rows 0 -> 2')
+    }
+    expect(formatDiffStat(diff)).toEqual(['events | +1,204 -310 rows, +3 -1 files', 'users  | +2 -0 rows, +1 -0 files (created)'])
+    expect(formatDiff({ ...diff, tables: [] })).toEqual(['diff 0b1c2d3..staged', 'no changes'])
   })
 })

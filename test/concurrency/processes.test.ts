@@ -3,7 +3,7 @@
  * commit appending a unique one-row CSV under a unique idempotency key. Every
  * attempt is logged; afterwards the history checker finds 0 lost and 0
  * duplicated acknowledged commits, the row count equals the acknowledged
- * commits, and verification is clean.
+ * commits, verification is clean, and main's reflog is exactly its history.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -59,6 +59,12 @@ it(`${WORKERS} processes x ${COMMITS} commits on one branch: none lost, none dup
     expect((await repo.show('main', 'events')).table!.rows).toBe(1 + keys.size)
     expect(await catIds(repo)).toEqual(expectedIds(attempts))
     expect((await repo.verify()).problems).toEqual([])
+    // every landed commit is one update of main in its reflog (one process, one writer: no group commits),
+    // newest first down to init; entries of swaps that lost their race are left out
+    const reflog = (await repo.reflog('main')).entries
+    expect(reflog[0]!.snapshot).toBe(head)
+    expect(reflog.map((e) => e.snapshot)).toEqual(chain.map((c) => c.snapshot).reverse()) // the chain is oldest first
+    expect(reflog.filter((e) => /^commit: /.test(e.message))).toHaveLength(keys.size + 1) // + the base commit
     const count = (o: string) => attempts.filter((a) => a.outcome === o).length
     const reasons = new Map<string, number>()
     for (const a of attempts) if (a.error) reasons.set(a.error.replace(/[0-9a-f]{7,}/g, 'ID').replace(/w\d+-\d+/g, 'KEY').slice(0, 90), (reasons.get(a.error.replace(/[0-9a-f]{7,}/g, 'ID').replace(/w\d+-\d+/g, 'KEY').slice(0, 90)) ?? 0) + 1)

@@ -270,6 +270,68 @@ export function describeStorageConformance(name: string, makeStorage: () => Prom
       })
     })
 
+    describe('reflog', () => {
+      const at = Date.UTC(2026, 2, 1)
+      const entry = (text: string) => enc.encode(`{"entry":${JSON.stringify(text)}}`)
+      const texts = async (ref: string) => {
+        const out: string[] = []
+        for (const key of await storage.reflog.list(ref)) out.push(new TextDecoder().decode(await storage.reflog.read(ref, key)))
+        return out
+      }
+
+      it('appends entries under fresh time-sortable keys and lists them oldest first', async () => {
+        expect(await storage.reflog.list('branches/main')).toEqual([])
+        const k2 = await storage.reflog.append('branches/main', at + 2000, entry('second'))
+        const k1 = await storage.reflog.append('branches/main', at + 1000, entry('first'))
+        const k3 = await storage.reflog.append('branches/main', at + 3000, entry('third'))
+        for (const k of [k1, k2, k3]) expect(k).toMatch(/^\d{16}-[0-9a-f]{16}$/)
+        expect(k1.startsWith(String(at + 1000).padStart(16, '0'))).toBe(true)
+        expect(await storage.reflog.list('branches/main')).toEqual([k1, k2, k3])
+        expect(await texts('branches/main')).toEqual(['first', 'second', 'third'].map((t) => `{"entry":"${t}"}`))
+      })
+
+      it('keeps two entries with the same time apart, and stores a copy of the bytes', async () => {
+        const bytes = entry('same ms')
+        const a = await storage.reflog.append('tags/v1', at, bytes)
+        bytes[0] = 0
+        const b = await storage.reflog.append('tags/v1', at, entry('same ms, again'))
+        expect(a).not.toBe(b)
+        expect((await storage.reflog.list('tags/v1')).sort()).toEqual([a, b].sort())
+        expect(new TextDecoder().decode(await storage.reflog.read('tags/v1', a))).toBe('{"entry":"same ms"}')
+      })
+
+      it("one ref's log never includes another's, nested names and namespaces included", async () => {
+        const refs = ['branches/a', 'branches/a/b', 'branches/ab', 'branches/a-b', 'tags/a', 'branches/a/b/c']
+        for (const ref of refs) await storage.reflog.append(ref, at, entry(ref))
+        for (const ref of refs) expect(await texts(ref), ref).toEqual([`{"entry":"${ref}"}`])
+      })
+
+      it('outlives the ref it logs', async () => {
+        const v = await storage.refs.compareAndSwap('branches/gone', null, snap('x'))
+        const key = await storage.reflog.append('branches/gone', at, entry('created'))
+        await storage.refs.compareAndSwap('branches/gone', v!.version, null)
+        expect(await storage.reflog.list('branches/gone')).toEqual([key])
+        expect(await storage.refs.list('')).toEqual([])
+      })
+
+      it('rejects bad ref names and keys; a missing entry is NOT_FOUND', async () => {
+        for (const bad of ['../config.json', 'branches/../x', 'branches//x', '', 'branches/x.lock']) {
+          expect((await catchDvError(() => storage.reflog.append(bad, at, entry('x')))).code, bad).toBe('INVALID_ARGUMENT')
+          expect((await catchDvError(() => storage.reflog.list(bad))).code, bad).toBe('INVALID_ARGUMENT')
+        }
+        expect((await catchDvError(() => storage.reflog.read('branches/main', '../../config'))).code).toBe('INVALID_ARGUMENT')
+        expect((await catchDvError(() => storage.reflog.read('branches/main', `${'0'.repeat(16)}-${'0'.repeat(16)}`))).code).toBe('NOT_FOUND')
+        expect((await catchDvError(() => storage.reflog.append('branches/main', -1, entry('x')))).code).toBe('INVALID_ARGUMENT')
+      })
+
+      it('32 concurrent appenders to one ref never lose an entry', async () => {
+        const keys = await Promise.all(Array.from({ length: 32 }, (_, i) => storage.reflog.append('branches/race', at + (i % 3), entry(`racer ${i}`))))
+        expect(new Set(keys).size).toBe(32)
+        expect((await storage.reflog.list('branches/race')).sort()).toEqual([...keys].sort())
+        expect((await texts('branches/race')).sort()).toEqual(Array.from({ length: 32 }, (_, i) => `{"entry":"racer ${i}"}`).sort())
+      })
+    })
+
     describe('config', () => {
       it('is absent, then created once; a second create is CONFLICT', async () => {
         expect(await storage.readConfig()).toBeUndefined()

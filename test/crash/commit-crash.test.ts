@@ -5,7 +5,8 @@
  * the repository opens, the branch points at the old or the new snapshot,
  * verification is clean, and re-running the same write with the same
  * idempotency key yields exactly one commit, with the table's content equal
- * to that of an uninterrupted run.
+ * to that of an uninterrupted run. The reflog, read against the ref, always
+ * has the head's update on top, and the commit exactly once.
  */
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -143,6 +144,12 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
         if (head !== oldHead) expect(await contentOf(repo), what).toEqual(newContent)
         outcomes[head === oldHead ? 'old' : 'new']++
         expect((await repo.verify()).problems, what).toEqual([])
+        // the reflog agrees with the ref (format-spec/reflog.md#reading): its newest entry is the head's update,
+        // and an entry written before a swap that never happened is not on it
+        const log = (await repo.reflog('main')).entries
+        expect(log.map((e) => [e.snapshot, e.message]).slice(0, 2), what).toEqual(head === oldHead
+          ? [[oldHead, 'commit: first'], [expect.any(String), 'init']]
+          : [[head, 'commit: crash test'], [oldHead, 'commit: first']])
         // the retry: same input, same key
         let again = await retry(repo).catch((e: unknown) => e)
         if (again instanceof Error) {
@@ -156,6 +163,9 @@ describe.each(SELECTED)('crash at every storage step of $mode', (c) => {
         const result = again as Awaited<ReturnType<typeof retry>>
         expect(result.commit!.idempotentReplay, what).toBe(head !== oldHead)
         expect(await repo.log({ idempotencyKey: 'crash-key-1' }), what).toHaveLength(1)
+        const after = (await repo.reflog('main')).entries
+        expect(after[0]!.snapshot, what).toBe(await repo.resolve('main'))
+        expect(after.filter((e) => e.message === 'commit: crash test'), what).toHaveLength(1)
         expect(await contentOf(repo), what).toEqual(newContent)
         expect((await repo.verify()).problems, what).toEqual([])
       } finally {

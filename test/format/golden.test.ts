@@ -10,10 +10,12 @@ import {
   hashBytes,
   parseConfig,
   parseManifest,
+  parseReflogEntry,
   parseSnapshot,
   parseTableMetadata,
   serializeConfig,
   serializeManifest,
+  serializeReflogEntry,
   serializeSnapshot,
   serializeTableMetadata,
   summarizeManifest,
@@ -33,6 +35,7 @@ function roundTrip(name: string, bytes: Uint8Array, what: string): Uint8Array {
   if (name.startsWith('config')) return serializeConfig(parseConfig(bytes, what))
   if (name.startsWith('snapshot')) return serializeSnapshot(parseSnapshot(bytes, what))
   if (name.startsWith('table-metadata')) return serializeTableMetadata(parseTableMetadata(bytes, what))
+  if (name.startsWith('reflog')) return serializeReflogEntry(parseReflogEntry(bytes, what))
   if (name.startsWith('manifest')) {
     const manifest = parseManifest(bytes, what)
     validateManifest(manifest, name.startsWith('manifest-nested') ? nestedTable : eventsTable, what)
@@ -90,6 +93,12 @@ describe('format-spec/examples', () => {
     expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata-nested.json'))).toMatch(/^\{"kind":"dv:table:v2",/)
     expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata.json'))).toMatch(/^\{"kind":"dv:table:v1",/)
   })
+
+  it('is consistent: the keyed table is the events table with a key on id, as dv:table:v3', () => {
+    const keyed = parseTableMetadata(read(EXAMPLES, 'table-metadata-keyed.json'))
+    expect(keyed).toEqual({ ...eventsTable, properties: {}, identifierFieldIds: [1] })
+    expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata-keyed.json'))).toMatch(/^\{"identifier-field-ids":\[1\],"kind":"dv:table:v3",/)
+  })
 })
 
 describe('format-spec/*.md', () => {
@@ -105,7 +114,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:manifest:v1': 'manifest.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

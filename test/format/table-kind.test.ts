@@ -6,6 +6,8 @@ import {
   allFields,
   dropColumn,
   formatPartitionBy,
+  makeOptional,
+  renameColumn,
   isV2Type,
   parsePartitionBy,
   parseSchema,
@@ -54,6 +56,39 @@ describe('table kind', () => {
       code: 'UNSUPPORTED',
       message: "table events has kind 'dv:table:v2', which this version of dv cannot read (it reads 'dv:table:v1')",
     })
+  })
+})
+
+describe('primary key (identifier-field-ids)', () => {
+  const keyed: TableMetadata = {
+    tableId: TABLE_ID, schema: parseSchema('id long not null, tags list<string>, name string'), lastColumnId: 4,
+    partitionSpec: [], manifests: [], properties: {}, identifierFieldIds: [1],
+  }
+
+  it('makes the table dv:table:v3 whatever its types, and round-trips', () => {
+    expect(kindOf(serializeTableMetadata(keyed))).toBe('dv:table:v3')
+    expect(parseTableMetadata(serializeTableMetadata(keyed))).toEqual(keyed)
+    const plain = { ...keyed, schema: parseSchema('id long not null, name string'), lastColumnId: 2 }
+    expect(kindOf(serializeTableMetadata(plain))).toBe('dv:table:v3')
+    const { identifierFieldIds: _, ...unkeyed } = plain
+    expect(kindOf(serializeTableMetadata(unkeyed))).toBe('dv:table:v1')
+  })
+
+  it('a reader that knows only v1 and v2 refuses a keyed table as UNSUPPORTED', () => {
+    const json = JSON.parse(new TextDecoder().decode(serializeTableMetadata(keyed))) as unknown
+    expect(caught(() => checkKind(json, ['dv:table:v1', 'dv:table:v2'], 'table users'))).toMatchObject({ code: 'UNSUPPORTED' })
+  })
+
+  it('survives a rename of the key column (it is kept by field id); dropping it or making it optional cannot be written', () => {
+    const renamed = { ...keyed, ...renameColumn(keyed, 'id', 'user_id') }
+    expect(parseTableMetadata(serializeTableMetadata(renamed)).identifierFieldIds).toEqual([1])
+    expect(caught(() => serializeTableMetadata({ ...keyed, ...dropColumn(keyed, 'id', []) }))).toMatchObject({
+      code: 'INVALID_ARGUMENT', message: expect.stringContaining('field id 1 is not a top-level column'),
+    })
+    expect(caught(() => serializeTableMetadata({ ...keyed, ...makeOptional(keyed, 'id') }))).toMatchObject({
+      code: 'INVALID_ARGUMENT', message: expect.stringContaining('a key column must be required'),
+    })
+    expect(caught(() => serializeTableMetadata({ ...keyed, identifierFieldIds: [2] }))).toMatchObject({ message: expect.stringContaining('must be primitive') })
   })
 })
 

@@ -12,10 +12,12 @@ describe('parseRev', () => {
     expect(t.base).toBe('main')
     expect(t.steps).toEqual([{ kind: 'time', ms: Date.UTC(2026, 2, 1), text: '2026-03-01T00:00:00Z' }, { kind: 'ancestor', n: 1 }])
     expect(parseRev('@{2026-01-01}').base).toBe('HEAD')
+    expect(parseRev('main@{1}~2')).toEqual({ base: 'main', steps: [{ kind: 'reflog', n: 1 }, { kind: 'ancestor', n: 2 }] })
+    expect(parseRev('@{0}')).toEqual({ base: 'HEAD', steps: [{ kind: 'reflog', n: 0 }] })
   })
 
   it('rejects malformed revisions with INVALID_ARGUMENT', () => {
-    for (const bad of ['', '~1', 'main@{yesterday}', 'main@{2026-01-01', 'main~x']) {
+    for (const bad of ['', '~1', 'main@{yesterday}', 'main@{2026-01-01', 'main~x', 'main~1@{1}', 'main@{-1}', 'main@{1}@{2}', 'main@{99999999999999999999}']) {
       expect(() => parseRev(bad), bad).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     }
   })

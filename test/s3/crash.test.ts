@@ -3,7 +3,8 @@
  * itself (SIGKILL) before its k-th S3 write, for every k, including right
  * after the ref PUT was acknowledged (the lost-response case). Afterwards the
  * repository opens, main is the old or the new snapshot, verification is
- * clean, and a retry with the same idempotency key yields exactly one commit.
+ * clean, the reflog's newest entry is main's update, and a retry with the
+ * same idempotency key yields exactly one commit.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -65,9 +66,12 @@ describeS3('crash at every storage step on S3', () => {
         if (head !== oldHead) expect((await repo.log({ rev: head, limit: 1 }))[0], what).toMatchObject({ parents: [oldHead], idempotencyKey: 'crash-key-s3' })
         outcomes[head === oldHead ? 'old' : 'new']++
         expect((await repo.verify()).problems, what).toEqual([])
+        const log = (await repo.reflog('main')).entries
+        expect(log[0], what).toMatchObject(head === oldHead ? { snapshot: oldHead, message: 'commit: base' } : { snapshot: head, previous: oldHead, message: 'commit: crash test' })
         const again = await repo.write('events', csv, { commit: true, message: 'crash test', idempotencyKey: 'crash-key-s3' })
         expect(again.commit!.idempotentReplay, what).toBe(head !== oldHead)
         expect(await repo.log({ idempotencyKey: 'crash-key-s3' }), what).toHaveLength(1)
+        expect((await repo.reflog('main')).entries.filter((e) => e.message === 'commit: crash test'), what).toHaveLength(1)
         expect((await repo.show('main', 'events')).table!.rows, what).toBe(40)
       } finally {
         await repo.close()

@@ -10,7 +10,7 @@ export async function checkout(ctx: ActionContext, rev: string, options: { creat
   const workspace = ctx.workspace
   if (!workspace) throw new DvError('INVALID_ARGUMENT', 'checkout needs a workspace; this repository was opened by URL')
   if (options.create) {
-    const ref = await createRef(refAdmin(ctx), 'branch', rev, options.startPoint)
+    const ref = await createRef(refAdmin(ctx), 'branch', rev, options.startPoint, `checkout -b: created from ${options.startPoint ?? 'HEAD'}`)
     await workspace.writeHead({ branch: rev })
     return { branch: rev, snapshot: ref.snapshot, created: true, detached: false }
   }

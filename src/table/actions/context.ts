@@ -9,11 +9,13 @@ import { DvError } from '../../errors.js'
 import { asBranchName, shortId } from '../../ids.js'
 import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
 import type { RefAdminContext } from '../../refs/manage.js'
+import type { RestoreContext } from '../../refs/restore.js'
 import { resolveRev, type RevContext } from '../../refs/resolve.js'
 import { isTimeLiteral } from '../../refs/rev.js'
 import type { PendingChange } from '../changes.js'
 import type { RetryPolicy } from '../commit.js'
 import { readSnapshot, type RepoContext } from '../context.js'
+import { countOnlyIn } from '../history.js'
 
 /** The checked-out branch, or a snapshot the workspace is detached at (format-spec/workspace.md). */
 export type Head = { branch: string } | { detached: SnapshotId }
@@ -39,6 +41,12 @@ export interface WorkspacePort {
   release(taken: TakenChanges, landed: boolean): Promise<void>
   /** Settles changes a crashed commit left taken; `isLanded` says whether a snapshot is on a branch. */
   recover(isLanded: (branch: string, snapshot: SnapshotId) => Promise<boolean>): Promise<void>
+  /**
+   * Removes the staged changes of `branch` with these ids, each atomically,
+   * and returns the ids removed: a change a concurrent commit took (or that
+   * is gone) is left alone, and changes staged meanwhile are untouched.
+   */
+  unstage(branch: string, ids: readonly string[]): Promise<string[]>
 }
 
 export interface ActionContext extends RepoContext {
@@ -84,6 +92,8 @@ export async function branchHead(ctx: ActionContext, branch: string): Promise<Sn
 export function revContext(ctx: ActionContext): RevContext {
   return {
     refs: ctx.storage.refs,
+    reflog: ctx.storage.reflog,
+    headBranch: () => headBranch(ctx),
     readSnapshot: (id) => readSnapshot(ctx, id),
     hasObject: (id) => ctx.storage.objects.has(id as never),
     head: () => headSnapshot(ctx),
@@ -104,8 +114,21 @@ export async function resolveAt(ctx: ActionContext, at: string | undefined): Pro
 /** What branch and tag management (refs/manage.ts) needs from here. */
 export function refAdmin(ctx: ActionContext): RefAdminContext {
   return {
+    storage: ctx.storage,
+    now: ctx.now,
+    author: ctx.author,
     refs: ctx.storage.refs,
     resolve: (rev) => resolveAt(ctx, rev),
     currentBranch: () => currentBranch(ctx),
   }
+}
+
+/** What `dv branch restore` (refs/restore.ts) needs from here: ref management, and how many commits a move drops. */
+export function restoreContext(ctx: ActionContext): RestoreContext {
+  return { ...refAdmin(ctx), dropped: (from, to) => countOnlyIn(ctx, from, to) }
+}
+
+/** The branch HEAD names: the checked-out one, main without a workspace, null when detached. */
+export async function headBranch(ctx: ActionContext): Promise<string | null> {
+  return ctx.workspace ? currentBranch(ctx) : DEFAULT_BRANCH
 }

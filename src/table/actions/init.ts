@@ -6,6 +6,7 @@ import { DvError } from '../../errors.js'
 import { parseConfig, serializeConfig, serializeSnapshot } from '../../format/index.js'
 import { FORMAT_VERSION } from '../../format/types.js'
 import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
+import { updateRef } from '../../refs/reflog.js'
 import type { RepoContext } from '../context.js'
 
 /** Creates the repository in an empty store: config.json, then the root commit on main. */
@@ -15,7 +16,7 @@ export async function initStore(ctx: Pick<RepoContext, 'storage' | 'now' | 'auth
   const root = await ctx.storage.objects.put(serializeSnapshot({
     parents: [], timestampMs: now, author: ctx.author, message: 'initialize repository', tables: {}, summary: {},
   })) as SnapshotId
-  await ctx.storage.refs.compareAndSwap(branchRef(DEFAULT_BRANCH), null, root)
+  await updateRef(ctx, { ref: branchRef(DEFAULT_BRANCH), expected: null, next: root, message: 'init' })
 }
 
 /** Checks that the store holds a repository this dv can read. */

@@ -3,6 +3,7 @@ import type { StatusResult } from '../../api-types.js'
 import { DEFAULT_BRANCH } from '../../refs/names.js'
 import { recoverStaging } from './commit.js'
 import { headSnapshot, type ActionContext } from './context.js'
+import { stagedInfo } from './unstage.js'
 
 export async function status(ctx: ActionContext): Promise<StatusResult> {
   const location = ctx.storage.location
@@ -17,10 +18,7 @@ export async function status(ctx: ActionContext): Promise<StatusResult> {
     branch,
     head: (await headSnapshot(ctx)) ?? null,
     detached: branch === null,
-    staged: staged.map((c) => ({
-      id: c.id, table: c.table, mode: c.mode, creates: c.creates, files: c.files.length,
-      rows: c.files.reduce((n, f) => n + f.rows, 0), bytes: c.files.reduce((n, f) => n + f.bytes, 0),
-    })),
+    staged: staged.map(stagedInfo),
     location,
   }
 }

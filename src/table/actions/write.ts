@@ -65,7 +65,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     }
     const { change, addedColumns } = await prepareChange(ctx, {
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
-      base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress,
+      base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress, staged: staged.filter((c) => c.table === name),
       declared, allowEmpty: options.allowEmpty === true,
     })
     const result = resultOf(change, branch, addedColumns)

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DV, buildIfStale, runDv } from './run-dv.js'
 import { runNode, type ChildResult } from '../support/run-node.js'
 import { startRacyS3, type RacyS3 } from '../support/racy-s3.js'
-import { createTestBucket, describeS3, s3Endpoint } from '../support/s3-server.js'
+import { TEST_CREDENTIALS, createTestBucket, describeS3, s3Endpoint } from '../support/s3-server.js'
 
 interface RaceRoundJson { round: number; kind: string; racers: number; winners: number; refused: number; errors: string[] }
 interface DoctorJson {
@@ -30,10 +30,15 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-/** The built dv in a child process that does not block this one (the racy server runs here). */
+/**
+ * The built dv in a child process that does not block this one (the racy server runs here).
+ * The shared test servers check credentials (versitygw does; moto does not), so every
+ * call signs with the suites' fixed test credentials, which the racy server ignores.
+ */
 function dvAsync(args: string[], endpoint: string): Promise<ChildResult> {
   return runNode(DV, args, {
-    AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'racy', AWS_SECRET_ACCESS_KEY: 'racy', AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1',
     DV_CACHE_DIR: path.join(work, 'cache'), DV_AUTHOR: 'Test <test@example.com>',
   })
 }

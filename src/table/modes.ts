@@ -145,6 +145,8 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
         onProgress: req.onProgress ? (p) => req.onProgress?.({ ...p, bytesTotal: req.source?.bytes }) : undefined,
       })
       if (!written.some((w) => w.rows > 0)) {
+        // A footer that says 0 rows may be lying (a damaged file): it is read back first, so it is CORRUPT, not empty.
+        if (written.length) await (await ctx.engine()).readBack(written)
         if (!req.allowEmpty) {
           throw invalid(`${req.source.name} has no rows: nothing to write to table '${req.table}'`, 'pass --allow-empty to write it anyway (e.g. to create the empty table, or to overwrite with nothing)')
         }

@@ -46,7 +46,7 @@ export function csvDelimiter(file: ReadableFile): string {
   return file.csv?.delimiter ?? (/\.tsv(\.(gz|zst))?$/i.test(file.path) ? '\t' : ',')
 }
 
-/** The read_csv arguments of the file's dialect (everything but the path and the types). */
+/** The read_csv arguments of the file's dialect and line limit (everything but the path, the sample and the types). */
 export function csvDialectSql(file: ReadableFile): string {
   const csv = file.csv ?? {}
   const quote = csv.quote ?? '"'
@@ -64,6 +64,8 @@ export function csvDialectSql(file: ReadableFile): string {
   if (csv.dateFormat !== undefined) args.push(`dateformat=${quoteLiteral(csv.dateFormat)}`)
   if (csv.timestampFormat !== undefined) args.push(`timestampformat=${quoteLiteral(csv.timestampFormat)}`)
   if (csv.header === false && file.names) args.push(`names=[${file.names.map(quoteLiteral).join(', ')}]`)
+  // every read of the file needs it, the header's too: a long line anywhere in the first buffer fails the read
+  if (file.maxRecordBytes !== undefined) args.push(`max_line_size=${file.maxRecordBytes}`)
   return args.join(', ')
 }
 
@@ -79,12 +81,13 @@ export function readerSql(file: ReadableFile, columns?: DuckColumn[], overrides:
       const typed = { ...Object.fromEntries((columns ?? []).filter((c) => c.typed).map((c) => [c.name, c.duckType])), ...overrides }
       const names = Object.keys(typed)
       const types = names.length ? `, types={${names.map((n) => `${quoteLiteral(n)}: ${quoteLiteral(typed[n])}`).join(', ')}}` : ''
-      const line = file.maxRecordBytes === undefined ? '' : `, max_line_size=${file.maxRecordBytes}`
-      return `read_csv(${path}, ${csvDialectSql(file)}${line}${sample}${types})`
+      return `read_csv(${path}, ${csvDialectSql(file)}${sample}${types})`
     }
     case 'ndjson': {
       const options = `format='auto'${file.maxRecordBytes === undefined ? '' : `, maximum_object_size=${file.maxRecordBytes}`}${sample}`
-      if (!columns?.length) return `read_json(${path}, ${options})`
+      // Only a type dv sets needs `columns`: given it, DuckDB drops keys it does not name, while auto-detection
+      // fails on a key its sample missed (write-parquet.ts sampleMiss), which the write answers by reading it all.
+      if (!columns?.some((c) => c.typed || overrides[c.name] !== undefined)) return `read_json(${path}, ${options})`
       const all = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(overrides[c.name] ?? c.duckType)}`)
       return `read_json(${path}, ${options}, columns={${all.join(', ')}})`
     }

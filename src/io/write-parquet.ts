@@ -105,12 +105,13 @@ export async function explainWriteError(e: unknown, input: { file: ReadableFile;
   const limit = explainLimitError(e, input.file.name)
   if (limit) return limit
   const miss = sampleMiss(text, input.file)
-  if (miss) return miss
   const line = duckLine(e)
   const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1] ??
     (duck && line !== undefined && input.file.format === 'ndjson' ? await jsonOffender(duck, input, line).catch(() => undefined) : undefined)
-  if (/^(Conversion|Invalid Input) Error/.test(text) && (line !== undefined || column !== undefined)) {
-    const declared = column === undefined ? undefined : input.columns?.find((c) => c.name === column && c.typed)
+  const declared = column === undefined ? undefined : input.columns?.find((c) => c.name === column && c.typed)
+  // a value that does not fit a type dv set (the table's) is the input's fault, not the sample's
+  if (miss && !declared) return miss
+  if ((miss || /^(Conversion|Invalid Input) Error/.test(text)) && (line !== undefined || column !== undefined)) {
     const where = [line !== undefined ? `line ${line}` : '', column !== undefined ? `column '${column}'` : ''].filter(Boolean).join(', ')
     const ragged = /Expected Number of Columns/.test(text)
     if (declared) {

@@ -12,6 +12,7 @@ import type { PrimitiveType, Schema } from '../format/types.js'
 import { Duck } from './duck.js'
 import { toDuckType, toPrimitiveType } from './duck-types.js'
 import { inferLosslessly } from './infer-check.js'
+import { checkInstantZones } from './zone-check.js'
 import { typeFromDuck } from './duck-nested.js'
 import { csvDialectSql, describeRaw, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { quoteLiteral } from './duck.js'
@@ -52,7 +53,10 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     const primitive = (t: string) => toPrimitiveType(c.name, t, file.name)
     return { ...column, type: structured ? typeFromDuck(structured, primitive) : primitive(c.duckType) }
   })
-  if (file.format !== 'parquet') ({ file, columns } = await inferLosslessly(duck, file, columns))
+  if (file.format !== 'parquet') {
+    ;({ file, columns } = await inferLosslessly(duck, file, columns))
+    await checkInstantZones(duck, file, columns)
+  }
   return { file, columns }
 }
 

@@ -125,6 +125,18 @@ describe('an existing table reads CSV and NDJSON with its own types', () => {
     await refused('req', await csv('v\nb\n'), /lacks required column\(s\) 'id'/)
   })
 
+  it('takes only values with an offset into an instant column, and refuses a wall-clock reading naming its line', async () => {
+    await write('inst', await csv('id,ts\n1,2026-01-02T10:00:00+02:00\n'))
+    expect(await columns('inst')).toEqual({ id: 'long', ts: 'timestamptz' })
+    await write('inst', await csv('id,ts\n2,2026-01-02 10:00:00Z\n3,\n'))
+    await refused('inst', await csv('id,ts\n4,2026-01-02 10:00:00-0530\n5,2026-01-02 10:00:00\n'), /line 3: '2026-01-02 10:00:00' in column 'ts' has no UTC offset/)
+    await refused('inst', await ndjson('{"id":6,"ts":"2026-01-02"}\n'), /line 1: '2026-01-02' in column 'ts' has no UTC offset/)
+    await write('inst_ns', await ndjson('{"id":1,"ts":"2026-01-02T10:00:00.123456789+01:00"}\n'), { schema: 'id long, ts timestamptz_ns' })
+    await refused('inst_ns', await csv('id,ts\n2,2026-01-02T10:00:00.000000001\n'), /'ts' has no UTC offset, but the table's column is timestamptz_ns/)
+    expect(await cat('inst')).toBe('id,ts\n1,2026-01-02 08:00:00+00\n2,2026-01-02 10:00:00+00\n3,\n')
+    expect(await cat('inst_ns')).toBe('id,ts\n1,2026-01-02 09:00:00.123456789+00\n')
+  })
+
   it('widens a narrower input exactly and refuses any other type, naming the column and both types', async () => {
     await write('wide', await csv('id,x,d\n1,1.5,2026-01-01 10:00:00\n'), { schema: 'id long, x double, d timestamp' })
     await write('wide', await duckParquet("SELECT 2::INTEGER AS id, 2.5::FLOAT AS x, DATE '2026-01-02' AS d"))

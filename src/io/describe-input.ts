@@ -53,11 +53,27 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     const primitive = (t: string) => toPrimitiveType(c.name, t, file.name)
     return { ...column, type: structured ? typeFromDuck(structured, primitive) : primitive(c.duckType) }
   })
+  if (file.format === 'ndjson' && !file.sampleWholeFile && columns.some((c) => c.typed) && (await hasKeysBeyond(duck, file, columns))) {
+    // typed NDJSON is read with `columns`, which drops keys it does not name: a key the sample missed is learnt from every record
+    return describeInput(duck, { ...file, sampleWholeFile: true }, options)
+  }
   if (file.format !== 'parquet') {
     ;({ file, columns } = await inferLosslessly(duck, file, columns))
     await checkInstantZones(duck, file, columns)
   }
   return { file, columns }
+}
+
+/** True when some record of an NDJSON file has a top-level key that `columns` (learnt from a sample) lacks. */
+async function hasKeysBeyond(duck: Duck, file: ReadableFile, columns: DuckColumn[]): Promise<boolean> {
+  const size = file.maxRecordBytes === undefined ? '' : `, maximum_object_size=${file.maxRecordBytes}`
+  const known = columns.map((c) => quoteLiteral(c.name)).join(', ')
+  try {
+    const rows = await duck.all(`SELECT 1 FROM (SELECT unnest(json_keys(json)) AS k FROM read_ndjson_objects(${quoteLiteral(file.path)}${size})) WHERE k NOT IN (${known}) LIMIT 1`)
+    return rows.length > 0
+  } catch (e) {
+    throw await explainReadError(e, file)
+  }
 }
 
 /** Top-level primitive columns of the schema by name (nested columns are read as the input has them). */

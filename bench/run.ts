@@ -11,6 +11,7 @@ import { ensureDatasets } from './data.js'
 import type { BenchContext } from './harness.js'
 import { benchCsvIngest, benchParquetIngest } from './ingest.js'
 import { benchNestedIngest } from './nested.js'
+import { benchSchemaIngest } from './schema-ingest.js'
 import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
 import { benchStartup } from './startup.js'
@@ -27,7 +28,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, nested, read, commit, profile, big, pipeline, diff); default: all but pipeline and diff. */
+  /** Run only these parts (startup, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff); default: all but pipeline and diff. */
   only: Set<string> | undefined
 }
 
@@ -64,6 +65,7 @@ const BASELINES: Record<string, string> = {
   'one-file-table': 'the same operation on the repository whose table has 1 data file (same schema, partition spec and row count)',
   'one-file-table-build': 'building the 1-file table (same rows, one partition value)',
   'duckdb-open-in-process': 'module load + DuckDBInstance.create + connect, measured inside the process',
+  'dv-inferred-csv': "the same CSV written by dv to a new table of the same repository (DuckDB's sniffer plus dv's lossless-inference pass), CLI process wall",
   'duckdb-copy-big': 'DuckDB COPY of the big CSV to zstd Parquet in a fresh process (statement time; RSS of that process)',
 }
 
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     }
     if (wants('parquet')) rows.push(...(await benchParquetIngest(ctx)))
     if (wants('nested')) rows.push(...(await benchNestedIngest(ctx)))
+    if (wants('schema')) rows.push(...(await benchSchemaIngest(ctx)))
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))

@@ -67,6 +67,17 @@ function buildProgram(argv: readonly string[]): Command {
     .option('-m, --message <msg>', 'commit message (with --commit)')
     .option('--idempotency-key <key>', 'a retried write with the same key is a no-op')
     .option('--branch <name>', 'target branch (default: the checked-out one)')
+    .option('--schema <schema>', 'a new table\'s columns, e.g. "id long not null, ts timestamptz" (or @FILE.json)')
+    .option('--allow-empty', 'write even when the input has no rows (e.g. to create an empty table)')
+    .option('--delimiter <char>', "CSV field delimiter (default ',', TAB for .tsv; '\\t' for TAB)")
+    .option('--quote <char>', 'CSV quote character (default \'"\')')
+    .option('--escape <char>', 'CSV escape character inside quotes (default: the quote)')
+    .option('--header', 'the CSV input has a header row (the default)')
+    .option('--no-header', 'the CSV input has no header row: columns are the table\'s (or --schema\'s), in order')
+    .option('--null <string>', 'CSV text that means null (besides the empty field)')
+    .option('--date-format <format>', "format of CSV dates, e.g. '%d/%m/%Y' (kept per table)")
+    .option('--timestamp-format <format>', "format of CSV timestamps, e.g. '%d/%m/%Y %H:%M:%S' (kept per table)")
+    .addOption(new Option('--compression <codec>', 'compression of the CSV input (default: from the extension)').choices(['gzip', 'zstd', 'none']))
     .addHelpText('after', `
 Several FILEs are staged one after the other (one staged change each); commit
 them together with 'dv commit -m MSG'. With --commit, name exactly one FILE:
@@ -76,7 +87,11 @@ Modes: append adds rows; overwrite replaces the table (or, with --where, the
 matching rows); replace-partitions replaces the partitions present in the
 input; delete removes the rows matching --where (no FILE); upsert replaces the
 rows whose --key appears in the input and adds the others. Files are rewritten
-copy-on-write, only where affected rows live.`)
+copy-on-write, only where affected rows live.
+
+Once a table exists, its schema decides how CSV and NDJSON are read. CSV
+options given when a table is created are kept as its properties and used by
+later writes unless they give their own.`)
     .action(async (table: string, files: string[], opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/write.js')).runWrite(context(cmd), { table, files, ...opts }))
 

@@ -5,7 +5,7 @@
  * runtime imports: the CLI reads WRITE_MODES from it at start-up.
  */
 import type { Schema, TableChange, Type } from './format/types.js'
-import type { InputFormat, OutputFormat } from './io/types.js'
+import type { CsvOptions, InputFormat, OutputFormat } from './io/types.js'
 import type { SchemaChange } from './format/schema-diff.js'
 
 export type { SchemaChange }
@@ -23,6 +23,22 @@ export interface WriteOptions {
   /** New tables only, e.g. 'day(ts)' or 'country,month(ts)'. */
   partitionBy?: string
   format?: InputFormat
+  /**
+   * A new table's schema (`dv write --schema`): the text form
+   * (`id long not null, ts timestamptz`), JSON in the spec's schema form,
+   * or `@FILE` / a path ending in .json naming a file of either. The input is
+   * read with these types. For an existing table it must agree with its schema.
+   */
+  schema?: string
+  /**
+   * How CSV input is read (`--delimiter`, `--quote`, `--escape`,
+   * `--no-header`, `--null`, `--date-format`, `--timestamp-format`,
+   * `--compression`). A new table keeps them as properties; later writes
+   * read with the table's unless they give their own.
+   */
+  csv?: CsvOptions
+  /** Write (and commit) even when the input has no rows; without it such a write is refused. */
+  allowEmpty?: boolean
   /** Commit at once (one atomic commit of this write alone) with this message. */
   commit?: boolean
   message?: string

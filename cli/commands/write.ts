@@ -8,7 +8,7 @@ import { emit } from '../output.js'
 import { catchInterrupts } from '../interrupt.js'
 import { startProgress } from '../progress.js'
 import { formatWrite } from '../text.js'
-import type { InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
+import type { CsvOptions, InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
 
 export interface WriteInput {
   table: string
@@ -22,6 +22,31 @@ export interface WriteInput {
   branch?: string
   where?: string
   key?: string
+  schema?: string
+  allowEmpty?: boolean
+  delimiter?: string
+  quote?: string
+  escape?: string
+  /** commander's --header/--no-header: true unless --no-header. */
+  header?: boolean
+  null?: string
+  dateFormat?: string
+  timestampFormat?: string
+  compression?: string
+}
+
+function csvOptions(input: WriteInput): CsvOptions | undefined {
+  const csv: CsvOptions = {
+    ...(input.delimiter === undefined ? {} : { delimiter: input.delimiter }),
+    ...(input.quote === undefined ? {} : { quote: input.quote }),
+    ...(input.escape === undefined ? {} : { escape: input.escape }),
+    ...(input.header === false ? { header: false } : {}),
+    ...(input.null === undefined ? {} : { nullString: input.null }),
+    ...(input.dateFormat === undefined ? {} : { dateFormat: input.dateFormat }),
+    ...(input.timestampFormat === undefined ? {} : { timestampFormat: input.timestampFormat }),
+    ...(input.compression === undefined ? {} : { compression: input.compression as CsvOptions['compression'] }),
+  }
+  return Object.keys(csv).length ? csv : undefined
 }
 
 function toOptions(input: WriteInput): WriteOptions {
@@ -35,6 +60,9 @@ function toOptions(input: WriteInput): WriteOptions {
     ...(input.branch === undefined ? {} : { branch: input.branch }),
     ...(input.where === undefined ? {} : { where: input.where }),
     ...(input.key === undefined ? {} : { key: input.key.split(',').map((k) => k.trim()) }),
+    ...(input.schema === undefined ? {} : { schema: input.schema }),
+    ...(input.allowEmpty ? { allowEmpty: true } : {}),
+    ...(csvOptions(input) ? { csv: csvOptions(input) } : {}),
   }
 }
 
@@ -64,7 +92,10 @@ export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void
   const interrupts = catchInterrupts(ctx, input.commit
     ? 'the commit may have landed if its ref update had started: see `dv log`; the next write removes temporary files'
     : 'nothing was committed; the next write removes temporary files')
-  const options = { ...toOptions(input), signal: interrupts.signal }
+  const options: WriteOptions = { ...toOptions(input), signal: interrupts.signal }
+  // a schema file is named relative to the working directory, like the input files
+  const schemaFile = options.schema?.startsWith('@') ? options.schema.slice(1) : /\.json$/i.test(options.schema?.trim() ?? '') ? options.schema!.trim() : undefined
+  if (schemaFile !== undefined) options.schema = `@${path.resolve(ctx.cwd, schemaFile)}`
   const out: WriteResult[] = []
   try {
     await withRepository(ctx, async (repo) => {

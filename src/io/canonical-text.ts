@@ -6,6 +6,7 @@
  */
 import type { PrimitiveType } from '../format/types.js'
 import { parseDecimal } from './duck-types.js'
+import { fixedLength } from '../format/primitive-type.js'
 
 /** 'stats' = COPY RETURN_STATS, which prints booleans as 1/0 and blobs as uppercase hex. */
 export type TextFlavor = 'text' | 'stats'
@@ -15,6 +16,8 @@ const MAX_STRING_STAT_BYTES = 255
 
 const TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(\+00(?::?00)?|Z)?$/
 const DATE = /^\d{4,}-\d\d-\d\d$/
+const TIME = /^(\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?$/
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
 export function canonicalFromDuck(type: PrimitiveType, text: string, flavor: TextFlavor = 'text'): string | undefined {
   switch (type) {
@@ -36,8 +39,23 @@ export function canonicalFromDuck(type: PrimitiveType, text: string, flavor: Tex
       return DATE.test(text) ? text : undefined
     case 'timestamp':
     case 'timestamptz':
-      return canonicalTimestamp(type, text)
+      return canonicalTimestamp(type, text, 6)
+    // timestamptz_ns is stored as TIMESTAMP_NS holding the UTC reading (duck-types.ts)
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return canonicalTimestamp(type, text, 9)
+    case 'time': {
+      const m = TIME.exec(text)
+      return m ? `${m[1]}.${(m[2] ?? '').padEnd(6, '0')}` : undefined
+    }
+    case 'uuid':
+      return UUID.test(text) ? text.toLowerCase() : undefined
     default: {
+      const length = fixedLength(type)
+      if (length !== undefined) {
+        const hex = canonicalFromDuck('binary', text, flavor)
+        return hex !== undefined && hex.length === 2 * length ? hex : undefined
+      }
       const d = parseDecimal(type)
       return d ? canonicalDecimal(text, d.scale) : undefined
     }
@@ -58,13 +76,15 @@ function canonicalFloat(type: 'float' | 'double', text: string): string | undefi
   return String(n)
 }
 
-function canonicalTimestamp(type: 'timestamp' | 'timestamptz', text: string): string | undefined {
+function canonicalTimestamp(type: 'timestamp' | 'timestamptz' | 'timestamp_ns' | 'timestamptz_ns', text: string, digits: 6 | 9): string | undefined {
   const m = TIMESTAMP.exec(text)
   if (!m) return undefined
   const zoned = m[8] !== undefined
+  // DuckDB prints timestamptz with an offset; timestamptz_ns is stored zone-less (as its UTC reading)
   if (zoned !== (type === 'timestamptz')) return undefined
-  const micros = (m[7] ?? '').padEnd(6, '0').slice(0, 6)
-  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${micros}${type === 'timestamptz' ? 'Z' : ''}`
+  const fraction = (m[7] ?? '').padEnd(digits, '0').slice(0, digits)
+  const z = type === 'timestamptz' || type === 'timestamptz_ns' ? 'Z' : ''
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${fraction}${z}`
 }
 
 function canonicalDecimal(text: string, scale: number): string | undefined {

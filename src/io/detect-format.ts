@@ -14,8 +14,9 @@ const BY_EXTENSION: Record<string, InputFormat> = {
   feather: 'arrow',
 }
 
-/** The input format a file name implies, or undefined when its extension says nothing. */
+/** The input format a file name implies, or undefined when its extension says nothing. A .gz or .zst after it (data.csv.gz) is a compression, read as such. */
 export function detectFormat(path: string): InputFormat | undefined {
-  const m = /\.([A-Za-z0-9]+)$/.exec(path)
+  const m = /\.([A-Za-z0-9]+)(\.(gz|zst))?$/i.exec(path)
+  if (m?.[2] && !['csv', 'tsv', 'ndjson', 'jsonl', 'json'].includes(m[1].toLowerCase())) return undefined
   return m ? BY_EXTENSION[m[1].toLowerCase()] : undefined
 }

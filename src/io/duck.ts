@@ -135,8 +135,9 @@ export function duckMessage(e: unknown): string {
 
 /** Where a CSV error happened, when DuckDB says it. */
 export function duckLine(e: unknown): number | undefined {
-  const m = /CSV Error on Line: (\d+)/.exec(e instanceof Error ? e.message : String(e))
-  return m ? Number(m[1]) : undefined
+  const m = /CSV Error on Line: (\d+)|JSON transform error in file "[^"]*", in line (\d+)/.exec(e instanceof Error ? e.message : String(e))
+  if (m) return Number(m[1] ?? m[2])
+  return undefined
 }
 
 /**

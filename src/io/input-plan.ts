@@ -7,7 +7,8 @@
  */
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import { quoteIdent } from './duck.js'
+import { quoteIdent, quoteLiteral } from './duck.js'
+import { fixedLength } from '../format/primitive-type.js'
 import { isLosslessCast, toDuckType } from './duck-types.js'
 import { readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { isNested } from '../format/fields.js'
@@ -71,6 +72,15 @@ export function planColumns(input: InputRelation, schema: Schema): ColumnPlan {
         hint: `convert the values to ${to} in the source, or write them to a new column`,
         details: { file: input.file.name, column: field.name, inputType: from, tableType: to },
       })
+    }
+    const length = isNested(fieldType) ? undefined : fixedLength(fieldType)
+    if (length !== undefined) {
+      // fixed(L) is stored as BLOB: every value must have exactly L bytes
+      const v = quoteIdent(column.name)
+      const message = quoteLiteral(`dv column '${field.name}' is ${fieldType}: a value has another length`)
+      plan.exact = false
+      plan.select.push(`CASE WHEN octet_length(CAST(${v} AS BLOB)) <> ${length} THEN error(${message}) ELSE CAST(${v} AS BLOB) END AS ${out}`)
+      continue
     }
     plan.select.push(`CAST(${quoteIdent(column.name)} AS ${duckType}) AS ${out}`)
   }

@@ -25,7 +25,7 @@ export function partitionSource(spec: PartitionField, schema: Schema): Field {
   }
   if (!field) throw new DvError('INVALID_ARGUMENT', `partition field '${spec.name}' refers to field id ${spec.sourceId}, which is not in the schema`)
   const type = primitiveTypeOf(field, 'partition by')
-  if (spec.transform !== 'identity' && !['date', 'timestamp', 'timestamptz'].includes(type)) {
+  if (spec.transform !== 'identity' && !['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns'].includes(type)) {
     throw new DvError('INVALID_ARGUMENT', `partition transform ${spec.transform}(${field.name}) needs a date or timestamp column, not ${type}`)
   }
   return field

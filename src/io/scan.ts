@@ -25,6 +25,7 @@ import type { Sandbox } from './sandbox.js'
 import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
 import { readNested } from './scan-nested.js'
 import { structPathSql } from './expression.js'
+import { addZones } from './utc-nanos.js'
 
 /** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
 export async function scanQuery(sandbox: Sandbox, request: ScanRequest, options: { nestedAsJson?: boolean } = {}): Promise<string> {
@@ -190,11 +191,31 @@ export async function* queryBatches(duck: Sandbox, query: string, target: CopyTa
 
 /** Streams the scan to `out` (which is left open) and returns the row count. */
 export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
-  return queryTo(duck, await scanQuery(duck, request, { nestedAsJson: format === 'csv' }), request, format, out)
+  const query = await scanQuery(duck, request, { nestedAsJson: format === 'csv' })
+  return queryTo(duck, format === 'parquet' || format === 'arrow' ? query : textInstants(query, request), request, format, out)
 }
 
 export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {
-  yield* queryBatches(duck, await scanQuery(duck, request), request)
+  // timestamptz_ns is stored zone-less (duck-types.ts): the Arrow batches say it is an instant
+  yield* addZones(queryBatches(duck, await scanQuery(duck, request), request), instantColumns(request))
+}
+
+/** The output columns of type timestamptz_ns. */
+function instantColumns(request: ScanRequest): string[] {
+  const wanted = request.columns ?? request.schema.fields.map((f) => f.name)
+  return request.schema.fields.filter((f) => f.type === 'timestamptz_ns' && wanted.includes(f.name)).map((f) => f.name)
+}
+
+/**
+ * Text output (CSV, NDJSON, JSON) of timestamptz_ns columns: they are stored
+ * as TIMESTAMP_NS holding the UTC reading (duck-types.ts), so their text gets
+ * the '+00' that DuckDB prints for timestamptz.
+ */
+function textInstants(query: string, request: ScanRequest): string {
+  const instants = instantColumns(request)
+  if (!instants.length) return query
+  const replace = instants.map((name) => `CAST(${quoteIdent(name)} AS VARCHAR) || '+00' AS ${quoteIdent(name)}`)
+  return `SELECT * REPLACE (${replace.join(', ')}) FROM (${query}) AS q`
 }
 
 async function writeAll(out: Writable, chunk: Uint8Array): Promise<void> {

@@ -12,13 +12,15 @@ import { pipeline } from 'node:stream/promises'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
-import type { InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
+import type { CsvOptions, InputFormat, OpenedSource, OpenSourceOptions, Source, WriteParquetOptions, WrittenFile } from './types.js'
 import { detectFormat } from './detect-format.js'
 import { Duck } from './duck.js'
-import { describeColumns, explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
+import { explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
+import { describeInput } from './describe-input.js'
 import { footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { transcodeParquet } from './parquet-transcode.js'
-import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, readParquetBatches, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
+import { arrowUtcNanos, dropSchemaZones, dropZones, parquetUtcNanos } from './utc-nanos.js'
 import { writeSourceParquet } from './write-parquet.js'
 import { engineLimits } from './limits.js'
 import { jsonObjectLimit } from './ndjson-lines.js'
@@ -61,8 +63,11 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   try {
     resolved.file = await withReadLimits(resolved.file, resolved.bytes)
     if (resolved.file.format === 'parquet') resolved = await decodableParquet(duck, resolved, options.tmpDir)
-    const columns = await describeColumns(duck, resolved.file)
-    return new IngestSource(duck, resolved, columns, options.tmpDir)
+    if (resolved.file.format === 'parquet' && !resolved.file.utcNanos) resolved = await exactNanos(duck, resolved, options.tmpDir)
+    if (resolved.file.format === 'csv') resolved.file = { ...resolved.file, csv: checkCsvOptions(options.csv ?? {}) }
+    const described = await describeInput(duck, resolved.file, { schema: options.schema, bytes: resolved.bytes })
+    resolved.file = described.file
+    return new IngestSource(duck, resolved, described.columns, options.tmpDir, options.schema)
   } catch (e) {
     await removeAll(resolved.spooled)
     throw e
@@ -85,6 +90,7 @@ class IngestSource implements OpenedSource {
   readonly format: InputFormat
   readonly bytes: number | undefined
   columns: DuckColumn[]
+  readonly csv: CsvOptions | undefined
   private fingerprintPromise: Promise<string> | undefined
 
   constructor(
@@ -92,11 +98,14 @@ class IngestSource implements OpenedSource {
     private readonly resolved: Resolved,
     columns: DuckColumn[],
     private readonly tmpDir: string,
+    /** The table's (or a declared) schema the columns were read with: a re-read uses it again. */
+    private readonly schema: Schema | undefined,
   ) {
     this.name = resolved.file.name
     this.format = resolved.inputFormat
     this.bytes = resolved.bytes
     this.columns = columns
+    this.csv = resolved.file.csv
     relations.set(this, { duck, relation: { file: resolved.file, columns } })
   }
 
@@ -120,8 +129,9 @@ class IngestSource implements OpenedSource {
   async sampleWholeFile(): Promise<boolean> {
     const file = this.resolved.file
     if (file.sampleWholeFile || (file.format !== 'csv' && file.format !== 'ndjson')) return false
-    this.resolved.file = { ...file, sampleWholeFile: true }
-    this.columns = await describeColumns(this.duck, this.resolved.file)
+    const described = await describeInput(this.duck, { ...file, sampleWholeFile: true }, { schema: this.schema, bytes: this.bytes })
+    this.resolved.file = described.file
+    this.columns = described.columns
     relations.set(this, { duck: this.duck, relation: this.relation() })
     return true
   }
@@ -205,6 +215,26 @@ async function decodableParquet(duck: Duck, resolved: Resolved, tmpDir: string):
   }
 }
 
+/**
+ * A Parquet input with nanosecond instants (pandas' tz-aware timestamps) is
+ * re-spooled through Arrow with those columns zone-less, so DuckDB reads
+ * every nanosecond (utc-nanos.ts).
+ */
+async function exactNanos(duck: Duck, resolved: Resolved, tmpDir: string): Promise<Resolved> {
+  const names = await parquetUtcNanos(duck, resolved.file.path).catch(() => [])
+  if (!names.length) return resolved
+  const spooled = await spoolArrow({ batches: readParquetBatches(resolved.file.path) }, resolved.file.name, tmpDir)
+  return {
+    ...spooled,
+    inputFormat: resolved.inputFormat,
+    bytes: resolved.bytes,
+    spooled: [...resolved.spooled, ...spooled.spooled],
+    // the fingerprint is of the input's bytes, not of the re-encoding
+    sha256: resolved.sha256,
+    fingerprintPath: resolved.sha256 ? undefined : resolved.fingerprintPath ?? resolved.file.path,
+  }
+}
+
 async function readArrowIpcStream(stream: Readable, name: string): Promise<ArrowInput> {
   const { RecordBatchReader } = await import('apache-arrow')
   try {
@@ -226,8 +256,12 @@ function badArrow(name: string, e: unknown): DvError {
 async function spoolArrow(input: ArrowInput, name: string, tmpDir: string): Promise<Resolved> {
   const path = tempPath(tmpDir, 'parquet')
   try {
-    const { bytes, sha256 } = await writeArrowParquet(input, path, name)
-    return { file: { name, path, format: 'parquet' }, inputFormat: 'arrow', bytes, sha256, spooled: [path], userFile: false }
+    // nanosecond instants go to DuckDB zone-less, or it would cut them to microseconds (utc-nanos.ts)
+    const found = new Set<string>(input.schema ? await arrowUtcNanos(input.schema) : [])
+    const schema = input.schema && found.size ? await dropSchemaZones(input.schema, [...found]) : input.schema
+    const { bytes, sha256 } = await writeArrowParquet({ batches: dropZones(input.batches, found), schema }, path, name)
+    const utcNanos = found.size ? { utcNanos: [...found] } : {}
+    return { file: { name, path, format: 'parquet', ...utcNanos }, inputFormat: 'arrow', bytes, sha256, spooled: [path], userFile: false }
   } catch (e) {
     await removeAll([path])
     throw e
@@ -258,6 +292,23 @@ export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk)
   return hash.digest('hex')
+}
+
+/** CSV options as the reader needs them: single characters where DuckDB takes one. */
+function checkCsvOptions(csv: CsvOptions): CsvOptions {
+  const one = (name: string, value: string | undefined): void => {
+    if (value !== undefined && [...value].length !== 1) {
+      throw new DvError('INVALID_ARGUMENT', `--${name} must be one character, got ${JSON.stringify(value)}`, { hint: name === 'delimiter' ? "for TAB write --delimiter '\\t'" : undefined })
+    }
+  }
+  const delimiter = csv.delimiter === '\\t' || csv.delimiter?.toLowerCase() === 'tab' ? '\t' : csv.delimiter
+  one('delimiter', delimiter)
+  one('quote', csv.quote)
+  one('escape', csv.escape)
+  if (csv.compression !== undefined && !['gzip', 'zstd', 'none'].includes(csv.compression)) {
+    throw new DvError('INVALID_ARGUMENT', `unknown --compression ${JSON.stringify(csv.compression)}`, { hint: 'use gzip, zstd or none (default: from the extension, .gz or .zst)' })
+  }
+  return delimiter === undefined ? csv : { ...csv, delimiter }
 }
 
 function tempPath(tmpDir: string, ext: string): string {

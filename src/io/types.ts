@@ -41,6 +41,11 @@ export interface OpenedSource {
   readonly columns: InputColumn[]
   /** Size of the input in bytes when known. */
   readonly bytes: number | undefined
+  /**
+   * CSV input only: how it was read, the options given plus the date and
+   * timestamp formats inference decided (a new table keeps them as properties).
+   */
+  readonly csv?: CsvOptions
   /** SHA-256 (hex) of the input bytes as read (the request fingerprint). */
   fingerprint(): Promise<string>
   /**
@@ -102,6 +107,34 @@ export interface OpenSourceOptions {
   tmpDir: string
   /** Bytes of a stream (stdin) spooled so far, as they arrive. */
   onBytes?: (bytes: number) => void
+  /**
+   * The table's schema (or a new table's --schema): CSV and NDJSON columns
+   * that it names are read as its types, not inferred (an all-null column
+   * takes the table's type). Other columns are inferred losslessly.
+   */
+  schema?: Schema
+  /** How CSV input is read (the table's properties overridden by the write's options). */
+  csv?: CsvOptions
+}
+
+/**
+ * How a CSV file is read (format-spec/table-metadata.md#csv-properties).
+ * Absent fields take the defaults: ',' (TAB for .tsv), '"' quoting and
+ * escaping, a header row, no null string but the empty field, ISO dates and
+ * timestamps, compression from the extension (.gz, .zst).
+ */
+export interface CsvOptions {
+  delimiter?: string
+  quote?: string
+  escape?: string
+  header?: boolean
+  /** The text that means null (besides the empty unquoted field). */
+  nullString?: string
+  /** strftime-style format of date columns, e.g. '%d/%m/%Y'. */
+  dateFormat?: string
+  /** strftime-style format of timestamp columns, e.g. '%d/%m/%Y %H:%M:%S'. */
+  timestampFormat?: string
+  compression?: 'gzip' | 'zstd' | 'none'
 }
 
 /** A data file to scan: where its bytes are and how its columns map to field ids. */

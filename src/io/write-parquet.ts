@@ -41,6 +41,8 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   const { schema, partitionSpec } = options
   const plan = planColumns(input, schema)
   for (const spec of partitionSpec) partitionSource(spec, schema)
+  // a 0-byte input has no columns and no rows: nothing to write
+  if (input.columns.length === 0) return []
   if (plan.exact && input.userFile && input.file.format === 'parquet') {
     const asIs = await storeAsIs(duck, input.file, input.columns, schema, partitionSpec)
     if (asIs) return [asIs]
@@ -79,7 +81,7 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
     })
   } catch (e) {
     await rm(dir, { recursive: true, force: true })
-    throw await explainWriteError(e, input)
+    throw await explainWriteError(e, input, duck)
   } finally {
     if (limitBefore !== undefined) await duck.run(`SET memory_limit = ${quoteLiteral(limitBefore)}`).catch(() => undefined)
   }
@@ -93,18 +95,32 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   return written
 }
 
-/** Names the line and column of a failed conversion when DuckDB says them. */
-export async function explainWriteError(e: unknown, input: { file: ReadableFile }): Promise<DvError> {
+/**
+ * Names the line and column of a failed conversion when DuckDB says them; for
+ * NDJSON, which names only the line, `duck` finds the column whose value on
+ * that line does not fit the table's type.
+ */
+export async function explainWriteError(e: unknown, input: { file: ReadableFile; columns?: DuckColumn[] }, duck?: Duck): Promise<DvError> {
   const text = e instanceof Error ? e.message : String(e)
   const limit = explainLimitError(e, input.file.name)
   if (limit) return limit
   const miss = sampleMiss(text, input.file)
-  if (miss) return miss
   const line = duckLine(e)
-  const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1]
-  if (/^(Conversion|Invalid Input) Error/.test(text) && (line !== undefined || column !== undefined)) {
+  const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1] ??
+    (duck && line !== undefined && input.file.format === 'ndjson' ? await jsonOffender(duck, input, line).catch(() => undefined) : undefined)
+  const declared = column === undefined ? undefined : input.columns?.find((c) => c.name === column && c.typed)
+  // a value that does not fit a type dv set (the table's) is the input's fault, not the sample's
+  if (miss && !declared) return miss
+  if ((miss || /^(Conversion|Invalid Input) Error/.test(text)) && (line !== undefined || column !== undefined)) {
     const where = [line !== undefined ? `line ${line}` : '', column !== undefined ? `column '${column}'` : ''].filter(Boolean).join(', ')
     const ragged = /Expected Number of Columns/.test(text)
+    if (declared) {
+      // read as the table's type: say both types (the input's is text) and where the value is
+      return toDvError(e, `cannot write ${input.file.name} (${where}): a value does not fit the table's type ${declared.type}`, {
+        hint: `fix or remove the value, or write it to a column of another type; the table reads '${column}' as ${declared.type}`,
+        details: { file: input.file.name, line, column, inputType: input.file.format === 'csv' ? 'text' : 'json', tableType: declared.type },
+      })
+    }
     return toDvError(e, `cannot write ${input.file.name} (${where})`, {
       hint: ragged
         ? 'fix the row (quote values that contain commas) or remove it, then retry'
@@ -135,3 +151,15 @@ function sampleMiss(text: string, file: ReadableFile): DvError | undefined {
   })
 }
 
+
+/** The first typed column whose value on NDJSON line `line` does not cast to its type (the values read as text). */
+async function jsonOffender(duck: Duck, input: { file: ReadableFile; columns?: DuckColumn[] }, line: number): Promise<string | undefined> {
+  const typed = (input.columns ?? []).filter((c) => c.typed)
+  if (!typed.length) return undefined
+  const asText = Object.fromEntries(typed.map((c) => [c.name, 'VARCHAR']))
+  const checks = typed.map((c, i) => `(${quoteIdent(c.name)} IS NOT NULL AND TRY_CAST(${quoteIdent(c.name)} AS ${c.duckType}) IS NULL) AS bad${i}`)
+  const reader = readerSql(input.file, input.columns, asText)
+  const [row] = await duck.all(`SELECT ${checks.join(', ')} FROM (SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i WHERE __dv_rn = ${line}`)
+  const index = typed.findIndex((_, i) => row?.[`bad${i}`] === true)
+  return index >= 0 ? typed[index]!.name : undefined
+}

@@ -66,6 +66,8 @@ export interface PendingChange {
    * whole, no data file changes. Committed at once, never staged.
    */
   alter?: string
+  /** A new table's properties (its CSV options); absent: none. */
+  properties?: Record<string, string>
   /** The primary key (field ids) the write was planned against; absent: none (conflicts.ts: key-changed). */
   baseKey?: number[]
   /** For a keyed table: the range of the keys this change adds, which no concurrently added file may hold (conflicts.ts: key-may-repeat). */
@@ -179,7 +181,7 @@ export async function applyChange(
     return {
       table: {
         tableId: change.tableId, schema: change.schema, lastColumnId: change.lastColumnId,
-        partitionSpec: change.partitionSpec, manifests, properties: {},
+        partitionSpec: change.partitionSpec, manifests, properties: { ...change.properties },
       },
       summary: summaryOf('create', added, { files: 0, rows: 0, bytes: 0 }),
     }

@@ -19,6 +19,7 @@ import { filesInPartitions, partitionKey, planScan, type PlannedFile } from './s
 import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
 import { checkNewKeys, describeColumns, keyColumns, keyRangePredicates, upsertKey } from './keys.js'
+import { csvProperties } from './ingest-options.js'
 
 export interface ChangeRequest {
   table: string
@@ -31,6 +32,10 @@ export interface ChangeRequest {
   baseSnapshot: SnapshotId
   fingerprint?: string
   onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+  /** A new table's --schema, with ids. */
+  declared?: { schema: Schema; lastColumnId: number }
+  /** Write even when the input has no rows. */
+  allowEmpty?: boolean
   /** Changes already staged for this table on the branch (a keyed table's new keys are checked against them too). */
   staged?: PendingChange[]
 }
@@ -103,7 +108,15 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
   let lastColumnId = table?.lastColumnId ?? 0
   let addedColumns: string[] = []
   if (req.source) {
-    const evolved = evolveSchema(req.table, req.source.name, table, req.source.columns)
+    const source = req.source
+    if (!table && req.declared) {
+      const names = new Set(req.declared.schema.fields.map((f) => f.name))
+      const extra = source.columns.filter((c) => !names.has(c.name)).map((c) => `'${c.name}'`)
+      if (extra.length) throw invalid(`${source.name} has column(s) ${extra.join(', ')} that --schema lacks`, 'add them to --schema, or leave them out of the input')
+    } else if (!table && source.columns.length === 0) {
+      throw invalid(`no columns: ${source.name} is empty, so table '${req.table}' would have none`, `give --schema, e.g. --schema "id long, name string", and --allow-empty to create the empty table`)
+    }
+    const evolved = evolveSchema(req.table, source.name, table ?? req.declared ?? null, source.columns)
     schema = evolved.schema
     lastColumnId = evolved.lastColumnId
     addedColumns = evolved.added.map((f) => f.name)
@@ -127,10 +140,18 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
       const where = mode === 'overwrite' ? req.where : undefined
       // a bad predicate is refused before the input is ingested
       if (where !== undefined) await (await ctx.engine()).analyzePredicate(where, schema)
-      const written = await req.source.writeParquet({
+      let written = await req.source.writeParquet({
         schema, partitionSpec, outDir,
         onProgress: req.onProgress ? (p) => req.onProgress?.({ ...p, bytesTotal: req.source?.bytes }) : undefined,
       })
+      if (!written.some((w) => w.rows > 0)) {
+        // A footer that says 0 rows may be lying (a damaged file): it is read back first, so it is CORRUPT, not empty.
+        if (written.length) await (await ctx.engine()).readBack(written)
+        if (!req.allowEmpty) {
+          throw invalid(`${req.source.name} has no rows: nothing to write to table '${req.table}'`, 'pass --allow-empty to write it anyway (e.g. to create the empty table, or to overwrite with nothing)')
+        }
+        written = [] // an empty input adds no data file
+      }
       if (where !== undefined) {
         // checked over the rows as written (the table's types), in the sandbox; nothing is stored before it passes
         const outside = await (await ctx.engine()).countNotMatching(written, schema, where)
@@ -191,6 +212,7 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
       removes,
       scope,
       ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}),
+      ...(table === null && req.source?.csv ? { properties: csvProperties(req.source.csv) } : {}),
       ...(keyed ? { baseKey: [...table!.identifierFieldIds!] } : {}),
       // the keys a keyed write adds from its input: a concurrently added file in their range is a conflict
       ...(keyed && input.length && mode !== 'upsert' && scope.kind !== 'table' ? { keyScope: keyRangePredicates(schema, tableKey, input) } : {}),

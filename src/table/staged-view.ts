@@ -10,7 +10,7 @@ export async function stagedView(ctx: RepoContext, head: Snapshot, table: string
   for (const c of staged) {
     if (c.table !== table) continue
     if (view === null || c.creates) {
-      view = { tableId: c.tableId, schema: c.schema, lastColumnId: c.lastColumnId, partitionSpec: c.partitionSpec, manifests: [], properties: {} }
+      view = { tableId: c.tableId, schema: c.schema, lastColumnId: c.lastColumnId, partitionSpec: c.partitionSpec, manifests: [], properties: { ...c.properties } }
     } else if (c.lastColumnId > view.lastColumnId) {
       view = { ...view, schema: c.schema, lastColumnId: c.lastColumnId }
     }

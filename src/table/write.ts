@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises'
 import type { ObjectId } from '../ids.js'
 import type { DataFile, Field, PartitionField, PrimitiveType, Schema, TableMetadata } from '../format/types.js'
 import type { InputColumn, WrittenFile } from '../io/types.js'
-import { assignFreshIds, idCounter, isPrimitive, parsePartitionBy, unionSchema } from '../format/index.js'
+import { assignFreshIds, canWidenOnWrite, idCounter, isPrimitive, parsePartitionBy, unionSchema } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
 import { mapLimit } from '../store/map-limit.js'
@@ -21,30 +21,18 @@ export interface WriteBase {
   table: TableMetadata | null
 }
 
-/** Input type -> table type casts applied on ingest. */
-const WIDENINGS: Record<string, PrimitiveType[]> = {
-  int: ['long', 'double'],
-  // integer-valued CSV columns are detected as long; rounding above 2^53 is accepted for ingest
-  long: ['double'],
-  float: ['double'],
-}
-
-function decimalParts(t: string): [number, number] | undefined {
-  const m = /^decimal\((\d+),(\d+)\)$/.exec(t)
-  return m ? [Number(m[1]), Number(m[2])] : undefined
-}
-
+/**
+ * True when input values of type `input` are written into a column of type
+ * `table`, widened exactly (Iceberg's promotions: int -> long, float ->
+ * double, decimal precision up, date -> timestamp; see canWidenOnWrite).
+ */
 export function canWrite(input: PrimitiveType, table: PrimitiveType): boolean {
-  if (input === table) return true
-  if (WIDENINGS[input]?.includes(table)) return true
-  const a = decimalParts(input)
-  const b = decimalParts(table)
-  return !!a && !!b && a[1] === b[1] && a[0] <= b[0]
+  return canWidenOnWrite(input, table)
 }
 
 /** The table schema after writing `columns`: existing fields keep their ids; new columns get new ids. */
 export function evolveSchema(
-  tableName: string, sourceName: string, table: TableMetadata | null, columns: InputColumn[],
+  tableName: string, sourceName: string, table: Pick<TableMetadata, 'schema' | 'lastColumnId'> | null, columns: InputColumn[],
 ): { schema: Schema; lastColumnId: number; added: Field[] } {
   const seen = new Set<string>()
   for (const c of columns) {
@@ -57,6 +45,13 @@ export function evolveSchema(
   for (const c of columns) {
     const index = fields.findIndex((f) => f.name === c.name)
     const existing = fields[index]
+    const folded = existing ? undefined : fields.find((f) => f.name.toLowerCase() === c.name.toLowerCase())
+    if (folded) {
+      throw new DvError('INVALID_ARGUMENT', `column '${c.name}' of ${sourceName} differs only in case from column '${folded.name}' of table '${tableName}'`, {
+        hint: `dv compares column names ignoring case: name it '${folded.name}' in the input, or give it another name`,
+        details: { column: c.name, tableColumn: folded.name },
+      })
+    }
     if (existing && isPrimitive(existing.type) && isPrimitive(c.type)) {
       if (!canWrite(c.type, existing.type)) {
         throw new DvError('INVALID_ARGUMENT',

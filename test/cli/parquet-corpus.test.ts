@@ -7,7 +7,10 @@
  *  - round-trips exactly: `dv cat --format parquet` read back by pyarrow holds
  *    the values pyarrow reads from the original, or
  *  - is rejected with exit 5, naming the file, and nothing is written: no ref
- *    moves, nothing is staged, no object is stored.
+ *    moves, nothing is staged, no object is stored, or
+ *  - (a valid file with no rows) is refused like any empty input: exit 2,
+ *    naming the file, a hint naming --allow-empty, nothing written; written
+ *    again with --allow-empty it round-trips (an empty table of its columns).
  * Nested files round-trip exactly too (compared by test/support/compare_nested.py).
  * Nanosecond types (being built elsewhere) must round-trip or be rejected
  * clearly (exit 2 or 5, nothing written), never exit 1.
@@ -25,13 +28,15 @@ interface Entry {
   writer: string
   what: string
   scope: 'flat' | 'nested' | 'nanos' | 'types'
-  expect: 'ok' | 'reject'
+  expect: 'ok' | 'reject' | 'empty'
   reference: string
   says?: string
 }
 
 interface Outcome {
   write: { code: number; stderr: string }
+  /** the refused empty input written again with --allow-empty */
+  allowEmpty?: { code: number; stderr: string }
   cat?: { code: number; stderr: string }
   stateKept: boolean
   output: string
@@ -71,9 +76,17 @@ async function ingest(entry: Entry, template: string): Promise<Outcome> {
   const repo = path.join(work, 'repos', entry.file)
   cpSync(template, repo, { recursive: true })
   const before = repoState(path.join(repo, '.dv'))
-  const write = await runDvToFile(['write', 't', path.join(corpus, entry.file), '--commit', '-m', `load ${entry.file}`], { cwd: repo })
+  const args = ['write', 't', path.join(corpus, entry.file), '--commit', '-m', `load ${entry.file}`]
+  const write = await runDvToFile(args, { cwd: repo })
   const output = path.join(work, 'out', entry.file)
-  if (write.code !== 0) return { write, stateKept: repoState(path.join(repo, '.dv')) === before, output }
+  if (write.code !== 0) {
+    const stateKept = repoState(path.join(repo, '.dv')) === before
+    if (entry.expect !== 'empty') return { write, stateKept, output }
+    const allowEmpty = await runDvToFile([...args, '--allow-empty'], { cwd: repo })
+    if (allowEmpty.code !== 0) return { write, allowEmpty, stateKept, output }
+    const cat = await runDvToFile(['cat', 't', '--format', 'parquet'], { cwd: repo, stdoutFile: output })
+    return { write, allowEmpty, cat, stateKept, output }
+  }
   const cat = await runDvToFile(['cat', 't', '--format', 'parquet'], { cwd: repo, stdoutFile: output })
   return { write, cat, stateKept: false, output }
 }
@@ -89,6 +102,7 @@ describe.skipIf(!python)('real-world Parquet through dv write and dv cat', () =>
     })
     const pairs = entries
       .filter((e) => outcomes.get(e.file)?.cat?.code === 0 && e.scope === 'flat')
+      // an empty file's reference is itself: the empty table dv writes with --allow-empty holds its columns
       .map((e) => ({ name: e.file, expected: path.join(corpus, e.reference), actual: outcomes.get(e.file)!.output }))
     const results = JSON.parse(await runPython(python!, path.join(ROOT, 'test/support/compare_tables.py'), [], { input: JSON.stringify(pairs) })) as
       Array<{ name: string; ok: boolean; problem?: string }>
@@ -120,6 +134,14 @@ describe.skipIf(!python)('real-world Parquet through dv write and dv cat', () =>
     expect(outcome.write.code, label).not.toBe(1)
     if ((entry.scope === 'flat' || entry.scope === 'nested') && entry.expect === 'ok') {
       expect(outcome.write.code, label).toBe(0)
+      expect(outcome.cat?.code, `${label} / cat: ${outcome.cat?.stderr}`).toBe(0)
+      expect(compared.get(entry.file), label).toEqual({ name: entry.file, ok: true })
+    } else if (entry.expect === 'empty') {
+      expect(outcome.write.code, label).toBe(2)
+      expect(outcome.write.stderr, label).toContain(entry.file)
+      expect(outcome.write.stderr, label).toContain('--allow-empty')
+      expect(outcome.stateKept, `${label}: the repository changed`).toBe(true)
+      expect(outcome.allowEmpty?.code, `${label} / --allow-empty: ${outcome.allowEmpty?.stderr}`).toBe(0)
       expect(outcome.cat?.code, `${label} / cat: ${outcome.cat?.stderr}`).toBe(0)
       expect(compared.get(entry.file), label).toEqual({ name: entry.file, ok: true })
     } else if (entry.expect === 'reject') {

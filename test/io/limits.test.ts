@@ -61,6 +61,10 @@ describe('columns learnt from a sample', () => {
     expect(w.rows).toBe(30000)
     expect(await rows(r, 't', 'late IS NOT NULL')).toHaveLength(5001)
     expect((await r.write('t', late, { commit: true, message: 'again' })).rows).toBe(30000)
+    // an existing table without the key reads the input with its own types: the late key is still learnt
+    await r.write('u', await file('first.ndjson', [JSON.stringify({ id: -1 })]), { commit: true, message: 'first' })
+    expect((await r.write('u', late, { commit: true, message: 'late' })).rows).toBe(30000)
+    expect(await rows(r, 'u', 'late IS NOT NULL')).toHaveLength(5001)
     await r.close()
   })
 

@@ -9,6 +9,11 @@ export class TextSink extends Writable {
     callback()
   }
 
+  /** Everything written so far, as bytes (binary output such as Parquet). */
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks)
+  }
+
   /** Everything written so far, decoded as UTF-8 as a whole (never split inside a character). */
   get text(): string {
     return Buffer.concat(this.chunks).toString('utf8')

@@ -20,6 +20,7 @@ import { prepareChange } from '../modes.js'
 import { stagedView } from '../staged-view.js'
 import { requestFingerprint } from '../write.js'
 import { checkCommitMessage } from './commit.js'
+import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
 
 /**
@@ -44,6 +45,8 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
   const base = await stagedView(ctx, head, name, staged)
+  const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema)
+  if (declared && base.table) checkDeclaredAgrees(name, base.table, declared.schema)
   // what writes killed before they could clean up left (store/owner.ts): never a running write's
   await ctx.temp.sweep()
   const signal = options.signal
@@ -51,6 +54,8 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const engine = await ctx.engine()
   const opened = source === undefined ? undefined : await engine.openSource(source, {
     format: options.format, tmpDir: ctx.tmpDir,
+    schema: base.table?.schema ?? declared?.schema,
+    csv: effectiveCsv(base.table, options.csv),
     // stdin is spooled before the engine reads it: its bytes are the first progress
     ...(options.onProgress ? { onBytes: (bytesRead: number) => options.onProgress!({ rows: 0, bytesRead }) } : {}),
   })
@@ -61,6 +66,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
       table: name, mode, partitionBy: options.partitionBy, where: options.where, key: options.key?.join(','),
       input: opened ? await opened.fingerprint() : undefined,
+      schema: options.schema, csv: options.csv ? JSON.stringify(options.csv) : undefined,
     }) : undefined
     if (commitNow && options.idempotencyKey) {
       const landed = await findIdempotencyKey(ctx, headId, options.idempotencyKey)
@@ -69,6 +75,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     const prepare = () => prepareChange(ctx, {
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
       base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress, staged: staged.filter((c) => c.table === name),
+      declared, allowEmpty: options.allowEmpty === true,
     })
     let prepared: Awaited<ReturnType<typeof prepare>>
     try {

@@ -1,0 +1,122 @@
+/**
+ * Lossless inference for CSV and NDJSON columns the table does not type.
+ * DuckDB's sniffer reads an integer beyond int64 as DOUBLE (rounding it),
+ * `1e400` as infinity, and picks one of `%d/%m/%Y` and `%m/%d/%Y` for
+ * `01/02/2026` even when no value decides between them. One pass over the
+ * suspect columns, read as text, settles each case:
+ * - integers beyond int64 make the column decimal(38,0) (beyond 38 digits:
+ *   refused naming the line);
+ * - a number beyond the range of a double is refused naming the line;
+ * - a day/month order no value decides is refused, asking for --date-format
+ *   (or --timestamp-format); a decided one is kept (for the table's properties).
+ * Only columns DuckDB typed DOUBLE, DATE or TIMESTAMP cost this pass.
+ */
+import { DvError } from '../errors.js'
+import { Duck, quoteIdent, quoteLiteral } from './duck.js'
+import { csvDialectSql, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
+
+const INTEGER = `'[+-]?[0-9]+'`
+const MAX_DECIMAL_DIGITS = 38
+
+interface Suspects {
+  doubles: DuckColumn[]
+  dates: DuckColumn[]
+  stamps: DuckColumn[]
+  dateSwap?: { format: string; swapped: string }
+  stampSwap?: { format: string; swapped: string }
+}
+
+export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: DuckColumn[]): Promise<{ file: ReadableFile; columns: DuckColumn[] }> {
+  const free = columns.filter((c) => !c.typed)
+  const s: Suspects = {
+    doubles: free.filter((c) => c.duckType === 'DOUBLE'),
+    dates: file.format === 'csv' && file.csv?.dateFormat === undefined ? free.filter((c) => c.duckType === 'DATE') : [],
+    stamps: file.format === 'csv' && file.csv?.timestampFormat === undefined ? free.filter((c) => c.duckType === 'TIMESTAMP') : [],
+  }
+  if (s.dates.length || s.stamps.length) {
+    const [sniff] = await duck.all(`SELECT DateFormat AS d, TimestampFormat AS t FROM sniff_csv(${quoteLiteral(file.path)}, ${sniffArgs(file)})`)
+    s.dateSwap = swapOf(sniff?.d)
+    s.stampSwap = swapOf(sniff?.t)
+    if (!s.dateSwap) s.dates = []
+    if (!s.stampSwap) s.stamps = []
+  }
+  if (!s.doubles.length && !s.dates.length && !s.stamps.length) return { file, columns }
+  const row = await scanSuspects(duck, file, columns, s)
+  const firstLine = file.format === 'csv' && file.csv?.header !== false ? 1 : 0
+  const decimals = new Set<string>()
+  s.doubles.forEach((c, i) => {
+    if (row[`inf${i}`] !== null) {
+      const line = Number(row[`inf${i}`]) + firstLine
+      throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: value ${String(row[`infv${i}`])} of column '${c.name}' is beyond the range of a double`, {
+        hint: `fix the value, or read the column as text: create the table with --schema "${c.name} string, ..."`,
+        details: { file: file.name, line, column: c.name },
+      })
+    }
+    if (Number(row[`nonint${i}`]) > 0 || Number(row[`n${i}`]) === 0) return
+    if (row[`big${i}`] !== null) {
+      const line = Number(row[`big${i}`]) + firstLine
+      throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: integer ${String(row[`bigv${i}`])} of column '${c.name}' has more than ${MAX_DECIMAL_DIGITS} digits`, {
+        hint: `fix the value, or read the column as text: create the table with --schema "${c.name} string, ..."`,
+        details: { file: file.name, line, column: c.name },
+      })
+    }
+    decimals.add(c.name)
+  })
+  const csv = { ...file.csv }
+  if (s.dateSwap && s.dates.length) csv.dateFormat = decide(file, s.dates, s.dateSwap, row, 'd', '--date-format')
+  if (s.stampSwap && s.stamps.length) csv.timestampFormat = decide(file, s.stamps, s.stampSwap, row, 't', '--timestamp-format')
+  const out = columns.map((c): DuckColumn => decimals.has(c.name) ? { ...c, duckType: 'DECIMAL(38,0)', type: 'decimal(38,0)', typed: true } : c)
+  return { file: file.format === 'csv' ? { ...file, csv } : file, columns: out }
+}
+
+/** The format when some value of `columns` refutes its day/month swap; else refuses the write. */
+function decide(file: ReadableFile, columns: DuckColumn[], swap: { format: string; swapped: string }, row: Record<string, unknown>, key: string, option: string): string {
+  if (columns.some((_, i) => Number(row[`${key}${i}`]) > 0)) return swap.format
+  const column = columns[0]!
+  const example = String(row[`${key}v0`])
+  throw new DvError('INVALID_ARGUMENT', `${file.name}: column '${column.name}' has values like '${example}' that read both as ${swap.format} and as ${swap.swapped}, and no value decides`, {
+    hint: `name the format with ${option} '${swap.format}' (or '${swap.swapped}')`,
+    details: { file: file.name, column: column.name, formats: [swap.format, swap.swapped] },
+  })
+}
+
+/** A format with day and month in a non-ISO order, and the same with them swapped; undefined when unambiguous. */
+function swapOf(format: unknown): { format: string; swapped: string } | undefined {
+  if (typeof format !== 'string' || !format.includes('%d') || !format.includes('%m') || /^%[Yy]/.test(format)) return undefined
+  return { format, swapped: format.replace(/%d|%m/g, (m) => (m === '%d' ? '%m' : '%d')) }
+}
+
+/** sniff_csv takes the dialect options of read_csv but not all of them. */
+function sniffArgs(file: ReadableFile): string {
+  return csvDialectSql(file).split(', ').filter((a) => !/^(strict_mode|names|nullstr)=/.test(a)).join(', ')
+}
+
+async function scanSuspects(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects): Promise<Record<string, unknown>> {
+  const asText = Object.fromEntries([...s.doubles, ...s.dates, ...s.stamps].map((c) => [c.name, 'VARCHAR']))
+  const exprs: string[] = []
+  s.doubles.forEach((c, i) => {
+    const v = `trim(${quoteIdent(c.name)})`
+    const isInt = `regexp_full_match(${v}, ${INTEGER})`
+    const tooBig = `${isInt} AND length(ltrim(ltrim(${v}, '+-'), '0')) > ${MAX_DECIMAL_DIGITS}`
+    const inf = `isinf(TRY_CAST(${v} AS DOUBLE)) AND NOT regexp_matches(lower(${v}), 'inf')`
+    exprs.push(
+      `count(${v}) AS n${i}`,
+      `count(*) FILTER (WHERE ${v} IS NOT NULL AND NOT ${isInt}) AS nonint${i}`,
+      `min(__dv_rn) FILTER (WHERE ${tooBig}) AS big${i}`, `arg_min(${v}, __dv_rn) FILTER (WHERE ${tooBig}) AS bigv${i}`,
+      `min(__dv_rn) FILTER (WHERE ${inf}) AS inf${i}`, `arg_min(${v}, __dv_rn) FILTER (WHERE ${inf}) AS infv${i}`,
+    )
+  })
+  const refuted = (list: DuckColumn[], key: string, swapped: string | undefined): void => list.forEach((c, i) => {
+    const v = `trim(${quoteIdent(c.name)})`
+    exprs.push(`count(*) FILTER (WHERE ${v} IS NOT NULL AND try_strptime(${v}, ${quoteLiteral(swapped!)}) IS NULL) AS ${key}${i}`, `arg_min(${v}, __dv_rn) AS ${key}v${i}`)
+  })
+  refuted(s.dates, 'd', s.dateSwap?.swapped)
+  refuted(s.stamps, 't', s.stampSwap?.swapped)
+  const reader = readerSql(file, columns, asText)
+  try {
+    const [row] = await duck.all(`SELECT ${exprs.join(', ')} FROM (SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i`)
+    return row ?? {}
+  } catch (e) {
+    throw await explainReadError(e, file)
+  }
+}

@@ -8,6 +8,8 @@ import type { CliContext } from './context.js'
 
 export interface ProgressState {
   rows: number
+  /** `rows` is an estimate from the bytes read so far (the exact count comes at the end). */
+  rowsEstimated?: boolean
   bytesRead?: number
   bytesTotal?: number
 }

@@ -48,9 +48,11 @@ export interface WriteOptions {
   author?: string
   /**
    * Called as the input is read: `bytesRead` of `bytesTotal` (a file's size;
-   * undefined while stdin is still arriving), `rows` once known (0 before).
+   * undefined while stdin is still arriving), `rows` once known (0 before);
+   * while a plain CSV or NDJSON file is read, `rows` is an estimate from its
+   * mean line length and `rowsEstimated` is true.
    */
-  onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+  onProgress?: (p: { rows: number; rowsEstimated?: boolean; bytesRead?: number; bytesTotal?: number }) => void
   /**
    * Cancels the request. Until the commit starts writing its metadata, an
    * abort stops the work (interrupting the engine's running statement),

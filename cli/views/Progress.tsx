@@ -4,6 +4,7 @@ import { tint } from './style.js'
 export interface ProgressViewProps {
   label: string
   rows: number
+  rowsEstimated?: boolean
   bytesRead?: number
   bytesTotal?: number
   /** Time since these bytes started to arrive: gives the rate and the ETA. */
@@ -27,28 +28,43 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
 }
 
-/** Rate (bytes/s) and seconds left, once there is enough to tell (half a second of bytes). */
-export function progressFigures(p: { bytesRead?: number; bytesTotal?: number; elapsedMs?: number }): { rate?: number; etaSeconds?: number } {
+/** Row counts in three significant digits: 950, 1.2k, 400k, 1.20M, 12.0M. */
+export function formatCount(n: number): string {
+  // thousands get one decimal below 10 (1.2k); millions and up two (1.20M)
+  const scaled = (v: number, unit: string) => v.toFixed(v < 10 ? (unit === 'k' ? 1 : 2) : v < 100 ? 1 : 0) + unit
+  if (n < 1e3) return String(Math.round(n))
+  if (n < 1e6) return scaled(n / 1e3, 'k')
+  if (n < 1e9) return scaled(n / 1e6, 'M')
+  return scaled(n / 1e9, 'G')
+}
+
+/** Rates (bytes/s, rows/s) and seconds left, once there is enough to tell (half a second of bytes). */
+export function progressFigures(p: { rows?: number; bytesRead?: number; bytesTotal?: number; elapsedMs?: number }): { rate?: number; rowRate?: number; etaSeconds?: number } {
   if (p.bytesRead === undefined || p.bytesRead <= 0 || p.elapsedMs === undefined || p.elapsedMs < 500) return {}
   const rate = (p.bytesRead * 1000) / p.elapsedMs
-  if (p.bytesTotal === undefined || p.bytesTotal <= 0) return { rate }
-  return { rate, etaSeconds: Math.max(0, p.bytesTotal - p.bytesRead) / rate }
+  const rowRate = p.rows !== undefined && p.rows > 0 ? (p.rows * 1000) / p.elapsedMs : undefined
+  const rates = rowRate === undefined ? { rate } : { rate, rowRate }
+  if (p.bytesTotal === undefined || p.bytesTotal <= 0) return rates
+  return { ...rates, etaSeconds: Math.max(0, p.bytesTotal - p.bytesRead) / rate }
 }
 
 /**
- * `writing events.csv to events [#######.......]  42%  84.0 MB of 200.0 MB  21.0 MB/s  ETA 6s`;
- * without a total (stdin arriving): `writing <stdin> to events  84.0 MB read  21.0 MB/s`; rows once known.
+ * `writing events.csv to events [#######.......]  42%  84.0 MB of 200.0 MB  21.0 MB/s  ETA 6s  ~1.20M rows  ~300k rows/s`
+ * (`~`: rows estimated from the bytes read); without a total (stdin arriving):
+ * `writing <stdin> to events  84.0 MB read  21.0 MB/s`; exact rows once known.
  */
-export function ProgressView({ label, rows, bytesRead, bytesTotal, elapsedMs, color, width = 30 }: ProgressViewProps) {
+export function ProgressView({ label, rows, rowsEstimated, bytesRead, bytesTotal, elapsedMs, color, width = 30 }: ProgressViewProps) {
   const known = bytesTotal !== undefined && bytesTotal > 0 && bytesRead !== undefined
   const ratio = known ? Math.min(1, bytesRead! / bytesTotal!) : 0
   const filled = Math.round(ratio * width)
-  const { rate, etaSeconds } = progressFigures({ bytesRead, bytesTotal, elapsedMs })
+  const { rate, rowRate, etaSeconds } = progressFigures({ rows, bytesRead, bytesTotal, elapsedMs })
+  const about = rowsEstimated ? '~' : ''
   const figures = [
     known ? `${formatSize(bytesRead!)} of ${formatSize(bytesTotal!)}` : bytesRead !== undefined ? `${formatSize(bytesRead)} read` : '',
     rate !== undefined ? `${formatSize(Math.round(rate))}/s` : '',
     etaSeconds !== undefined && ratio < 1 ? `ETA ${formatDuration(etaSeconds)}` : '',
-    rows > 0 || bytesRead === undefined ? `${rows} rows` : '',
+    rows > 0 || bytesRead === undefined ? `${about}${rowsEstimated ? formatCount(rows) : rows} rows` : '',
+    rowRate !== undefined && ratio < 1 ? `${about}${formatCount(rowRate)} rows/s` : '',
   ].filter(Boolean)
   return (
     <Text>

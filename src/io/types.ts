@@ -82,7 +82,7 @@ export interface WriteParquetOptions {
   outDir: string
   /** Roughly the largest file to write before starting another. */
   targetFileBytes?: number
-  onProgress?: (p: { rows: number; bytesRead?: number }) => void
+  onProgress?: (p: { rows: number; rowsEstimated?: boolean; bytesRead?: number }) => void
 }
 
 export interface WrittenFile {

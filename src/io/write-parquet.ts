@@ -21,6 +21,7 @@ import { storeAsIs } from './as-is.js'
 import { planColumns } from './input-plan.js'
 import { engineLimits, explainLimitError } from './limits.js'
 import { checkRequired, fieldIdsOption, fileSizeOption, sortFacts, splitInOrder, splitOversized, targetBytes, toWrittenFiles } from './parquet-copy.js'
+import { meanRowBytes } from './row-estimate.js'
 
 export { DEFAULT_TARGET_FILE_BYTES } from './parquet-copy.js'
 
@@ -75,9 +76,13 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
     await duck.run(`SET partitioned_write_max_open_files = ${PARTITIONED_MAX_OPEN_FILES}`)
   }
   try {
-    // the engine's progress is a share of the input it has read (its row counts are not the input's rows)
+    // the engine's progress is a share of the input it has read (its row counts are not the input's rows);
+    // rows are estimated from the input's mean line length (row-estimate.ts)
+    const rowBytes = options.onProgress && input.bytes !== undefined ? await meanRowBytes(input.file) : undefined
     rows = await duck.allWithProgress(sql, (pct) => {
-      options.onProgress?.({ rows: 0, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })
+      const bytesRead = input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100)
+      const estimate = rowBytes !== undefined && bytesRead !== undefined ? Math.floor(bytesRead / rowBytes) : undefined
+      options.onProgress?.(estimate === undefined ? { rows: 0, bytesRead } : { rows: estimate, rowsEstimated: true, bytesRead })
     })
   } catch (e) {
     await rm(dir, { recursive: true, force: true })

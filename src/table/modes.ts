@@ -31,7 +31,7 @@ export interface ChangeRequest {
   base: WriteBase
   baseSnapshot: SnapshotId
   fingerprint?: string
-  onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+  onProgress?: (p: { rows: number; rowsEstimated?: boolean; bytesRead?: number; bytesTotal?: number }) => void
   /** A new table's --schema, with ids. */
   declared?: { schema: Schema; lastColumnId: number }
   /** Write even when the input has no rows. */

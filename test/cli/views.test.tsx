@@ -7,7 +7,7 @@ import { DiffView } from '../../cli/views/Diff.js'
 import { count, formatDiff, formatDiffStat } from '../../cli/diff-text.js'
 import { LogView } from '../../cli/views/Log.js'
 import { MessageView } from '../../cli/views/Message.js'
-import { formatDuration, progressFigures, ProgressView } from '../../cli/views/Progress.js'
+import { formatCount, formatDuration, progressFigures, ProgressView } from '../../cli/views/Progress.js'
 import { ReflogView } from '../../cli/views/Reflog.js'
 import { RefsView } from '../../cli/views/Refs.js'
 import { ShowView } from '../../cli/views/Show.js'
@@ -159,14 +159,19 @@ describe('views', () => {
     expect([0, 999, 1000, 1234567, 1e12].map(count)).toEqual(['0', '999', '1,000', '1,234,567', '1,000,000,000,000'])
   })
 
-  it('ProgressView shows bytes read, the rate and an ETA as the input is read; stdin shows bytes read', () => {
-    const frame = (p: { bytesRead?: number; bytesTotal?: number; elapsedMs?: number; rows?: number }) =>
+  it('ProgressView shows bytes read, the rates (bytes, estimated rows) and an ETA as the input is read; stdin shows bytes read', () => {
+    const frame = (p: { bytesRead?: number; bytesTotal?: number; elapsedMs?: number; rows?: number; rowsEstimated?: boolean }) =>
       render(<ProgressView label="writing big.csv to t" rows={p.rows ?? 0} {...p} color={false} width={10} />).lastFrame()
     // frames of a 200 MB write at 20 MB/s
     expect(frame({ bytesRead: 0, bytesTotal: 200e6, elapsedMs: 100 })).toBe('writing big.csv to t [..........]   0%  0 B of 200.0 MB')
     expect(frame({ bytesRead: 60e6, bytesTotal: 200e6, elapsedMs: 3000 })).toBe('writing big.csv to t [###.......]  30%  60.0 MB of 200.0 MB  20.0 MB/s  ETA 7s')
     expect(frame({ bytesRead: 150e6, bytesTotal: 200e6, elapsedMs: 7500 })).toBe('writing big.csv to t [########..]  75%  150.0 MB of 200.0 MB  20.0 MB/s  ETA 3s')
     expect(frame({ bytesRead: 200e6, bytesTotal: 200e6, elapsedMs: 10_000, rows: 4_000_000 })).toBe('writing big.csv to t [##########] 100%  200.0 MB of 200.0 MB  20.0 MB/s  4000000 rows')
+    // rows estimated from the bytes read (a plain text file): marked ~, with their rate
+    // (ink wraps the 101-character line at the test renderer's 100 columns, as a terminal would)
+    expect(frame({ bytesRead: 60e6, bytesTotal: 200e6, elapsedMs: 3000, rows: 1_200_000, rowsEstimated: true })!.replace('\n', ' '))
+      .toBe('writing big.csv to t [###.......]  30%  60.0 MB of 200.0 MB  20.0 MB/s  ETA 7s  ~1.20M rows  ~400k rows/s')
+    expect([950, 1234, 12_345, 400_000, 1_204_000, 12_040_000, 3.2e9].map(formatCount)).toEqual(['950', '1.2k', '12.3k', '400k', '1.20M', '12.0M', '3.20G'])
     // stdin while it arrives: no total, no bar, no ETA
     expect(frame({ bytesRead: 1.5e9, elapsedMs: 60_000 })).toBe('writing big.csv to t 1.50 GB read  25.0 MB/s')
     expect(progressFigures({ bytesRead: 10e6, bytesTotal: 200e6, elapsedMs: 400 })).toEqual({})

@@ -31,11 +31,13 @@ export type TableOutcome =
   | { table: string; kind: 'theirs'; id: ObjectId | null }
   | { table: string; kind: 'combine'; ours: TableMetadata; next: TableMetadata; removes: RemovedFile[]; adds: DataFile[]; keyed: KeyedPartitions | null }
 
-/** Partitions of a keyed table that the file rules could not merge: decided by key (merge-keys.ts). */
+/** The file changes of a keyed table both sides changed: decided by key (merge-keys.ts). */
 export interface KeyedPartitions {
   base: TableMetadata
-  theirs: TableMetadata
+  /** Every partition either side touched (for the report). */
   partitions: Array<Record<string, Value>>
+  /** A key changed differently on both sides takes this side's row (default: a conflict). */
+  strategy?: MergeStrategy
   /** The files each side removed and added there. */
   ours: { removed: PlannedFile[]; added: PlannedFile[] }
   theirsFiles: { removed: PlannedFile[]; added: PlannedFile[] }
@@ -99,12 +101,18 @@ async function combineTable(
   const properties = mergeValue(b.properties, o.properties, t.properties, strategy)
   if (spec === CLASH || properties === CLASH) conflicts.push({ table, rule: CONFLICT_RULES.tableChanged.name, message: `both sides changed the table's ${spec === CLASH ? 'partition spec' : 'properties'}, differently` })
   const [dOurs, dTheirs] = await Promise.all([tableDelta(ctx, table, b, o), tableDelta(ctx, table, b, t)])
-  const files = mergeFiles(dOurs, dTheirs, strategy)
-  const keyedTable = (b.identifierFieldIds ?? []).length > 0 && key !== CLASH && sameJson(b.identifierFieldIds, o.identifierFieldIds) && sameJson(b.identifierFieldIds, t.identifierFieldIds)
+  const keyedTable = (b.identifierFieldIds ?? []).length > 0 && sameJson(b.identifierFieldIds, o.identifierFieldIds) && sameJson(b.identifierFieldIds, t.identifierFieldIds)
+  const bothChangedFiles = [dOurs, dTheirs].every((d) => d.added.length + d.removed.length > 0)
   let keyed: KeyedPartitions | null = null
-  if (files.conflicts.length && keyedTable && strategy === undefined && schema.conflicts.length === 0) {
-    keyed = keyedPartitionsOf(b, t, files.conflicts.map((c) => c.partition), dOurs, dTheirs)
-  } else if (files.conflicts.length) {
+  let files: FilesMerge
+  if (keyedTable && bothChangedFiles && !sameFiles(dOurs, dTheirs)) {
+    // by key, over every file either side touched: keys may meet across partitions too
+    keyed = keyedChangesOf(b, dOurs, dTheirs, strategy)
+    files = { removes: [], adds: [], conflicts: [] }
+  } else {
+    files = mergeFiles(dOurs, dTheirs, strategy)
+  }
+  if (files.conflicts.length) {
     const bothRemoved = files.conflicts.some((c) => c.rule === 'file-removed')
     conflicts.push({
       table,
@@ -179,12 +187,8 @@ export type PartitionChange = Map<string, number>
 
 export type PartitionVerdict = { apply: PartitionChange } | { conflict: 'file-removed' | 'partitions-changed' }
 
-function within(small: PartitionChange, big: PartitionChange): boolean {
-  for (const [id, n] of small) {
-    const m = big.get(id) ?? 0
-    if (n !== 0 && (Math.sign(n) !== Math.sign(m) || Math.abs(n) > Math.abs(m))) return false
-  }
-  return true
+function same(a: PartitionChange, b: PartitionChange): boolean {
+  return a.size === b.size && [...a].every(([id, n]) => b.get(id) === n)
 }
 
 function minus(a: PartitionChange, b: PartitionChange): PartitionChange {
@@ -201,8 +205,8 @@ function minus(a: PartitionChange, b: PartitionChange): PartitionChange {
  * the change to apply to ours, or why it conflicts. Pure.
  */
 export function mergePartition(ours: PartitionChange, theirs: PartitionChange, strategy?: MergeStrategy): PartitionVerdict {
-  if (theirs.size === 0 || within(theirs, ours)) return { apply: new Map() }
-  if (ours.size === 0 || within(ours, theirs)) return { apply: minus(theirs, ours) }
+  if (theirs.size === 0 || same(theirs, ours)) return { apply: new Map() }
+  if (ours.size === 0) return { apply: theirs }
   const removes = (c: PartitionChange) => [...c.values()].some((n) => n < 0)
   if (!removes(ours) && !removes(theirs)) {
     // appends combine; a file both added (same content) is added once
@@ -255,15 +259,19 @@ function mergeFiles(ours: TableDelta, theirs: TableDelta, strategy?: MergeStrate
   return out
 }
 
-function keyedPartitionsOf(
-  base: TableMetadata, theirs: TableMetadata, partitions: Array<Record<string, Value>>, dOurs: TableDelta, dTheirs: TableDelta,
-): KeyedPartitions {
-  const keys = new Set(partitions.map(partitionKey))
-  const inside = (fs: PlannedFile[]) => fs.filter((f) => keys.has(partitionKey(f.file.partition)))
+/** Both sides' file changes are the same multisets: the identical change, taken once. */
+function sameFiles(a: TableDelta, b: TableDelta): boolean {
+  const ids = (fs: PlannedFile[]) => fs.map((f) => f.file.id).sort().join()
+  return ids(a.added) === ids(b.added) && ids(a.removed) === ids(b.removed)
+}
+
+function keyedChangesOf(base: TableMetadata, dOurs: TableDelta, dTheirs: TableDelta, strategy?: MergeStrategy): KeyedPartitions {
+  const partitions = new Map<string, Record<string, Value>>()
+  for (const f of [...dOurs.added, ...dOurs.removed, ...dTheirs.added, ...dTheirs.removed]) partitions.set(partitionKey(f.file.partition), f.file.partition)
   return {
-    base, theirs, partitions,
-    ours: { removed: inside(dOurs.removed), added: inside(dOurs.added) },
-    theirsFiles: { removed: inside(dTheirs.removed), added: inside(dTheirs.added) },
+    base, partitions: [...partitions.values()], strategy,
+    ours: { removed: dOurs.removed, added: dOurs.added },
+    theirsFiles: { removed: dTheirs.removed, added: dTheirs.added },
   }
 }
 

@@ -121,3 +121,45 @@ describe('merge: the three-way table (files and partitions)', () => {
     await repo.close()
   }, 60_000)
 })
+
+const KEY_CELLS: Cell[] = [
+  { name: 'keyed: both update the same key the same way', key: true, ours: upsert([day(1, 2, 'same')]), theirs: upsert([day(1, 2, 'same')]), want: { status: 'merged', ids: range(1, 9) } },
+  { name: 'keyed: both update different keys of one file', key: true, ours: upsert([day(1, 3, 'ours')]), theirs: upsert([day(1, 2, 'theirs')]), want: { status: 'merged', ids: range(1, 9) } },
+  { name: 'keyed: both update the same key differently', key: true, ours: upsert([day(1, 2, 'ours')]), theirs: upsert([day(1, 2, 'theirs')]), want: { rule: 'key-conflict', partitions: 1 } },
+  { name: 'keyed: a delete against an update of the same key', key: true, ours: del('id = 2'), theirs: upsert([day(1, 2, 'theirs')]), want: { rule: 'key-conflict', partitions: 1 } },
+  { name: 'keyed: a delete against an unchanged row and an update elsewhere in the file: a delete', key: true, ours: upsert([day(1, 3, 'ours')]), theirs: del('id = 2'), want: { status: 'merged', ids: [1, ...range(3, 9)] } },
+  { name: 'keyed: a delete against an append to the same partition', key: true, ours: append([day(1, 20)]), theirs: del('id = 2'), want: { status: 'merged', ids: [1, ...range(3, 9), 20] } },
+]
+
+function upsert(rows: string[]): Change {
+  return { rows, options: { mode: 'upsert' } }
+}
+
+describe('merge: the three-way table (keyed tables, by key)', () => {
+  it.each(KEY_CELLS.map((c, i) => [c.name, c, i] as const))('%s', async (_name, cell, i) => {
+    const repo = await scenario(`key-${i}`, true)
+    await apply(repo, 'b', cell.theirs)
+    await apply(repo, 'main', cell.ours)
+    const before = { main: await repo.resolve('main'), reflog: (await repo.reflog('main')).entries.length }
+    if ('rule' in cell.want) {
+      const e = await failure(repo.merge('b'))
+      expect(e.code).toBe('CONFLICT')
+      const [c] = (e.details as { conflicts: MergeConflict[] }).conflicts
+      expect(c).toMatchObject({ table: 'events', rule: 'key-conflict', keyCount: 1 })
+      expect(c!.keys![0]!.key).toEqual({ id: 2 })
+      expect(c!.keys![0]!.base).toMatchObject({ id: 2, v: 'r2' })
+      expect(await repo.resolve('main')).toBe(before.main)
+      expect((await repo.reflog('main')).entries).toHaveLength(before.reflog)
+    } else {
+      const r = await repo.merge('b')
+      expect(r.status).toBe(cell.want.status)
+      const got = await rows(repo, 'main')
+      expect(ids(got)).toEqual(cell.want.ids)
+      const ours = await rows(repo, before.main)
+      const theirs = await rows(repo, 'b')
+      // every row is ours' or theirs' version of it
+      for (const row of got) expect(ours.includes(row) || theirs.includes(row)).toBe(true)
+    }
+    await repo.close()
+  }, 60_000)
+})

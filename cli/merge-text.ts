@@ -4,11 +4,10 @@
  * the partitions, the fields, and up to 10 keys with both sides' rows.
  */
 import type { MergeConflict, MergeResult, RevertResult, TableChange } from '../src/index.js'
-import { short } from './text.js'
+import { formatChanges, short } from './text.js'
 
 function tableLines(tables: Record<string, TableChange>): string[] {
-  return Object.entries(tables).map(([name, c]) =>
-    ` ${name}: ${c.operation}, +${c.addedRows} -${c.removedRows} rows (+${c.addedFiles} -${c.removedFiles} files)`)
+  return formatChanges(tables)
 }
 
 function row(r: Record<string, unknown> | null): string {

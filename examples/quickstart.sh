@@ -49,5 +49,22 @@ step 'dv tag v1'
 step "dv cat events --at v1 --columns id,ts --where \"ts >= '2026-01-02'\" --limit 10"
 step "dv log --json | node -e 'const l = JSON.parse(require(\"fs\").readFileSync(0, \"utf8\")); console.log(l.length + \" commits on main\")'"
 
+# Backfills on a branch (README.md): land one, see a second one conflict, undo the first.
+# expect CODE 'cmd': a step that must fail with exit CODE (a conflict is exit 4).
+expect() { printf '\n$ %s\n' "$2"; set +e; eval "$2"; local rc=$?; set -e; [ "$rc" = "$1" ] || { echo "error: expected exit $1, got $rc" >&2; exit 1; }; }
+step 'dv branch jan-fix'
+step 'dv write events jan-fix.csv --mode replace-partitions --branch jan-fix --commit -m "backfill jan 2-3"'
+step 'dv diff main jan-fix --stat'
+step 'dv diff main jan-fix events --rows --limit 5'
+step 'dv write events late.csv --commit -m "late events"'
+step 'dv merge jan-fix'
+step 'dv branch jan4-fix'
+step 'dv write events jan4-fix.csv --mode replace-partitions --branch jan4-fix --commit -m "backfill jan 4"'
+step 'dv write events late-jan4.csv --commit -m "late events for jan 4"'
+expect 4 'dv merge jan4-fix'
+expect 4 'dv merge jan4-fix --dry-run --json'
+step 'dv revert -m 1 HEAD~1'
+step 'dv log --oneline -n 5'
+
 if [ $# -ge 1 ]; then KEPT=" (the repository is kept in $WORK/lake)"; else KEPT=''; fi
 printf '\nquickstart ok: the tour ran end to end%s\n' "$KEPT"

@@ -61,7 +61,7 @@ describe('dv merge', () => {
     const before = state()
     expect(ok('merge', 'backfill', '--dry-run').lines).toEqual([
       expect.stringMatching(/^merge of backfill into main would succeed \(base [0-9a-f]{7}\):$/),
-      ' events: overwrite, +1 -1 rows (+1 -1 files)',
+      '  events: +1 row, +1 file, -1 row, -1 file',
     ])
     expect(state()).toBe(before)
     const r = JSON.parse(ok('--json', 'merge', 'backfill').stdout)

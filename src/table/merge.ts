@@ -62,8 +62,9 @@ export async function planThreeWay(
       tables.push({ table, kind: 'theirs', id: t ?? null })
       continue
     }
-    const [bm, om, tm] = await Promise.all([b, o, t].map((id) => (id === undefined ? null : readTableMetadata(ctx, id))))
-    const clash = tableClash(table, bm!, om!, tm!)
+    const read = (id: ObjectId | undefined): Promise<TableMetadata | null> => (id === undefined ? Promise.resolve(null) : readTableMetadata(ctx, id))
+    const [bm, om, tm] = await Promise.all([read(b), read(o), read(t)])
+    const clash = tableClash(table, bm, om, tm)
     if (clash) {
       if (strategy === 'theirs') tables.push({ table, kind: 'theirs', id: t ?? null })
       else if (strategy === undefined) conflicts.push(clash)

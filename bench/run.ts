@@ -12,6 +12,7 @@ import type { BenchContext } from './harness.js'
 import { benchCsvIngest, benchParquetIngest } from './ingest.js'
 import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
+import { benchMergeCost } from './merge-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     }
     if (wants('parquet')) rows.push(...(await benchParquetIngest(ctx)))
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
+    if (wants('merge')) rows.push(...(await benchMergeCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
     if (args.only?.has('pipeline')) {

@@ -38,6 +38,22 @@ export interface Datasets {
   parts1: string
   /** One row of the partitioned tables (k = 0). */
   oneRowParts: string
+  /** NESTED_ROWS nested events as NDJSON: a struct of 3 fields, a list of strings, a map (500 distinct keys). */
+  events: string
+}
+
+export const NESTED_ROWS = 1_000_000
+
+/** Nested events: user struct<id, name, country>, tags list<string> (0-3), attrs map<string, long> (1-3 keys of 500). */
+function eventRows(rows: number): string {
+  return `SELECT i AS id,
+    epoch_ms((${YEAR_START_MS} + hash(i, ${SEED}, 'ets') % ${YEAR_MS})::BIGINT) AS ts,
+    {'id': (hash(i, ${SEED}, 'uid') % 100000)::BIGINT, 'name': 'user_' || (hash(i, ${SEED}, 'uid') % 100000)::VARCHAR,
+     'country': ['DE', 'FR', 'US', 'JP', 'BR'][1 + (hash(i, ${SEED}, 'c') % 5)::INTEGER]} AS user,
+    list_transform(range((hash(i, ${SEED}, 'nt') % 4)::BIGINT), j -> 'tag_' || (hash(i, j, ${SEED}) % 50)::VARCHAR) AS tags,
+    map_from_entries(list_transform(range(1 + (hash(i, ${SEED}, 'na') % 3)::BIGINT),
+      j -> {'key': 'k' || ((hash(i, ${SEED}, 'ka') % 500) + j * 7) % 500, 'value': (hash(i, j, 'av') % 1000)::BIGINT})) AS attrs
+    FROM range(${rows}) t(i)`
 }
 
 /** The 5-column rows of `range(start, start + rows)`. */
@@ -74,6 +90,7 @@ function specs(): Spec[] {
       file, sql: `SELECT * FROM (${partRows(PARTITIONED_ROWS, PARTITIONS)}) WHERE k % ${PARTITION_CHUNKS} = ${c}`, options: CSV,
     })),
     { file: 'parts-1.csv', sql: partRows(PARTITIONED_ROWS, 1), options: CSV },
+    { file: 'events-1m.ndjson', sql: eventRows(NESTED_ROWS), options: 'FORMAT json' },
     { file: 'one-row-parts.csv', sql: `SELECT 0::BIGINT AS k, ${PARTITIONED_ROWS}::BIGINT AS id, 1.5::DOUBLE AS value`, options: CSV },
   ]
 }
@@ -128,6 +145,7 @@ export async function ensureDatasets(log: (line: string) => void): Promise<Datas
   return {
     csv: at('bench.csv'), parquet: at('bench.parquet'), oneRow: at('one-row.csv'),
     parts10k: at('parts-10k.csv'), parts10kChunks: chunkNames().map(at), parts1: at('parts-1.csv'), oneRowParts: at('one-row-parts.csv'),
+    events: at('events-1m.ndjson'),
   }
 }
 

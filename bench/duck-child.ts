@@ -2,9 +2,13 @@
  * The DuckDB baseline in a process of its own (so its peak RSS is its own):
  * `node duck-child.js SQL...` opens an in-memory DuckDB with default
  * settings, runs each statement, and prints one JSON line
- * {"openMs": ..., "ms": [...per statement]} (in-process times).
+ * {"openMs": ..., "ms": [...per statement]} (in-process times). An
+ * argument `@FILE` is the statement held in FILE (long file lists exceed
+ * the 128 KiB limit of one argument).
  */
-const statements = process.argv.slice(2)
+import { readFileSync } from 'node:fs'
+
+const statements = process.argv.slice(2).map((a) => (a.startsWith('@') ? readFileSync(a.slice(1), 'utf8') : a))
 const started = performance.now()
 const { DuckDBInstance } = await import('@duckdb/node-api')
 const instance = await DuckDBInstance.create(':memory:')

@@ -1,5 +1,7 @@
 /** What every scenario gets: the data, a work directory, repetitions, and runners for dv and the DuckDB baseline. */
-import { mkdtemp } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Repository } from '../src/index.js'
 import type { Datasets } from './data.js'
@@ -29,9 +31,22 @@ export interface DuckRun extends ProcessRun {
   statementMs: number[]
 }
 
-/** DuckDB (default settings) running `statements` in a fresh process. */
+/** DuckDB (default settings) running `statements` in a fresh process (long ones passed in a file). */
 export async function runDuck(statements: string[]): Promise<DuckRun> {
-  const run = await measureNode(join(DIST_BENCH, 'duck-child.js'), statements)
+  const files: string[] = []
+  const args = await Promise.all(statements.map(async (sql) => {
+    if (sql.length < 64 * 1024) return sql
+    const path = join(tmpdir(), `dv-bench-sql-${randomUUID()}.sql`)
+    await writeFile(path, sql)
+    files.push(path)
+    return `@${path}`
+  }))
+  let run: ProcessRun
+  try {
+    run = await measureNode(join(DIST_BENCH, 'duck-child.js'), args)
+  } finally {
+    await Promise.all(files.map((f) => rm(f, { force: true })))
+  }
   const parsed = JSON.parse(run.stdout.trim().split('\n').pop()!) as { openMs: number; ms: number[] }
   return { ...run, openMs: parsed.openMs, statementMs: parsed.ms }
 }
@@ -39,13 +54,15 @@ export async function runDuck(statements: string[]): Promise<DuckRun> {
 export interface LibraryRun extends ProcessRun {
   /** The library call alone, timed inside the child. */
   callMs: number
+  /** What the call returned (JSON). */
+  result: unknown
 }
 
 /** One library call (see lib-child.ts) in a fresh process. */
 export async function runLibrary(request: Record<string, unknown>): Promise<LibraryRun> {
   const run = await measureNode(join(DIST_BENCH, 'lib-child.js'), [JSON.stringify(request)])
-  const parsed = JSON.parse(run.stdout.trim().split('\n').pop()!) as { ms: number }
-  return { ...run, callMs: parsed.ms }
+  const parsed = JSON.parse(run.stdout.trim().split('\n').pop()!) as { ms: number; result: unknown }
+  return { ...run, callMs: parsed.ms, result: parsed.result }
 }
 
 /** A new repository (made through the library, like `dv init`) under the work directory. */

@@ -10,12 +10,14 @@ import { join } from 'node:path'
 import { ensureDatasets } from './data.js'
 import type { BenchContext } from './harness.js'
 import { benchCsvIngest, benchParquetIngest } from './ingest.js'
+import { benchNestedIngest } from './nested.js'
 import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
 import { benchMergeCost } from './merge-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
+import { benchDiff, DIFF_BASELINES } from './diff.js'
 import { profileStages, type StageTimes } from './stages.js'
 import { peakRssMethod } from './measure.js'
 import { BENCH_ENV, DATA_DIR, ROOT } from './paths.js'
@@ -26,7 +28,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, read, commit, profile, big, pipeline); default: all but pipeline. */
+  /** Run only these parts (startup, csv, parquet, nested, read, commit, profile, big, pipeline, diff); default: all but pipeline and diff. */
   only: Set<string> | undefined
 }
 
@@ -55,6 +57,8 @@ function ensureBenchEnv(): void {
 const BASELINES: Record<string, string> = {
   'duckdb-copy-csv': "DuckDB 1.5.6 (@duckdb/node-api, default settings, 2 threads): COPY (SELECT * FROM read_csv('bench.csv')) TO 'x.parquet' (FORMAT parquet, COMPRESSION zstd), statement time inside a fresh node process",
   'duckdb-copy-csv-process': 'the same COPY, wall time of the whole node process (node + DuckDB load + COPY)',
+  'duckdb-copy-json': "DuckDB 1.5.6 (@duckdb/node-api, default settings, 2 threads): COPY (SELECT * FROM read_json('events-1m.ndjson')) TO 'x.parquet' (FORMAT parquet, COMPRESSION zstd), statement time inside a fresh node process",
+  'duckdb-copy-json-process': 'the same read_json COPY, wall time of the whole node process',
   'store-floor': 'in-process: stream the Parquet file through node:crypto SHA-256 (1 MiB chunks) into a new file on the same disk, fsync: the physical floor of storing it by content',
   'duckdb-read-parquet': "DuckDB COPY (SELECT * FROM read_parquet([the snapshot's object files])) TO out (FORMAT parquet, COMPRESSION zstd), statement time in a fresh process",
   'duckdb-read-csv': "DuckDB COPY (SELECT * FROM read_parquet([the snapshot's object files])) TO out (FORMAT csv, HEADER true), statement time in a fresh process",
@@ -111,10 +115,16 @@ async function main(): Promise<void> {
       if (wants('read')) rows.push(...(await benchTimeTravelRead(ctx, csv.keptRepo)))
     }
     if (wants('parquet')) rows.push(...(await benchParquetIngest(ctx)))
+    if (wants('nested')) rows.push(...(await benchNestedIngest(ctx)))
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
     if (wants('merge')) rows.push(...(await benchMergeCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
+    if (args.only?.has('diff')) {
+      // only on request: builds a 1M-row repository and a 1,000-commit history (~2-4 min)
+      rows.push(...(await benchDiff(ctx)))
+      Object.assign(BASELINES, DIFF_BASELINES)
+    }
     if (args.only?.has('pipeline')) {
       // only on request: pipeline.ts (node dist/bench/pipeline.js) is its own run (~1 min)
       const pipeline = await benchPipeline(ctx)

@@ -49,10 +49,10 @@ function buildProgram(argv: readonly string[]): Command {
     .showSuggestionAfterError(true)
     .helpCommand(true)
 
-  program.command('init').argument('[dir]', 'directory to create the repository in', '.')
+  program.command('init').argument('[dir]', "directory to create the repository in (default: .), or a store URL for a repository without workspace")
     .description('create a repository (store in DIR/.dv) with an empty root commit on main')
     .option('--remote <url>', 'keep the store at URL (e.g. s3://BUCKET/PREFIX) instead of DIR/.dv')
-    .action(async (dir: string, opts: { remote?: string }, cmd: Command) =>
+    .action(async (dir: string | undefined, opts: { remote?: string }, cmd: Command) =>
       (await import('./commands/init.js')).runInit(context(cmd), { dir, ...opts }))
 
   program.command('write').argument('<table>', 'table to write (created if new)')
@@ -96,12 +96,13 @@ copy-on-write, only where affected rows live.`)
     .option('--table <table>', 'only snapshots that changed TABLE')
     .option('-n, --max-count <n>', 'show at most N snapshots')
     .option('--oneline', 'one line per snapshot')
+    .option('--format <format>', 'one line per snapshot with git-style placeholders: %h %H %s %an %ad %at %p %P %d %n %%')
     .option('--idempotency-key <key>', 'only the snapshot that landed with KEY (did my write land?)')
     .action(async (rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/log.js')).runLog(context(cmd), { rev, ...opts }))
 
-  program.command('show').argument('<rev>', 'a branch, tag, snapshot id or prefix, REV~N, REV^, or REV@{time}')
-    .argument('[table]', "show this table's schema and stats at REV")
+  program.command('show').argument('<rev>', 'a branch, tag, snapshot id or prefix, REV~N, REV^, or REV@{time}; or a table at HEAD')
+    .argument('[table]', "show this table's schema tree and stats at REV")
     .description('show a snapshot, or a table at a snapshot')
     .action(async (rev: string, table: string | undefined, _opts: unknown, cmd: Command) =>
       (await import('./commands/show.js')).runShow(context(cmd), { rev, table }))
@@ -186,7 +187,7 @@ unstages those tables instead, like 'dv restore --staged TABLE...'.`)
     .action(async (tables: string[], opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/restore.js')).runRestore(context(cmd), { tables, ...opts }))
 
-  const table = program.command('table').description("a table's settings: its primary key")
+  const table = program.command('table').description("a table's schema and settings: print or change its schema, set its primary key")
   table.command('set-key').argument('<table>', 'the table').argument('<columns>', 'key columns, e.g. id or country,id')
     .description('make COLUMNS the primary key of TABLE (checked against its data; one commit)')
     .option('-m, --message <msg>', 'commit message (default: set primary key of TABLE to COLUMNS)')
@@ -239,8 +240,33 @@ REV2 or the change is staged. Only files and manifests that differ are read.`)
       return (await import('./commands/diff.js')).runDiff(context(cmd), { operands, afterDash, ...opts })
     })
 
+  table.command('alter').argument('<table>', 'table to change')
+    .argument('<action>', 'add-column | rename-column | drop-column | widen')
+    .argument('[args...]', 'PATH TYPE | PATH NEW | PATH | PATH TYPE')
+    .description('change the schema of TABLE as one commit of its own (no data is rewritten)')
+    .option('-m, --message <msg>', 'commit message (default: alter TABLE: ACTION ...)')
+    .option('--branch <name>', 'target branch (default: the checked-out one)')
+    .addHelpText('after', `
+Actions:
+  add-column PATH TYPE     add a nullable column, at any depth (payload.user.email string)
+  rename-column PATH NEW   rename a column; files keep their data through field ids
+  drop-column PATH         drop a column (not a partition source)
+  widen PATH TYPE          int->long, float->double, decimal(P,S)->decimal(P',S) with P'>P, date->timestamp
+PATH reaches fields inside structs (payload.user.id; a list of structs through .element).
+TYPE is in the --schema text form (long, list<string>, struct<a: int, b: string>).
+Each alter is committed at once; the table must have no staged changes.`)
+    .action(async (name: string, action: string, args: string[], opts: Record<string, string | undefined>, cmd: Command) =>
+      (await import('./commands/table-schema.js')).runAlter(context(cmd), { table: name, action, args, message: opts.message, branch: opts.branch }))
+  table.command('schema').argument('<table>', 'table whose schema to print')
+    .option('--at <rev>', 'read the schema at REV (default: HEAD)')
+    .description('print the schema of TABLE in the --schema text form')
+    .action(async (name: string, opts: { at?: string }, cmd: Command) =>
+      (await import('./commands/table-schema.js')).runSchema(context(cmd), { table: name, at: opts.at }))
+
   program.command('doctor').description("check the store's guarantees (conditional writes for concurrent commits)")
-    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd)))
+    .option('--race <n>', 'also send N conditional PUTs at once on fresh keys, round after round: exactly one may win each')
+    .option('--rounds <r>', 'rounds of --race (default 10; each races a create and an update)')
+    .action(async (opts: { race?: string; rounds?: string }, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd), opts))
 
   program.command('fsck').description('verify every ref and every object reachable from one (re-hashing each)')
     .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd)))

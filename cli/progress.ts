@@ -20,9 +20,11 @@ export interface ProgressReporter {
 const DELAY_MS = 1000
 const REFRESH_MS = 100
 
-export function startProgress(ctx: CliContext, label: string): ProgressReporter | undefined {
+export function startProgress(ctx: CliContext, label: string, now: () => number = Date.now): ProgressReporter | undefined {
   if (!ctx.tty || !ctx.stderr.isTTY) return undefined
   let latest: ProgressState = { rows: 0 }
+  // the rate counts from when these bytes began: stdin's spooling, then the engine reading the spooled file
+  let phaseStart = now()
   let stopped = false
   let instance: Instance | undefined
   let view: ((p: ProgressState) => ReactElement) | undefined
@@ -30,7 +32,7 @@ export function startProgress(ctx: CliContext, label: string): ProgressReporter 
   const timer = setTimeout(() => {
     void Promise.all([import('ink'), import('./views/load.js')]).then(([{ render }, { viewProgress }]) => {
       if (stopped) return
-      view = (p) => viewProgress(label, p, ctx.color)
+      view = (p) => viewProgress(label, p, ctx.color, now() - phaseStart)
       instance = render(view(latest), { stdout: ctx.stderr, patchConsole: false })
       refresh = setInterval(() => instance?.rerender(view!(latest)), REFRESH_MS)
       refresh.unref()
@@ -38,7 +40,10 @@ export function startProgress(ctx: CliContext, label: string): ProgressReporter 
   }, DELAY_MS)
   timer.unref()
   return {
-    update(p) { latest = p },
+    update(p) {
+      if ((p.bytesTotal === undefined) !== (latest.bytesTotal === undefined) || (p.bytesRead ?? 0) < (latest.bytesRead ?? 0)) phaseStart = now()
+      latest = p
+    },
     stop() {
       stopped = true
       clearTimeout(timer)

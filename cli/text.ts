@@ -117,16 +117,65 @@ export function formatLog(entries: LogEntry[], oneline: boolean): string[] {
   return entries.flatMap((e, i) => (i === 0 ? formatLogEntry(e) : ['', ...formatLogEntry(e)]))
 }
 
+/** Placeholders of `dv log --format`, as in git: each takes a log entry to its text. */
+const LOG_PLACEHOLDERS: Record<string, (e: LogEntry) => string> = {
+  H: (e) => e.snapshot,
+  h: (e) => short(e.snapshot),
+  P: (e) => e.parents.join(' '),
+  p: (e) => e.parents.map(short).join(' '),
+  s: (e) => firstLine(e.message),
+  an: (e) => e.author,
+  ad: (e) => e.timestamp,
+  at: (e) => String(Math.floor(Date.parse(e.timestamp) / 1000)),
+  d: (e) => formatDecoration(e.refs),
+  n: () => '\n',
+  '%': () => '%',
+}
+
+/**
+ * Compiles a `--format` string (`%h %s`, `%H`, `%ad`...) into a function of a
+ * log entry; an unknown placeholder is reported by returning its text.
+ */
+export function compileLogFormat(format: string): ((e: LogEntry) => string) | { unknown: string } {
+  const parts: Array<string | ((e: LogEntry) => string)> = []
+  let literal = ''
+  for (let i = 0; i < format.length; i++) {
+    if (format[i] !== '%') {
+      literal += format[i]
+      continue
+    }
+    const two = format.slice(i + 1, i + 3)
+    const key = two in LOG_PLACEHOLDERS ? two : format[i + 1] ?? ''
+    const fn = LOG_PLACEHOLDERS[key]
+    if (!fn) return { unknown: `%${key}` }
+    if (literal) parts.push(literal)
+    literal = ''
+    parts.push(fn)
+    i += key.length
+  }
+  if (literal) parts.push(literal)
+  return (e) => parts.map((p) => (typeof p === 'string' ? p : p(e))).join('')
+}
+
 export function formatPartitionSpec(spec: TableInfo['partitionSpec']): string {
   if (spec.length === 0) return 'unpartitioned'
   return spec.map((p) => (p.transform === 'identity' ? p.source : `${p.transform}(${p.source})`)).join(', ')
 }
 
-export function formatTableInfo(t: TableInfo): string[] {
-  const schema = alignColumns([
-    ['id', 'name', 'type', 'required', 'min', 'max', 'nulls'],
-    ...t.columns.map((c) => [String(c.id), c.name, c.type, c.required ? 'yes' : 'no', c.min ?? '-', c.max ?? '-', String(c.nulls)]),
+/**
+ * The schema tree as table rows, depth first: a nested field's name is
+ * indented under its parent, and a nested type is named by its kind only
+ * (its fields follow on their own rows; `dv table schema` prints the text form).
+ */
+export function schemaRows(columns: TableInfo['columns'], depth = 0): string[][] {
+  return columns.flatMap((c) => [
+    [String(c.id), `${'  '.repeat(depth)}${c.name}`, c.fields ? c.type.replace(/<.*$/s, '') : c.type, c.required ? 'yes' : 'no', c.min ?? '-', c.max ?? '-', String(c.nulls)],
+    ...schemaRows(c.fields ?? [], depth + 1),
   ])
+}
+
+export function formatTableInfo(t: TableInfo): string[] {
+  const schema = alignColumns([['id', 'name', 'type', 'required', 'min', 'max', 'nulls'], ...schemaRows(t.columns)])
   const props = Object.keys(t.properties).sort().map((k) => `  ${k} = ${t.properties[k]}`)
   return [
     `table ${t.name} at ${short(t.snapshot)} (table id ${t.tableId})`,

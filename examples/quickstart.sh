@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The five-minute tour of dv, run end to end on generated sample data.
+# The five-minute tour of dv and the README's pipelines, run end to end on generated sample data
+# (test/cli/readme.test.ts runs the README's own blocks on the same data).
 # Usage: npm run quickstart   (or: npm run build && bash examples/quickstart.sh [WORKDIR])
 # WORKDIR defaults to a fresh temporary directory (removed afterwards);
 # a given WORKDIR is emptied first and kept.
@@ -37,17 +38,25 @@ step 'dv checkout backfill'
 step 'dv write events fix.csv --mode overwrite --commit -m "rewrite on branch"'
 step 'dv checkout main'
 
-# The "initial load" commit is the second-oldest on main (dv init makes a root commit).
-FIRST="$(dv log --json | node -e 'const l = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(l[l.length - 2].snapshot.slice(0, 7))')"
-LOADED_AT="$(dv log --json | node -e 'const l = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(l[l.length - 2].timestamp)')"
-
-step "dv cat events --at $FIRST --format csv | head"
-step 'dv cat events --at main~1 | head'
-step "dv cat events --at 'main@{$LOADED_AT}' | head"
-step 'dv cat events --at backfill | head'
+step 'ID=$(dv log -n 1 --format=%h main~1)'
+step 'dv cat events --at "$ID" --format csv | head -3'
+step 'dv cat events --at main~1 | head -3'
+step 'WHEN=$(dv log -n 1 --format=%ad main~1)'
+step 'dv cat events --at "main@{$WHEN}" | head -3'
+step 'dv cat events --at backfill | head -3'
 step 'dv tag v1'
 step "dv cat events --at v1 --columns id,ts --where \"ts >= '2026-01-02'\" --limit 10"
-step "dv log --json | node -e 'const l = JSON.parse(require(\"fs\").readFileSync(0, \"utf8\")); console.log(l.length + \" commits on main\")'"
+step 'dv log -n 1 --json'
+
+# Pipelines (README.md): idempotent loads, partition replacement, deletes, upserts, overwrite by predicate.
+step 'dv write events march.csv --branch main --commit -m "load march" --idempotency-key ingest-2026-03'
+step 'dv write events march.csv --branch main --commit -m "load march" --idempotency-key ingest-2026-03'
+step 'dv log --idempotency-key ingest-2026-03 --oneline'
+step 'dv write events march-02.csv --mode replace-partitions --commit -m "fix 2026-03-02"'
+step "dv write events --mode delete --where \"kind = 'refund'\" --commit -m \"drop refunds\""
+step 'dv write users users.csv --mode upsert --key user_id --commit -m "sync users"'
+step "dv write events q1.csv --mode overwrite --where \"ts < '2026-04-01'\" --commit -m \"redo Q1\""
+step "dv log --format='%h %s' -n 6"
 
 # Backfills on a branch (README.md): land one, see a second one conflict, undo the first.
 # expect CODE 'cmd': a step that must fail with exit CODE (a conflict is exit 4).

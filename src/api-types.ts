@@ -4,7 +4,7 @@
  * `--json` as-is), so they hold only JSON-safe values. This module has no
  * runtime imports: the CLI reads WRITE_MODES from it at start-up.
  */
-import type { PrimitiveType, TableChange } from './format/types.js'
+import type { Schema, TableChange, Type } from './format/types.js'
 import type { InputFormat, OutputFormat } from './io/types.js'
 import type { SchemaChange } from './format/schema-diff.js'
 
@@ -30,7 +30,19 @@ export interface WriteOptions {
   /** Target branch; default: the workspace's checked-out branch, else 'main'. */
   branch?: string
   author?: string
+  /**
+   * Called as the input is read: `bytesRead` of `bytesTotal` (a file's size;
+   * undefined while stdin is still arriving), `rows` once known (0 before).
+   */
   onProgress?: (p: { rows: number; bytesRead?: number; bytesTotal?: number }) => void
+  /**
+   * Cancels the request. Until the commit starts writing its metadata, an
+   * abort stops the work (interrupting the engine's running statement),
+   * removes its temporary files, stages and commits nothing, and rejects with
+   * `signal.reason`. After that the commit completes: an abort never leaves a
+   * ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface WriteResult {
@@ -59,6 +71,14 @@ export interface CommitOptions {
   allowEmpty?: boolean
   branch?: string
   author?: string
+  /**
+   * Cancels the request. Until the commit starts writing its metadata, an
+   * abort stops the work (interrupting the engine's running statement),
+   * removes its temporary files, stages and commits nothing, and rejects with
+   * `signal.reason`. After that the commit completes: an abort never leaves a
+   * ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface CommitResult {
@@ -110,14 +130,24 @@ export interface LogEntry {
   refs: string[]
 }
 
+/**
+ * One field of a table's schema with its statistics over the table's files
+ * (format-spec/values.md#statistics). Nested columns are trees: `fields`
+ * holds a struct's fields, a list's element or a map's key and value.
+ */
 export interface ColumnStats {
   id: number
+  /** The field's own name (`element`, `key`, `value` inside lists and maps). */
   name: string
-  type: PrimitiveType
+  /** The path from the top-level column, as `--columns` takes it (`payload.user.id`). */
+  path: string
+  /** The type in the schema text form (`long`, `struct<id: long>`, `list<string>`). */
+  type: string
   required: boolean
   min?: string
   max?: string
   nulls: number
+  fields?: ColumnStats[]
 }
 
 export interface TableInfo {
@@ -480,4 +510,42 @@ export interface RevertResult {
   tables: Record<string, TableChange>
   conflicts: MergeConflict[]
   dryRun: boolean
+}
+
+/**
+ * One schema change (`dv table alter`): paths reach fields inside structs
+ * (`payload.user.id`, `items.element.sku`); types are in the schema text form
+ * (format-spec/table-metadata.md#schema-text) or, for add-column, a Type.
+ */
+export type AlterTableChange =
+  | { action: 'add-column'; path: string; type: string | Type; required?: boolean }
+  | { action: 'rename-column'; path: string; name: string }
+  | { action: 'drop-column'; path: string }
+  | { action: 'widen'; path: string; type: string }
+
+export interface AlterTableOptions {
+  branch?: string
+  /** Commit message (default `alter TABLE: CHANGE`). */
+  message?: string
+  author?: string
+}
+
+export interface AlterTableResult {
+  table: string
+  branch: string
+  /** The change as the CLI spells it, e.g. `rename-column payload.user.id uid`. */
+  change: string
+  /** The table's schema after the change, in the schema text form. */
+  schema: string
+  /** Each alter is a commit of its own. */
+  commit: CommitResult
+}
+
+export interface TableSchemaResult {
+  table: string
+  snapshot: string
+  /** The schema text form, which `--schema` takes back. */
+  text: string
+  schema: Schema
+  lastColumnId: number
 }

@@ -73,14 +73,27 @@ export function asTagName(name: string): TagName {
   return name as TagName
 }
 
-/** Table names: 1-128 chars, [A-Za-z_][A-Za-z0-9_]* plus '.' separated namespaces. */
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})*$/
+/** Table names: 1-128 chars, [A-Za-z_][A-Za-z0-9_]* plus '.' separated namespaces, at most 255 in all. */
+const TABLE_NAME_PART = /^[A-Za-z_][A-Za-z0-9_]*$/
+const TABLE_PART_MAX = 128
+const TABLE_NAME_MAX = 255
 
 export function asTableName(name: string): TableName {
-  if (!TABLE_NAME.test(name) || name.length > 255) {
-    throw new DvError('INVALID_ARGUMENT', `invalid table name '${name}': use letters, digits and _ (optionally namespaced with '.'), starting with a letter or _`, {
-      hint: "for example 'events' or 'sales.orders'",
-    })
+  const invalid = (why: string) => new DvError('INVALID_ARGUMENT', `invalid table name '${name.length > 60 ? `${name.slice(0, 60)}...` : name}': ${why}`, {
+    hint: "for example 'events' or 'sales.orders'",
+    details: { length: name.length },
+  })
+  const parts = name.split('.')
+  // the characters first: a long name of bad characters is told about its characters
+  if (!parts.every((p) => TABLE_NAME_PART.test(p))) {
+    throw invalid("use letters, digits and _ (optionally namespaced with '.'), starting with a letter or _")
+  }
+  if (name.length > TABLE_NAME_MAX) throw invalid(`it is ${name.length} characters long; the limit is ${TABLE_NAME_MAX}`)
+  const long = parts.find((p) => p.length > TABLE_PART_MAX)
+  if (long !== undefined) {
+    throw invalid(parts.length > 1
+      ? `its part '${long.slice(0, 20)}...' is ${long.length} characters long; each part may have at most ${TABLE_PART_MAX}`
+      : `it is ${name.length} characters long; the limit is ${TABLE_PART_MAX} (${TABLE_NAME_MAX} with '.' namespaces)`)
   }
   return name as TableName
 }

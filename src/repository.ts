@@ -4,12 +4,13 @@
  * action (src/table/actions/, src/refs/manage.ts), which runs in the
  * ActionContext built here. Backends and the clock are injected.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { tmpdir, userInfo, hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type {
+  AlterTableChange, AlterTableOptions, AlterTableResult, TableSchemaResult,
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
   RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
@@ -17,15 +18,16 @@ import type {
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
-import type { ConditionalWriteSupport } from './store/s3-probe.js'
+import type { DoctorOptions, DoctorResult } from './store/doctor.js'
 import { openStorage } from './store/open.js'
+import { listTemp, ownedName, sweepTemp } from './store/owner.js'
 import { createRef, deleteRef, listBranches, listTags } from './refs/manage.js'
 import { showReflog } from './refs/reflog-show.js'
 import { resolveRev } from './refs/resolve.js'
 import { restoreBranch } from './refs/restore.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
 import { ParsedObjectCache } from './table/context.js'
-import { verifyRepository, type VerifyResult } from './table/verify.js'
+import { temporaryFiles, verifyRepository, type VerifyResult } from './table/verify.js'
 import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
@@ -40,8 +42,12 @@ import { setKey } from './table/actions/set-key.js'
 import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
+import { alterTable, tableSchema } from './table/actions/alter.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
+import { DvError } from './errors.js'
+
+export type { DoctorOptions, DoctorResult } from './store/doctor.js'
 
 export interface RepositoryOpenOptions {
   /** Clock for commit timestamps (tests pass a fixed clock). */
@@ -49,13 +55,6 @@ export interface RepositoryOpenOptions {
   author?: string
   /** Commit retries when the branch moved concurrently (default: 50 attempts, 5 ms..2 s backoff with full jitter, 60 s total). */
   retry?: Partial<RetryPolicy>
-}
-
-export interface DoctorResult {
-  location: string
-  conditionalWrites: ConditionalWriteSupport
-  /** True when the store rejects conflicting conditional writes, so many writers may commit concurrently. */
-  concurrentWritersSafe: boolean
 }
 
 export interface RepositoryInitOptions extends RepositoryOpenOptions {
@@ -80,13 +79,20 @@ export class Repository {
   private enginePromise: Promise<DataEngine> | undefined
   private readonly ctx: ActionContext
 
+  /**
+   * `workspace` null: a store opened by URL. Temporary files go to a scratch
+   * directory of this Repository, named after this process (store/owner.ts)
+   * and created on first use: `.dv/tmp/proc.*` in a workspace, the system's
+   * temporary directory (`dv.*`) otherwise. close() removes it; what a killed
+   * process left is removed by the next write (ActionContext.temp).
+   */
   private constructor(
     private readonly storage: Storage,
     private readonly workspace: Workspace | null,
-    tmpDir: string,
-    private readonly ownTmp: boolean,
     options: RepositoryOpenOptions,
   ) {
+    const tmpDir = workspace ? workspace.newScratchDir() : join(tmpdir(), ownedName('dv'))
+    const inSystemTmp = (name: string) => name.startsWith('dv.')
     this.ctx = {
       storage,
       ...clockAndAuthor(options),
@@ -96,19 +102,42 @@ export class Repository {
       engine: () => (this.enginePromise ??= import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await storage.objects.localRoot()] }))),
       retry: { ...DEFAULT_RETRY, ...options.retry },
       workspace,
+      temp: workspace
+        ? { sweep: () => workspace.sweepTemp(), list: () => workspace.temporaryFiles() }
+        : { sweep: () => sweepTemp(tmpdir(), inSystemTmp), list: () => listTemp(tmpdir(), inSystemTmp) },
     }
   }
 
-  /** Creates a repository in DIR (store in DIR/.dv, or at `remote`) with an initial empty commit on main. */
+  /**
+   * Creates a repository in DIR (store in DIR/.dv, or at `remote`) with an
+   * initial empty commit on main. DIR may itself be a store URL
+   * ('s3://BUCKET/PREFIX'): then the repository is created there with no
+   * workspace (a bare repository; attach a workspace with `init(dir, { remote })`).
+   */
   static async init(dir: string, options: RepositoryInitOptions = {}): Promise<Repository> {
+    if (isStoreUrl(dir)) {
+      if (options.remote !== undefined) {
+        throw new DvError('INVALID_ARGUMENT', `init got two stores: '${dir}' and --remote '${options.remote}'`, {
+          hint: 'name the store once: dv init URL (no workspace), or dv init DIR --remote URL',
+        })
+      }
+      const storage = await openStorage(dir)
+      try {
+        await initStore({ storage, ...clockAndAuthor(options) })
+      } catch (e) {
+        await storage.close()
+        throw e
+      }
+      return new Repository(storage, null, options)
+    }
     const setUp = (storage: Storage) => setUpStore({ storage, ...clockAndAuthor(options) }, options.remote !== undefined)
     const { workspace, storage } = await initWorkspace(dir, options.remote, setUp)
-    return new Repository(storage, workspace, workspace.tmpDir, false, options)
+    return new Repository(storage, workspace, options)
   }
 
   /** A repository over an existing Storage with no workspace (tests, embedding); `init` creates it first. */
   static async fromStorage(storage: Storage, options: RepositoryOpenOptions & { init?: boolean } = {}): Promise<Repository> {
-    const repo = new Repository(storage, null, await mkdtemp(join(tmpdir(), 'dv-')), true, options)
+    const repo = new Repository(storage, null, options)
     await (options.init ? initStore(repo.ctx) : checkConfig(storage))
     return repo
   }
@@ -117,7 +146,7 @@ export class Repository {
   static async open(location: string, options: RepositoryOpenOptions = {}): Promise<Repository> {
     if (isStoreUrl(location)) return Repository.fromStorage(await openStorage(location), options)
     const { workspace, storeLocation } = await openWorkspace(location)
-    const repo = new Repository(await openStorage(storeLocation), workspace, workspace.tmpDir, false, options)
+    const repo = new Repository(await openStorage(storeLocation), workspace, options)
     await checkConfig(repo.storage)
     return repo
   }
@@ -164,6 +193,16 @@ export class Repository {
 
   async show(rev: string, table?: string): Promise<ShowResult> {
     return show(this.ctx, rev, table)
+  }
+
+  /** Changes the schema of `table` as one commit on the branch (no data is rewritten): see AlterTableChange. */
+  async alterTable(table: string, change: AlterTableChange, options: AlterTableOptions = {}): Promise<AlterTableResult> {
+    return alterTable(this.ctx, table, change, options)
+  }
+
+  /** The schema of `table` at `at` (default HEAD), in the `--schema` text form and as JSON. */
+  async tableSchema(table: string, options: { at?: string } = {}): Promise<TableSchemaResult> {
+    return tableSchema(this.ctx, table, options)
   }
 
   async listBranches(): Promise<RefInfo[]> { return listBranches(refAdmin(this.ctx)) }
@@ -272,20 +311,19 @@ export class Repository {
    * Checks the store's guarantees (`dv doctor`): whether it enforces the
    * conditional writes that make concurrent commits safe.
    */
-  async doctor(): Promise<DoctorResult> {
-    const { probeConditionalWrites } = await import('./store/s3-probe.js')
-    const support = await probeConditionalWrites(this.storage)
-    return { location: this.location, conditionalWrites: support, concurrentWritersSafe: support.ifNoneMatch && support.ifMatch }
+  async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
+    return (await import('./store/doctor.js')).checkStore(this.storage, options)
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */
   async verify(): Promise<VerifyResult> {
-    return verifyRepository(this.ctx)
+    const result = await verifyRepository(this.ctx)
+    return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
   }
 
   async close(): Promise<void> {
     if (this.enginePromise) await (await this.enginePromise).close()
     await this.storage.close()
-    if (this.ownTmp) await rm(this.ctx.tmpDir, { recursive: true, force: true })
+    await rm(this.ctx.tmpDir, { recursive: true, force: true })
   }
 }

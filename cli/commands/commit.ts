@@ -2,6 +2,8 @@ import type { CliContext } from '../context.js'
 import { withRepository } from '../context.js'
 import { emit } from '../output.js'
 import { formatCommit } from '../text.js'
+import { catchInterrupts } from '../interrupt.js'
+import type { CommitResult } from '../../src/index.js'
 
 export interface CommitInput {
   message: string
@@ -11,14 +13,25 @@ export interface CommitInput {
 }
 
 export async function runCommit(ctx: CliContext, input: CommitInput): Promise<void> {
-  const result = await withRepository(ctx, (repo) => repo.commit({
-    message: input.message,
-    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
-    ...(input.allowEmpty ? { allowEmpty: true } : {}),
-    ...(input.branch === undefined ? {} : { branch: input.branch }),
-  }))
+  const interrupts = catchInterrupts(ctx, 'the commit may have landed if its ref update had started: see `dv log` and `dv status`')
+  let result: CommitResult
+  try {
+    result = await withRepository(ctx, (repo) => repo.commit({
+      message: input.message,
+      signal: interrupts.signal,
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+      ...(input.allowEmpty ? { allowEmpty: true } : {}),
+      ...(input.branch === undefined ? {} : { branch: input.branch }),
+    }))
+  } catch (e) {
+    if (!interrupts.isAbort(e)) throw e
+    return interrupts.report('nothing was committed; the staged changes are still staged')
+  } finally {
+    interrupts.dispose()
+  }
   await emit(ctx, result, {
     text: formatCommit,
     view: async (r, color) => (await import('../views/load.js')).viewCommit(r, color),
   })
+  if (interrupts.received) interrupts.report(`the commit had started and landed: ${result.snapshot}`)
 }

@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
+import { catchInterrupts } from '../interrupt.js'
 import { startProgress } from '../progress.js'
 import { formatWrite } from '../text.js'
 import type { InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
@@ -60,23 +61,35 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
 
 export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void> {
   const files = await checkInput(input)
-  const options = toOptions(input)
-  const results = await withRepository(ctx, async (repo) => {
-    const out: WriteResult[] = []
-    for (const file of files) {
-      const source = file === undefined ? undefined : file === '-' ? '-' : path.resolve(ctx.cwd, file)
-      const progress = file === undefined ? undefined : startProgress(ctx, `writing ${file === '-' ? '<stdin>' : file} to ${input.table}`)
-      try {
-        out.push(await repo.write(input.table, source, progress ? { ...options, onProgress: (p) => progress.update(p) } : options))
-      } finally {
-        progress?.stop()
+  const interrupts = catchInterrupts(ctx, input.commit
+    ? 'the commit may have landed if its ref update had started: see `dv log`; the next write removes temporary files'
+    : 'nothing was committed; the next write removes temporary files')
+  const options = { ...toOptions(input), signal: interrupts.signal }
+  const out: WriteResult[] = []
+  try {
+    await withRepository(ctx, async (repo) => {
+      for (const file of files) {
+        const source = file === undefined ? undefined : file === '-' ? '-' : path.resolve(ctx.cwd, file)
+        const progress = file === undefined ? undefined : startProgress(ctx, `writing ${file === '-' ? '<stdin>' : file} to ${input.table}`)
+        try {
+          out.push(await repo.write(input.table, source, progress ? { ...options, onProgress: (p) => progress.update(p) } : options))
+        } finally {
+          progress?.stop()
+        }
       }
-    }
-    return out
-  })
-  const result: WriteResult | WriteResult[] = results.length === 1 ? results[0]! : results
+    })
+  } catch (e) {
+    if (!interrupts.isAbort(e)) throw e
+    const staged = out.length ? ` (${out.length} of ${files.length} files were staged before the signal: \`dv status\` lists them)` : ''
+    return interrupts.report(`nothing was committed${staged}`)
+  } finally {
+    interrupts.dispose()
+  }
+  const result: WriteResult | WriteResult[] = out.length === 1 ? out[0]! : out
   await emit(ctx, result, {
     text: (r) => (Array.isArray(r) ? r : [r]).flatMap(formatWrite),
     view: async (r, color) => (await import('../views/load.js')).viewWrite(Array.isArray(r) ? r : [r], color),
   })
+  // the signal came once the commit had started: it completed, as printed above
+  if (interrupts.received) interrupts.report(input.commit ? `the commit had started and landed: ${out[0]?.commit?.snapshot ?? ''}` : 'the write had finished')
 }

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { ShowResult, TableInfo } from '../../src/index.js'
-import { formatPartitionSpec, plural, short } from '../text.js'
+import { formatPartitionSpec, plural, schemaRows, short } from '../text.js'
 import { Grid } from './Grid.js'
 import { LogEntryView } from './Log.js'
 import { tint } from './style.js'
@@ -16,7 +16,7 @@ export function TableInfoView({ table, color }: { table: TableInfo; color: boole
       <Box marginTop={1}><Text>schema:</Text></Box>
       <Grid
         header={['id', 'name', 'type', 'required', 'min', 'max', 'nulls']}
-        rows={table.columns.map((c) => [String(c.id), c.name, c.type, c.required ? 'yes' : 'no', c.min ?? '-', c.max ?? '-', String(c.nulls)])}
+        rows={schemaRows(table.columns)}
         color={color}
       />
       <Box marginTop={1}><Text>{props.length ? 'properties:' : 'properties: none'}</Text></Box>

@@ -39,8 +39,8 @@ export async function viewRefs(refs: RefInfo[], kind: 'branch' | 'tag', color: b
 export async function viewReflog(reflog: ReflogResult, color: boolean): Promise<ReactElement> {
   return createElement(ReflogView, { reflog, color })
 }
-export function viewProgress(label: string, p: ProgressState, color: boolean): ReactElement {
-  return createElement(ProgressView, { label, ...p, color })
+export function viewProgress(label: string, p: ProgressState, color: boolean, elapsedMs?: number): ReactElement {
+  return createElement(ProgressView, { label, ...p, color, ...(elapsedMs === undefined ? {} : { elapsedMs }) })
 }
 export async function viewDiff(diff: DiffResult, color: boolean): Promise<ReactElement> {
   return createElement(DiffView, { diff, color })

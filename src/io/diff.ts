@@ -68,19 +68,39 @@ async function planOf(sandbox: Sandbox, request: DiffRequest): Promise<Plan> {
   return { fields, output, keyIdx, request, where }
 }
 
-/** One SELECT per group of files with the same physical columns and attribution: columns by position, then order and sign. */
+/**
+ * The SELECTs reading one side: per group of files with the same physical
+ * columns, one read_parquet call (a union of hundreds plans slowly), with
+ * columns by position, the snapshot order (a constant, or looked up by file
+ * name when the files came from several commits) and the sign. A file listed
+ * again (the same object appended twice) is read again by a SELECT of its own,
+ * with its own commit.
+ */
 function sideSelect(files: DiffFile[], fields: Field[], sign: number): string[] {
   const groups = new Map<string, DiffFile[]>()
+  const again: DiffFile[][] = []
+  const seen = new Set<string>()
   for (const f of files) {
-    const key = JSON.stringify([f.order, Object.entries(f.columns).map(([id, c]) => [id, c.name]).sort()])
+    if (seen.has(f.path)) {
+      again.push([f])
+      continue
+    }
+    seen.add(f.path)
+    const key = JSON.stringify(Object.entries(f.columns).map(([id, c]) => [id, c.name]).sort())
     groups.set(key, [...(groups.get(key) ?? []), f])
   }
-  return [...groups.values()].map((group) => {
+  return [...groups.values(), ...again].map((group) => {
     const cols = fields.map((f, i) => {
       const info = group[0].columns[String(f.id)]
-      return `CAST(${info ? quoteIdent(info.name) : 'NULL'} AS ${toDuckType(primitiveTypeOf(f, 'diff'))}) AS ${col(i)}`
+      return `CAST(${info ? `__dv_f.${quoteIdent(info.name)}` : 'NULL'} AS ${toDuckType(primitiveTypeOf(f, 'diff'))}) AS ${col(i)}`
     })
-    return `SELECT ${cols.join(', ')}, ${group[0].order}::BIGINT AS __dv_ord, ${sign}::BIGINT AS __dv_sign FROM read_parquet([${group.map((f) => quoteLiteral(f.path)).join(', ')}])`
+    const paths = `[${group.map((f) => quoteLiteral(f.path)).join(', ')}]`
+    if (new Set(group.map((f) => f.order)).size === 1) {
+      return `SELECT ${cols.join(', ')}, ${group[0].order}::BIGINT AS __dv_ord, ${sign}::BIGINT AS __dv_sign FROM read_parquet(${paths}) AS __dv_f`
+    }
+    const map = group.map((f) => `(${quoteLiteral(f.path)}, ${f.order}::BIGINT)`).join(', ')
+    return `SELECT ${cols.join(', ')}, __dv_map.__dv_o AS __dv_ord, ${sign}::BIGINT AS __dv_sign
+      FROM read_parquet(${paths}, filename = '__dv_file') AS __dv_f JOIN (VALUES ${map}) AS __dv_map(__dv_p, __dv_o) ON __dv_f.__dv_file = __dv_map.__dv_p`
   })
 }
 
@@ -120,6 +140,12 @@ async function netChanges(s: Session, plan: Plan): Promise<string> {
   const { fields, request } = plan
   const union = [...sideSelect(request.removed, fields, -1), ...sideSelect(request.added, fields, 1)].join(' UNION ALL ')
   const c = cols(fields)
+  const orders = new Set([...request.removed, ...request.added].map((f) => f.order))
+  if (orders.size === 1) {
+    // one commit (or none) made every change: nothing to attribute row by row
+    return s.table(`SELECT ${c}, sign(__dv_net)::BIGINT AS __dv_dir, ${[...orders][0]}::BIGINT AS __dv_ord
+      FROM (SELECT *, unnest(range(abs(__dv_net))) FROM (SELECT ${c}, sum(__dv_sign)::BIGINT AS __dv_net FROM (${union}) GROUP BY ${c} HAVING sum(__dv_sign) <> 0))`)
+  }
   const net = await s.table(`SELECT ${c}, sum(__dv_sign)::BIGINT AS __dv_net,
     max(__dv_ord) FILTER (WHERE __dv_sign > 0) AS __dv_imax, min(__dv_ord) FILTER (WHERE __dv_sign > 0) AS __dv_imin,
     max(__dv_ord) FILTER (WHERE __dv_sign < 0) AS __dv_dmax, min(__dv_ord) FILTER (WHERE __dv_sign < 0) AS __dv_dmin

@@ -3,7 +3,8 @@
  * apply on its own (lossless ones only).
  */
 import { DvError } from '../errors.js'
-import type { PrimitiveType } from '../format/types.js'
+import type { PrimitiveType, Type } from '../format/types.js'
+import { isLosslessNested, nestedDuckType } from './duck-nested.js'
 
 const DIRECT: Record<string, PrimitiveType> = {
   BOOLEAN: 'boolean',
@@ -41,8 +42,9 @@ export function toPrimitiveType(column: string, duckType: string, source: string
   })
 }
 
-/** The DuckDB type a table column is stored as. */
-export function toDuckType(type: PrimitiveType): string {
+/** The DuckDB type a table column is stored as (nested types: STRUCT(...), T[], MAP(K, V)). */
+export function toDuckType(type: Type): string {
+  if (typeof type !== 'string') return nestedDuckType(type, toDuckType)
   switch (type) {
     case 'boolean': return 'BOOLEAN'
     case 'int': return 'INTEGER'
@@ -81,7 +83,8 @@ export function isNumeric(type: PrimitiveType): boolean {
  * into decimals wide enough, and decimals into wider decimals. long->double
  * rounds beyond 2^53; it is accepted as a numeric widening all the same.
  */
-export function isLosslessCast(from: PrimitiveType, to: PrimitiveType): boolean {
+export function isLosslessCast(from: Type, to: Type): boolean {
+  if (typeof from !== 'string' || typeof to !== 'string') return isLosslessNested(from, to, isLosslessCast)
   if (from === to) return true
   if (from === 'int' && (to === 'long' || to === 'double')) return true
   if (from === 'long' && to === 'double') return true

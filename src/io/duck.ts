@@ -4,8 +4,9 @@
  * DuckDB's errors to DvError (DuckDB's text is kept after the dv context).
  */
 import { mkdir } from 'node:fs/promises'
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance, DuckDBType } from '@duckdb/node-api'
 import { DvError, type DvErrorCode } from '../errors.js'
+import { engineLimits, memoryHint, withoutEngineAdvice } from './limits.js'
 
 export type Row = Record<string, unknown>
 
@@ -16,6 +17,7 @@ export interface DuckOptions {
 
 export class Duck {
   private tempDir: string | undefined
+  private progressEnabled = false
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -26,9 +28,9 @@ export class Duck {
     const { DuckDBInstance } = await import('@duckdb/node-api')
     const config: Record<string, string> = {}
     if (options.threads !== undefined) config.threads = String(options.threads)
-    // Measured: a 1.66 GB CSV (20M rows) ingests in 7.5 s at 298 MiB peak RSS
-    // unpartitioned, 475 MiB partitioned by day; DuckDB spills past the limit.
-    config.memory_limit = options.memoryLimit ?? '512MB'
+    // Sized from the machine (limits.ts: DV_MEMORY_LIMIT, else a quarter of its memory); DuckDB
+    // spills past it. A streaming ingest stays far below: bench/README.md has the peak RSS.
+    config.memory_limit = options.memoryLimit ?? `${engineLimits().memoryBytes}B`
     const instance = await DuckDBInstance.create(':memory:', config)
     const connection = await instance.connect()
     const duck = new Duck(instance, connection)
@@ -57,16 +59,36 @@ export class Duck {
     return reader.getRowObjectsJson() as Row[]
   }
 
+  /** The names and structured DuckDB types of the columns `query` yields (no rows are read). */
+  async columnTypes(query: string): Promise<Array<{ name: string; type: DuckDBType }>> {
+    const result = await this.connection.run(`SELECT * FROM (${query}) LIMIT 0`)
+    const names = result.columnNames()
+    const types = result.columnTypes()
+    return names.map((name, i) => ({ name, type: types[i]! }))
+  }
+
   async run(sql: string): Promise<void> {
     await this.connection.run(sql)
   }
 
-  /** Runs `sql`, calling `onTick` with the rows processed so far every `everyMs`. */
-  async allWithProgress(sql: string, onTick: (rows: number, percentage: number) => void, everyMs = 250): Promise<Row[]> {
+  /**
+   * Runs `sql`, calling `onTick` with the engine's progress (0-100) every
+   * `everyMs`. DuckDB tracks progress only with its progress bar enabled
+   * (measured on 1.5.6: `connection.progress` stays -1 otherwise), and from
+   * the start only with progress_bar_time 0 (default: after 2 s). Printing
+   * must stay off: DuckDB would draw its own bar on the terminal.
+   */
+  async allWithProgress(sql: string, onTick: (percentage: number) => void, everyMs = 200): Promise<Row[]> {
+    if (!this.progressEnabled) {
+      await this.run('SET enable_progress_bar = true')
+      await this.run('SET enable_progress_bar_print = false')
+      await this.run('SET progress_bar_time = 0')
+      this.progressEnabled = true
+    }
     const timer = setInterval(() => {
       try {
         const p = this.connection.progress
-        if (p.percentage >= 0) onTick(Number(p.rows_processed), p.percentage)
+        if (p.percentage >= 0) onTick(p.percentage)
       } catch {
         // progress is advisory
       }
@@ -76,6 +98,11 @@ export class Duck {
     } finally {
       clearInterval(timer)
     }
+  }
+
+  /** Stops the running statement, if any (it fails with DuckDB's INTERRUPT error). */
+  interrupt(): void {
+    this.connection.interrupt()
   }
 
   close(): void {
@@ -102,7 +129,8 @@ export function duckMessage(e: unknown): string {
     if (t === '' && kept.length > 0) break
     if (t) kept.push(t)
   }
-  return kept.join('; ').slice(0, 800) || text.slice(0, 800)
+  // DuckDB's advice names its own options, which dv users cannot set (limits.ts)
+  return withoutEngineAdvice(kept.join('; ').slice(0, 800) || text.slice(0, 800))
 }
 
 /** Where a CSV error happened, when DuckDB says it. */
@@ -163,6 +191,6 @@ export function toDvError(e: unknown, context: string, options: { hint?: string;
   if (e instanceof DvError) return e
   const code = errorCode(e)
   let hint = options.hint ?? CODE_HINTS[code]
-  if (!hint && /^Out of Memory Error/.test(e instanceof Error ? e.message : String(e))) hint = 'raise the memory limit or free disk space for spilling'
+  if (!hint && /^Out of Memory Error/.test(e instanceof Error ? e.message : String(e))) hint = memoryHint()
   return new DvError(code, `${context}: ${duckMessage(e)}`, { cause: e, hint, details: options.details })
 }

@@ -133,6 +133,10 @@ class DuckDataEngine implements DataEngine {
     }
   }
 
+  interrupt(): void {
+    for (const opened of [this.ingestPromise, this.sandboxPromise]) void opened?.then((duck) => duck.interrupt(), () => undefined)
+  }
+
   /**
    * The scan reader is DuckDB 1.5.6's read_parquet in either instance. A write
    * has the ingest instance open, and an input stored as-is lies where the

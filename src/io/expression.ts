@@ -6,8 +6,10 @@
  * chose and constants as literals dv spells. Nothing of the user's text
  * reaches DuckDB except values inside quoted string literals.
  */
-import type { PrimitiveType, Schema } from '../format/types.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import type { PrimitiveType, Schema, Type } from '../format/types.js'
+import { findField, isPrimitive } from '../format/fields.js'
+import { formatFieldPath, formatType } from '../format/type-text.js'
+import { DvError } from '../errors.js'
 import { quoteIdent, quoteLiteral } from './duck.js'
 
 /** A column an expression may read, as the resolver found it. */
@@ -26,14 +28,38 @@ export interface ResolvedColumn {
  */
 export type ColumnResolver = (path: readonly string[]) => ResolvedColumn | undefined
 
-/** The resolver of a table's top-level columns: exact name first, then the one case-insensitive match (as SQL resolves names). */
+/**
+ * The resolver of a table's columns: a top-level column (exact name first,
+ * then the one case-insensitive match, as SQL resolves names), or a field
+ * inside structs by its path (`payload.user.id`). A struct, list or map, or a
+ * field inside a list or map, has no single comparable value: INVALID_ARGUMENT.
+ */
 export function schemaResolver(schema: Schema): ColumnResolver {
   return (path) => {
-    if (path.length !== 1) return undefined
-    const [name] = path
-    const field = schema.fields.find((f) => f.name === name) ?? uniqueCaseInsensitive(schema, name)
-    return field ? { name: field.name, sql: quoteIdent(field.name), type: primitiveTypeOf(field, 'filter') } : undefined
+    if (path.length === 1) {
+      const [name] = path
+      const field = schema.fields.find((f) => f.name === name) ?? uniqueCaseInsensitive(schema, name)
+      return field ? { name: field.name, sql: quoteIdent(field.name), type: comparable(field.name, field.type, false) } : undefined
+    }
+    const field = findField(schema, path)
+    if (!field || field.role !== 'field') return undefined
+    const name = formatFieldPath(field.path)
+    return { name, sql: structPathSql(field.path), type: comparable(name, field.type, field.repeated) }
   }
+}
+
+/** SQL reading a field inside structs: struct_extract down the path from the top-level column. */
+export function structPathSql(path: readonly string[]): string {
+  return path.slice(1).reduce((sql, name) => `struct_extract(${sql}, ${quoteLiteral(name)})`, quoteIdent(path[0]!))
+}
+
+function comparable(name: string, type: Type, repeated: boolean): PrimitiveType {
+  if (isPrimitive(type) && !repeated) return type
+  const what = repeated ? 'is inside a list or map' : `is a ${formatType(type)}`
+  throw new DvError('INVALID_ARGUMENT', `column ${name} ${what}; a predicate can only use columns with one value per row`, {
+    hint: isPrimitive(type) ? 'filter on a column outside lists and maps' : 'compare a field inside it instead, e.g. payload.user.id',
+    details: { column: name, type: formatType(type) },
+  })
 }
 
 function uniqueCaseInsensitive(schema: Schema, name: string) {

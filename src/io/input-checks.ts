@@ -47,7 +47,7 @@ export async function checkKeys(duck: Duck, input: InputRelation, columns: strin
   const keys = keySelectSql(input, columns, schema)
   const types = columns.map((c) => {
     const field = schema?.fields.find((f) => f.name === c)
-    return field ? primitiveTypeOf(field, 'use as keys') : input.columns.find((col) => col.name === c)!.type
+    return primitiveTypeOf(field ?? input.columns.find((col) => col.name === c)!, 'use as keys')
   })
   const nullCounts = columns.map((_, i) => `count(*) FILTER (WHERE k${i} IS NULL) AS n${i}`)
   const [nulls] = await runInput(duck, input, `SELECT ${nullCounts.join(', ')} FROM (${keys}) AS k`)

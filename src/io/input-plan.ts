@@ -10,7 +10,8 @@ import type { Schema } from '../format/types.js'
 import { quoteIdent } from './duck.js'
 import { isLosslessCast, toDuckType } from './duck-types.js'
 import { readerSql, type DuckColumn, type ReadableFile } from './readers.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { isNested } from '../format/fields.js'
+import { formatType } from '../format/type-text.js'
 
 /** An opened input: its file and the columns DuckDB reads from it. */
 export interface InputRelation {
@@ -42,7 +43,7 @@ export function planColumns(input: InputRelation, schema: Schema): ColumnPlan {
   const plan: ColumnPlan = { select: [], overrides: {}, exact: true }
   for (const field of schema.fields) {
     const column = byName.get(field.name)
-    const fieldType = primitiveTypeOf(field, 'write')
+    const fieldType = field.type
     const duckType = toDuckType(fieldType)
     const out = quoteIdent(field.name)
     if (!column) {
@@ -56,14 +57,19 @@ export function planColumns(input: InputRelation, schema: Schema): ColumnPlan {
       plan.select.push(`CAST(NULL AS ${duckType}) AS ${out}`)
       continue
     }
-    if (column.duckType !== duckType) plan.exact = false
+    if (isNested(fieldType) ? formatType(column.type) !== formatType(fieldType) : column.duckType !== duckType) plan.exact = false
     if (textInput && fieldType === 'string' && column.type !== 'string') {
       // Text read as text keeps it exactly (e.g. '01234' stays '01234').
       plan.overrides[column.name] = 'VARCHAR'
+    } else if (input.file.format === 'ndjson' && isNested(fieldType) && isNested(column.type) && formatType(column.type) !== formatType(fieldType)) {
+      // JSON objects and arrays are read straight into the table's nested type
+      // (an object whose keys vary is a map only when the table says so).
+      plan.overrides[column.name] = duckType
     } else if (!isLosslessCast(column.type, fieldType)) {
-      throw new DvError('INVALID_ARGUMENT', `column '${field.name}' of ${input.file.name} is ${column.type} but the table column is ${fieldType}`, {
-        hint: `convert the values to ${fieldType} in the source, or write them to a new column`,
-        details: { file: input.file.name, column: field.name, inputType: column.type, tableType: fieldType },
+      const [from, to] = [formatType(column.type), formatType(fieldType)]
+      throw new DvError('INVALID_ARGUMENT', `column '${field.name}' of ${input.file.name} is ${from} but the table column is ${to}`, {
+        hint: `convert the values to ${to} in the source, or write them to a new column`,
+        details: { file: input.file.name, column: field.name, inputType: from, tableType: to },
       })
     }
     plan.select.push(`CAST(${quoteIdent(column.name)} AS ${duckType}) AS ${out}`)

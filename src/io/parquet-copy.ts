@@ -5,7 +5,8 @@
  * each non-empty file with its partition values read from its statistics.
  */
 import { rm } from 'node:fs/promises'
-import type { Field, PartitionField, Schema } from '../format/types.js'
+import type { Field, PartitionField, Schema, Type } from '../format/types.js'
+import { childFields } from '../format/fields.js'
 import { DvError } from '../errors.js'
 import type { WrittenFile } from './types.js'
 import { Duck, quoteLiteral } from './duck.js'
@@ -23,8 +24,19 @@ export function fileSizeOption(target: number): string {
   return `FILE_SIZE_BYTES ${target}${target < 64 * 1024 * 1024 ? ', ROW_GROUP_SIZE 2048' : ''}`
 }
 
+/**
+ * DuckDB's FIELD_IDS option: a top-level column is `name: id`; a nested one
+ * `name: {__duckdb_field_id: id, child: ...}` where the children of a list
+ * and a map are named element, key and value.
+ */
 export function fieldIdsOption(schema: Schema): string {
-  return `FIELD_IDS {${schema.fields.map((f) => `${quoteLiteral(f.name)}: ${f.id}`).join(', ')}}`
+  return `FIELD_IDS {${schema.fields.map((f) => `${quoteLiteral(f.name)}: ${fieldIdSpec(f.id, f.type)}`).join(', ')}}`
+}
+
+function fieldIdSpec(id: number, type: Type): string {
+  const children = childFields(type)
+  if (!children.length) return String(id)
+  return `{__duckdb_field_id: ${id}, ${children.map((c) => `${quoteLiteral(c.name)}: ${fieldIdSpec(c.id, c.type)}`).join(', ')}}`
 }
 
 /** Files in write order: by partition directory, then by DuckDB's sequence number. */

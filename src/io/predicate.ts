@@ -14,7 +14,6 @@ import type { PrunablePredicate } from './types.js'
 import { canonicalFromDuck } from './canonical-text.js'
 import { duckMessage, quoteIdent, quoteLiteral } from './duck.js'
 import { toDuckType } from './duck-types.js'
-import { primitiveTypeOf } from '../format/fields.js'
 import { ExpressionError, renderExpression, schemaResolver, type ColumnResolver, type Expr, type ResolvedColumn } from './expression.js'
 import { checkExpression } from './expression-check.js'
 import { parseExpression } from './expression-parse.js'
@@ -31,7 +30,7 @@ export interface CheckedPredicate {
 /** An empty relation with the schema's columns, for binding. */
 export function emptyRelation(schema: Schema): string {
   if (!schema.fields.length) return '(SELECT 1 WHERE false)'
-  return `(SELECT ${schema.fields.map((f) => `CAST(NULL AS ${toDuckType(primitiveTypeOf(f, 'filter'))}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false)`
+  return `(SELECT ${schema.fields.map((f) => `CAST(NULL AS ${toDuckType(f.type)}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false)`
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { DvError } from '../errors.js'
 import type { WrittenFile } from './types.js'
-import { DAMAGED_HINT, Duck, UNDECODABLE_HINT, damagedInputCode, duckMessage, quoteIdent, quoteLiteral, toDvError } from './duck.js'
+import { DAMAGED_HINT, Duck, UNDECODABLE_HINT, damagedInputCode, duckMessage, quoteLiteral, toDvError } from './duck.js'
 import { describeUndecodable, footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { isRowNumberClash } from './rewrite-drop.js'
 
@@ -40,9 +40,8 @@ async function readBackFile(duck: Duck, file: WrittenFile): Promise<void> {
   }
   if (footerRows === 0) return
   const firstGroup = layout.rowGroupRows[0]
-  const columns = Object.values(file.columns).map((c) => c.name)
-  const values = columns.map((c, i) => `first(${quoteIdent(c)}) AS v${i}`)
-  const select = ['count(*) AS n', ...values].join(', ')
+  // Every column of the file, nested ones whole (file.columns also names the fields inside them).
+  const select = 'count(*) AS n, first(COLUMNS(*))'
   const path = quoteLiteral(file.path)
   let row
   try {

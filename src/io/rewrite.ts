@@ -16,6 +16,7 @@ import type { PartitionField, Schema } from '../format/types.js'
 import type { RewriteRequest, RewriteResult, ScanFile, WrittenFile } from './types.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
 import { isSinglePartition, partitionExpression, partitionSource } from './partition.js'
+import { completeNestedFacts } from './nested-stats.js'
 import { fieldIdsOption, sortFacts, splitInOrder, splitOversized, targetBytes, toWrittenFiles } from './parquet-copy.js'
 import { factsFromCopyStats, type FileFacts } from './written-stats.js'
 import { fileRelation, isRowNumberClash, rewriteError, type DropRule } from './rewrite-drop.js'
@@ -90,7 +91,7 @@ async function copyKept(duck: Duck, file: ScanFile, request: RewriteRequest, dro
     }
     let facts = await splitInOrder(duck, factsFromCopyStats(rows, schema), schema, target)
     if (partitionSpec.length) facts = await splitPartitions(duck, facts, partitionSpec, schema, target)
-    return await toWrittenFiles(duck, facts, partitionSpec, schema)
+    return await toWrittenFiles(duck, await completeNestedFacts(duck, facts, schema), partitionSpec, schema)
   } catch (e) {
     await removePieces(path)
     throw rewriteError(e, file)

@@ -15,17 +15,19 @@ import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
-import type { Field } from '../format/types.js'
+import type { Field, Schema, Type } from '../format/types.js'
+import { findField, isNested, type FieldEntry } from '../format/fields.js'
 import type { OutputFormat, ScanFile, ScanRequest } from './types.js'
 import { quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { toDuckType } from './duck-types.js'
 import { checkPredicate, emptyRelation } from './predicate.js'
 import type { Sandbox } from './sandbox.js'
 import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { readNested } from './scan-nested.js'
+import { structPathSql } from './expression.js'
 
 /** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
-export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise<string> {
+export async function scanQuery(sandbox: Sandbox, request: ScanRequest, options: { nestedAsJson?: boolean } = {}): Promise<string> {
   const { schema } = request
   const columns = selectedColumns(request)
   const checked = request.where === undefined ? undefined : await checkPredicate(sandbox, request.where, schema)
@@ -35,22 +37,50 @@ export async function scanQuery(sandbox: Sandbox, request: ScanRequest): Promise
   const from = request.files.length ? filesRelation(request.files, schema.fields) : `SELECT * FROM ${emptyRelation(schema)}`
   const where = checked ? ` WHERE ${checked.sql}` : ''
   const limit = request.limit !== undefined ? ` LIMIT ${request.limit}` : ''
-  return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM (${from}) AS t${where}${limit}`
+  // CSV has no nested values: each one is a cell of JSON text.
+  const select = columns.map((c) => `${options.nestedAsJson && isNested(c.type) ? `CAST(to_json(${c.sql}) AS VARCHAR)` : c.sql} AS ${quoteIdent(c.name)}`)
+  return `SELECT ${select.join(', ')} FROM (${from}) AS t${where}${limit}`
 }
 
-function selectedColumns(request: ScanRequest): Field[] {
-  const fields = request.schema.fields
-  if (!request.columns) return fields
+/** An output column: a top-level column, or a field inside structs named by its path (`payload.user.id`). */
+interface OutputColumn {
+  name: string
+  sql: string
+  type: Type
+}
+
+function selectedColumns(request: ScanRequest): OutputColumn[] {
+  const { schema } = request
+  const fields = schema.fields
+  if (!request.columns) return fields.map((f) => ({ name: f.name, sql: quoteIdent(f.name), type: f.type }))
   if (!request.columns.length) throw new DvError('INVALID_ARGUMENT', 'no columns requested', { hint: `choose from: ${fields.map((f) => f.name).join(', ')}` })
   return request.columns.map((name) => {
-    const field = fields.find((f) => f.name === name)
+    const top = fields.find((f) => f.name === name)
+    if (top) return { name, sql: quoteIdent(top.name), type: top.type }
+    const field = fields.length && name.includes('.') ? findFieldOrUndefined(schema, name) : undefined
     if (!field) {
       throw new DvError('INVALID_ARGUMENT', `unknown column '${name}'; the table's columns are: ${fields.map((f) => f.name).join(', ')}`, {
+        hint: 'name a field inside a struct by its path, e.g. payload.user.id',
         details: { column: name },
       })
     }
-    return field
+    if (field.repeated || field.role !== 'field') {
+      throw new DvError('INVALID_ARGUMENT', `column '${name}' is inside a list or map and has no single value per row`, {
+        hint: `select the list or map column '${field.path[0]}' instead`,
+        details: { column: name },
+      })
+    }
+    return { name, sql: structPathSql(field.path), type: field.type }
   })
+}
+
+/** The field at a dotted path, or undefined when there is none or the path does not parse. */
+function findFieldOrUndefined(schema: Schema, path: string): FieldEntry | undefined {
+  try {
+    return findField(schema, path)
+  } catch {
+    return undefined
+  }
 }
 
 /** The rows of `files` as `fields` (read by field id, cast), one read_parquet per run of files with the same column names. */
@@ -75,8 +105,8 @@ function groupFiles(files: ScanFile[]): ScanFile[][] {
 export function castFields(columns: ScanFile['columns'], fields: Field[]): string[] {
   return fields.map((f) => {
     const info = columns[String(f.id)]
-    const source = info ? quoteIdent(info.name) : 'NULL'
-    return `CAST(${source} AS ${toDuckType(primitiveTypeOf(f, 'scan'))}) AS ${quoteIdent(f.name)}`
+    const value = info ? readNested(quoteIdent(info.name), f.type, columns) : `CAST(NULL AS ${toDuckType(f.type)})`
+    return `${value} AS ${quoteIdent(f.name)}`
   })
 }
 
@@ -160,7 +190,7 @@ export async function* queryBatches(duck: Sandbox, query: string, target: CopyTa
 
 /** Streams the scan to `out` (which is left open) and returns the row count. */
 export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
-  return queryTo(duck, await scanQuery(duck, request), request, format, out)
+  return queryTo(duck, await scanQuery(duck, request, { nestedAsJson: format === 'csv' }), request, format, out)
 }
 
 export async function* scanBatches(duck: Sandbox, request: ScanRequest): AsyncGenerator<RecordBatch> {

@@ -20,6 +20,8 @@ import { footerContradiction, readParquetLayout } from './parquet-layout.js'
 import { transcodeParquet } from './parquet-transcode.js'
 import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { writeSourceParquet } from './write-parquet.js'
+import { engineLimits } from './limits.js'
+import { jsonObjectLimit } from './ndjson-lines.js'
 import { checkKeys } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
 
@@ -57,6 +59,7 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   await duck.useTempDirectory(join(options.tmpDir, 'duckdb-spill'))
   let resolved = await resolveSource(source, options)
   try {
+    resolved.file = await withReadLimits(resolved.file, resolved.bytes)
     if (resolved.file.format === 'parquet') resolved = await decodableParquet(duck, resolved, options.tmpDir)
     const columns = await describeColumns(duck, resolved.file)
     return new IngestSource(duck, resolved, columns, options.tmpDir)
@@ -66,11 +69,22 @@ export async function openIngestSource(duck: Duck, source: Source, options: Open
   }
 }
 
+/** The file as dv reads it: NDJSON with room for its longest record, CSV with DV_MAX_RECORD_BYTES as its longest line. */
+async function withReadLimits(file: ReadableFile, bytes: number | undefined): Promise<ReadableFile> {
+  const limits = engineLimits()
+  if (file.format === 'ndjson') {
+    const max = await jsonObjectLimit(file.path, file.name, bytes, limits.maxJsonRecordBytes)
+    return max === undefined ? file : { ...file, maxRecordBytes: max }
+  }
+  if (file.format === 'csv' && limits.maxCsvLineBytes !== undefined) return { ...file, maxRecordBytes: limits.maxCsvLineBytes }
+  return file
+}
+
 class IngestSource implements OpenedSource {
   readonly name: string
   readonly format: InputFormat
   readonly bytes: number | undefined
-  readonly columns: DuckColumn[]
+  columns: DuckColumn[]
   private fingerprintPromise: Promise<string> | undefined
 
   constructor(
@@ -102,6 +116,16 @@ class IngestSource implements OpenedSource {
     }, options)
   }
 
+  /** Learns the columns again from every row (CSV, NDJSON); false when that is already so, or the input has exact types. */
+  async sampleWholeFile(): Promise<boolean> {
+    const file = this.resolved.file
+    if (file.sampleWholeFile || (file.format !== 'csv' && file.format !== 'ndjson')) return false
+    this.resolved.file = { ...file, sampleWholeFile: true }
+    this.columns = await describeColumns(this.duck, this.resolved.file)
+    relations.set(this, { duck: this.duck, relation: this.relation() })
+    return true
+  }
+
   checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void> {
     return checkKeys(this.duck, this.relation(), columns, schema, hint)
   }
@@ -124,7 +148,7 @@ async function resolveSource(source: Source, options: OpenSourceOptions): Promis
     if (!format) throw new DvError('INVALID_ARGUMENT', `the format of ${name} is unknown`, { hint: `name it with ${FORMAT_HINT}` })
     if (format === 'arrow') return spoolArrow(await readArrowIpcStream(stream, name), name, options.tmpDir)
     const path = tempPath(options.tmpDir, EXTENSION[format])
-    const { bytes, sha256 } = await spoolBytes(stream, path)
+    const { bytes, sha256 } = await spoolBytes(stream, path, options.onBytes)
     return { file: { name, path, format }, inputFormat: format, bytes, sha256, spooled: [path], userFile: false }
   }
   if (isArrowTable(source)) return spoolArrow({ batches: source.batches, schema: source.schema }, '<arrow>', options.tmpDir)
@@ -210,13 +234,14 @@ async function spoolArrow(input: ArrowInput, name: string, tmpDir: string): Prom
   }
 }
 
-async function spoolBytes(stream: Readable, path: string): Promise<{ bytes: number; sha256: string }> {
+async function spoolBytes(stream: Readable, path: string, onBytes?: (bytes: number) => void): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256')
   let bytes = 0
   async function* tap(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
       hash.update(chunk)
       bytes += chunk.length
+      onBytes?.(bytes)
       yield chunk
     }
   }

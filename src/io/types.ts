@@ -13,7 +13,7 @@
  */
 import type { Readable, Writable } from 'node:stream'
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow'
-import type { ColumnInfo, PartitionField, PrimitiveType, Schema, Value } from '../format/types.js'
+import type { ColumnInfo, PartitionField, Schema, Type, Value } from '../format/types.js'
 
 export type InputFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow'
 /** 'json' is one JSON array of row objects (what `dv cat --json` prints). */
@@ -22,10 +22,10 @@ export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'parquet' | 'arrow'
 /** What a write reads from: a file path, '-' for stdin, a byte stream, or Arrow data. */
 export type Source = string | Readable | ArrowTable | AsyncIterable<RecordBatch>
 
-/** A column as found in the input, before field ids are assigned. */
+/** A column as found in the input, before field ids are assigned (nested types carry ids 0). */
 export interface InputColumn {
   name: string
-  type: PrimitiveType
+  type: Type
   nullable: boolean
 }
 
@@ -60,6 +60,14 @@ export interface OpenedSource {
    * table's append says why instead).
    */
   checkKeys(columns: string[], schema?: Schema, hint?: string): Promise<void>
+  /**
+   * Text inputs (CSV, NDJSON) learn their columns from the first rows. When a
+   * write fails with `details.sampleMiss` (a later row has a key or a value
+   * the sample did not), this learns them again from every row and returns
+   * true; false when there is nothing more to learn (already done, or a
+   * typed input). `columns` changes accordingly.
+   */
+  sampleWholeFile(): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -92,6 +100,8 @@ export interface OpenSourceOptions {
   format?: InputFormat
   /** Directory for spooled input and temporary files. */
   tmpDir: string
+  /** Bytes of a stream (stdin) spooled so far, as they arrive. */
+  onBytes?: (bytes: number) => void
 }
 
 /** A data file to scan: where its bytes are and how its columns map to field ids. */
@@ -259,5 +269,7 @@ export interface DataEngine {
   diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
   /** The row-level diff as Arrow record batches (bounded memory). */
   diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
+  /** Stops the statement each open instance is running (a cancelled write): its caller sees an error. */
+  interrupt(): void
   close(): Promise<void>
 }

@@ -10,14 +10,16 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { DvError } from '../errors.js'
+import { DvError } from '../errors.js'
 import type { WriteParquetOptions, WrittenFile } from './types.js'
 import { Duck, duckLine, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { partitionExpression, partitionSource } from './partition.js'
 import { explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { factsFromCopyStats } from './written-stats.js'
+import { completeNestedFacts } from './nested-stats.js'
 import { storeAsIs } from './as-is.js'
 import { planColumns } from './input-plan.js'
+import { engineLimits, explainLimitError } from './limits.js'
 import { checkRequired, fieldIdsOption, fileSizeOption, sortFacts, splitInOrder, splitOversized, targetBytes, toWrittenFiles } from './parquet-copy.js'
 
 export { DEFAULT_TARGET_FILE_BYTES } from './parquet-copy.js'
@@ -31,7 +33,8 @@ export interface WriteInput {
   tmpDir: string
 }
 
-const PARTITIONED_MEMORY_LIMIT = '2GB'
+/** PARTITION_BY keeps a buffer per open partition: at least this much memory, unless DV_MEMORY_LIMIT says otherwise. */
+const PARTITIONED_MEMORY_BYTES = 2 ** 31
 const PARTITIONED_MAX_OPEN_FILES = 1000
 
 export async function writeSourceParquet(duck: Duck, input: WriteInput, options: WriteParquetOptions): Promise<WrittenFile[]> {
@@ -60,16 +63,19 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   let rows
   // PARTITION_BY keeps a buffer per open partition: thousands of partitions need
   // more than the default limit (peak RSS stays far below it: bench/README.md)
+  const limits = engineLimits()
+  const raise = partitionCols.length > 0 && !limits.memoryFromSetting && limits.memoryBytes < PARTITIONED_MEMORY_BYTES
   const limitBefore = partitionCols.length ? String((await duck.all(`SELECT current_setting('memory_limit') AS v`))[0].v) : undefined
   if (limitBefore !== undefined) {
-    await duck.run(`SET memory_limit = '${PARTITIONED_MEMORY_LIMIT}'`)
+    if (raise) await duck.run(`SET memory_limit = '${PARTITIONED_MEMORY_BYTES}B'`)
     // DuckDB's default of 100 open partition files splits a 365-day write into ~3 files per day;
     // node raises its own file-descriptor limit to the hard limit at start-up
     await duck.run(`SET partitioned_write_max_open_files = ${PARTITIONED_MAX_OPEN_FILES}`)
   }
   try {
-    rows = await duck.allWithProgress(sql, (processed, pct) => {
-      options.onProgress?.({ rows: processed, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })
+    // the engine's progress is a share of the input it has read (its row counts are not the input's rows)
+    rows = await duck.allWithProgress(sql, (pct) => {
+      options.onProgress?.({ rows: 0, bytesRead: input.bytes === undefined ? undefined : Math.round((input.bytes * pct) / 100) })
     })
   } catch (e) {
     await rm(dir, { recursive: true, force: true })
@@ -80,6 +86,7 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
   let facts = sortFacts(factsFromCopyStats(rows, schema))
   if (partitionCols.length) facts = await splitOversized(duck, facts, schema, target)
   else if (single) facts = await splitInOrder(duck, facts, schema, target)
+  facts = await completeNestedFacts(duck, facts, schema)
   checkRequired(facts, schema, input.file.name)
   const written = await toWrittenFiles(duck, facts, partitionSpec, schema)
   options.onProgress?.({ rows: written.reduce((n, f) => n + f.rows, 0), bytesRead: input.bytes })
@@ -89,17 +96,42 @@ export async function writeSourceParquet(duck: Duck, input: WriteInput, options:
 /** Names the line and column of a failed conversion when DuckDB says them. */
 export async function explainWriteError(e: unknown, input: { file: ReadableFile }): Promise<DvError> {
   const text = e instanceof Error ? e.message : String(e)
+  const limit = explainLimitError(e, input.file.name)
+  if (limit) return limit
+  const miss = sampleMiss(text, input.file)
+  if (miss) return miss
   const line = duckLine(e)
   const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1]
   if (/^(Conversion|Invalid Input) Error/.test(text) && (line !== undefined || column !== undefined)) {
     const where = [line !== undefined ? `line ${line}` : '', column !== undefined ? `column '${column}'` : ''].filter(Boolean).join(', ')
+    const ragged = /Expected Number of Columns/.test(text)
     return toDvError(e, `cannot write ${input.file.name} (${where})`, {
-      hint: /Expected Number of Columns/.test(text)
+      hint: ragged
         ? 'fix the row (quote values that contain commas) or remove it, then retry'
-        : 'fix or remove the offending value; column types were detected from a sample of the input',
-      details: { file: input.file.name, line, column },
+        : `fix or remove the offending value${input.file.sampleWholeFile ? '' : '; column types were detected from a sample of the input'}`,
+      details: { file: input.file.name, line, column, ...(ragged || input.file.format !== 'csv' || input.file.sampleWholeFile ? {} : { sampleMiss: 'conversion' }) },
     })
   }
   if (/sniffing file|Expected Number of Columns/.test(text)) return explainReadError(e, input.file)
   return toDvError(e, `cannot write ${input.file.name} as parquet`, { details: { file: input.file.name } })
 }
+
+/**
+ * NDJSON whose later records have a key, or a value type, that the sampled
+ * first records lacked: INVALID_ARGUMENT with `details.sampleMiss`, which the
+ * write action answers by reading the columns from the whole file (once).
+ */
+function sampleMiss(text: string, file: ReadableFile): DvError | undefined {
+  if (file.format !== 'ndjson' || !/JSON transform error/.test(text)) return undefined
+  const line = /in line (\d+)/.exec(text)?.[1]
+  const key = /has unknown key "([^"]+)"/.exec(text)?.[1]
+  const cast = /(Failed to cast value[^;]*)/.exec(text)?.[1]
+  const where = `${file.name}${line ? ` line ${line}` : ''}`
+  const why = key !== undefined ? `has key '${key}', which the records dv read to learn the columns do not have`
+    : cast !== undefined ? `does not fit the type dv learnt for its column: ${cast.toLowerCase()}` : 'does not fit the columns dv learnt'
+  return new DvError('INVALID_ARGUMENT', `${where} ${why}`, {
+    hint: file.sampleWholeFile ? 'make every record of the file use one type per key' : 'the columns were learnt from the first 20,480 records: dv reads the whole file when this happens',
+    details: { file: file.name, ...(line ? { line: Number(line) } : {}), ...(file.sampleWholeFile ? {} : { sampleMiss: key !== undefined ? 'unknown-key' : 'conversion' }), ...(key !== undefined ? { column: key } : {}) },
+  })
+}
+

@@ -6,7 +6,7 @@
 import type { ColumnInfo, Field, Schema } from '../format/types.js'
 import { canonicalFromDuck, compareCanonical } from './canonical-text.js'
 import { Duck, quoteIdent, quoteLiteral, type Row } from './duck.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { allFields, isPrimitive, primitiveTypeOf, type FieldEntry } from '../format/fields.js'
 
 export interface FileFacts {
   path: string
@@ -18,28 +18,43 @@ export interface FileFacts {
 
 type Pairs = Array<{ key: string; value: unknown }>
 
-/** One FileFacts per RETURN_STATS row; columns named as the schema's fields. */
+/**
+ * One FileFacts per RETURN_STATS row, with an entry for every field at every
+ * depth (format-spec/manifest.md#nested-columns) named by its physical name
+ * inside its parent. Min/max come only for leaves; the null counts of nested
+ * fields and of fields inside lists and maps are set by completeNestedFacts.
+ */
 export function factsFromCopyStats(rows: Row[], schema: Schema): FileFacts[] {
-  const byName = new Map(schema.fields.map((f) => [f.name, f]))
+  const fields = allFields(schema)
+  const byKey = new Map(fields.filter((f) => isPrimitive(f.type)).map((f) => [statsKey(f.path), f]))
   return rows.map((row) => {
     const columns: Record<string, ColumnInfo> = {}
     const fileRows = Number(row.count)
     for (const entry of (row.column_statistics ?? []) as Pairs) {
-      const field = byName.get(unquoteName(entry.key))
+      const field = byKey.get(entry.key) ?? byKey.get(statsKey([unquoteName(entry.key)]))
       if (!field) continue
       const stats = Object.fromEntries((entry.value as Pairs).map((p) => [p.key, String(p.value)]))
-      columns[String(field.id)] = columnInfo(field, stats.min, stats.max, stats.null_count === undefined ? undefined : Number(stats.null_count), 'stats')
+      columns[String(field.id)] = columnInfo(leafName(field), stats.min, stats.max, stats.null_count === undefined ? undefined : Number(stats.null_count), 'stats')
     }
-    for (const field of schema.fields) columns[String(field.id)] ??= { name: field.name, nulls: fileRows }
+    for (const field of fields) columns[String(field.id)] ??= { name: field.path[field.path.length - 1]!, nulls: field.path.length === 1 ? fileRows : 0 }
     return { path: String(row.filename), rows: fileRows, bytes: Number(row.file_size_bytes), columns }
   })
+}
+
+/** DuckDB's name of a leaf column in RETURN_STATS: its path, each name double-quoted, joined by dots. */
+function statsKey(path: readonly string[]): string {
+  return path.map((n) => `"${n.replace(/"/g, '""')}"`).join('.')
+}
+
+function leafName(field: FieldEntry): Pick<Field, 'name' | 'type'> {
+  return { name: field.path[field.path.length - 1]!, type: field.type }
 }
 
 function unquoteName(key: string): string {
   return key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1).replace(/""/g, '"') : key
 }
 
-function columnInfo(field: Field, min: string | undefined, max: string | undefined, nulls: number | undefined, flavor: 'stats' | 'text'): ColumnInfo {
+function columnInfo(field: Pick<Field, 'name' | 'type'>, min: string | undefined, max: string | undefined, nulls: number | undefined, flavor: 'stats' | 'text'): ColumnInfo {
   const info: ColumnInfo = { name: field.name, nulls: nulls ?? 0 }
   const type = primitiveTypeOf(field, 'write')
   const lo = min === undefined ? undefined : canonicalFromDuck(type, min, flavor)

@@ -44,6 +44,13 @@ function existsError(kind: RefKind, name: string, cause?: unknown): DvError {
  */
 export async function createRef(ctx: RefAdminContext, kind: RefKind, name: string, rev?: string, message?: string): Promise<RefInfo> {
   const key = refKey(kind, name)
+  // `branches/NAME` and `tags/NAME` are how a REV names one ref when a branch and a tag share NAME (rev-syntax.md)
+  const qualifier = [BRANCH_PREFIX, TAG_PREFIX].find((p) => name.startsWith(p))
+  if (qualifier !== undefined) {
+    throw new DvError('INVALID_ARGUMENT', `invalid ${kind} name '${name}': it starts with '${qualifier}', which a revision uses to name a ${qualifier === BRANCH_PREFIX ? 'branch' : 'tag'}`, {
+      hint: `use another name, e.g. '${name.slice(qualifier.length)}'`,
+    })
+  }
   const snapshot = await ctx.resolve(rev)
   if (await ctx.refs.get(key)) throw existsError(kind, name)
   try {

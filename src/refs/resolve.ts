@@ -2,7 +2,7 @@
 import type { ReflogStore, RefStore } from '../store/types.js'
 import type { Snapshot } from '../format/types.js'
 import type { SnapshotId } from '../ids.js'
-import { isObjectId, shortId } from '../ids.js'
+import { isObjectId, refNameProblem, shortId } from '../ids.js'
 import { DvError } from '../errors.js'
 import { BRANCH_PREFIX, TAG_PREFIX, branchRef, tagRef } from './names.js'
 import { reflogRefOf, reflogValue } from './reflog.js'
@@ -16,6 +16,14 @@ export interface RevContext {
   headBranch(): Promise<string | null>
   readSnapshot(id: SnapshotId): Promise<Snapshot>
   hasObject(id: string): Promise<boolean>
+  /** Ids of the stored objects whose hex starts with `prefix`, of any kind. */
+  listObjects(prefix: string): AsyncIterable<string>
+  /**
+   * What a stored object is, for prefix resolution: a readable snapshot, an
+   * intact object of another kind, or one that cannot be read (corrupt, or a
+   * damaged snapshot) and so might be a snapshot.
+   */
+  classifyObject(id: string): Promise<'snapshot' | 'other' | 'unreadable'>
   /** The workspace HEAD, or undefined without a workspace. */
   head(): Promise<SnapshotId | undefined>
 }
@@ -80,10 +88,18 @@ async function resolveBase(ctx: RevContext, base: string, rev: string): Promise<
     if (main) return { snapshot: main.snapshot }
     throw new DvError('NOT_FOUND', `revision '${rev}': there is no HEAD (no workspace and no branch main)`)
   }
-  const branch = await ctx.refs.get(branchRef(base))
-  if (branch) return { snapshot: branch.snapshot, branch: base }
-  const tag = await ctx.refs.get(tagRef(base))
-  if (tag) return { snapshot: tag.snapshot }
+  const refs = await matchingRefs(ctx, base)
+  if (refs.length > 1) {
+    const spellings = refs.map((r) => r.qualified)
+    throw new DvError('INVALID_ARGUMENT', `revision '${base}' is ambiguous: it names ${refs.map((r) => `${r.kind} '${r.name}'`).join(' and ')}`, {
+      hint: `name one of them: ${spellings.map((q) => `'${q}'`).join(' or ')}`,
+      details: { candidates: spellings },
+    })
+  }
+  if (refs.length === 1) {
+    const [ref] = refs
+    return ref.kind === 'branch' ? { snapshot: ref.snapshot, branch: ref.name } : { snapshot: ref.snapshot }
+  }
   if (/^[0-9a-f]+$/i.test(base) && base.length >= MIN_PREFIX) {
     const hex = base.toLowerCase()
     if (isObjectId(hex)) {
@@ -92,12 +108,16 @@ async function resolveBase(ctx: RevContext, base: string, rev: string): Promise<
         return { snapshot: hex as SnapshotId }
       }
     } else {
-      const matches = (await reachableSnapshots(ctx)).filter((s) => s.startsWith(hex))
-      if (matches.length === 1) return { snapshot: matches[0] }
-      if (matches.length > 1) {
-        throw new DvError('INVALID_ARGUMENT', `snapshot prefix '${base}' is ambiguous: it matches ${matches.map((m) => shortId(m, 12)).join(', ')}`, {
-          hint: 'use more hex digits', details: { candidates: matches },
+      const found = await snapshotsWithPrefix(ctx, hex)
+      if (found.length === 1 && found[0].readable) return { snapshot: found[0].id }
+      if (found.length > 1) {
+        throw new DvError('INVALID_ARGUMENT', `snapshot prefix '${base}' is ambiguous: it matches ${found.map((m) => `${shortId(m.id, 12)}${m.readable ? '' : ' (unreadable)'}`).join(', ')}`, {
+          hint: 'use more hex digits', details: { candidates: found.map((m) => m.id) },
         })
+      }
+      if (found.length === 1) {
+        await ctx.readSnapshot(found[0].id) // the only match could not be read: this throws why
+        return { snapshot: found[0].id }
       }
     }
   }
@@ -106,22 +126,44 @@ async function resolveBase(ctx: RevContext, base: string, rev: string): Promise<
   })
 }
 
-/** Every snapshot reachable from a branch, a tag or HEAD. */
-export async function reachableSnapshots(ctx: RevContext): Promise<SnapshotId[]> {
-  const roots: SnapshotId[] = []
-  for (const prefix of [BRANCH_PREFIX, TAG_PREFIX]) {
-    for (const r of await ctx.refs.list(prefix)) roots.push(r.value.snapshot)
+interface MatchedRef {
+  kind: 'branch' | 'tag'
+  name: string
+  /** The spelling that names only this ref: `branches/NAME` or `tags/NAME`. */
+  qualified: string
+  snapshot: SnapshotId
+}
+
+/**
+ * The refs a name can mean: branch NAME, tag NAME, and with the qualified
+ * forms `branches/NAME` and `tags/NAME` that branch or tag. More than one is
+ * an ambiguity the caller reports; a branch never silently wins over a tag.
+ */
+async function matchingRefs(ctx: RevContext, base: string): Promise<MatchedRef[]> {
+  const wanted: Array<{ kind: 'branch' | 'tag'; name: string }> = [{ kind: 'branch', name: base }, { kind: 'tag', name: base }]
+  for (const [prefix, kind] of [[BRANCH_PREFIX, 'branch'], [TAG_PREFIX, 'tag']] as const) {
+    const name = base.slice(prefix.length)
+    if (base.startsWith(prefix) && refNameProblem(name) === undefined) wanted.push({ kind, name })
   }
-  const head = await ctx.head()
-  if (head) roots.push(head)
-  const seen = new Set<SnapshotId>()
-  const stack = [...roots]
-  while (stack.length > 0) {
-    const id = stack.pop() as SnapshotId
-    if (seen.has(id)) continue
-    seen.add(id)
-    const snap = await ctx.readSnapshot(id)
-    for (const p of snap.parents) if (!seen.has(p)) stack.push(p)
+  const found = await Promise.all(wanted.map(async (w) => {
+    const key = w.kind === 'branch' ? branchRef(w.name) : tagRef(w.name)
+    const value = await ctx.refs.get(key)
+    return value ? [{ ...w, qualified: key, snapshot: value.snapshot }] : []
+  }))
+  return found.flat()
+}
+
+/**
+ * The snapshots whose id starts with `hex`: only objects named by the prefix
+ * are read, so a damaged object elsewhere (even the branch head) never stops
+ * a lookup. An unreadable object with the prefix may have been a snapshot:
+ * it counts, so that ambiguity is never hidden.
+ */
+async function snapshotsWithPrefix(ctx: RevContext, hex: string): Promise<Array<{ id: SnapshotId; readable: boolean }>> {
+  const out: Array<{ id: SnapshotId; readable: boolean }> = []
+  for await (const id of ctx.listObjects(hex)) {
+    const kind = await ctx.classifyObject(id)
+    if (kind !== 'other') out.push({ id: id as SnapshotId, readable: kind === 'snapshot' })
   }
-  return [...seen]
+  return out.sort((a, b) => (a.id < b.id ? -1 : 1))
 }

@@ -4,7 +4,6 @@
  * name (EEXIST: already there) -> fsync the object directory -> unlink the temp.
  * A corrupt object found under the final name is replaced by rename.
  */
-import { randomUUID } from 'node:crypto'
 import type { Stats } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
@@ -17,6 +16,7 @@ import { hasErrno, storageError } from './fs-errors.js'
 import {
   checkIdPrefix, checkObjectId, corruptObjectError, hashFile, missingObjectError,
 } from './object-hash.js'
+import { ownedName } from './owner.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore } from './types.js'
 
@@ -274,7 +274,8 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       throw storageError(e, 'cannot create directory', this.tmpDir)
     })
     await this.tmpReady
-    const path = join(this.tmpDir, `obj-${randomUUID()}`)
+    // named after its owner, so a later write can remove it if this process is killed (owner.ts)
+    const path = join(this.tmpDir, ownedName('obj'))
     storageStep('object.tmp-write')
     try {
       return { path, handle: await open(path, 'wx', 0o444) }

@@ -1,12 +1,12 @@
 /**
  * The reflog on a local disk: `reflog/<ref folder>/<key>.json`
- * (reflog-keys.ts). An append never overwrites: write `tmp/reflog-<uuid>`
+ * (reflog-keys.ts). An append never overwrites: write `tmp/reflog.<owner>` (owner.ts)
  * -> fsync it -> create the ref's folder if needed (fsync its parent) ->
  * `link` it to the entry's name (EEXIST: the key is taken, draw another) ->
  * fsync the folder -> unlink the temp. `link` publishes the whole file at
  * once, so a reader never sees a torn entry, even after a crash.
  */
-import { randomUUID } from 'node:crypto'
+import { ownedName } from './owner.js'
 import { link, mkdir, open, readFile, readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { DvError } from '../errors.js'
@@ -35,7 +35,8 @@ export class LocalReflogStore implements ReflogStore {
   async append(ref: string, timeMs: number, bytes: Uint8Array): Promise<string> {
     const folder = this.folderOf(ref)
     const first = newReflogKey(timeMs)
-    const tmp = join(this.tmpDir, `reflog-${randomUUID()}`)
+    // named after its owner, so a later write can remove it if this process is killed (owner.ts)
+    const tmp = join(this.tmpDir, ownedName('reflog'))
     try {
       await mkdir(this.tmpDir, { recursive: true })
       storageStep('reflog.tmp-write')

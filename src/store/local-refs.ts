@@ -184,7 +184,7 @@ export class LocalRefStore implements RefStore {
     if (snapshot === undefined) {
       const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
       throw new DvError('CORRUPT', `ref file ${path} is corrupt: expected a 64-hex snapshot id and a newline, found ${shown}`, {
-        hint: 'write the right 64-hex snapshot id and a newline into the file, or delete the file',
+        hint: `repair ${path}: write into it the 64-hex id of the snapshot it should name and a newline (\`dv log\` of another branch and \`dv fsck\` help find it), or delete the file to drop the ref; \`dv fsck\` then checks the repository`,
         details: { path },
       })
     }

@@ -6,9 +6,8 @@
  *   root/refs/branches/<name>        `<64 hex snapshot id>\n`
  *   root/refs/tags/<name>
  *   root/reflog/<ref, '/' as %2F>/<key>.json   one file per ref update (local-reflog.ts)
- *   root/tmp/                        temp files (leftovers are harmless)
+ *   root/tmp/                        temp files, named after their owner (owner.ts)
  */
-import { randomUUID } from 'node:crypto'
 import { link, mkdir, open, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { DvError } from '../errors.js'
@@ -17,6 +16,7 @@ import { storageStep } from './crash-points.js'
 import { fsyncDir, removeQuietly, writeAll } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { LocalObjectStore } from './local-objects.js'
+import { ownedName } from './owner.js'
 import { LocalRefStore } from './local-refs.js'
 import { LocalReflogStore } from './local-reflog.js'
 import type { StorageTestHooks } from './test-hooks.js'
@@ -61,7 +61,7 @@ export function openLocalStorage(root: string): LocalStorage {
 /** tmp -> fsync -> link to config.json (EEXIST: a repository is already there) -> fsync root. */
 async function createConfigFile(root: string, configPath: string, bytes: Uint8Array): Promise<void> {
   const tmpDir = join(root, 'tmp')
-  const tmp = join(tmpDir, `config-${randomUUID()}`)
+  const tmp = join(tmpDir, ownedName('config'))
   try {
     const created = await mkdir(tmpDir, { recursive: true })
     if (created !== undefined && created !== tmpDir) {

@@ -5,8 +5,7 @@
  * and their reflog are read-only through it, and it holds no data files (putFile is refused).
  */
 import { DvError } from '../errors.js'
-import { hashBytes } from '../ids.js'
-import type { ObjectId } from '../ids.js'
+import { hashBytes, type ObjectId } from '../ids.js'
 import type { ObjectStore, RefStore, ReflogStore, Storage } from './types.js'
 
 function refused(what: string): DvError {

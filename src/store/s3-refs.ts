@@ -57,7 +57,7 @@ export class S3RefStore implements RefStore {
     if (snapshot === undefined) {
       const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
       throw new DvError('CORRUPT', `ref ${this.ctx.loc.url}/refs/${name} is corrupt: expected a 64-hex snapshot id and a newline, found ${shown}`, {
-        hint: 'write the right 64-hex snapshot id and a newline into the ref object, or delete it',
+        hint: `repair s3://${this.ctx.loc.bucket}/${key}: write into it the 64-hex id of the snapshot it should name and a newline (\`dv log\` of another branch and \`dv fsck\` help find it), or delete the object to drop the ref; \`dv fsck\` then checks the repository`,
         details: { ref: name, key },
       })
     }

@@ -12,7 +12,7 @@ import type { DataFile, ManifestRef, PartitionField, Schema, TableChange, TableM
 import type { PrunablePredicate } from '../io/types.js'
 import { summarizePartitions } from '../format/index.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
-import { CONFLICT_RULES, checkConflicts, conflictError } from './conflicts.js'
+import { CONFLICT_RULES, addsNestedFields, checkConflicts, conflictError } from './conflicts.js'
 import { shortId } from '../ids.js'
 
 /** A data file a change removes, with the manifest the write found it in. */
@@ -61,6 +61,11 @@ export interface PendingChange {
   scope: ConflictScope
   /** SHA-256 of the request (input bytes, table, mode, options), when an idempotency key needs it. */
   fingerprint?: string
+  /**
+   * Set for a schema change (`dv table alter`): `schema` replaces the table's
+   * whole, no data file changes. Committed at once, never staged.
+   */
+  alter?: string
   /** The primary key (field ids) the write was planned against; absent: none (conflicts.ts: key-changed). */
   baseKey?: number[]
   /** For a keyed table: the range of the keys this change adds, which no concurrently added file may hold (conflicts.ts: key-may-repeat). */
@@ -73,6 +78,8 @@ const MERGE_BELOW_FILES = 1000
 
 /** The schema after this change (its columns were checked by the schemaChanged rule): the table's, plus the columns it adds. */
 function mergeSchema(current: TableMetadata, change: PendingChange): { schema: Schema; lastColumnId: number } {
+  // fields added inside existing columns: schemaChanged checked the table's schema is the one the write evolved
+  if (addsNestedFields(change)) return { schema: change.schema, lastColumnId: change.lastColumnId }
   const added = change.schema.fields.filter((f) => f.id > change.baseLastColumnId)
   if (added.length === 0) return { schema: current.schema, lastColumnId: current.lastColumnId }
   return { schema: { fields: [...current.schema.fields, ...added] }, lastColumnId: change.lastColumnId }
@@ -162,6 +169,7 @@ async function removeFiles(
 export async function applyChange(
   ctx: RepoContext, current: TableMetadata | null, headTable: ObjectId | null, change: PendingChange, head: SnapshotId,
 ): Promise<AppliedChange> {
+  if (change.alter) return applyAlter(current, headTable, change, head)
   await checkConflicts({ ctx, current, headTable, head, change })
   const added = { files: change.files.length, rows: sum(change.files, 'rows'), bytes: sum(change.files, 'bytes') }
   if (current === null) {
@@ -201,6 +209,16 @@ export async function applyFileChanges(
   const manifests = await removeFiles(ctx, table, table.schema, removes, missingError)
   if (adds.length) manifests.push(await newManifest(ctx, table.partitionSpec, table.schema, adds))
   return compactManifests(ctx, table.partitionSpec, table.schema, manifests)
+}
+
+/** A schema change applies only to the table as it was planned against: any concurrent change to the table is a conflict. */
+function applyAlter(current: TableMetadata | null, headTable: ObjectId | null, change: PendingChange, head: SnapshotId): AppliedChange {
+  if (current === null || headTable !== change.baseTable) {
+    throw conflictError(change, head, CONFLICT_RULES.tableChanged,
+      `the table changed while '${change.alter}' was planned (metadata ${change.baseTable ? shortId(change.baseTable) : 'absent'} -> ${headTable ? shortId(headTable) : 'absent'})`)
+  }
+  const none = { files: 0, rows: 0, bytes: 0 }
+  return { table: { ...current, schema: change.schema, lastColumnId: change.lastColumnId }, summary: summaryOf('schema', none, none) }
 }
 
 function sum(files: Array<{ rows: number; bytes: number }>, key: 'rows' | 'bytes'): number {

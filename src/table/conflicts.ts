@@ -7,9 +7,9 @@
  * applying (a removed file that is gone) is raised there by name.
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
-import type { DataFile, Field, TableMetadata } from '../format/types.js'
+import type { DataFile, Field, Schema, TableMetadata, Type } from '../format/types.js'
 import { DvError } from '../errors.js'
-import { formatType, sameType } from '../format/index.js'
+import { allFields, formatType, isPrimitive, sameType } from '../format/index.js'
 import { shortId } from '../ids.js'
 import { readManifest, readTableMetadata, type RepoContext } from './context.js'
 import type { PendingChange } from './changes.js'
@@ -61,11 +61,11 @@ export const CONFLICT_RULES = {
 } as const satisfies Record<string, ConflictRule>
 
 /** What a conflict message names: the operation, its table, and the snapshot it read. */
-export type ConflictSubject = Pick<PendingChange, 'mode' | 'table' | 'baseSnapshot'> | { mode: string; table: string; baseSnapshot: SnapshotId }
+export type ConflictSubject = Pick<PendingChange, 'mode' | 'table' | 'baseSnapshot' | 'alter'> | { mode: string; table: string; baseSnapshot: SnapshotId; alter?: undefined }
 
 export function conflictError(change: ConflictSubject, head: SnapshotId, rule: ConflictRule, why: string): DvError {
   return new DvError('CONFLICT',
-    `${change.mode} of table '${change.table}' (read at snapshot ${shortId(change.baseSnapshot)}) conflicts with snapshot ${shortId(head)}: ${why}`, {
+    `${change.alter ? 'schema change' : change.mode} of table '${change.table}' (read at snapshot ${shortId(change.baseSnapshot)}) conflicts with snapshot ${shortId(head)}: ${why}`, {
       retryable: false,
       hint: rule.help,
       details: { table: change.table, base: change.baseSnapshot, head, rule: rule.name },
@@ -147,6 +147,12 @@ function sameField(a: Field, b: Field): boolean {
 function schemaChanged({ current, change }: CheckInput): string | undefined {
   if (current === null) return undefined
   const added = change.schema.fields.filter((f) => f.id > change.baseLastColumnId)
+  if (addsNestedFields(change)) {
+    // fields added inside existing columns: the write was planned against exactly the table's schema now
+    return sameSchema(withoutIdsAbove(change.schema, change.baseLastColumnId), current.schema) && current.lastColumnId === change.baseLastColumnId
+      ? undefined
+      : 'a concurrent schema change, while this write adds fields inside existing columns'
+  }
   if (added.length === 0) {
     for (const f of change.schema.fields) {
       const now = current.schema.fields.find((c) => c.id === f.id)
@@ -181,6 +187,29 @@ async function keyMayRepeat(input: CheckInput): Promise<string | undefined> {
     if (dataFileMayMatch(f, checks)) return `a concurrent commit added data file ${shortId(f.id)} that may hold keys this write adds`
   }
   return undefined
+}
+
+/** True when the change adds fields inside columns the table already had (nested schema evolution on append). */
+export function addsNestedFields(change: PendingChange): boolean {
+  const base = change.baseLastColumnId
+  return allFields({ fields: change.schema.fields.filter((f) => f.id <= base) }).some((f) => f.id > base)
+}
+
+/** `schema` without the struct fields whose id is above `last` (those a change added). */
+export function withoutIdsAbove(schema: Schema, last: number): Schema {
+  const prune = (type: Type): Type => {
+    if (isPrimitive(type)) return type
+    switch (type.type) {
+      case 'struct': return { type: 'struct', fields: type.fields.filter((f) => f.id <= last).map((f) => ({ ...f, type: prune(f.type) })) }
+      case 'list': return { ...type, element: prune(type.element) }
+      case 'map': return { ...type, key: prune(type.key), value: prune(type.value) }
+    }
+  }
+  return { fields: schema.fields.filter((f) => f.id <= last).map((f) => ({ ...f, type: prune(f.type) })) }
+}
+
+function sameSchema(a: Schema, b: Schema): boolean {
+  return a.fields.length === b.fields.length && a.fields.every((f, i) => sameField(f, b.fields[i]!) && f.required === b.fields[i]!.required)
 }
 
 /** Every check, in the order they run; the first that fires is the conflict reported. */

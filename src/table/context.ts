@@ -55,16 +55,31 @@ async function readParsed<T>(
   try {
     bytes = await ctx.storage.objects.get(id)
   } catch (e) {
-    if (e instanceof DvError && e.code === 'NOT_FOUND') {
-      throw new DvError('CORRUPT', `${what} ${shortId(id, 12)} is missing from the object store`, {
-        cause: e, hint: 'the repository is damaged; run `dv fsck`', details: { object: id },
-      })
-    }
-    throw e
+    throw missingAsCorrupt(e, what, id)
   }
   const value = parse(bytes, `${what} ${id}`)
   ctx.cache.set(id, value)
   return value
+}
+
+/**
+ * An object that metadata refers to but the store lacks is damage (CORRUPT,
+ * exit 5), not a name the user got wrong (NOT_FOUND, exit 3).
+ */
+function missingAsCorrupt(e: unknown, what: string, id: ObjectId): unknown {
+  if (!(e instanceof DvError && e.code === 'NOT_FOUND')) return e
+  return new DvError('CORRUPT', `${what} ${shortId(id, 12)} is missing from the object store`, {
+    cause: e, hint: 'the repository is damaged; run `dv fsck` to list every missing or corrupt object', details: { object: id },
+  })
+}
+
+/** The local path of a data file's verified bytes (downloaded if remote); a missing file is CORRUPT naming it. */
+export async function dataFilePath(ctx: RepoContext, id: ObjectId): Promise<string> {
+  try {
+    return await ctx.storage.objects.localPath(id)
+  } catch (e) {
+    throw missingAsCorrupt(e, 'data file', id)
+  }
 }
 
 export function readSnapshot(ctx: RepoContext, id: SnapshotId): Promise<Snapshot> {

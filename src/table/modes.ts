@@ -6,7 +6,7 @@
  * hold affected rows (pruned by partition values and column stats).
  */
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SnapshotId } from '../ids.js'
 import type { DataFile, Schema, TableMetadata, Value } from '../format/types.js'
@@ -114,6 +114,7 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
       if (!schema.fields.some((f) => f.name === k)) throw invalid(`key column '${k}' is not a column of table '${req.table}'`, `columns: ${schema.fields.map((f) => f.name).join(', ')}`)
     }
   }
+  await mkdir(ctx.tmpDir, { recursive: true })
   const outDir = await mkdtemp(join(ctx.tmpDir, 'write-'))
   try {
     let files: DataFile[] = []

@@ -1,15 +1,16 @@
 /** Read-side operations: log entries, table info for `show`, and scan setup for `cat`/`scan`. */
 import type { ObjectId, SnapshotId } from '../ids.js'
-import type { Snapshot, TableMetadata } from '../format/types.js'
+import type { Snapshot, TableMetadata, Type } from '../format/types.js'
 import type { ColumnStats, LogEntry, TableInfo } from '../api-types.js'
 import type { ScanFile, ScanRequest } from '../io/types.js'
 import { compareValues } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
-import { readManifest, readTableMetadata, type RepoContext } from './context.js'
+import { dataFilePath, readManifest, readTableMetadata, type RepoContext } from './context.js'
 import { planScan, type PlannedFile, type ScanPlan } from './scan-plan.js'
 import { mapLimit } from '../store/map-limit.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { allFields, childFields, fieldById, findField, isPrimitive } from '../format/fields.js'
+import { formatFieldPath, formatType } from '../format/type-text.js'
 
 export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntry {
   return {
@@ -40,29 +41,41 @@ export function tableTotals(table: TableMetadata): { rows: number; files: number
 }
 
 export async function tableInfo(ctx: RepoContext, name: string, snapshotId: SnapshotId, table: TableMetadata): Promise<TableInfo> {
-  const stats = new Map<number, { min?: string; max?: string; nulls: number }>()
+  const fields = allFields(table.schema)
+  const stats = new Map<number, { min?: string; max?: string; nulls: number }>(fields.map((f) => [f.id, { nulls: 0 }]))
   const totals = tableTotals(table)
-  for (const f of table.schema.fields) stats.set(f.id, { nulls: 0 })
   for (const m of table.manifests) {
     for (const file of (await readManifest(ctx, m.id)).files) {
-      for (const field of table.schema.fields) {
+      for (const field of fields) {
         const s = stats.get(field.id)!
-        const type = primitiveTypeOf(field, 'show')
         const col = file.columns[String(field.id)]
         if (!col) {
-          s.nulls += file.rows
+          // absent from the file: null in every row (inside a list or map: no values at all)
+          if (!field.repeated) s.nulls += file.rows
           continue
         }
         s.nulls += col.nulls
+        if (!isPrimitive(field.type)) continue
+        const type = field.type
         if (col.min !== undefined && (s.min === undefined || compareValues(type, col.min, s.min) < 0)) s.min = col.min
         if (col.max !== undefined && (s.max === undefined || compareValues(type, col.max, s.max) > 0)) s.max = col.max
       }
     }
   }
-  const fieldName = (id: number) => table.schema.fields.find((f) => f.id === id)?.name ?? `#${id}`
-  const columns: ColumnStats[] = table.schema.fields.map((f) => ({
-    id: f.id, name: f.name, type: primitiveTypeOf(f, 'show'), required: f.required, ...stats.get(f.id)!,
-  }))
+  const fieldName = (id: number) => {
+    const f = fieldById(table.schema, id)
+    return f ? formatFieldPath(f.path) : `#${id}`
+  }
+  // The schema as a tree: each nested column lists its struct fields, list element, or map key and value.
+  const tree = (parent: readonly string[], type: Type): ColumnStats[] => childFields(type).map((c) => {
+    const path = [...parent, c.name]
+    const children = tree(path, c.type)
+    return {
+      id: c.id, name: c.name, path: formatFieldPath(path), type: formatType(c.type), required: c.required, ...stats.get(c.id)!,
+      ...(children.length ? { fields: children } : {}),
+    }
+  })
+  const columns = tree([], { type: 'struct', fields: table.schema.fields })
   return {
     name,
     tableId: table.tableId,
@@ -88,10 +101,10 @@ export async function prepareScan(
 ): Promise<PreparedScan> {
   if (options.columns) {
     const known = new Set(table.schema.fields.map((f) => f.name))
-    const unknown = options.columns.filter((c) => !known.has(c))
+    const unknown = options.columns.filter((c) => !known.has(c) && !isNestedPath(table, c))
     if (unknown.length) {
       throw new DvError('INVALID_ARGUMENT', `unknown column(s) ${unknown.map((c) => `'${c}'`).join(', ')}`, {
-        hint: `columns: ${[...known].join(', ')}`,
+        hint: `columns: ${[...known].join(', ')}${table.schema.fields.some((f) => !isPrimitive(f.type)) ? '; name a field inside a struct by its path, e.g. payload.user.id' : ''}`,
       })
     }
   }
@@ -118,7 +131,7 @@ export async function scanFiles(ctx: RepoContext, planned: PlannedFile[]): Promi
   const objects = ctx.storage.objects
   if (!objects.pathOf) return { files: await verifiedScanFiles(ctx, planned) }
   const files = planned.map(({ file: f }) => ({ path: objects.pathOf!(f.id), rows: f.rows, columns: f.columns }))
-  const verified = mapLimit(planned, VERIFY_CONCURRENCY, ({ file }) => objects.localPath(file.id))
+  const verified = mapLimit(planned, VERIFY_CONCURRENCY, ({ file }) => dataFilePath(ctx, file.id))
   verified.catch(() => undefined) // observed by the engine; avoid an unhandled rejection meanwhile
   return { files, verified }
 }
@@ -127,6 +140,15 @@ const VERIFY_CONCURRENCY = 4
 
 /** The planned files as the engine reads them: local paths of their verified bytes (downloaded if remote). */
 export function verifiedScanFiles(ctx: RepoContext, planned: PlannedFile[]): Promise<ScanFile[]> {
-  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await ctx.storage.objects.localPath(f.id), rows: f.rows, columns: f.columns }))
+  return mapLimit(planned, VERIFY_CONCURRENCY, async ({ file: f }) => ({ path: await dataFilePath(ctx, f.id), rows: f.rows, columns: f.columns }))
 }
 
+
+/** True when `name` is the path of a field inside the table's structs (the engine checks what it may select). */
+function isNestedPath(table: TableMetadata, name: string): boolean {
+  try {
+    return name.includes('.') && findField(table.schema, name) !== undefined
+  } catch {
+    return false
+  }
+}

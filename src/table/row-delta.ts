@@ -20,16 +20,16 @@ import type { Attribution } from './attribution.js'
 import type { RepoContext } from './context.js'
 import type { TableDelta } from './delta.js'
 import { scanFiles } from './read.js'
+import { keyColumns } from './keys.js'
 import type { PlannedFile } from './scan-plan.js'
 
 /**
- * The table's key columns (the key `dv diff --rows` pairs updates by),
- * or undefined when it has none. No table has a key yet: `dv table set-key`
- * (Iceberg's identifier-field-ids) is being added; this is the one place
- * that will read it.
+ * The table's key columns (the key `dv diff --rows` pairs updates by, set by
+ * `dv table set-key`), or undefined when it has none.
  */
-export function tableKey(_meta: TableMetadata): string[] | undefined {
-  return undefined
+export function tableKey(meta: TableMetadata): string[] | undefined {
+  const key = keyColumns(meta)
+  return key.length > 0 ? key : undefined
 }
 
 export interface RowDeltaOptions {

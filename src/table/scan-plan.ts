@@ -4,12 +4,12 @@
  * by partition values and column min/max statistics. Pruning is only ever
  * conservative: the engine applies the full predicate to what is left.
  */
-import type { DataFile, Field, ManifestRef, PartitionField, PrimitiveType, TableMetadata, Value } from '../format/types.js'
+import type { DataFile, ManifestRef, PartitionField, PrimitiveType, TableMetadata, Value } from '../format/types.js'
 import type { PrunablePredicate } from '../io/types.js'
 import { applyTransform, compareValues, transformResultType } from '../format/index.js'
 import type { ObjectId } from '../ids.js'
 import { readManifest, type RepoContext } from './context.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { findField, isPrimitive, primitiveTypeOf } from '../format/fields.js'
 
 /** A data file that may match, with the manifest it is listed in. */
 export interface PlannedFile {
@@ -50,7 +50,7 @@ function rangeMayMatch(type: PrimitiveType, op: PrunablePredicate['op'], values:
   }
 }
 
-function fileMayMatch(file: DataFile, field: Field, pred: PrunablePredicate): Verdict {
+function fileMayMatch(file: DataFile, field: Column, pred: PrunablePredicate): Verdict {
   const col = file.columns[String(field.id)]
   if (!col) return pred.op === 'is null' // the column is absent: every value is null
   if (pred.op === 'is null') return col.nulls > 0
@@ -62,7 +62,7 @@ function fileMayMatch(file: DataFile, field: Field, pred: PrunablePredicate): Ve
 }
 
 /** The predicate on a source column, mapped through a (monotonic) partition transform. */
-function partitionPredicate(p: PartitionField, field: Field, pred: PrunablePredicate): { type: PrimitiveType; op: PrunablePredicate['op']; values: string[] } | undefined {
+function partitionPredicate(p: PartitionField, field: Column, pred: PrunablePredicate): { type: PrimitiveType; op: PrunablePredicate['op']; values: string[] } | undefined {
   const source = primitiveTypeOf(field, 'filter on')
   if (pred.op === 'is null' || pred.op === 'is not null') return { type: source, op: pred.op, values: [] }
   if (isFloat(source)) return undefined
@@ -80,16 +80,19 @@ function boundsMayMatch(type: PrimitiveType, op: PrunablePredicate['op'], values
   return rangeMayMatch(type, op, values, lower ?? undefined, upper ?? undefined)
 }
 
+/** The column a prunable predicate is on: a top-level column or a field inside structs. */
+type Column = { id: number; name: string; type: PrimitiveType }
+
 export interface Check {
   partition?: { p: PartitionField; type: PrimitiveType; op: PrunablePredicate['op']; values: string[] }
-  field: Field
+  field: Column
   pred: PrunablePredicate
 }
 
 export function checksFor(table: TableMetadata, preds: PrunablePredicate[]): Check[] {
   const checks: Check[] = []
   for (const pred of preds) {
-    const field = table.schema.fields.find((f) => f.name === pred.column)
+    const field = prunableColumn(table, pred.column)
     if (!field) continue
     checks.push({ field, pred })
     for (const p of table.partitionSpec) {
@@ -99,6 +102,24 @@ export function checksFor(table: TableMetadata, preds: PrunablePredicate[]): Che
     }
   }
   return checks
+}
+
+/**
+ * The column `name` names, when its stats can prune: a primitive column, or a
+ * primitive field inside structs (its nulls count rows where it reads null,
+ * its min/max every value: format-spec/values.md#statistics).
+ */
+function prunableColumn(table: TableMetadata, name: string): Column | undefined {
+  const top = table.schema.fields.find((f) => f.name === name)
+  if (top) return isPrimitive(top.type) ? { id: top.id, name: top.name, type: top.type } : undefined
+  let field
+  try {
+    field = findField(table.schema, name)
+  } catch {
+    return undefined
+  }
+  if (!field || field.repeated || field.role !== 'field' || !isPrimitive(field.type)) return undefined
+  return { id: field.id, name, type: field.type }
 }
 
 function manifestMayMatch(m: ManifestRef, checks: Check[]): Verdict {

@@ -4,8 +4,9 @@
  * Unreachable objects are reported as dangling, which is not an error.
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
+import type { TempEntry } from '../store/owner.js'
 import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
-import { readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
+import { dataFilePath, readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
 
 export interface VerifyProblem {
   object?: string
@@ -22,10 +23,26 @@ export interface VerifyResult {
   dataFiles: number
   dangling: number
   problems: VerifyProblem[]
+  /** Temporary files under the workspace's tmp/ (or the system's, without one): information, not a problem. */
+  temporary: TemporaryFiles
+}
+
+export interface TemporaryFiles {
+  bytes: number
+  entries: Array<{ path: string; bytes: number; /** 'gone': the dv process that made it has exited; the next write removes it. */ owner: 'running' | 'gone' | 'unknown'; pid?: number }>
+}
+
+/** What `dv fsck` says about temporary files (store/owner.ts judges their owners). */
+export function temporaryFiles(entries: TempEntry[]): TemporaryFiles {
+  const owner = (s: TempEntry['state']) => (s === 'alive' ? 'running' : s)
+  return {
+    bytes: entries.reduce((n, e) => n + e.bytes, 0),
+    entries: entries.map((e) => ({ path: e.path, bytes: e.bytes, owner: owner(e.state), ...(e.owner ? { pid: e.owner.pid } : {}) })),
+  }
 }
 
 export async function verifyRepository(ctx: RepoContext): Promise<VerifyResult> {
-  const result: VerifyResult = { ok: true, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, problems: [] }
+  const result: VerifyResult = { ok: true, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, problems: [], temporary: { bytes: 0, entries: [] } }
   const reachable = new Set<string>()
   const problem = (p: VerifyProblem) => result.problems.push(p)
   const stack: SnapshotId[] = []
@@ -64,7 +81,7 @@ export async function verifyRepository(ctx: RepoContext): Promise<VerifyResult> 
               result.manifests++
               for (const f of manifest.files) {
                 await guard(f.id, async () => {
-                  await ctx.storage.objects.localPath(f.id as ObjectId)
+                  await dataFilePath(ctx, f.id as ObjectId)
                   result.dataFiles++
                 })
               }

@@ -9,11 +9,10 @@ import { rm } from 'node:fs/promises'
 import type { ObjectId } from '../ids.js'
 import type { DataFile, Field, PartitionField, PrimitiveType, Schema, TableMetadata } from '../format/types.js'
 import type { InputColumn, WrittenFile } from '../io/types.js'
-import { parsePartitionBy } from '../format/index.js'
+import { assignFreshIds, idCounter, isPrimitive, parsePartitionBy, unionSchema } from '../format/index.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
 import { mapLimit } from '../store/map-limit.js'
-import { primitiveTypeOf } from '../format/fields.js'
 
 export interface WriteBase {
   /** The table's metadata id at the branch head (null: absent there). */
@@ -53,12 +52,13 @@ export function evolveSchema(
     seen.add(c.name)
   }
   const fields = table ? [...table.schema.fields] : []
-  let lastColumnId = table ? table.lastColumnId : 0
+  const ids = idCounter(table ? table.lastColumnId : 0)
   const added: Field[] = []
   for (const c of columns) {
-    const existing = fields.find((f) => f.name === c.name)
-    if (existing) {
-      if (!canWrite(c.type, primitiveTypeOf(existing, 'write'))) {
+    const index = fields.findIndex((f) => f.name === c.name)
+    const existing = fields[index]
+    if (existing && isPrimitive(existing.type) && isPrimitive(c.type)) {
+      if (!canWrite(c.type, existing.type)) {
         throw new DvError('INVALID_ARGUMENT',
           `column '${c.name}' is ${c.type} in ${sourceName} but ${existing.type} in table '${tableName}'`, {
             hint: `convert the column to ${existing.type} in the input, or write it to a new column or table`,
@@ -67,10 +67,19 @@ export function evolveSchema(
       }
       continue
     }
-    const field: Field = { id: ++lastColumnId, name: c.name, type: c.type, required: false }
+    if (existing) {
+      // A nested column: matched by name at every depth, new struct fields added with fresh ids (format-spec schema evolution).
+      const input: Field = { id: 0, name: c.name, type: c.type, required: false }
+      const union = unionSchema({ schema: { fields: [existing] }, lastColumnId: ids.last() }, { fields: [input] }, sourceName)
+      while (ids.last() < union.lastColumnId) ids.next()
+      fields[index] = union.schema.fields[0]!
+      continue
+    }
+    const field: Field = { id: ids.next(), name: c.name, type: assignFreshIds(c.type, ids.next), required: false }
     fields.push(field)
     added.push(field)
   }
+  const lastColumnId = ids.last()
   if (table) {
     const missingRequired = table.schema.fields.filter((f) => f.required && !seen.has(f.name))
     if (missingRequired.length) {
@@ -87,7 +96,8 @@ export function partitionSpecFor(tableName: string, table: TableMetadata | null,
     const same = wanted.length === table.partitionSpec.length &&
       wanted.every((p, i) => p.sourceId === table.partitionSpec[i].sourceId && p.transform === table.partitionSpec[i].transform)
     if (!same) {
-      throw new DvError('INVALID_ARGUMENT', `table '${tableName}' is already partitioned ${describeSpec(table)}; --partition-by '${partitionBy}' differs`, {
+      const now = table.partitionSpec.length === 0 ? 'is not partitioned' : `is already partitioned by ${describeSpec(table)}`
+      throw new DvError('INVALID_ARGUMENT', `table '${tableName}' ${now}; --partition-by '${partitionBy}' differs`, {
         hint: 'omit --partition-by for an existing table (changing the partitioning is not supported yet)',
       })
     }
@@ -95,10 +105,10 @@ export function partitionSpecFor(tableName: string, table: TableMetadata | null,
   return table.partitionSpec
 }
 
+/** A partitioned table's spec as --partition-by spells it: `day(ts),country`. */
 function describeSpec(table: TableMetadata): string {
-  if (table.partitionSpec.length === 0) return 'not at all'
   const name = (id: number) => table.schema.fields.find((f) => f.id === id)?.name ?? `#${id}`
-  return 'by ' + table.partitionSpec.map((p) => (p.transform === 'identity' ? name(p.sourceId) : `${p.transform}(${name(p.sourceId)})`)).join(',')
+  return table.partitionSpec.map((p) => (p.transform === 'identity' ? name(p.sourceId) : `${p.transform}(${name(p.sourceId)})`)).join(',')
 }
 
 export function requestFingerprint(parts: Record<string, string | undefined>): string {

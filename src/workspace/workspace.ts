@@ -15,6 +15,7 @@ import { asSnapshotId, isObjectId } from '../ids.js'
 import { DvError } from '../errors.js'
 import type { PendingChange } from '../table/changes.js'
 import type { Head, TakenChanges, WorkspacePort } from '../table/actions/context.js'
+import { listTemp, ownedName, sweepTemp, type TempEntry } from '../store/owner.js'
 import { writeDurably } from './durable.js'
 import { processAlive, settleTaken } from './recovery.js'
 
@@ -30,6 +31,21 @@ export class Workspace implements WorkspacePort {
 
   get tmpDir(): string {
     return join(this.dvDir, 'tmp')
+  }
+
+  /** A scratch directory for this process under tmp/ (not created yet), named after its owner. */
+  newScratchDir(): string {
+    return join(this.tmpDir, ownedName('proc'))
+  }
+
+  /** Removes what processes that are gone left in tmp/ (their scratch directories, temporary objects). */
+  async sweepTemp(): Promise<TempEntry[]> {
+    return sweepTemp(this.tmpDir)
+  }
+
+  /** Everything in tmp/, with sizes and owners (`dv fsck`). */
+  async temporaryFiles(): Promise<TempEntry[]> {
+    return listTemp(this.tmpDir)
   }
 
   private get headPath(): string {
@@ -69,7 +85,7 @@ export class Workspace implements WorkspacePort {
   async stage(branch: string, change: PendingChange): Promise<void> {
     const name = `${String(change.createdMs).padStart(15, '0')}-${change.id}.json`
     await mkdir(this.tmpDir, { recursive: true })
-    const tmp = join(this.tmpDir, `staged-${change.id}`)
+    const tmp = join(this.tmpDir, ownedName('staged', change.id))
     await writeDurably(this.tmpDir, tmp, JSON.stringify(change))
     for (let attempt = 0; ; attempt++) {
       const dir = this.stagingDir(branch)

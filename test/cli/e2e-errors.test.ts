@@ -173,4 +173,66 @@ describe('dv errors', () => {
     expect(asJson.code).toBe(5)
     expect(JSON.parse(asJson.stdout).error).toMatchObject({ code: 'CORRUPT', exitCode: 5 })
   })
+
+  it('a table that never existed on the history is exit 3 for dv log --table', () => {
+    expectFailure(dv('log', '--table', 'nope'), 3, /table 'nope' never existed in the history of HEAD/)
+    expect(dv('log', '--table', 'events', '--oneline').code).toBe(0)
+    expect(dv('log', 'main~1', '--table', 'events').code).toBe(0) // HEAD~1 is the load itself
+  })
+
+  it('a 300-character table name is told the length limit, not the character rule', () => {
+    const before = state()
+    const r = dv('write', 'x'.repeat(300), 'events.csv')
+    expectFailure(r, 2, /it is 300 characters long; the limit is 255/)
+    expect(r.stderr).not.toMatch(/use letters, digits/)
+    expectFailure(dv('write', `a.${'y'.repeat(129)}`, 'events.csv'), 2, /at most 128/)
+    expect(state()).toBe(before)
+  })
+
+  it('--partition-by on an unpartitioned table says it is not partitioned', () => {
+    expect(dv('write', 'flat', 'users.ndjson', '--commit', '-m', 'flat').code).toBe(0)
+    const r = dv('write', 'flat', 'users.ndjson', '--partition-by', 'country')
+    expectFailure(r, 2, /table 'flat' is not partitioned; --partition-by 'country' differs/)
+    expect(r.stderr).not.toMatch(/not at all/)
+  })
+
+  it('a branch and a tag with one name: exit 2 naming branches/NAME and tags/NAME', () => {
+    expect(dv('tag', 'same').code).toBe(0)
+    expect(dv('branch', 'same').code).toBe(0)
+    const r = dv('log', 'same')
+    expectFailure(r, 2, /'same' is ambiguous/)
+    expect(r.stderr).toMatch(/^hint: .*'branches\/same' or 'tags\/same'/m)
+    expect(dv('log', '-n', '1', 'tags/same').code).toBe(0)
+    expect(dv('checkout', 'branches/same')).toMatchObject({ code: 0, stdout: expect.stringMatching(/same/) })
+    expect(dv('status').stdout).toMatch(/^On branch same/m)
+    expect(dv('checkout', 'main').code).toBe(0)
+  })
+
+  it('a missing data object is exit 5, names the object and points to dv fsck', () => {
+    const copy = path.join(work, 'missing')
+    cpSync(lake, copy, { recursive: true })
+    const objects = path.join(copy, '.dv', 'objects')
+    const parquet = readdirSync(objects).flatMap((d) => readdirSync(path.join(objects, d)).map((f) => path.join(objects, d, f)))
+      .find((f) => readFileSync(f).subarray(0, 4).toString() === 'PAR1')!
+    rmSync(parquet)
+    const r = runDv(['cat', 'events'], { cwd: copy })
+    expectFailure(r, 5, new RegExp(`data file ${path.basename(parquet).slice(0, 12)} is missing from the object store`))
+    expect(r.stderr).toMatch(/^hint: .*dv fsck/m)
+    const fsck = runDv(['fsck'], { cwd: copy })
+    expect(fsck.code).toBe(5)
+    expect(fsck.stdout).toContain(path.basename(parquet))
+  })
+
+  it("a corrupt ref's hint names the ref file and dv fsck, never a command that does not exist", () => {
+    const copy = path.join(work, 'badref')
+    cpSync(lake, copy, { recursive: true })
+    const ref = path.join(copy, '.dv', 'refs', 'branches', 'main')
+    writeFileSync(ref, 'garbage\n')
+    const r = runDv(['log'], { cwd: copy })
+    expectFailure(r, 5, /ref file .* is corrupt/)
+    const hint = r.stderr.split('\n').find((l) => l.startsWith('hint: '))!
+    expect(hint).toContain(ref)
+    expect(hint).toMatch(/dv fsck/)
+    expect(hint).not.toMatch(/reflog/)
+  })
 })

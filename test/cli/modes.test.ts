@@ -66,11 +66,11 @@ describe('dv write modes', () => {
     expect(runDv(['write', 'events', 'e.csv', '--commit', '-m', 'k', '--idempotency-key', 'K1'], { cwd: lake }).code).toBe(4)
   })
 
-  it('fsck is clean, then names a corrupted object with exit 5; doctor reports a safe store', async () => {
+  it('fsck is clean, then names a corrupted object with exit 5; doctor says what it checked', async () => {
     const ok = runDv(['fsck', '--json'], { cwd: lake })
     expect(ok.code).toBe(0)
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, problems: [] })
-    expect(runDv(['doctor'], { cwd: lake }).lines).toContain('concurrent writers: safe')
+    expect(runDv(['doctor'], { cwd: lake }).lines).toContain('conditional writes: enforced, checked one request at a time')
     const head = JSON.parse(runDv(['log', '-n', '1', '--json'], { cwd: lake }).stdout)[0].snapshot as string
     const file = path.join(lake, '.dv', 'objects', head.slice(0, 2), head)
     const bytes = await readFile(file)

@@ -8,8 +8,9 @@
  *    the values pyarrow reads from the original, or
  *  - is rejected with exit 5, naming the file, and nothing is written: no ref
  *    moves, nothing is staged, no object is stored.
- * Nested and nanosecond types (being built elsewhere) must round-trip or be
- * rejected clearly (exit 2 or 5, nothing written), never exit 1.
+ * Nested files round-trip exactly too (compared by test/support/compare_nested.py).
+ * Nanosecond types (being built elsewhere) must round-trip or be rejected
+ * clearly (exit 2 or 5, nothing written), never exit 1.
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -92,6 +93,12 @@ describe.skipIf(!python)('real-world Parquet through dv write and dv cat', () =>
     const results = JSON.parse(await runPython(python!, path.join(ROOT, 'test/support/compare_tables.py'), [], { input: JSON.stringify(pairs) })) as
       Array<{ name: string; ok: boolean; problem?: string }>
     for (const r of results) compared.set(r.name, r)
+    const nested = entries
+      .filter((e) => outcomes.get(e.file)?.cat?.code === 0 && e.scope === 'nested')
+      .map((e) => ({ name: e.file, expected: path.join(corpus, e.reference), actual: outcomes.get(e.file)!.output, format: 'parquet' }))
+    const nestedResults = JSON.parse(await runPython(python!, path.join(ROOT, 'test/support/compare_nested.py'), [], { input: JSON.stringify(nested) })) as
+      Array<{ name: string; ok: boolean; problem?: string }>
+    for (const r of nestedResults) compared.set(r.name, r)
   }, 900_000)
 
   afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -111,7 +118,7 @@ describe.skipIf(!python)('real-world Parquet through dv write and dv cat', () =>
     const outcome = outcomes.get(entry.file)!
     const label = `${entry.file} (${entry.writer}: ${entry.what}): ${outcome.write.stderr.trim()}`
     expect(outcome.write.code, label).not.toBe(1)
-    if (entry.scope === 'flat' && entry.expect === 'ok') {
+    if ((entry.scope === 'flat' || entry.scope === 'nested') && entry.expect === 'ok') {
       expect(outcome.write.code, label).toBe(0)
       expect(outcome.cat?.code, `${label} / cat: ${outcome.cat?.stderr}`).toBe(0)
       expect(compared.get(entry.file), label).toEqual({ name: entry.file, ok: true })

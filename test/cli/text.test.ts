@@ -1,7 +1,7 @@
 /** The plain-text contract of cli/text.ts (what scripts read when stdout is not a TTY). */
 import { describe, expect, it } from 'vitest'
 import {
-  alignColumns, formatCheckout, formatDecoration, formatLog, formatPartitionSpec, formatReflog, formatReset, formatRestoreBranch,
+  alignColumns, compileLogFormat, formatCheckout, formatDecoration, formatLog, formatPartitionSpec, formatReflog, formatReset, formatRestoreBranch,
   formatStatus, formatTableChange, formatUnstage, formatWrite,
 } from '../../cli/text.js'
 
@@ -46,6 +46,20 @@ describe('plain text', () => {
     ])
     expect(formatPartitionSpec([])).toBe('unpartitioned')
     expect(formatPartitionSpec([{ name: 'c', transform: 'identity', source: 'country' }, { name: 'd', transform: 'month', source: 'ts' }])).toBe('country, month(ts)')
+  })
+
+  it('dv log --format expands git-style placeholders, and names an unknown one', () => {
+    const entry = {
+      snapshot: A, parents: ['b'.repeat(64), 'c'.repeat(64)], timestamp: '2026-03-01T00:00:00.000Z', author: 'Ann <a@x>',
+      message: 'load march\n\nbody', tables: {}, refs: ['main', 'tag: v1'],
+    }
+    const line = compileLogFormat('%h %H|%s|%an|%ad|%at|%p|%P|%d|100%%%n')
+    expect(typeof line).toBe('function')
+    expect((line as (e: typeof entry) => string)(entry)).toBe(
+      `abcdef0 ${A}|load march|Ann <a@x>|2026-03-01T00:00:00.000Z|1772323200|bbbbbbb ccccccc|${'b'.repeat(64)} ${'c'.repeat(64)}| (main, tag: v1)|100%\n`,
+    )
+    expect(compileLogFormat('%h %q')).toEqual({ unknown: '%q' })
+    expect(compileLogFormat('%')).toEqual({ unknown: '%' })
   })
 
   it('formats the reflog like git, status with change ids, resets, restores and unstaging', () => {

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest'
 import type { CommitResult, DiffResult, LogEntry, ShowResult, StatusResult, WriteResult } from '../../src/index.js'
 import { CommitView, WriteView } from '../../cli/views/Commit.js'
 import { DiffView } from '../../cli/views/Diff.js'
-import { formatDiff, formatDiffStat } from '../../cli/diff-text.js'
+import { count, formatDiff, formatDiffStat } from '../../cli/diff-text.js'
 import { LogView } from '../../cli/views/Log.js'
 import { MessageView } from '../../cli/views/Message.js'
-import { ProgressView } from '../../cli/views/Progress.js'
+import { formatDuration, progressFigures, ProgressView } from '../../cli/views/Progress.js'
 import { ReflogView } from '../../cli/views/Reflog.js'
 import { RefsView } from '../../cli/views/Refs.js'
 import { ShowView } from '../../cli/views/Show.js'
@@ -121,7 +121,7 @@ describe('views', () => {
     expect(render(<MessageView before="created branch " subject="x" after=" at 3f9a2c1" color={true} />).lastFrame())
       .toContain('x')
     const bar = render(<ProgressView label="writing a.csv to events" rows={1200} bytesRead={50} bytesTotal={100} color={false} width={10} />).lastFrame()
-    expect(bar).toBe('writing a.csv to events [#####.....]  50%  1200 rows')
+    expect(bar).toBe('writing a.csv to events [#####.....]  50%  50 B of 100 B  1200 rows')
     expect(render(<ProgressView label="reading" rows={7} color={false} />).lastFrame()).toBe('reading 7 rows')
   })
 
@@ -156,5 +156,21 @@ describe('views', () => {
     }
     expect(formatDiffStat(diff)).toEqual(['events | +1,204 -310 rows, +3 -1 files', 'users  | +2 -0 rows, +1 -0 files (created)'])
     expect(formatDiff({ ...diff, tables: [] })).toEqual(['diff 0b1c2d3..staged', 'no changes'])
+    expect([0, 999, 1000, 1234567, 1e12].map(count)).toEqual(['0', '999', '1,000', '1,234,567', '1,000,000,000,000'])
+  })
+
+  it('ProgressView shows bytes read, the rate and an ETA as the input is read; stdin shows bytes read', () => {
+    const frame = (p: { bytesRead?: number; bytesTotal?: number; elapsedMs?: number; rows?: number }) =>
+      render(<ProgressView label="writing big.csv to t" rows={p.rows ?? 0} {...p} color={false} width={10} />).lastFrame()
+    // frames of a 200 MB write at 20 MB/s
+    expect(frame({ bytesRead: 0, bytesTotal: 200e6, elapsedMs: 100 })).toBe('writing big.csv to t [..........]   0%  0 B of 200.0 MB')
+    expect(frame({ bytesRead: 60e6, bytesTotal: 200e6, elapsedMs: 3000 })).toBe('writing big.csv to t [###.......]  30%  60.0 MB of 200.0 MB  20.0 MB/s  ETA 7s')
+    expect(frame({ bytesRead: 150e6, bytesTotal: 200e6, elapsedMs: 7500 })).toBe('writing big.csv to t [########..]  75%  150.0 MB of 200.0 MB  20.0 MB/s  ETA 3s')
+    expect(frame({ bytesRead: 200e6, bytesTotal: 200e6, elapsedMs: 10_000, rows: 4_000_000 })).toBe('writing big.csv to t [##########] 100%  200.0 MB of 200.0 MB  20.0 MB/s  4000000 rows')
+    // stdin while it arrives: no total, no bar, no ETA
+    expect(frame({ bytesRead: 1.5e9, elapsedMs: 60_000 })).toBe('writing big.csv to t 1.50 GB read  25.0 MB/s')
+    expect(progressFigures({ bytesRead: 10e6, bytesTotal: 200e6, elapsedMs: 400 })).toEqual({})
+    expect(formatDuration(3725)).toBe('1h02m')
+    expect(formatDuration(125)).toBe('2m05s')
   })
 })

@@ -95,6 +95,23 @@ describe('engine row-level diff', () => {
     ])
   })
 
+  it('reads a file listed twice (the same object appended by two snapshots) once per listing', async () => {
+    const once = await file('twice', [[1, 'a']], A, 1)
+    const other = await file('between', [[2, 'b']], B, 2)
+    const added = [once, other, { ...once, snapshot: B, order: 2 }]
+    const gone = await file('gone', [[0, 'x']], A, 1)
+    const { rows } = await diff({ removed: [gone], added })
+    expect(rows.map((r) => [r.id, r._change, r._snapshot])).toEqual([
+      [0, 'delete', A],
+      [1, 'insert', A],
+      [1, 'insert', B],
+      [2, 'insert', B],
+    ])
+    // one side only: file order, so compare as a multiset
+    const inserted = (await diff({ removed: [], added })).rows.map((r) => `${r.id} ${r._snapshot}`).sort()
+    expect(inserted).toEqual([`1 ${A}`, `1 ${B}`, `2 ${B}`])
+  })
+
   it('filters by a predicate (keeping both rows of an update), projects columns, limits and labels the table', async () => {
     const old = await file('w-old', [[1, 'a'], [2, 'b'], [3, 'c']], null, 0)
     const now = await file('w-new', [[1, 'keep'], [2, 'b'], [4, 'd']], null, 0)

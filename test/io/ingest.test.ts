@@ -295,11 +295,24 @@ describe('openSource + writeParquet', () => {
     await ok.close()
   })
 
-  it('rejects column types dv cannot store', async () => {
+  it('reads NDJSON objects and arrays as structs and lists', async () => {
     const path = join(dir, 'nested.ndjson')
-    await writeFile(path, '{"id": 1, "tags": [1, 2]}\n')
+    await writeFile(path, '{"id": 1, "tags": [1, 2], "p": {"u": "x"}}\n')
+    const source = await engine.openSource(path, { tmpDir: dir })
+    expect(source.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'long'],
+      ['tags', { type: 'list', elementId: 0, element: 'long', elementRequired: false }],
+      ['p', { type: 'struct', fields: [{ id: 0, name: 'u', type: 'string', required: false }] }],
+    ])
+    await source.close()
+  })
+
+  it('rejects column types dv cannot store, inside nested columns too', async () => {
+    const path = join(dir, 'interval.parquet')
+    await conn.run(`COPY (SELECT 1 AS id, {'a': INTERVAL 1 DAY} AS s) TO '${path}' (FORMAT parquet)`)
     const err = await engine.openSource(path, { tmpDir: dir }).catch((e) => e)
     expect(err.code).toBe('UNSUPPORTED')
-    expect(err.message).toContain("'tags'")
+    expect(err.message).toContain("'s'")
+    expect(err.message).toContain('INTERVAL')
   })
 })

@@ -127,7 +127,7 @@ describe('crash at every durable step (local store)', () => {
       expect(tmpLeft.length).toBeLessThanOrEqual(1)
     })
     expect(locks).toBe(3) // crashes before lock-write, lock-fsync and rename leave the lock
-  })
+  }, 300_000) // one child process per durable step: minutes on a loaded machine
 
   it('a ref delete leaves the tag present or absent', async () => {
     const { steps } = await dryRun('delete-tag', await freshCopy('delete-dry'))

@@ -100,6 +100,20 @@ describe('Repository.diff', () => {
     expect(keyed.lines).toEqual(['id,ts,v,n,_change,_snapshot', `2,2026-01-01 10:00:00,v2,,delete,${second}`])
   })
 
+  it('pairs updates by the table\'s primary key when no key is given', async () => {
+    const k = await Repository.init(join(dir, 'keyed'), { author: 'diff' })
+    try {
+      const v1 = (await k.write('users', await csv('id,name', ['1,ann', '2,bob']), { commit: true, message: 'v1' })).commit!.snapshot
+      await k.setKey('users', ['id'])
+      const v2 = (await k.write('users', await csv('id,name', ['2,bea', '3,cid']), { mode: 'upsert', commit: true, message: 'v2' })).commit!.snapshot
+      const { lines, result } = await feed(k, 'users', { from: v1, to: v2 })
+      expect(result).toMatchObject({ inserted: 1, deleted: 0, updated: 1, key: ['id'] })
+      expect(lines.slice(1)).toEqual([`2,bob,update_before,${v2}`, `2,bea,update_after,${v2}`, `3,cid,insert,${v2}`])
+    } finally {
+      await k.close()
+    }
+  })
+
   it('yields Arrow batches like scan', async () => {
     let rows = 0
     const names: string[] = []

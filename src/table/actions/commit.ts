@@ -26,9 +26,12 @@ export async function commit(ctx: ActionContext, options: CommitOptions): Promis
   const author = options.author ?? ctx.author
   const workspace = ctx.workspace
   if (!workspace) {
+    options.signal?.throwIfAborted()
     return commitChanges(ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey, retry: ctx.retry })
   }
   await recoverStaging(ctx)
+  await ctx.temp.sweep()
+  options.signal?.throwIfAborted()
   const taken = await workspace.take(branch)
   if (!taken && !options.allowEmpty) {
     throw new DvError('INVALID_ARGUMENT', `nothing to commit on branch '${branch}': no staged changes`, {

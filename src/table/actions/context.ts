@@ -4,11 +4,13 @@
  * is one, seen through WorkspacePort (src/workspace/ implements it; table/
  * never imports it). Also the HEAD rules the actions share.
  */
-import type { SnapshotId } from '../../ids.js'
-import { DvError } from '../../errors.js'
-import { asBranchName, shortId } from '../../ids.js'
+import type { ObjectId, SnapshotId } from '../../ids.js'
+import { DvError, isDvError } from '../../errors.js'
+import { parseSnapshot } from '../../format/index.js'
+import { asBranchName, asObjectId, shortId } from '../../ids.js'
 import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
 import type { RefAdminContext } from '../../refs/manage.js'
+import type { TempEntry } from '../../store/owner.js'
 import type { RestoreContext } from '../../refs/restore.js'
 import { resolveRev, type RevContext } from '../../refs/resolve.js'
 import { isTimeLiteral } from '../../refs/rev.js'
@@ -53,6 +55,11 @@ export interface ActionContext extends RepoContext {
   retry: RetryPolicy
   /** Null for a repository opened by store URL: writes commit at once, HEAD is main. */
   workspace: WorkspacePort | null
+  /** Temporary files of dv processes (store/owner.ts): remove what dead ones left (before a write), list them (fsck). */
+  temp: {
+    sweep(): Promise<unknown>
+    list(): Promise<TempEntry[]>
+  }
 }
 
 /** The snapshot HEAD names: the checked-out branch's head, the detached snapshot, or main without a workspace. */
@@ -96,7 +103,32 @@ export function revContext(ctx: ActionContext): RevContext {
     headBranch: () => headBranch(ctx),
     readSnapshot: (id) => readSnapshot(ctx, id),
     hasObject: (id) => ctx.storage.objects.has(id as never),
+    listObjects: (prefix) => ctx.storage.objects.list(prefix),
+    classifyObject: (id) => classifyObject(ctx, asObjectId(id)),
     head: () => headSnapshot(ctx),
+  }
+}
+
+/** Largest object read to tell whether it is a snapshot: a snapshot holds one line per table, data files are far bigger. */
+const MAX_SNAPSHOT_CANDIDATE_BYTES = 64 << 20
+
+/** Whether a stored object is a snapshot (for prefix lookups): read only when small enough to be one. */
+async function classifyObject(ctx: ActionContext, id: ObjectId): Promise<'snapshot' | 'other' | 'unreadable'> {
+  const size = await ctx.storage.objects.size(id)
+  if (size === undefined || size > MAX_SNAPSHOT_CANDIDATE_BYTES) return 'other'
+  let bytes: Uint8Array
+  try {
+    bytes = await ctx.storage.objects.get(id)
+  } catch (e) {
+    if (isDvError(e, 'CORRUPT')) return 'unreadable'
+    throw e
+  }
+  try {
+    parseSnapshot(bytes, `snapshot ${id}`)
+    return 'snapshot'
+  } catch {
+    // intact bytes that do not parse: a damaged snapshot if it says it is one, else another kind of object
+    return /"kind":"dv:snapshot:/.test(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1 << 20)).toString('latin1')) ? 'unreadable' : 'other'
   }
 }
 

@@ -1,5 +1,6 @@
 /** The history actions: `dv log` (commits from REV, newest first) and `dv show` (one commit, or a table at it). */
 import type { LogEntry, LogOptions, ShowResult } from '../../api-types.js'
+import { DvError } from '../../errors.js'
 import { asTableName } from '../../ids.js'
 import { refNamesBySnapshot } from '../../refs/manage.js'
 import { readSnapshot } from '../context.js'
@@ -12,11 +13,23 @@ export async function log(ctx: ActionContext, options: LogOptions): Promise<LogE
   if (options.table) asTableName(options.table)
   const refs = await refNamesBySnapshot(ctx.storage.refs)
   const out: LogEntry[] = []
+  // --table names a table of this history: one that never existed on it is NOT_FOUND, not an empty log
+  let tableSeen = false
   for await (const { id, snapshot } of walkHistory(ctx, start)) {
     if (options.limit !== undefined && out.length >= options.limit) break
-    if (options.table && !(options.table in snapshot.summary)) continue
+    if (options.table) {
+      if (options.table in snapshot.tables) tableSeen = true
+      if (!(options.table in snapshot.summary)) continue
+      tableSeen = true
+    }
     if (options.idempotencyKey !== undefined && snapshot.idempotencyKey !== options.idempotencyKey) continue
     out.push(logEntryOf(id, snapshot, refs.get(id) ?? []))
+  }
+  if (options.table && !tableSeen && !(options.limit === 0)) {
+    throw new DvError('NOT_FOUND', `table '${options.table}' never existed in the history of ${options.rev ?? 'HEAD'}`, {
+      hint: 'see the tables of a snapshot with `dv show REV`',
+      details: { table: options.table },
+    })
   }
   return out
 }

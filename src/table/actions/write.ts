@@ -10,7 +10,8 @@ import { WRITE_MODES } from '../../api-types.js'
 import type { Source } from '../../io/types.js'
 import type { TableName } from '../../ids.js'
 import type { PendingChange } from '../changes.js'
-import { DvError } from '../../errors.js'
+import type { TableMetadata } from '../../format/types.js'
+import { DvError, isDvError } from '../../errors.js'
 import { asTableName } from '../../ids.js'
 import { commitChanges, replayOf } from '../commit.js'
 import { readSnapshot } from '../context.js'
@@ -43,8 +44,18 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
   const base = await stagedView(ctx, head, name, staged)
+  // what writes killed before they could clean up left (store/owner.ts): never a running write's
+  await ctx.temp.sweep()
+  const signal = options.signal
+  signal?.throwIfAborted()
   const engine = await ctx.engine()
-  const opened = source === undefined ? undefined : await engine.openSource(source, { format: options.format, tmpDir: ctx.tmpDir })
+  const opened = source === undefined ? undefined : await engine.openSource(source, {
+    format: options.format, tmpDir: ctx.tmpDir,
+    // stdin is spooled before the engine reads it: its bytes are the first progress
+    ...(options.onProgress ? { onBytes: (bytesRead: number) => options.onProgress!({ rows: 0, bytesRead }) } : {}),
+  })
+  const interrupt = () => engine.interrupt()
+  signal?.addEventListener('abort', interrupt, { once: true })
   try {
     // the request's fingerprint (hashing the whole input) is needed only to match an idempotency key
     const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
@@ -55,11 +66,21 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       const landed = await findIdempotencyKey(ctx, headId, options.idempotencyKey)
       if (landed) return replayResult(name, mode, replayOf({ branch, idempotencyKey: options.idempotencyKey, fingerprint }, landed.id, landed.snapshot))
     }
-    const { change, addedColumns } = await prepareChange(ctx, {
+    const prepare = () => prepareChange(ctx, {
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
       base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress, staged: staged.filter((c) => c.table === name),
     })
+    let prepared: Awaited<ReturnType<typeof prepare>>
+    try {
+      prepared = await prepare()
+    } catch (e) {
+      // a later row had a key or a type the sampled rows lacked: learn the columns from every row, once
+      if (!(opened && missedBySample(e, base.table) && (await opened.sampleWholeFile()))) throw e
+      prepared = await prepare()
+    }
+    const { change, addedColumns } = prepared
     const result = resultOf(change, branch, addedColumns)
+    signal?.throwIfAborted()
     if (commitNow) {
       result.commit = await commitChanges(ctx, {
         branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
@@ -70,9 +91,26 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       result.staged = { id: change.id }
     }
     return result
+  } catch (e) {
+    // an interrupted statement fails with the engine's own error: the caller asked for the abort
+    throw signal?.aborted ? signal.reason : e
   } finally {
+    signal?.removeEventListener('abort', interrupt)
     await opened?.close()
   }
+}
+
+/**
+ * Whether reading the input's columns from every row may fix `e`: a key the
+ * sample missed, or a value of another type in a column the table does not
+ * fix yet (a column the table has keeps its type: the value is bad input).
+ */
+function missedBySample(e: unknown, table: TableMetadata | null): boolean {
+  if (!isDvError(e, 'INVALID_ARGUMENT')) return false
+  const { sampleMiss, column } = e.details
+  if (sampleMiss === 'unknown-key') return true
+  if (sampleMiss !== 'conversion') return false
+  return typeof column !== 'string' || !table?.schema.fields.some((f) => f.name === column)
 }
 
 /** Row-level modes read the committed table: staged changes to it must be committed first. */

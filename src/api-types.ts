@@ -463,6 +463,14 @@ export interface MergeOptions {
   dryRun?: boolean
   /** Merge histories with no common ancestor, against the empty repository. */
   allowUnrelated?: boolean
+  /**
+   * Cancels the request. Until the result's commit is about to be written, an
+   * abort stops the work (interrupting the engine's running statement in a
+   * key-level merge), moves no ref and rejects with `signal.reason`; data files
+   * already written stay unreferenced (no ref reaches them). After that it completes:
+   * an abort never leaves a ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export interface MergeResult {
@@ -494,6 +502,14 @@ export interface RevertOptions {
   allowEmpty?: boolean
   strategy?: MergeStrategy
   dryRun?: boolean
+  /**
+   * Cancels the request. Until the result's commit is about to be written, an
+   * abort stops the work (interrupting the engine's running statement in a
+   * key-level merge), moves no ref and rejects with `signal.reason`; data files
+   * already written stay unreferenced (no ref reaches them). After that it completes:
+   * an abort never leaves a ref update half done.
+   */
+  signal?: AbortSignal
 }
 
 export type CherryPickOptions = RevertOptions

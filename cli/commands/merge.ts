@@ -8,6 +8,7 @@ import type { MergeConflict, MergeResult, MergeStrategy, RevertResult } from '..
 import { exitState, parseCount, usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
 import { formatConflicts, formatMerge, formatRevert } from '../merge-text.js'
+import { catchInterrupts } from '../interrupt.js'
 
 export interface MergeInput {
   source: string
@@ -48,9 +49,11 @@ async function reportConflict(ctx: CliContext, e: unknown, what: string): Promis
 
 export async function runMerge(ctx: CliContext, input: MergeInput): Promise<void> {
   const strategy = await strategyOf(input.strategy)
+  const interrupts = catchInterrupts(ctx, 'the merge may have landed if its ref update had started: see `dv log` and `dv reflog`')
   let result: MergeResult
   try {
     result = await withRepository(ctx, (repo) => repo.merge(input.source, {
+      signal: interrupts.signal,
       ...(input.into === undefined ? {} : { into: input.into }),
       ...(input.message === undefined ? {} : { message: input.message }),
       ...(input.ff === false ? { noFf: true } : {}),
@@ -59,20 +62,26 @@ export async function runMerge(ctx: CliContext, input: MergeInput): Promise<void
       ...(input.allowUnrelated ? { allowUnrelated: true } : {}),
     }))
   } catch (e) {
+    if (interrupts.isAbort(e)) return interrupts.report(`nothing was merged: ${input.into === undefined ? 'the branch' : `branch '${input.into}'`} is unchanged`)
     if (await reportConflict(ctx, e, `merge of ${input.source}`)) return
     throw e
+  } finally {
+    interrupts.dispose()
   }
   await emit(ctx, result, { text: formatMerge })
+  if (interrupts.received) interrupts.report(`the merge had started its ref update and landed: ${result.snapshot}`)
   if (result.status === 'conflict') exitState.code = (await import('../../src/index.js')).EXIT_CODES.CONFLICT
 }
 
 export async function runRevert(ctx: CliContext, kind: 'revert' | 'cherry-pick', input: RevertInput): Promise<void> {
   const strategy = await strategyOf(input.strategy)
   const mainline = await parseCount(input.mainline, '-m')
+  const interrupts = catchInterrupts(ctx, `the ${kind} may have landed if its ref update had started: see \`dv log\` and \`dv reflog\``)
   let result: RevertResult
   try {
     result = await withRepository(ctx, (repo) => {
       const options = {
+        signal: interrupts.signal,
         ...(mainline === undefined ? {} : { mainline }),
         ...(input.message === undefined ? {} : { message: input.message }),
         ...(input.branch === undefined ? {} : { branch: input.branch }),
@@ -83,9 +92,13 @@ export async function runRevert(ctx: CliContext, kind: 'revert' | 'cherry-pick',
       return kind === 'revert' ? repo.revert(input.rev, options) : repo.cherryPick(input.rev, options)
     })
   } catch (e) {
+    if (interrupts.isAbort(e)) return interrupts.report(`nothing was committed: ${input.branch === undefined ? 'the branch' : `branch '${input.branch}'`} is unchanged`)
     if (await reportConflict(ctx, e, `${kind} of ${input.rev}`)) return
     throw e
+  } finally {
+    interrupts.dispose()
   }
   await emit(ctx, result, { text: formatRevert(kind) })
+  if (interrupts.received) interrupts.report(`the ${kind} had started its ref update and landed: ${result.snapshot}`)
   if (result.status === 'conflict') exitState.code = (await import('../../src/index.js')).EXIT_CODES.CONFLICT
 }

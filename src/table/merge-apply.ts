@@ -10,6 +10,7 @@ import type { ObjectId, SnapshotId } from '../ids.js'
 import type { MergeConflict, MergeStrategy } from '../api-types.js'
 import type { Snapshot, TableChange, TableMetadata } from '../format/types.js'
 import type { RefValue } from '../store/types.js'
+import type { DataEngine } from '../io/types.js'
 import { DvError, isDvError } from '../errors.js'
 import { shortId } from '../ids.js'
 import { branchRef } from '../refs/names.js'
@@ -28,6 +29,8 @@ export interface ThreeWayInput {
   strategy?: MergeStrategy
   /** False: compute the result and its summary, write nothing (a dry run). */
   write: boolean
+  /** Stops the apply between tables and interrupts the engine (format-spec/merge.md#interrupting). */
+  signal?: AbortSignal
 }
 
 export interface ThreeWayResult {
@@ -38,15 +41,39 @@ export interface ThreeWayResult {
   summary: Record<string, TableChange>
 }
 
-/** Plans and (unless a dry run) writes the merged tables. Nothing is written when anything conflicts. */
+/**
+ * Plans and (unless a dry run) writes the merged tables. Nothing is written
+ * when anything conflicts. An abort of `input.signal` interrupts the engine
+ * and rejects with the signal's reason: what was written is unreferenced.
+ */
 export async function applyThreeWay(ctx: RepoContext, input: ThreeWayInput): Promise<ThreeWayResult> {
+  const signal = input.signal
+  signal?.throwIfAborted()
+  // the engine starts only for a key-level merge: interrupt it if it did
+  let engine: DataEngine | undefined
+  const tracked: RepoContext = { ...ctx, engine: async () => (engine = await ctx.engine()) }
+  const interrupt = () => engine?.interrupt()
+  signal?.addEventListener('abort', interrupt, { once: true })
+  try {
+    return await applyTables(tracked, input)
+  } catch (e) {
+    // an interrupted statement fails with the engine's own error: the caller asked for the abort
+    throw signal?.aborted ? signal.reason : e
+  } finally {
+    signal?.removeEventListener('abort', interrupt)
+  }
+}
+
+async function applyTables(ctx: RepoContext, input: ThreeWayInput): Promise<ThreeWayResult> {
   const plan = await planThreeWay(ctx, input.base, input.ours.tables, input.theirs, input.strategy)
+  input.signal?.throwIfAborted()
   const keyed = await mergeKeyedPartitions(ctx, plan.tables, input.write && plan.conflicts.length === 0)
   const conflicts = [...plan.conflicts, ...keyed.conflicts]
   const tables: Record<string, ObjectId> = { ...input.ours.tables }
   const summary: Record<string, TableChange> = {}
   if (conflicts.length) return { conflicts, tables, summary }
   for (const outcome of plan.tables) {
+    input.signal?.throwIfAborted()
     const done = await materialize(ctx, outcome, input.ours.tables[outcome.table], input.write)
     if (done === undefined) continue
     if (done.id === null) delete tables[outcome.table]
@@ -115,10 +142,13 @@ export interface PublishRequest {
   tables: Record<string, ObjectId>
   summary: Record<string, TableChange>
   reflogMessage: string
+  /** Checked once more before the snapshot is written: after that the publish completes. */
+  signal?: AbortSignal
 }
 
 /** Writes the snapshot and moves the branch to it with one logged CAS; a moved branch is a retryable CONFLICT. */
 export async function publish(ctx: RepoContext, req: PublishRequest): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
+  req.signal?.throwIfAborted()
   const snapshot: Snapshot = {
     parents: req.parents,
     timestampMs: Math.max(ctx.now(), req.parent.timestampMs + 1),

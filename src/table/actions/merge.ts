@@ -19,6 +19,7 @@ import { refuseStaged, checkStrategy } from './revert.js'
 
 export async function merge(ctx: ActionContext, source: string, options: MergeOptions = {}): Promise<MergeResult> {
   checkStrategy(options.strategy)
+  options.signal?.throwIfAborted()
   const branch = await targetBranch(ctx, options.into)
   if (source === branch || source === branchRef(branch)) {
     throw new DvError('INVALID_ARGUMENT', `cannot merge branch '${branch}' into itself`, {
@@ -59,11 +60,12 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   }
   const baseTables = base === null ? {} : (await readSnapshot(ctx, base)).tables
   if (base === ours && !options.noFf) {
-    const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false })
+    const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
+    options.signal?.throwIfAborted()
     if (!dryRun) await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`)
     return result('fast-forward', theirs, preview.summary)
   }
-  const merged = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun })
+  const merged = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
   if (merged.conflicts.length) {
     if (dryRun) return result('conflict', '', {}, merged.conflicts)
     throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts)
@@ -72,7 +74,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   const published = await publish(ctx, {
     branch, ref, parents: [ours, theirs], parent: oursSnapshot,
     message: options.message ?? `merge ${source} into ${branch}`, author: ctx.author,
-    tables: merged.tables, summary: merged.summary, reflogMessage: `merge: ${source}`,
+    tables: merged.tables, summary: merged.summary, reflogMessage: `merge: ${source}`, signal: options.signal,
   })
   return result('merged', published.id, merged.summary)
 }

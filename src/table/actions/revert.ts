@@ -40,6 +40,7 @@ export function cherryPick(ctx: ActionContext, rev: string, options: CherryPickO
 
 async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', rev: string, options: RevertOptions): Promise<RevertResult> {
   checkStrategy(options.strategy)
+  options.signal?.throwIfAborted()
   const branch = await targetBranch(ctx, options.branch)
   const id = (await resolveRev(revContext(ctx), rev)).snapshot
   const commit = await readSnapshot(ctx, id)
@@ -54,7 +55,7 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
   return retryWhileMoving(ctx.retry, branch, async () => {
     const ref = (await ctx.storage.refs.get(branchRef(branch)))!
     const ours = await readSnapshot(ctx, ref.snapshot)
-    const applied = await applyThreeWay(ctx, { base, ours, theirs, strategy: options.strategy, write: !dryRun })
+    const applied = await applyThreeWay(ctx, { base, ours, theirs, strategy: options.strategy, write: !dryRun, signal: options.signal })
     const result = (status: RevertResult['status'], snapshot: string): RevertResult =>
       ({ status, branch, rev: id, previous: ref.snapshot, snapshot, message, tables: applied.summary, conflicts: applied.conflicts, dryRun })
     if (applied.conflicts.length) {
@@ -69,7 +70,7 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
     if (dryRun) return result('applied', '')
     const published = await publish(ctx, {
       branch, ref, parents: [ref.snapshot], parent: ours, message, author: ctx.author,
-      tables: applied.tables, summary: applied.summary, reflogMessage: `${kind}: ${shortId(id)} ${subject}`,
+      tables: applied.tables, summary: applied.summary, reflogMessage: `${kind}: ${shortId(id)} ${subject}`, signal: options.signal,
     })
     return result('applied', published.id)
   })

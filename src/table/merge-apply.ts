@@ -120,12 +120,16 @@ function summaryOf(
   }
 }
 
-/** The error a conflicting three-way apply raises: the report is in `details.conflicts`. */
-export function conflictReport(what: string, conflicts: MergeConflict[]): DvError {
+/**
+ * The error a conflicting three-way apply raises: the report is in
+ * `details.conflicts`; the hint names the two sides (`ours`: the branch
+ * written to, `theirs`: what is applied) so the way out is concrete.
+ */
+export function conflictReport(what: string, conflicts: MergeConflict[], sides: { ours: string; theirs: string }): DvError {
   const tables = [...new Set(conflicts.map((c) => c.table))]
   return new DvError('CONFLICT', `${what} conflicts in ${tables.length === 1 ? `table '${tables[0]}'` : `tables ${tables.map((t) => `'${t}'`).join(', ')}`}: ${conflicts.map((c) => `${c.table}: ${c.message}`).join('; ')}`, {
     retryable: false,
-    hint: 'nothing was changed; see the report (--dry-run shows it again), resolve the conflicting tables on one side and retry, or pass --strategy ours|theirs',
+    hint: `nothing was changed (--dry-run shows the report again). Pass --strategy ours to keep ${sides.ours}'s side of what conflicts, or --strategy theirs to take ${sides.theirs}'s; or change ${tables.join(', ')} on one side so the two no longer touch the same partitions, files or keys, then run it again`,
     details: { conflicts },
   })
 }

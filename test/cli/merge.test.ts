@@ -84,6 +84,8 @@ describe('dv merge', () => {
         'CONFLICT (partitions-changed) in table events: both sides changed the same partitions, and at least one removed or rewrote files there',
         '  partition ts_day=2026-01-02',
       ])
+      // how to get out of it, naming both sides and the table
+      if (extra.length === 0) expect(r.stderr).toMatch(/^hint: nothing was changed .*--strategy ours to keep branch 'main'.*--strategy theirs to take 'backfill'.*change events on one side/m)
     }
     const j = dv('--json', 'merge', 'backfill')
     expect(j.code).toBe(4)
@@ -123,5 +125,21 @@ describe('dv revert and dv cherry-pick', () => {
     const after = state()
     refused(dv('cherry-pick', 'backfill'), 2, /changes nothing on branch 'main': its changes are already there/)
     expect(state()).toBe(after)
+  })
+
+  it('cherry-pick onto a branch where the table was dropped: exit 4 naming the table and the rule; nothing changes', () => {
+    ok('write', 'clicks', input(day(1, 90)), '--commit', '-m', 'create clicks')
+    ok('branch', 'pick')
+    ok('write', 'clicks', input(day(1, 91)), '--branch', 'pick', '--commit', '-m', 'append clicks')
+    expect(ok('revert', 'main').lines[1]).toMatch(/^ {2}clicks: -1 rows?, -1 file \(drop\)$/)
+    const before = state()
+    const r = dv('cherry-pick', 'pick')
+    expect(r.code, r.stderr).toBe(4)
+    expect(r.lines.slice(1)).toEqual(['CONFLICT (table-dropped) in table clicks: ours dropped the table, which theirs changed'])
+    expect(r.stderr).toMatch(/^hint: .*keep branch 'main'.*change clicks on one side/m)
+    const j = dv('--json', 'cherry-pick', 'pick', '--dry-run')
+    expect(j.code).toBe(4)
+    expect(JSON.parse(j.stdout).conflicts).toEqual([{ table: 'clicks', rule: 'table-dropped', message: expect.any(String) }])
+    expect(state()).toBe(before)
   })
 })

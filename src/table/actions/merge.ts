@@ -68,7 +68,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   const merged = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
   if (merged.conflicts.length) {
     if (dryRun) return result('conflict', '', {}, merged.conflicts)
-    throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts)
+    throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts, { ours: `branch '${branch}'`, theirs: `'${source}'` })
   }
   if (dryRun) return result('merged', '', merged.summary)
   const published = await publish(ctx, {

@@ -60,7 +60,7 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
       ({ status, branch, rev: id, previous: ref.snapshot, snapshot, message, tables: applied.summary, conflicts: applied.conflicts, dryRun })
     if (applied.conflicts.length) {
       if (dryRun) return result('conflict', '')
-      throw conflictReport(`${kind} of ${shortId(id)} onto '${branch}'`, applied.conflicts)
+      throw conflictReport(`${kind} of ${shortId(id)} onto '${branch}'`, applied.conflicts, { ours: `branch '${branch}'`, theirs: `the ${kind} of ${shortId(id)}` })
     }
     if (Object.keys(applied.summary).length === 0 && !options.allowEmpty) {
       throw new DvError('INVALID_ARGUMENT', `${kind} of ${shortId(id)} changes nothing on branch '${branch}'${kind === 'cherry-pick' ? ': its changes are already there' : ''}`, {

@@ -29,7 +29,7 @@ async function writeBigCsv(path: string, bytes: number): Promise<void> {
     for (let j = 0; j < 10_000; j++) rows.push(`${i * 10_000 + j},2026-01-${String((j % 28) + 1).padStart(2, '0')}T00:00:00Z,name_${j % 977},${(j * 7) % 10_000}.25`)
     const chunk = rows.join('\n') + '\n'
     written += chunk.length
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
 }

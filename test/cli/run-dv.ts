@@ -110,7 +110,7 @@ export async function runDvToFile(args: string[], options: { cwd: string; stdout
       delete env.DV_DEBUG
       const child = spawn(process.execPath, [DV, ...args], { cwd: options.cwd, env, stdio: ['ignore', out, 'pipe'] })
       let stderr = ''
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
       child.on('error', reject)
       child.on('close', (code) => resolve({ code: code ?? -1, stderr }))
     })

@@ -4,9 +4,10 @@ import {
   alignColumns, compileLogFormat, formatCheckout, formatDecoration, formatLog, formatPartitionSpec, formatReflog, formatReset, formatRestoreBranch,
   formatStatus, formatTableChange, formatUnstage, formatWrite,
 } from '../../cli/text.js'
+import type { LogEntry, TableChange, WriteResult } from '../../src/index.js'
 
 const A = 'abcdef0' + '1'.repeat(57)
-const change = { operation: 'append', addedFiles: 1, removedFiles: 0, addedRows: 1, removedRows: 0, addedBytes: 1, removedBytes: 0 }
+const change: TableChange = { operation: 'append', addedFiles: 1, removedFiles: 0, addedRows: 1, removedRows: 0, addedBytes: 1, removedBytes: 0 }
 
 describe('plain text', () => {
   it('formats table changes with plurals and removals, no thousands separators', () => {
@@ -31,11 +32,11 @@ describe('plain text', () => {
     const status = { branch: 'main', head: A, detached: false, location: '/l', staged: [] }
     expect(formatStatus(status)).toEqual(['On branch main', 'nothing staged (use "dv write TABLE FILE" to stage a change)'])
     expect(formatStatus({ ...status, branch: null, detached: true })[0]).toBe('HEAD detached at abcdef0')
-    const staged = { table: 'e', branch: 'main', mode: 'append' as const, rows: 2, files: 1, bytes: 9, created: false, addedColumns: ['x', 'y'], staged: { id: 's' } }
+    const staged: WriteResult = { table: 'e', branch: 'main', mode: 'append', rows: 2, files: 1, bytes: 9, removedRows: 0, removedFiles: 0, created: false, addedColumns: ['x', 'y'], staged: { id: 's' } }
     expect(formatWrite(staged)).toEqual(['staged append to e: 2 rows in 1 file (new columns: x, y)'])
     expect(formatCheckout({ branch: 'b', snapshot: A, created: true, detached: false })).toEqual(["switched to a new branch 'b'"])
     expect(formatCheckout({ branch: null, snapshot: A, created: false, detached: true })).toEqual(['HEAD is now at abcdef0 (detached)'])
-    const entries = [
+    const entries: LogEntry[] = [
       { snapshot: A, parents: [], timestamp: 'T1', author: 'me', message: 'two\n\nbody', tables: {}, refs: ['main'] },
       { snapshot: A, parents: [], timestamp: 'T0', author: 'me', message: 'one', tables: { t: change as never }, refs: [] },
     ]

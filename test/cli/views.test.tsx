@@ -33,7 +33,7 @@ describe('views', () => {
   })
 
   it('WriteView shows staged writes and removed rows of an overwrite', () => {
-    const staged: WriteResult = { table: 'events', branch: 'main', mode: 'append', rows: 1, files: 1, bytes: 10, created: true, addedColumns: [], staged: { id: 'x' } }
+    const staged: WriteResult = { table: 'events', branch: 'main', mode: 'append', rows: 1, files: 1, bytes: 10, removedRows: 0, removedFiles: 0, created: true, addedColumns: [], staged: { id: 'x' } }
     const overwrite: WriteResult = {
       ...staged, mode: 'overwrite', staged: undefined,
       commit: { ...commit, message: 'rewrite', tables: { events: { ...change, operation: 'overwrite', removedRows: 3500, removedFiles: 4 } } },
@@ -92,8 +92,8 @@ describe('views', () => {
         name: 'events', tableId: 'tid-1', snapshot: A, rows: 3500, files: 4, bytes: 9000, manifests: 2,
         partitionSpec: [{ name: 'ts_day', transform: 'day', source: 'ts' }],
         columns: [
-          { id: 1, name: 'id', type: 'long', required: false, min: '0', max: '3499', nulls: 0 },
-          { id: 2, name: 'kind', type: 'string', required: false, nulls: 7 },
+          { id: 1, name: 'id', path: 'id', type: 'long', required: false, min: '0', max: '3499', nulls: 0 },
+          { id: 2, name: 'kind', path: 'kind', type: 'string', required: false, nulls: 7 },
         ],
         properties: { owner: 'data-eng' },
         primaryKey: ['id'],

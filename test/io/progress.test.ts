@@ -27,7 +27,7 @@ beforeAll(async () => {
     const chunk = rows.join('\n') + '\n'
     bytes += chunk.length
     rowsWritten += rows.length
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
 }, 120_000)

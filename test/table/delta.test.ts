@@ -57,11 +57,11 @@ describe('cost follows the change', () => {
     try {
       const after = await tableAtRev(storage, reader, 'main')
       expect(before.manifests.reduce((n, m) => n + m.files, 0)).toBe(100)
-      const shared = new Set(before.manifests.map((m) => m.id).filter((id) => after.manifests.some((m) => m.id === id)))
+      const shared = new Set<string>(before.manifests.map((m) => m.id).filter((id) => after.manifests.some((m) => m.id === id)))
       const differing = [...before.manifests, ...after.manifests].map((m) => m.id).filter((id) => !shared.has(id))
       expect(shared.size).toBe(9)
       const ctx = repoContext(storage)
-      const files = async (meta: TableMetadata) => (await Promise.all(meta.manifests.map((m) => readManifest(ctx, m.id)))).flatMap((m) => m.files.map((f) => f.id))
+      const files = async (meta: TableMetadata) => (await Promise.all(meta.manifests.map((m) => readManifest(ctx, m.id)))).flatMap((m) => m.files.map((f): string => f.id))
       const oldFiles = await files(before)
       const newFiles = await files(after)
       const removed = oldFiles.filter((id) => !newFiles.includes(id))

@@ -14,6 +14,7 @@ import { benchNestedIngest } from './nested.js'
 import { benchSchemaIngest } from './schema-ingest.js'
 import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
+import { benchMergeCost } from './merge-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
     if (wants('nested')) rows.push(...(await benchNestedIngest(ctx)))
     if (wants('schema')) rows.push(...(await benchSchemaIngest(ctx)))
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
+    if (wants('merge')) rows.push(...(await benchMergeCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
     if (args.only?.has('diff')) {

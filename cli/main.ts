@@ -144,6 +144,38 @@ it back, refusing (exit 4) to drop commits it gained since unless --force.`)
     .action(async (ref: string | undefined, opts: { maxCount?: string }, cmd: Command) =>
       (await import('./commands/reflog.js')).runReflog(context(cmd), { ref, ...opts }))
 
+  program.command('merge').argument('<source>', 'the branch (or any REV) to merge')
+    .description('merge SOURCE into the checked-out branch: a fast-forward, or a three-way merge commit')
+    .option('--into <branch>', 'the branch to merge into (default: the checked-out one)')
+    .option('-m, --message <msg>', 'the merge commit message (default: merge SOURCE into BRANCH)')
+    .option('--no-ff', 'make a merge commit even when a fast-forward is possible')
+    .addOption(new Option('--strategy <side>', 'resolve conflicts by one side\'s version of what conflicts').choices(['ours', 'theirs']))
+    .option('--dry-run', 'print the merge or the conflict report, write nothing')
+    .option('--allow-unrelated', 'merge histories with no common ancestor (against an empty base)')
+    .addHelpText('after', `
+Changes since the merge base combine per table: appends combine, disjoint
+partitions combine, schema changes combine by field id; a partition both
+sides changed where one removed or rewrote files conflicts (on a keyed table,
+only keys changed differently on both sides do). A conflict changes nothing,
+prints a report per table and exits 4 (--json: the report as one document).`)
+    .action(async (source: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/merge.js')).runMerge(context(cmd), { source, ...opts }))
+
+  for (const kind of ['revert', 'cherry-pick'] as const) {
+    program.command(kind).argument('<rev>', kind === 'revert' ? 'the commit to undo' : 'the commit to apply')
+      .description(kind === 'revert'
+        ? 'a new commit that undoes REV\'s changes, checked against what came after it'
+        : 'a new commit that applies REV\'s changes to the checked-out branch')
+      .option('-m, --mainline <parent>', 'for a merge commit: the parent (1 or 2) its change is taken against')
+      .option('--message <msg>', 'the commit message')
+      .option('--branch <name>', 'the branch (default: the checked-out one)')
+      .option('--allow-empty', 'commit even when the result changes nothing')
+      .addOption(new Option('--strategy <side>', 'resolve conflicts by one side\'s version of what conflicts').choices(['ours', 'theirs']))
+      .option('--dry-run', 'print the result or the conflict report, write nothing')
+      .action(async (rev: string, opts: Record<string, unknown>, cmd: Command) =>
+        (await import('./commands/merge.js')).runRevert(context(cmd), kind, { rev, ...opts }))
+  }
+
   program.command('reset').argument('[args...]', 'REV to move the branch to, or TABLE... to unstage')
     .description('move the checked-out branch to REV, or unstage tables')
     .option('--soft', 'keep the staged changes (the same as --mixed: dv has no working files)')

@@ -10,6 +10,10 @@
  *   march-02.csv   a corrected 2026-03-02 (for --mode replace-partitions)
  *   users.csv      5 renamed and 5 new users (for --mode upsert --key user_id)
  *   q1.csv         every Q1 event without refunds, amounts rounded (for --mode overwrite --where)
+ *   jan-fix.csv    a backfill of 2026-01-02 and 2026-01-03 (amounts corrected)
+ *   late.csv       100 late events on 2026-01-05
+ *   jan4-fix.csv   a backfill of 2026-01-04 (amounts corrected)
+ *   late-jan4.csv  10 late events on 2026-01-04
  * Usage: node examples/make-sample-data.mjs [DIR]
  */
 import { mkdirSync } from 'node:fs'
@@ -39,6 +43,12 @@ const statements = [
   `COPY (${events(3000, 500, '2026-01-04 00:00:00')}) TO ${file('more.parquet')} (FORMAT parquet)`,
   `COPY (SELECT id, ts, user_id, kind, round(amount * 1.1, 2)::DOUBLE AS amount FROM (${events(0, 1000, '2026-01-01 00:00:00')}) ORDER BY id)
      TO ${file('fix.csv')} (FORMAT csv, HEADER)`,
+  `COPY (SELECT id, ts, user_id, kind, round(amount * 1.1, 2)::DOUBLE AS amount FROM (${events(0, 3000, '2026-01-01 00:00:00')}) WHERE ts >= TIMESTAMP '2026-01-02' ORDER BY id)
+     TO ${file('jan-fix.csv')} (FORMAT csv, HEADER)`,
+  `COPY (${events(3500, 100, '2026-01-05 00:00:00')}) TO ${file('late.csv')} (FORMAT csv, HEADER)`,
+  `COPY (SELECT id, ts, user_id, kind, round(amount * 1.1, 2)::DOUBLE AS amount FROM (${events(3000, 500, '2026-01-04 00:00:00')}) ORDER BY id)
+     TO ${file('jan4-fix.csv')} (FORMAT csv, HEADER)`,
+  `COPY (${events(3600, 10, '2026-01-04 12:00:00')}) TO ${file('late-jan4.csv')} (FORMAT csv, HEADER)`,
   `COPY (SELECT (i + 1)::INTEGER AS user_id, 'user' || (i + 1) AS name,
                 (['DE', 'FR', 'US', 'JP', 'BR'])[i % 5 + 1] AS country
          FROM range(0, 40) t(i) ORDER BY user_id)
@@ -63,4 +73,4 @@ try {
   connection.closeSync()
   instance.closeSync()
 }
-console.log(`wrote events.csv users.ndjson more.parquet fix.csv march.csv march-02.csv users.csv q1.csv to ${dir}`)
+console.log(`wrote events.csv users.ndjson more.parquet fix.csv march.csv march-02.csv users.csv q1.csv jan-fix.csv late.csv jan4-fix.csv late-jan4.csv to ${dir}`)

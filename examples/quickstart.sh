@@ -58,5 +58,22 @@ step 'dv write users users.csv --mode upsert --key user_id --commit -m "sync use
 step "dv write events q1.csv --mode overwrite --where \"ts < '2026-04-01'\" --commit -m \"redo Q1\""
 step "dv log --format='%h %s' -n 6"
 
+# Backfills on a branch (README.md): land one, see a second one conflict, undo the first.
+# expect CODE 'cmd': a step that must fail with exit CODE (a conflict is exit 4).
+expect() { printf '\n$ %s\n' "$2"; set +e; eval "$2"; local rc=$?; set -e; [ "$rc" = "$1" ] || { echo "error: expected exit $1, got $rc" >&2; exit 1; }; }
+step 'dv branch jan-fix'
+step 'dv write events jan-fix.csv --mode replace-partitions --branch jan-fix --commit -m "backfill jan 2-3"'
+step 'dv diff main jan-fix --stat'
+step 'dv diff main jan-fix events --rows --limit 5'
+step 'dv write events late.csv --commit -m "late events"'
+step 'dv merge jan-fix'
+step 'dv branch jan4-fix'
+step 'dv write events jan4-fix.csv --mode replace-partitions --branch jan4-fix --commit -m "backfill jan 4"'
+step 'dv write events late-jan4.csv --commit -m "late events for jan 4"'
+expect 4 'dv merge jan4-fix'
+expect 4 'dv merge jan4-fix --dry-run --json'
+step 'dv revert -m 1 HEAD~1'
+step 'dv log --oneline -n 5'
+
 if [ $# -ge 1 ]; then KEPT=" (the repository is kept in $WORK/lake)"; else KEPT=''; fi
 printf '\nquickstart ok: the tour ran end to end%s\n' "$KEPT"

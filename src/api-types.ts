@@ -436,6 +436,116 @@ export interface DiffRowsResult {
   key: string[] | null
 }
 
+/** How a three-way apply resolves conflicts (format-spec/merge.md#strategies); default: it aborts. */
+export type MergeStrategy = 'ours' | 'theirs'
+
+/** A conflicting schema field (format-spec/merge.md): its text (`name type [not null]`) on each side, null where absent. */
+export interface FieldConflict {
+  id: number
+  base: string | null
+  ours: string | null
+  theirs: string | null
+}
+
+/** A conflicting key: its values, and the whole row at base, ours and theirs (null: no row). */
+export interface KeyConflict {
+  key: Record<string, unknown>
+  base: Record<string, unknown> | null
+  ours: Record<string, unknown> | null
+  theirs: Record<string, unknown> | null
+}
+
+/** One table's conflict in a merge, revert or cherry-pick (format-spec/merge.md#the-conflict-report). */
+export interface MergeConflict {
+  table: string
+  /** The conflict rule: a conflicts.md name (partitions-changed, file-removed, schema-changed, ...) or key-conflict. */
+  rule: string
+  message: string
+  /** The conflicting partitions, by partition field name. */
+  partitions?: Array<Record<string, string | null>>
+  fields?: FieldConflict[]
+  /** Up to 10 conflicting keys; `keyCount` says how many conflict in all. */
+  keys?: KeyConflict[]
+  keyCount?: number
+}
+
+export interface MergeOptions {
+  /** Target branch; default: the checked-out one (main without a workspace). */
+  into?: string
+  /** Commit message; default `merge SOURCE into BRANCH`. */
+  message?: string
+  /** Make a merge commit even when a fast-forward is possible. */
+  noFf?: boolean
+  strategy?: MergeStrategy
+  /** Compute the merge (or the conflict report) and write nothing. */
+  dryRun?: boolean
+  /** Merge histories with no common ancestor, against the empty repository. */
+  allowUnrelated?: boolean
+  /**
+   * Cancels the request. Until the result's commit is about to be written, an
+   * abort stops the work (interrupting the engine's running statement in a
+   * key-level merge), moves no ref and rejects with `signal.reason`; data files
+   * already written stay unreferenced (no ref reaches them). After that it completes:
+   * an abort never leaves a ref update half done.
+   */
+  signal?: AbortSignal
+}
+
+export interface MergeResult {
+  /** up-to-date and fast-forward make no commit; conflict only with dryRun (otherwise a CONFLICT error carries the report). */
+  status: 'up-to-date' | 'fast-forward' | 'merged' | 'conflict'
+  branch: string
+  source: string
+  /** The source's snapshot. */
+  sourceSnapshot: string
+  /** The merge base (null: unrelated histories). */
+  base: string | null
+  /** The target's head before. */
+  previous: string
+  /** The target's head after (or, dry run, what it would be; '' when a merge commit is not written). */
+  snapshot: string
+  /** The changes relative to the previous head, per table. */
+  tables: Record<string, TableChange>
+  conflicts: MergeConflict[]
+  dryRun: boolean
+}
+
+export interface RevertOptions {
+  /** Default: the checked-out branch. */
+  branch?: string
+  /** For a merge commit: which parent (1-based) the change is taken against. */
+  mainline?: number
+  message?: string
+  /** Commit even when the result changes nothing. */
+  allowEmpty?: boolean
+  strategy?: MergeStrategy
+  dryRun?: boolean
+  /**
+   * Cancels the request. Until the result's commit is about to be written, an
+   * abort stops the work (interrupting the engine's running statement in a
+   * key-level merge), moves no ref and rejects with `signal.reason`; data files
+   * already written stay unreferenced (no ref reaches them). After that it completes:
+   * an abort never leaves a ref update half done.
+   */
+  signal?: AbortSignal
+}
+
+export type CherryPickOptions = RevertOptions
+
+export interface RevertResult {
+  status: 'applied' | 'conflict'
+  branch: string
+  /** The reverted (or cherry-picked) commit. */
+  rev: string
+  previous: string
+  /** The new head ('' with dryRun). */
+  snapshot: string
+  message: string
+  tables: Record<string, TableChange>
+  conflicts: MergeConflict[]
+  dryRun: boolean
+}
+
 /**
  * One schema change (`dv table alter`): paths reach fields inside structs
  * (`payload.user.id`, `items.element.sku`); types are in the schema text form

@@ -14,7 +14,7 @@ import type {
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
   RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
-  DiffRowsResult, DiffRowsToOptions,
+  DiffRowsResult, DiffRowsToOptions, MergeOptions, MergeResult, RevertOptions, RevertResult, CherryPickOptions,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
@@ -35,7 +35,9 @@ import { commit } from './table/actions/commit.js'
 import { diff, diffRows, diffRowsTo, splitDiffOperands } from './table/actions/diff.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
+import { merge } from './table/actions/merge.js'
 import { reset } from './table/actions/reset.js'
+import { cherryPick, revert } from './table/actions/revert.js'
 import { setKey } from './table/actions/set-key.js'
 import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
@@ -223,6 +225,27 @@ export class Repository {
   /** Moves the checked-out branch (or `options.branch`) to REV: `dv reset`. */
   async reset(rev: string, options: ResetOptions = {}): Promise<ResetResult> {
     return reset(this.ctx, rev, options)
+  }
+
+  /**
+   * Merges SOURCE (a branch or any REV) into the checked-out branch (or
+   * `options.into`): a fast-forward, or a three-way merge against the merge
+   * base published as a two-parent commit (format-spec/merge.md). A conflict
+   * changes nothing and throws CONFLICT with the report in
+   * `details.conflicts` (`dryRun` returns it instead).
+   */
+  async merge(source: string, options: MergeOptions = {}): Promise<MergeResult> {
+    return merge(this.ctx, source, options)
+  }
+
+  /** A new commit on the branch that undoes REV's changes, checked against what came after it: `dv revert`. */
+  async revert(rev: string, options: RevertOptions = {}): Promise<RevertResult> {
+    return revert(this.ctx, rev, options)
+  }
+
+  /** A new commit on the branch that repeats REV's changes: `dv cherry-pick`. */
+  async cherryPick(rev: string, options: CherryPickOptions = {}): Promise<RevertResult> {
+    return cherryPick(this.ctx, rev, options)
   }
 
   /** Unstages staged changes of the branch (all, some tables', or one by id): `dv restore --staged`. */

@@ -128,9 +128,8 @@ export interface AppliedChange {
  * removed or rewritten concurrently: CONFLICT, before anything is written.
  */
 async function removeFiles(
-  ctx: RepoContext, table: TableMetadata, schema: Schema, change: PendingChange, head: SnapshotId,
+  ctx: RepoContext, table: TableMetadata, schema: Schema, removes: readonly RemovedFile[], missingError: (id: ObjectId) => Error,
 ): Promise<ManifestRef[]> {
-  const removes = change.removes
   if (removes.length === 0) return [...table.manifests]
   const pending = new Map<string, number>()
   for (const r of removes) pending.set(r.id, (pending.get(r.id) ?? 0) + 1)
@@ -152,8 +151,7 @@ async function removeFiles(
     if (keep.length !== files.length) kept.set(m, keep)
   }
   if (remaining > 0) {
-    const missing = [...pending].find(([, n]) => n > 0)![0]
-    throw conflictError(change, head, CONFLICT_RULES.fileRemoved, `data file ${shortId(missing)} that it rewrites was removed or rewritten concurrently`)
+    throw missingError([...pending].find(([, n]) => n > 0)![0] as ObjectId)
   }
   const out: ManifestRef[] = []
   for (const m of table.manifests) {
@@ -191,13 +189,28 @@ export async function applyChange(
   const removed = fullOverwrite
     ? totals(current.manifests)
     : { files: change.removes.length, rows: sum(change.removes, 'rows'), bytes: sum(change.removes, 'bytes') }
-  let manifests = fullOverwrite ? [] : await removeFiles(ctx, current, schema, change, head)
-  if (change.files.length) manifests.push(await newManifest(ctx, current.partitionSpec, schema, change.files))
-  manifests = await compactManifests(ctx, current.partitionSpec, schema, manifests)
+  const missing = (id: ObjectId) => conflictError(change, head, CONFLICT_RULES.fileRemoved, `data file ${shortId(id)} that it rewrites was removed or rewritten concurrently`)
+  const manifests = fullOverwrite
+    ? await applyFileChanges(ctx, { ...current, schema, manifests: [] }, [], change.files, missing)
+    : await applyFileChanges(ctx, { ...current, schema }, change.removes, change.files, missing)
   return {
     table: { ...current, schema, lastColumnId, manifests },
     summary: summaryOf(change.mode, added, removed),
   }
+}
+
+/**
+ * The manifest list of `table` with `removes` taken out (by occurrence;
+ * a file not in the table is `missingError`, raised before anything is
+ * written) and `adds` listed in one new manifest, compacted when there are
+ * too many: the one way a change (a write, a merge) edits a table's files.
+ */
+export async function applyFileChanges(
+  ctx: RepoContext, table: TableMetadata, removes: readonly RemovedFile[], adds: DataFile[], missingError: (id: ObjectId) => Error,
+): Promise<ManifestRef[]> {
+  const manifests = await removeFiles(ctx, table, table.schema, removes, missingError)
+  if (adds.length) manifests.push(await newManifest(ctx, table.partitionSpec, table.schema, adds))
+  return compactManifests(ctx, table.partitionSpec, table.schema, manifests)
 }
 
 /** A schema change applies only to the table as it was planned against: any concurrent change to the table is a conflict. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { createDataEngine, type DataEngine, type OpenedSource, type RewriteRequest, type ScanFile, type WrittenFile } from '../../src/io/index.js'
+import { createDataEngine, type DataEngine, type OpenedSource, type RewriteRequest, type RewriteResult, type ScanFile, type WrittenFile } from '../../src/io/index.js'
 import type { PartitionField, Schema } from '../../src/format/types.js'
 import { isDvError } from '../../src/errors.js'
 
@@ -171,7 +171,7 @@ describe('rewriteFiles with a predicate', () => {
   it('keeps the partition of the rewritten rows', async () => {
     const files = await dataFiles('id,value,region\n1,1,eu\n2,2,us\n3,3,eu\n4,4,us\n', SCHEMA, BY_REGION)
     const result = await engine.rewriteFiles(request(files.map(scanFile), { where: 'id IN (1, 4)' }, { partitionSpec: BY_REGION }))
-    const byRegion = Object.fromEntries(files.map((f, i) => [f.partition['1000'], result.files[i]]))
+    const byRegion: Record<string, RewriteResult['files'][number]> = Object.fromEntries(files.map((f, i) => [f.partition['1000'], result.files[i]!]))
     expect(byRegion.eu.matched).toBe(1)
     expect(byRegion.eu.kept.map((k: WrittenFile) => k.partition)).toEqual([{ '1000': 'eu' }])
     expect(byRegion.us.kept.map((k: WrittenFile) => k.partition)).toEqual([{ '1000': 'us' }])

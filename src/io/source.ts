@@ -26,6 +26,7 @@ import { engineLimits } from './limits.js'
 import { jsonObjectLimit } from './ndjson-lines.js'
 import { checkKeys } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
+import { checkGzipWhole, isGzipInput } from './gzip-check.js'
 
 /** The engine and relation behind each source this module opened (for rewrites that read a source). */
 const relations = new WeakMap<OpenedSource, { duck: Duck; relation: InputRelation }>()
@@ -115,14 +116,21 @@ class IngestSource implements OpenedSource {
     return this.fingerprintPromise
   }
 
-  writeParquet(options: WriteParquetOptions): Promise<WrittenFile[]> {
-    return writeSourceParquet(this.duck, {
-      file: this.resolved.file,
+  async writeParquet(options: WriteParquetOptions): Promise<WrittenFile[]> {
+    const file = this.resolved.file
+    const writing = writeSourceParquet(this.duck, {
+      file,
       columns: this.columns,
       userFile: this.resolved.userFile,
       bytes: this.bytes,
       tmpDir: this.tmpDir,
     }, options)
+    if (!isGzipInput(file)) return writing
+    // checked alongside the copy; a cut stream outranks whatever the copy made of it (gzip-check.ts)
+    const [written, whole] = await Promise.allSettled([writing, checkGzipWhole(file)])
+    if (whole.status === 'rejected') throw whole.reason
+    if (written.status === 'rejected') throw written.reason
+    return written.value
   }
 
   /** Learns the columns again from every row (CSV, NDJSON); false when that is already so, or the input has exact types. */

@@ -26,7 +26,7 @@ import { engineLimits } from './limits.js'
 import { jsonObjectLimit } from './ndjson-lines.js'
 import { checkKeys } from './input-checks.js'
 import type { InputRelation } from './input-plan.js'
-import { checkGzipWhole, isGzipInput } from './gzip-check.js'
+import { checkWholeInput, compressionOf } from './whole-input.js'
 
 /** The engine and relation behind each source this module opened (for rewrites that read a source). */
 const relations = new WeakMap<OpenedSource, { duck: Duck; relation: InputRelation }>()
@@ -125,9 +125,9 @@ class IngestSource implements OpenedSource {
       bytes: this.bytes,
       tmpDir: this.tmpDir,
     }, options)
-    if (!isGzipInput(file)) return writing
-    // checked alongside the copy; a cut stream outranks whatever the copy made of it (gzip-check.ts)
-    const [written, whole] = await Promise.allSettled([writing, checkGzipWhole(file)])
+    if (compressionOf(file) === undefined) return writing
+    // checked alongside the copy; a cut stream outranks whatever the copy made of it (whole-input.ts)
+    const [written, whole] = await Promise.allSettled([writing, checkWholeInput(file)])
     if (whole.status === 'rejected') throw whole.reason
     if (written.status === 'rejected') throw written.reason
     return written.value

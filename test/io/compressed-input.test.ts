@@ -1,13 +1,15 @@
 /**
- * A gzip input cut short is CORRUPT (exit 5) and writes nothing: DuckDB reads
- * a truncated gzip stream up to the cut without an error when the cut falls
- * between rows, which would stage half a file as all of it (src/io/gzip-check.ts).
+ * A compressed input cut short is CORRUPT (exit 5) and writes nothing: DuckDB
+ * reads a truncated gzip stream up to the cut without an error when the cut
+ * falls between rows, which would stage half a file as all of it
+ * (src/io/whole-input.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { constants, createGzip, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { Repository } from '../../src/index.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
 
@@ -67,6 +69,29 @@ describe('a gzip input', () => {
     await writeFile(path, Buffer.concat([gzipSync(header + rows(0, 10)), gzipSync(rows(10, 25))]))
     const repo = await Repository.init(join(dir, 'r3'), { author: 'test' })
     expect((await repo.write('t', path)).rows).toBe(25)
+    await repo.close()
+  })
+})
+
+describe('a zstd input', () => {
+  it('cut anywhere (a block, its header, the frame checksum) is CORRUPT and stages nothing; the whole file writes every row', async () => {
+    const path = join(dir, 'whole.csv.zst')
+    const db = await DuckDBInstance.create(':memory:')
+    const conn = await db.connect()
+    await conn.run(`COPY (SELECT i AS id, 'name_' || i AS name FROM range(300000) t(i)) TO '${path}' (FORMAT csv, HEADER, COMPRESSION zstd)`)
+    conn.closeSync()
+    db.closeSync()
+    const whole = await readFile(path)
+    const repo = await Repository.init(join(dir, 'r4'), { author: 'test' })
+    for (const keep of [1, 4, 7, Math.floor(whole.length / 2), whole.length - 5, whole.length - 1]) {
+      const cut = join(dir, `cut-${keep}.csv.zst`)
+      await writeFile(cut, whole.subarray(0, keep))
+      const e = await catchDvError(() => repo.write('t', cut))
+      expect(e.code, `cut after ${keep} bytes`).toBe('CORRUPT')
+      expect(e.message).toContain(`${cut} is not a whole zstd stream`)
+    }
+    expect((await repo.status()).staged).toEqual([])
+    expect((await repo.write('t', path)).rows).toBe(300_000)
     await repo.close()
   })
 })

@@ -17,6 +17,8 @@ import { buildIfStale, DV, runDv } from './run-dv.js'
 
 let dir: string
 let big: string
+/** Big enough to publish several objects, small enough to ingest in seconds: for signals and kills after the ingest. */
+let medium: string
 let small: string
 let n = 0
 
@@ -39,6 +41,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dv-interrupt-'))
   big = join(dir, 'big.csv')
   await writeBigCsv(big, 200e6)
+  medium = join(dir, 'medium.csv')
+  await writeBigCsv(medium, 20e6)
   small = join(dir, 'small.csv')
   await writeFile(small, 'id,ts,name,amount\n1,2026-01-01T00:00:00Z,a,1.5\n')
 }, 120_000)
@@ -62,8 +66,8 @@ const log = (repo: string) => runDv(['log', '--format=%H'], { cwd: repo }).lines
 
 interface Ended { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function startWrite(repo: string, env: Record<string, string> = {}, flags: string[] = []): { child: ChildProcess; ended: Promise<Ended> } {
-  const child = spawn(process.execPath, [DV, ...flags, 'write', 't', big, '--commit', '-m', 'big'], {
+function startWrite(repo: string, env: Record<string, string> = {}, flags: string[] = [], input = big): { child: ChildProcess; ended: Promise<Ended> } {
+  const child = spawn(process.execPath, [DV, ...flags, 'write', 't', input, '--commit', '-m', 'big'], {
     cwd: repo, env: { ...process.env, DV_AUTHOR: 'Test <test@example.com>', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
@@ -110,7 +114,7 @@ describe('a signal during a write', () => {
     const before = log(repo)
     // the first data object's publish pauses 3 s (a slow disk), so the signal lands mid-publish on any machine
     const steps = join(repo, '..', `steps-${Date.now()}.log`)
-    const run = startWrite(repo, { DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' }, ['--json'])
+    const run = startWrite(repo, { DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' }, ['--json'], medium)
     await when(() => existsSync(steps) && readFileSync(steps, 'utf8').includes('object.dir-fsync'), run, 'the first object was being published')
     run.child.kill('SIGTERM')
     const ended = await run.ended
@@ -167,7 +171,7 @@ describe('SIGKILL during a write', () => {
   it('just before the ref update: the log is unchanged', async () => {
     const repo = newRepo()
     const before = log(repo)
-    const run = startWrite(repo, { DV_CRASH_AT_LABEL: 'ref.lock-create' })
+    const run = startWrite(repo, { DV_CRASH_AT_LABEL: 'ref.lock-create' }, [], medium)
     expect((await run.ended).signal).toBe('SIGKILL')
     expect(log(repo)).toEqual(before)
     expectCleanAfterNextWrite(repo)
@@ -176,7 +180,7 @@ describe('SIGKILL during a write', () => {
   it('after the ref update: the log has exactly the new commit', async () => {
     const repo = newRepo()
     const before = log(repo)
-    const run = startWrite(repo, { DV_CRASH_AT_LABEL: 'ref.dir-fsync' })
+    const run = startWrite(repo, { DV_CRASH_AT_LABEL: 'ref.dir-fsync' }, [], medium)
     expect((await run.ended).signal).toBe('SIGKILL')
     const after = log(repo)
     expect(after).toHaveLength(before.length + 1)

@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // vitest runs cores - 1 files at once: one on the 2-core CI machine. Most
     // suites wait on child processes, fsync and HTTP rather than compute, so
-    // three at once on 2 cores cut the wall time (README, "Tests").
+    // three at once on 2 cores cut the wall time (README, "Two commands").
     maxWorkers: Math.max(3, availableParallelism() - 1),
     // builds dist/ once when stale; suites that spawn the CLI or the library run it
     globalSetup: ['test/support/global-setup.ts'],

@@ -23,9 +23,10 @@ export interface Interrupts {
   isAbort(e: unknown): boolean
   /**
    * Prints `interrupted: WHAT` and sets the exit code (130 or 143). `printed`:
-   * the command already printed its result (no second JSON document).
+   * whether the command already printed its result (then no JSON document is
+   * added: --json prints exactly one).
    */
-  report(what: string, printed?: boolean): void
+  report(what: string, printed: boolean): void
   dispose(): void
 }
 
@@ -55,7 +56,7 @@ export function catchInterrupts(ctx: CliContext, afterForce: string): Interrupts
       return received
     },
     isAbort: (e) => received !== undefined && e === controller.signal.reason,
-    report(what, printed = false) {
+    report(what, printed) {
       const name = received ?? 'SIGINT'
       ctx.stderr.write(`interrupted: ${what}\n`)
       exitState.code = EXIT_CODES[name]

@@ -25,7 +25,7 @@ export async function runCommit(ctx: CliContext, input: CommitInput): Promise<vo
     }))
   } catch (e) {
     if (!interrupts.isAbort(e)) throw e
-    return interrupts.report('nothing was committed; the staged changes are still staged')
+    return interrupts.report('nothing was committed; the staged changes are still staged', false)
   } finally {
     interrupts.dispose()
   }

@@ -62,14 +62,14 @@ export async function runMerge(ctx: CliContext, input: MergeInput): Promise<void
       ...(input.allowUnrelated ? { allowUnrelated: true } : {}),
     }))
   } catch (e) {
-    if (interrupts.isAbort(e)) return interrupts.report(`nothing was merged: ${input.into === undefined ? 'the branch' : `branch '${input.into}'`} is unchanged`)
+    if (interrupts.isAbort(e)) return interrupts.report(`nothing was merged: ${input.into === undefined ? 'the branch' : `branch '${input.into}'`} is unchanged`, false)
     if (await reportConflict(ctx, e, `merge of ${input.source}`)) return
     throw e
   } finally {
     interrupts.dispose()
   }
   await emit(ctx, result, { text: formatMerge })
-  if (interrupts.received) interrupts.report(`the merge had started its ref update and landed: ${result.snapshot}`)
+  if (interrupts.received) interrupts.report(`the merge had started its ref update and landed: ${result.snapshot}`, true)
   if (result.status === 'conflict') exitState.code = (await import('../../src/index.js')).EXIT_CODES.CONFLICT
 }
 
@@ -92,13 +92,13 @@ export async function runRevert(ctx: CliContext, kind: 'revert' | 'cherry-pick',
       return kind === 'revert' ? repo.revert(input.rev, options) : repo.cherryPick(input.rev, options)
     })
   } catch (e) {
-    if (interrupts.isAbort(e)) return interrupts.report(`nothing was committed: ${input.branch === undefined ? 'the branch' : `branch '${input.branch}'`} is unchanged`)
+    if (interrupts.isAbort(e)) return interrupts.report(`nothing was committed: ${input.branch === undefined ? 'the branch' : `branch '${input.branch}'`} is unchanged`, false)
     if (await reportConflict(ctx, e, `${kind} of ${input.rev}`)) return
     throw e
   } finally {
     interrupts.dispose()
   }
   await emit(ctx, result, { text: formatRevert(kind) })
-  if (interrupts.received) interrupts.report(`the ${kind} had started its ref update and landed: ${result.snapshot}`)
+  if (interrupts.received) interrupts.report(`the ${kind} had started its ref update and landed: ${result.snapshot}`, true)
   if (result.status === 'conflict') exitState.code = (await import('../../src/index.js')).EXIT_CODES.CONFLICT
 }

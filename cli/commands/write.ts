@@ -112,7 +112,7 @@ export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void
   } catch (e) {
     if (!interrupts.isAbort(e)) throw e
     const staged = out.length ? ` (${out.length} of ${files.length} files were staged before the signal: \`dv status\` lists them)` : ''
-    return interrupts.report(`nothing was committed${staged}`)
+    return interrupts.report(`nothing was committed${staged}`, false)
   } finally {
     interrupts.dispose()
   }

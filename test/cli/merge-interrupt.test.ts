@@ -55,10 +55,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 describe('a signal during dv merge', () => {
-  it('SIGINT while the merge writes its tables: exit 130, nothing merged; the merge lands after', async () => {
+  it('SIGINT while the merge writes its tables: exit 130, nothing merged, one --json error document; the merge lands after', async () => {
     const before = state()
     const steps = path.join(work, 'steps.log')
-    const child = spawn(process.execPath, [DV, 'merge', 'src'], {
+    const child = spawn(process.execPath, [DV, '--json', 'merge', 'src'], {
       cwd: lake,
       env: { ...process.env, DV_AUTHOR: 'Test <test@example.com>', DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +77,9 @@ describe('a signal during dv merge', () => {
     child.kill('SIGINT')
     expect(await ended, stderr).toBe(130)
     expect(stderr).toMatch(/interrupted: nothing was merged: the branch is unchanged/)
-    expect(stdout).toBe('')
+    expect(JSON.parse(stdout)).toEqual({
+      error: { code: 'INTERRUPTED', message: 'interrupted by SIGINT: nothing was merged: the branch is unchanged', exitCode: 130 },
+    })
     expect(state()).toBe(before)
     expect(sizeOf(path.join(lake, '.dv/tmp'))).toBe(0)
 

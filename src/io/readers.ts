@@ -16,6 +16,7 @@ import { Duck, quoteLiteral, toDvError } from './duck.js'
 import { isNestedDuckType } from './duck-nested.js'
 import type { DuckDBType } from '@duckdb/node-api'
 import { explainLimitError } from './limits.js'
+import { compressionOf } from './whole-input.js'
 
 export interface ReadableFile {
   /** Name for messages. */
@@ -122,8 +123,7 @@ export async function explainReadError(e: unknown, file: ReadableFile): Promise<
   const limit = explainLimitError(e, file.name)
   if (limit) return limit
   if (file.format === 'csv' && /sniffing file|Expected Number of Columns/.test(text)) {
-    const compressed = file.csv?.compression === 'gzip' || file.csv?.compression === 'zstd' || /\.(gz|zst)$/i.test(file.path)
-    const ragged = compressed ? undefined : await findRaggedRecord(file.path, csvDelimiter(file)).catch(() => undefined)
+    const ragged = compressionOf(file) !== undefined ? undefined : await findRaggedRecord(file.path, csvDelimiter(file)).catch(() => undefined)
     if (ragged) {
       return new DvError('INVALID_ARGUMENT', `${file.name} line ${ragged.line}: expected ${ragged.expected} fields (as in the header) but found ${ragged.found}`, {
         cause: e,

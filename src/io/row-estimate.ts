@@ -7,13 +7,14 @@
  */
 import { open } from 'node:fs/promises'
 import type { ReadableFile } from './readers.js'
+import { compressionOf } from './whole-input.js'
 
 const HEAD_BYTES = 1 << 20
 
 /** Mean bytes per row (line) of a plain CSV or NDJSON file, from its first MiB; undefined when unknown. */
 export async function meanRowBytes(file: ReadableFile): Promise<number | undefined> {
   if (file.format !== 'csv' && file.format !== 'ndjson') return undefined
-  if (/\.(gz|gzip|zst|zstd)$/i.test(file.path) || (file.csv?.compression !== undefined && file.csv.compression !== 'none')) return undefined
+  if (compressionOf(file) !== undefined) return undefined
   let handle
   try {
     handle = await open(file.path, 'r')

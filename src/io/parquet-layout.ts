@@ -11,7 +11,9 @@
  * BYTE_STREAM_SPLIT only on FLOAT and DOUBLE columns ("BYTE_STREAM_SPLIT
  * encoding is only supported for FLOAT or DOUBLE data" on INT32, INT64 and
  * FIXED_LEN_BYTE_ARRAY). An allow-list: a codec or encoding DuckDB has not
- * been shown to decode is not trusted to.
+ * been shown to decode is not trusted to. INT96 timestamps (Spark, Impala,
+ * pyarrow's use_deprecated_int96_timestamps) are decoded but cut to
+ * microseconds, so they take the same way round and become timestamp_ns.
  */
 import { DvError } from '../errors.js'
 import { DAMAGED_HINT, Duck, quoteLiteral } from './duck.js'
@@ -26,6 +28,8 @@ export interface Undecodable {
   physicalType: string
   codec?: string
   encoding?: string
+  /** Decoded, but not exactly: INT96 timestamps, which DuckDB cuts to microseconds (arrow-rs keeps nanoseconds). */
+  inexact?: boolean
 }
 
 export interface ParquetLayout {
@@ -66,12 +70,14 @@ export async function readParquetLayout(duck: Duck, path: string): Promise<Parqu
   return { rowGroupRows: Array.from(rowGroupRows, (n) => n ?? 0), undecodable: [...undecodable.values()], shortChunks }
 }
 
-function whyUndecodable(type: string, codec: string, encodings: string): { codec?: string; encoding?: string } | undefined {
-  if (!CODECS.has(codec)) return { codec }
+function whyUndecodable(type: string, codec: string, encodings: string): { codec?: string; encoding?: string; inexact?: boolean } | undefined {
+  // legacy Spark/Impala timestamps hold nanoseconds; DuckDB reads them as microseconds (int96.ts)
+  const inexact = type === 'INT96' ? { inexact: true } : {}
+  if (!CODECS.has(codec)) return { codec, ...inexact }
   for (const encoding of encodings.split(',').map((e) => e.trim()).filter(Boolean)) {
-    if (encoding === 'BYTE_STREAM_SPLIT' ? !BYTE_STREAM_SPLIT_TYPES.has(type) : !ENCODINGS.has(encoding)) return { encoding }
+    if (encoding === 'BYTE_STREAM_SPLIT' ? !BYTE_STREAM_SPLIT_TYPES.has(type) : !ENCODINGS.has(encoding)) return { encoding, ...inexact }
   }
-  return undefined
+  return type === 'INT96' ? inexact : undefined
 }
 
 /** A CORRUPT error naming the first contradiction of the footer of `name`, if there is one. */
@@ -88,7 +94,7 @@ export function footerContradiction(layout: ParquetLayout, name: string): DvErro
 export function describeUndecodable(u: Undecodable[]): string {
   const byReason = new Map<string, string[]>()
   for (const c of u) {
-    const reason = c.codec ? `codec ${c.codec}` : `encoding ${c.encoding} on ${c.physicalType}`
+    const reason = c.codec ? `codec ${c.codec}` : c.inexact ? `nanosecond ${c.physicalType} timestamps` : `encoding ${c.encoding} on ${c.physicalType}`
     byReason.set(reason, [...(byReason.get(reason) ?? []), `'${c.column}'`])
   }
   return [...byReason].map(([reason, columns]) => {

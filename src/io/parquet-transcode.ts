@@ -23,16 +23,17 @@ import { describeUndecodable, type Undecodable } from './parquet-layout.js'
 const WASM_CODECS = new Set(['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'LZ4', 'ZSTD', 'LZ4_RAW'])
 
 /** DuckDB's own row group size, so the output reads as DuckDB's files do. */
-const ROW_GROUP_ROWS = 122_880
+export const ROW_GROUP_ROWS = 122_880
 const BATCH_ROWS = 8192
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { openAsBlob, createWriteStream } = require('node:fs')
 const { once } = require('node:events')
-async function run({ input, output, wasmUrl, rowGroupRows, batchRows }) {
+async function run({ input, output, wasmUrl, arrowUrl, rowGroupRows, batchRows, columns }) {
   const pw = await import(wasmUrl)
   const file = await pw.ParquetFile.fromFile(await openAsBlob(input))
+  if (arrowUrl) return probe(file, await import(arrowUrl), columns)
   const groups = file.metadata().numRowGroups()
   const footerRows = file.metadata().fileMetadata().numRows()
   let group = 0
@@ -46,7 +47,7 @@ async function run({ input, output, wasmUrl, rowGroupRows, batchRows }) {
         for (;;) {
           if (!reader) {
             if (group >= groups) return controller.close()
-            reader = (await file.stream({ rowGroups: [group++], batchSize: batchRows })).getReader()
+            reader = (await file.stream({ rowGroups: [group++], batchSize: batchRows, columns })).getReader()
           }
           const next = await reader.read()
           if (next.done) { reader = undefined; continue }
@@ -71,6 +72,28 @@ async function run({ input, output, wasmUrl, rowGroupRows, batchRows }) {
   if (rows !== footerRows) throw new Error('read ' + rows + ' rows but the footer says ' + footerRows)
   return { rows }
 }
+// The columns (Timestamp(ns) as arrow-rs reads INT96) whose every value is a whole microsecond.
+async function probe(file, arrow, columns) {
+  const exact = new Set(columns)
+  let rows = 0
+  const reader = (await file.stream({ batchSize: 1 << 20, columns })).getReader()
+  for (;;) {
+    const next = await reader.read()
+    if (next.done) break
+    rows += next.value.numRows
+    const batch = arrow.tableFromIPC(next.value.intoIPCStream())
+    for (const name of exact) {
+      for (const data of batch.getChild(name).data) {
+        const values = data.values
+        for (let i = 0; i < data.length; i++) {
+          if (values[i] % 1000n !== 0n && data.getValid(i)) { exact.delete(name); break }
+        }
+      }
+    }
+    if (!exact.size) break
+  }
+  return { rows, exact: [...exact] }
+}
 run(workerData).then(
   (result) => parentPort.postMessage(result),
   (e) => parentPort.postMessage({ error: String((e && e.message) || e) }),
@@ -78,6 +101,7 @@ run(workerData).then(
 `
 
 let wasmUrl: string | undefined
+let arrowUrl: string | undefined
 
 /**
  * Rewrites the Parquet file `input` (named `name` in messages) as a zstd file
@@ -93,20 +117,47 @@ export async function transcodeParquet(input: string, output: string, name: stri
       details: { file: name, columns: unknown },
     })
   }
+  const outcome = await runWorker({ input, output })
+  if (outcome.rows !== undefined) return { rows: outcome.rows }
+  throw wasmFailure(outcome, name, undecodable)
+}
+
+/**
+ * The INT96 columns of `columns` (top-level, read by parquet-wasm as
+ * nanoseconds) of the Parquet file `input` whose every value is a whole
+ * microsecond (int96.ts). Nothing is written.
+ */
+export async function wholeMicrosecondInt96(input: string, name: string, undecodable: Undecodable[], columns: string[]): Promise<string[]> {
+  arrowUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('apache-arrow')).href
+  const outcome = await runWorker({ input, columns, arrowUrl })
+  if (outcome.exact) return outcome.exact
+  throw wasmFailure(outcome, name, undecodable)
+}
+
+interface Outcome {
+  rows?: number
+  exact?: string[]
+  error?: string
+  crashed?: string
+}
+
+function runWorker(data: { input: string; output?: string; columns?: string[]; arrowUrl?: string }): Promise<Outcome> {
   wasmUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('parquet-wasm')).href
-  const outcome = await new Promise<{ rows?: number; error?: string; crashed?: string }>((resolve) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { input, output, wasmUrl, rowGroupRows: ROW_GROUP_ROWS, batchRows: BATCH_ROWS } })
-    worker.once('message', (m: { rows?: number; error?: string }) => {
+  return new Promise<Outcome>((resolve) => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, wasmUrl, rowGroupRows: ROW_GROUP_ROWS, batchRows: BATCH_ROWS } })
+    worker.once('message', (m: Outcome) => {
       resolve(m)
       void worker.terminate()
     })
     worker.once('error', (e) => resolve({ crashed: `it panicked (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})` }))
     worker.once('exit', (code) => resolve({ crashed: `it stopped (exit code ${code})` }))
   })
-  if (outcome.rows !== undefined) return { rows: outcome.rows }
+}
+
+function wasmFailure(outcome: Outcome, name: string, undecodable: Undecodable[]): DvError {
   const why = outcome.error ?? outcome.crashed ?? 'it stopped'
   const code = /not (yet )?(supported|implemented)|unsupported/i.test(why) ? 'UNSUPPORTED' : 'CORRUPT'
-  throw new DvError(code, `cannot read ${name}: DuckDB cannot decode ${describeUndecodable(undecodable)} and parquet-wasm failed: ${why}`, {
+  return new DvError(code, `cannot read ${name}: DuckDB cannot decode ${describeUndecodable(undecodable)} and parquet-wasm failed: ${why}`, {
     hint: code === 'UNSUPPORTED'
       ? UNDECODABLE_HINT
       : DAMAGED_HINT,

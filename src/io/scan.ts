@@ -26,6 +26,7 @@ import { readParquetBatches, readParquetIpcStream } from './arrow-parquet.js'
 import { readNested } from './scan-nested.js'
 import { structPathSql } from './expression.js'
 import { addZones } from './utc-nanos.js'
+import { zonedScanTo } from './scan-zoned.js'
 
 /** The SELECT of a scan over the current schema; a predicate is checked and rendered by predicate.ts, never pasted. */
 export async function scanQuery(sandbox: Sandbox, request: ScanRequest, options: { nestedAsJson?: boolean } = {}): Promise<string> {
@@ -191,6 +192,8 @@ export async function* queryBatches(duck: Sandbox, query: string, target: CopyTa
 
 /** Streams the scan to `out` (which is left open) and returns the row count. */
 export async function scanTo(duck: Sandbox, request: ScanRequest, format: OutputFormat, out: Writable): Promise<number> {
+  const instants = instantColumns(request)
+  if (instants.length && (format === 'parquet' || format === 'arrow')) return zonedScanTo(duck, request, format, out, instants)
   const query = await scanQuery(duck, request, { nestedAsJson: format === 'csv' })
   return queryTo(duck, format === 'parquet' || format === 'arrow' ? query : textInstants(query, request), request, format, out)
 }
@@ -218,7 +221,7 @@ function textInstants(query: string, request: ScanRequest): string {
   return `SELECT * REPLACE (${replace.join(', ')}) FROM (${query}) AS q`
 }
 
-async function writeAll(out: Writable, chunk: Uint8Array): Promise<void> {
+export async function writeAll(out: Writable, chunk: Uint8Array): Promise<void> {
   if (chunk.byteLength === 0) return
   if (!out.write(chunk)) await once(out, 'drain')
 }

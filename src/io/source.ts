@@ -18,7 +18,8 @@ import { Duck } from './duck.js'
 import { explainReadError, type DuckColumn, type ReadableFile } from './readers.js'
 import { describeInput } from './describe-input.js'
 import { footerContradiction, readParquetLayout } from './parquet-layout.js'
-import { transcodeParquet } from './parquet-transcode.js'
+import { transcodeParquet, wholeMicrosecondInt96 } from './parquet-transcode.js'
+import { narrowToMicroseconds, wholeMicrosecondColumns } from './int96.js'
 import { damagedAsCorrupt, isArrowTable, isAsyncIterable, readArrowIpc, readParquetBatches, writeArrowParquet, type ArrowInput } from './arrow-parquet.js'
 import { arrowUtcNanos, dropSchemaZones, dropZones, parquetUtcNanos } from './utc-nanos.js'
 import { writeSourceParquet } from './write-parquet.js'
@@ -211,9 +212,25 @@ async function decodableParquet(duck: Duck, resolved: Resolved, tmpDir: string):
   const contradiction = footerContradiction(layout, resolved.file.name)
   if (contradiction) throw contradiction
   if (layout.undecodable.length === 0) return resolved
-  const path = tempPath(tmpDir, 'parquet')
+  // INT96 columns are exact in DuckDB's read when every value is a whole microsecond (int96.ts)
+  const int96 = layout.undecodable.filter((u) => u.inexact).map((u) => u.column)
+  const onlyInt96 = int96.length === layout.undecodable.length
+  const flatInt96 = int96.filter((c) => !c.includes(', '))
+  if (onlyInt96 && flatInt96.length === int96.length) {
+    // reading those columns alone says whether the file needs the transcode (Spark's never does)
+    const exact = await wholeMicrosecondInt96(resolved.file.path, resolved.file.name, layout.undecodable, flatInt96)
+    if (exact.length === int96.length) return resolved
+  }
+  let path = tempPath(tmpDir, 'parquet')
   resolved.spooled.push(path)
   await transcodeParquet(resolved.file.path, path, resolved.file.name, layout.undecodable)
+  const micros = int96.length ? await wholeMicrosecondColumns(duck, path, int96) : []
+  if (micros.length) {
+    const narrowed = tempPath(tmpDir, 'parquet')
+    resolved.spooled.push(narrowed)
+    await narrowToMicroseconds(duck, path, narrowed, micros)
+    path = narrowed
+  }
   return {
     ...resolved,
     file: { ...resolved.file, path },

@@ -67,6 +67,14 @@ export async function* dropZones(batches: AsyncIterable<RecordBatch> | Iterable<
   }
 }
 
+/** The Arrow schema with `names` retagged as Timestamp(ns, 'UTC') (for outputs without batches). */
+export async function zonedSchema(schema: ArrowSchema | Promise<ArrowSchema>, names: string[]): Promise<ArrowSchema> {
+  const arrow = await loadArrow()
+  const wanted = new Set(names)
+  const s = await schema
+  return new arrow.Schema(s.fields.map((f) => (wanted.has(f.name) ? f.clone({ type: new arrow.TimestampNanosecond('UTC') }) : f)), s.metadata)
+}
+
 /** The Arrow schema with the zones of `names` dropped (for inputs without batches). */
 export async function dropSchemaZones(schema: ArrowSchema, names: string[]): Promise<ArrowSchema> {
   const arrow = await loadArrow()

@@ -2,9 +2,10 @@
 
     python compare_tables.py < pairs.json
 
-stdin: a JSON list of {"name", "expected", "actual", "format"?, "limit"?}: `expected` is a Parquet file; `actual`
-is a file in `format`: parquet (the default), arrow (an IPC stream), csv, ndjson or json (an array of rows);
-`limit` compares with the first `limit` rows of `expected`. stdout: a JSON list of {"name", "ok", "problem"?}.
+stdin: a JSON list of {"name", "expected", "actual", "format"?, "limit"?, "units"?}: `expected` is a Parquet file;
+`actual` is a file in `format`: parquet (the default), arrow (an IPC stream), csv, ndjson or json (an array of rows);
+`limit` compares with the first `limit` rows of `expected`; `units` maps a column to the timestamp unit ("us", "ns")
+`actual` must have it in. stdout: a JSON list of {"name", "ok", "problem"?}.
 
 Values must be equal, not just alike: the same number for integers and decimals of any width, floats bit for bit
 (NaN equals NaN), the same instant for timestamps (a cast that would drop digits fails), zone-less stays
@@ -110,6 +111,11 @@ def compare(pair):
         got = actual.schema.field(field.name).type
         if pa.types.is_timestamp(field.type) and (not pa.types.is_timestamp(got) or (got.tz is None) != (field.type.tz is None)):
             return f'column {field.name!r} is {got}, expected {field.type}: a timestamp with a zone and one without are different types'
+        unit = pair.get('units', {}).get(field.name)
+        if unit and getattr(got, 'unit', None) != unit:
+            return f'column {field.name!r} is {got}, expected a timestamp in {unit}'
+        if pa.types.is_timestamp(target) and 'ns' in (field.type.unit, getattr(got, 'unit', None)):
+            target = pa.timestamp('ns', tz=target.tz)  # compare every nanosecond digit
         a = expected.column(field.name).combine_chunks()
         b = actual.column(field.name).combine_chunks()
         try:

@@ -1,4 +1,5 @@
 /** A Storage wrapper that counts calls, for I/O-budget tests ("opening a snapshot costs O(1) reads"). */
+import { forwardObjectGc, forwardReflogGc } from './forward-gc.js'
 import type { ObjectStore, ReflogStore, RefStore, Storage } from './types.js'
 import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
 import { DvError } from '../errors.js'
@@ -47,6 +48,7 @@ export function wrapCounting(storage: Storage): CountingStorage {
     localRoot: () => inner.localRoot(),
     list: (prefix) => (counts.list++, inner.list(prefix)),
     delete: (id) => (counts.delete++, inner.delete(id)),
+    ...forwardObjectGc(inner),
   }
   const refs: RefStore = {
     get: (name) => (counts.refGet++, storage.refs.get(name)),
@@ -57,6 +59,7 @@ export function wrapCounting(storage: Storage): CountingStorage {
     append: (ref, timeMs, bytes) => (counts.reflogAppend++, storage.reflog.append(ref, timeMs, bytes)),
     list: (ref) => (counts.reflogList++, storage.reflog.list(ref)),
     read: (ref, key) => (counts.reflogRead++, storage.reflog.read(ref, key)),
+    ...forwardReflogGc(storage.reflog),
   }
   const hooks = (): StorageTestHooks => {
     const h = getTestHooks(storage)

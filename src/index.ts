@@ -10,3 +10,5 @@ export type { CsvOptions, InputFormat, OutputFormat, Source } from './io/types.j
 export { shortId } from './ids.js'
 export type { VerifyResult, VerifyProblem, TemporaryFiles } from './table/verify.js'
 export type { TableChange, PrimitiveType } from './format/types.js'
+export type { GcOptions, GcResult } from './table/actions/gc.js'
+export { DEFAULT_GRACE_MS, MIN_GRACE_MS, formatDuration, parseDuration } from './table/actions/gc.js'

@@ -32,6 +32,7 @@ import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } 
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
 import { commit } from './table/actions/commit.js'
+import { gc, type GcOptions, type GcResult } from './table/actions/gc.js'
 import { diff, diffRows, diffRowsTo, splitDiffOperands } from './table/actions/diff.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
@@ -313,6 +314,14 @@ export class Repository {
    */
   async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
     return (await import('./store/doctor.js')).checkStore(this.storage, options)
+  }
+
+  /**
+   * Deletes the objects nothing live reaches that are older than the grace
+   * period (`dv gc`, format-spec/gc.md); `dryRun` lists them instead.
+   */
+  async gc(options: GcOptions = {}): Promise<GcResult> {
+    return gc(this.ctx, options)
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */

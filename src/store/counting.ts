@@ -1,5 +1,5 @@
 /** A Storage wrapper that counts calls, for I/O-budget tests ("opening a snapshot costs O(1) reads"). */
-import { forwardObjectGc, forwardReflogGc } from './forward-gc.js'
+import { forwardObjectGc, forwardRefGc, forwardReflogGc } from './forward-gc.js'
 import type { ObjectStore, ReflogStore, RefStore, Storage } from './types.js'
 import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
 import { DvError } from '../errors.js'
@@ -54,6 +54,7 @@ export function wrapCounting(storage: Storage): CountingStorage {
     get: (name) => (counts.refGet++, storage.refs.get(name)),
     list: (prefix) => (counts.refList++, storage.refs.list(prefix)),
     compareAndSwap: (name, expected, next) => (counts.cas++, storage.refs.compareAndSwap(name, expected, next)),
+    ...forwardRefGc(storage.refs),
   }
   const reflog: ReflogStore = {
     append: (ref, timeMs, bytes) => (counts.reflogAppend++, storage.reflog.append(ref, timeMs, bytes)),

@@ -3,7 +3,7 @@
  * that fails chosen calls the way real backends fail. Call indexes are 1-based
  * and counted per kind (the 2nd compareAndSwap, the 3rd put...).
  */
-import { forwardObjectGc, forwardReflogGc } from './forward-gc.js'
+import { forwardObjectGc, forwardRefGc, forwardReflogGc } from './forward-gc.js'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { sleep } from './fs-durable.js'
@@ -112,6 +112,7 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
       }
       return result
     },
+    ...forwardRefGc(storage.refs),
   }
 
   const reflog: ReflogStore = {

@@ -1,5 +1,5 @@
 /** The optional garbage-collection methods of a store, bound, for wrappers (faulty, counting) to pass through. */
-import type { ObjectStore, ReflogStore } from './types.js'
+import type { ObjectStore, ReflogStore, RefStore } from './types.js'
 
 type GcObjectMethods = Pick<ObjectStore, 'listTimed' | 'storeTime' | 'sweep' | 'recoverSweep' | 'abortStaleUploads'>
 
@@ -15,4 +15,8 @@ export function forwardObjectGc(inner: ObjectStore): GcObjectMethods {
 
 export function forwardReflogGc(inner: ReflogStore): Pick<ReflogStore, 'listRefs'> {
   return inner.listRefs ? { listRefs: () => inner.listRefs!() } : {}
+}
+
+export function forwardRefGc(inner: RefStore): Pick<RefStore, 'listLocks'> {
+  return inner.listLocks ? { listLocks: () => inner.listLocks!() } : {}
 }

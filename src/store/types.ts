@@ -106,6 +106,8 @@ export interface RefStore {
    * Returns the new value (undefined after a delete).
    */
   compareAndSwap(name: string, expected: string | null, next: SnapshotId | null): Promise<RefValue | undefined>
+  /** Optional (gc, stores with lock files): every ref lock present, with the time the file system gave it. */
+  listLocks?(): Promise<Array<{ ref: string; path: string; modifiedMs: number }>>
 }
 
 /**

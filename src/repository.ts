@@ -27,7 +27,7 @@ import { resolveRev } from './refs/resolve.js'
 import { restoreBranch } from './refs/restore.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
 import { ParsedObjectCache } from './table/context.js'
-import { temporaryFiles, verifyRepository, type VerifyResult } from './table/verify.js'
+import { temporaryFiles, verifyRepository, type VerifyOptions, type VerifyResult } from './table/verify.js'
 import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
@@ -325,8 +325,8 @@ export class Repository {
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */
-  async verify(): Promise<VerifyResult> {
-    const result = await verifyRepository(this.ctx)
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const result = await verifyRepository(this.ctx, options)
     return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
   }
 

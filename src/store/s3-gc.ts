@@ -14,12 +14,22 @@ import { randomUUID } from 'node:crypto'
 import { DvError } from '../errors.js'
 import { isObjectId, type ObjectId } from '../ids.js'
 import { mapLimit } from './map-limit.js'
-import { isNoSuchKey, s3Error } from './s3-errors.js'
+import { isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
 import { objectKey, type S3Context } from './s3-location.js'
 import type { TimedObject } from './types.js'
 
 const DELETE_BATCH = 1000
 const HEAD_CONCURRENCY = 16
+/** A sweep stops sending deletes this long after taking the sweep lock (format-spec/gc.md#sweep). */
+const SWEEP_LIMIT_MS = 5 * 60_000
+/** Writers treat a sweep lock older than this (by their clock) as left by a dead gc: twice the sweep limit. */
+const STALE_SWEEP_MS = 2 * SWEEP_LIMIT_MS
+/** How long a writer that reuses an object waits for a running sweep to end. */
+const SWEEP_WAIT_MS = 60_000
+
+function sweepLockKey(ctx: S3Context): string {
+  return `${ctx.loc.prefix}gc/sweeping`
+}
 
 function where(ctx: S3Context) {
   return { url: ctx.loc.url, bucket: ctx.loc.bucket, endpoint: ctx.endpoint }
@@ -91,10 +101,71 @@ async function headTime(ctx: S3Context, id: ObjectId): Promise<number | undefine
   }
 }
 
-/** Per batch of 1,000: HEAD each candidate, then one DeleteObjects of those still older than the cutoff. */
+/**
+ * After a writer refreshed `id` (freshenObject), settles whether it may rely
+ * on it: once no sweep is running, the object must still exist ('gone': store
+ * it again). A sweep that started before the refresh may delete it; one that
+ * starts after re-checks its time and keeps it (format-spec/gc.md#sweep).
+ */
+export async function settleReuse(ctx: S3Context, id: ObjectId): Promise<'ok' | 'gone'> {
+  const deadline = Date.now() + SWEEP_WAIT_MS
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    const lock = await headTimeOf(ctx, sweepLockKey(ctx), 'read the gc sweep lock')
+    if (lock === undefined || Date.now() - lock > STALE_SWEEP_MS) break
+    if (Date.now() > deadline) {
+      throw new DvError('STORAGE', `a dv gc has been deleting objects from ${ctx.loc.url} for over a minute; object ${id} cannot be reused until it ends`, {
+        retryable: true,
+        hint: `retry later; if no dv gc is running, remove ${ctx.loc.url}/gc/sweeping`,
+        details: { object: id },
+      })
+    }
+    await new Promise((r) => setTimeout(r, wait))
+  }
+  return (await headTime(ctx, id)) === undefined ? 'gone' : 'ok'
+}
+
+async function headTimeOf(ctx: S3Context, Key: string, what: string): Promise<number | undefined> {
+  try {
+    const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.loc.bucket, Key }))
+    return head.LastModified?.getTime() ?? 0
+  } catch (e) {
+    if (isNoSuchKey(e)) return undefined
+    throw s3Error(e, what, where(ctx))
+  }
+}
+
+/**
+ * Takes the sweep lock `gc/sweeping` (If-None-Match: *: one sweep at a time),
+ * then per batch of 1,000: HEAD each candidate, and one DeleteObjects of those
+ * still older than the cutoff. Stops sending deletes SWEEP_LIMIT_MS after
+ * taking the lock; releases it at the end.
+ */
 export async function sweepObjects(ctx: S3Context, ids: readonly ObjectId[], cutoffMs: number): Promise<ObjectId[]> {
+  if (ids.length === 0) return []
+  const lockKey = sweepLockKey(ctx)
+  try {
+    await ctx.casClient.send(new PutObjectCommand({ Bucket: ctx.loc.bucket, Key: lockKey, Body: new Uint8Array(), ContentLength: 0, IfNoneMatch: '*' }))
+  } catch (e) {
+    if (isPreconditionFailed(e)) {
+      throw new DvError('CONFLICT', `another dv gc is deleting objects from ${ctx.loc.url} (${ctx.loc.url}/gc/sweeping exists); this one deleted nothing`, {
+        retryable: true,
+        hint: `run dv gc again when the other one has finished; if none is running (it died), remove ${ctx.loc.url}/gc/sweeping`,
+        details: { lock: lockKey },
+      })
+    }
+    throw s3Error(e, 'take the gc sweep lock', where(ctx))
+  }
+  const until = Date.now() + SWEEP_LIMIT_MS
+  try {
+    return await sweepBatches(ctx, ids, cutoffMs, until)
+  } finally {
+    await ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.loc.bucket, Key: lockKey })).catch(() => undefined)
+  }
+}
+
+async function sweepBatches(ctx: S3Context, ids: readonly ObjectId[], cutoffMs: number, until: number): Promise<ObjectId[]> {
   const deleted: ObjectId[] = []
-  for (let start = 0; start < ids.length; start += DELETE_BATCH) {
+  for (let start = 0; start < ids.length && Date.now() < until; start += DELETE_BATCH) {
     const batch = ids.slice(start, start + DELETE_BATCH)
     const times = await mapLimit(batch, HEAD_CONCURRENCY, (id) => headTime(ctx, id))
     const old = batch.filter((_, i) => times[i] !== undefined && times[i]! < cutoffMs)

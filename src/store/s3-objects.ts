@@ -24,7 +24,7 @@ import { objectKey, type S3Context } from './s3-location.js'
 import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-multipart.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore, TimedObject } from './types.js'
-import { abortStaleUploads, freshenObject, listTimedObjects, s3StoreTime, sweepObjects } from './s3-gc.js'
+import { abortStaleUploads, freshenObject, listTimedObjects, s3StoreTime, settleReuse, sweepObjects } from './s3-gc.js'
 
 const CONFLICT_RETRIES = 4
 
@@ -66,7 +66,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
       const id = await uploadMultipart(this.ctx, path, size, expectedId, {
         ...this.options,
         storedSize: (oid) => this.storedSizeUnlessSuspect(oid),
-        freshen: async (oid) => (await freshenObject(this.ctx, oid)) === 'ok',
+        freshen: async (oid) => (await this.reuse(oid)) === 'ok',
       })
       this.suspect.delete(id)
       return { id, bytes: size }
@@ -207,10 +207,16 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     const created = await this.putRaw(id, bytes, true)
     if (created) return
     // already stored: refresh it before relying on it (format-spec/gc.md); gone or torn: store it again
-    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length || (await freshenObject(this.ctx, id)) === 'gone') {
+    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length || (await this.reuse(id)) === 'gone') {
       await this.putRaw(id, bytes, false)
     }
     this.suspect.delete(id)
+  }
+
+  /** Refreshes an object found stored, and settles that no running gc sweep deletes it (s3-gc.ts); 'gone': store it again. */
+  private async reuse(id: ObjectId): Promise<'ok' | 'gone'> {
+    if ((await freshenObject(this.ctx, id)) === 'gone') return 'gone'
+    return settleReuse(this.ctx, id)
   }
 
   /** The stored size, or undefined when absent or known corrupt (so the caller rewrites it). */

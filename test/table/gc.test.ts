@@ -104,6 +104,25 @@ describe('gc on an injected store clock', () => {
   })
 })
 
+describe('the re-add race (format-spec/gc.md#writers-refresh-what-they-reuse)', () => {
+  it('an old candidate that a writer stores again after the listing, before the sweep, is kept', async () => {
+    const { storage, clock, junk } = await memoryRepo()
+    clock.now += 48 * HOUR
+    const sweep = storage.objects.sweep!.bind(storage.objects)
+    // between gc's listing and its sweep, a writer puts the same bytes again (finds them stored, relies on them)
+    const racing: Storage = { ...storage, objects: { ...storage.objects, sweep: async (ids, cutoffMs) => {
+      expect(ids).toContain(junk[0])
+      await storage.objects.put(enc.encode('abandoned 1'))
+      return sweep(ids, cutoffMs)
+    } } }
+    const repo = await Repository.fromStorage(racing, { author: 'ann' })
+    const result = await repo.gc()
+    expect(result.refreshed).toBe(1)
+    expect(result.deleted.map((d) => d.id)).toEqual([junk[1]])
+    expect(await storage.objects.get(junk[0] as never)).toEqual(enc.encode('abandoned 1'))
+  })
+})
+
 describe('gc deletes nothing when a read fails', () => {
   function failing(storage: MemoryStorage, what: 'refs' | 'reflog' | 'object'): Storage {
     const boom = () => Promise.reject(new DvError('STORAGE', `injected ${what} read failure`))

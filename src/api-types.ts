@@ -366,6 +366,8 @@ export interface TableDiff {
   columns: ColumnDiff[]
   /** Table properties that were added, removed or changed. */
   properties: Array<{ key: string; before: string | null; after: string | null }>
+  /** Present when the table's data contract was set, changed or removed: both texts and a line diff (` `, `-`, `+` prefixes). */
+  contract?: { change: 'set' | 'changed' | 'removed'; before: string | null; after: string | null; lines: string[] }
 }
 
 export interface PartitionDiff {

@@ -95,17 +95,29 @@ class Evaluation {
     }
   }
 
-  async rowRule(rule: Extract<Rule, { kind: 'row' }>): Promise<ContractRuleResult> {
+  /** Whether statistics alone prove `rule` holds on the added rows (null counts; min/max for ranges). */
+  private provenByStatistics(rule: Extract<Rule, { kind: 'row' }>): boolean {
     const field = fieldOf(this.input.table, rule.column)
-    const added = this.input.added
-    const label = describeTest(rule.test)
-    if (rule.test.kind === 'notNull' && nullsIn(added, field) === 0) return this.result(rule, label, true, 0, '= 0 rows', 'statistics')
-    const test = rule.test
-    const candidates = test.kind === 'range' ? added.filter((f) => !provesRange(f, field, test)) : added
-    if (candidates.length === 0) return this.result(rule, label, true, 0, '= 0 rows', 'statistics')
+    const { test } = rule
+    if (test.kind === 'notNull') return nullsIn(this.input.added, field) === 0
+    if (test.kind === 'range') return this.input.added.every((f) => provesRange(f, field, test))
+    return this.input.added.length === 0
+  }
+
+  /**
+   * The row rules, all at once: those statistics prove pass without a read;
+   * the rest are counted by the engine in ONE pass over the added files
+   * (each rule's failing rows, with samples for the failing ones).
+   */
+  async rowRules(rules: Array<Extract<Rule, { kind: 'row' }>>): Promise<Map<Rule, ContractRuleResult>> {
+    const out = new Map<Rule, ContractRuleResult>()
+    const needData = rules.filter((r) => !this.provenByStatistics(r))
+    for (const r of rules) if (!needData.includes(r)) out.set(r, this.result(r, describeTest(r.test), true, 0, '= 0 rows', 'statistics'))
+    if (needData.length === 0) return out
     const engine = await this.ctx.engine()
-    const [found] = await engine.countFailingRows(await this.scan(candidates), this.input.table.schema, [rule.test], SAMPLE_ROWS)
-    return this.result(rule, label, found!.rows === 0, found!.rows, '= 0 rows', 'engine', { samples: found!.samples })
+    const found = await engine.countFailingRows(await this.scan(this.input.added), this.input.table.schema, needData.map((r) => r.test), SAMPLE_ROWS)
+    needData.forEach((r, i) => out.set(r, this.result(r, describeTest(r.test), found[i]!.rows === 0, found[i]!.rows, '= 0 rows', 'engine', { samples: found[i]!.samples })))
+    return out
   }
 
   async unique(rule: Extract<Rule, { kind: 'unique' }>): Promise<ContractRuleResult> {
@@ -179,9 +191,10 @@ export function describeTest(test: RowTest): string {
 /** Every rule of `contract` on the table, in contract order. */
 export async function evaluateContract(ctx: RepoContext, contract: CompiledContract, input: EvaluationInput): Promise<ContractRuleResult[]> {
   const e = new Evaluation(ctx, input)
+  const rows = await e.rowRules(contract.rules.filter((r): r is Extract<Rule, { kind: 'row' }> => r.kind === 'row'))
   const results: ContractRuleResult[] = []
   for (const rule of contract.rules) {
-    if (rule.kind === 'row') results.push(await e.rowRule(rule))
+    if (rule.kind === 'row') results.push(rows.get(rule)!)
     else if (rule.kind === 'unique') results.push(await e.unique(rule))
     else if (rule.kind === 'metric') results.push(await e.metric(rule))
     else if (rule.kind === 'sql') results.push(await e.sql(rule))

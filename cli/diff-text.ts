@@ -77,6 +77,7 @@ export function formatTableDiff(t: TableDiff): string[] {
   if (t.properties.length) {
     lines.push('  properties:', ...t.properties.map((p) => `    ${p.key}: ${p.before ?? '(none)'} -> ${p.after ?? '(none)'}`))
   }
+  if (t.contract) lines.push(`  contract ${t.contract.change}:`, ...t.contract.lines.filter((l) => !l.startsWith(' ')).map((l) => `    ${l}`))
   return lines
 }
 

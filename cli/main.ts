@@ -78,6 +78,7 @@ function buildProgram(argv: readonly string[]): Command {
     .option('--date-format <format>', "format of CSV dates, e.g. '%d/%m/%Y' (kept per table)")
     .option('--timestamp-format <format>', "format of CSV timestamps, e.g. '%d/%m/%Y %H:%M:%S' (kept per table)")
     .addOption(new Option('--compression <codec>', 'compression of the CSV input (default: from the extension)').choices(['gzip', 'zstd', 'none']))
+    .addOption(new Option('--on-violation <action>', "what a contract's failing rows do at commit: fail (exit 8; the default); quarantine is not implemented yet").choices(['fail', 'quarantine']))
     .addHelpText('after', `
 Several FILEs are staged one after the other (one staged change each); commit
 them together with 'dv commit -m MSG'. With --commit, name exactly one FILE:
@@ -215,6 +216,39 @@ input, and no input key that the table already holds (use --mode upsert,
 which takes the table's key when --key is omitted).`)
     .action(async (name: string, columns: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/table.js')).runSetKey(context(cmd), { table: name, columns, ...opts }))
+
+  const contract = program.command('contract').description("a table's data contract (ODCS v3.1.0 YAML): set, show, remove; enforced on every commit")
+  contract.command('set').argument('<table>', 'the table').argument('<file>', 'the contract, an ODCS v3.1.0 YAML file')
+    .description("validate FILE and commit it as TABLE's contract (one commit)")
+    .option('--allow-unsupported', 'set it even with rules dv does not enforce (they are listed, never enforced)')
+    .option('-m, --message <msg>', 'commit message (default: set contract of TABLE)')
+    .option('--branch <name>', 'the branch to commit to (default: the checked-out one)')
+    .addHelpText('after', `
+Every later commit that changes TABLE's data (write, commit, merge, revert,
+cherry-pick) is checked against the contract before it lands; a violation
+exits 8 and applies nothing. Row rules (required, logicalTypeOptions, and
+metrics that allow no failing row) check the rows a commit adds; the others
+the whole table. 'dv check TABLE' runs it on the whole table.`)
+    .action(async (name: string, file: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/contract.js')).runContractSet(context(cmd), { table: name, file, ...opts }))
+  contract.command('show').argument('<table>', 'the table')
+    .description("print TABLE's contract as set (time travel with --at)")
+    .option('--at <rev>', 'a REV or an ISO-8601 time (default: HEAD)')
+    .action(async (name: string, opts: { at?: string }, cmd: Command) =>
+      (await import('./commands/contract.js')).runContractShow(context(cmd), { table: name, ...opts }))
+  contract.command('rm').argument('<table>', 'the table')
+    .description("remove TABLE's contract (one commit)")
+    .option('-m, --message <msg>', 'commit message (default: remove contract of TABLE)')
+    .option('--branch <name>', 'the branch to commit to (default: the checked-out one)')
+    .action(async (name: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/contract.js')).runContractRm(context(cmd), { table: name, ...opts }))
+
+  program.command('check').argument('<table>', 'the table')
+    .description("run TABLE's contract over the whole table and print a report (exit 8 when a rule fails)")
+    .option('--at <rev>', 'a REV or an ISO-8601 time (default: HEAD)')
+    .option('--junit <file>', 'also write the report as JUnit XML to FILE')
+    .action(async (name: string, opts: { at?: string; junit?: string }, cmd: Command) =>
+      (await import('./commands/contract.js')).runCheck(context(cmd), { table: name, ...opts }))
 
   program.command('checkout').argument('[rev]', 'branch to switch to, or a snapshot to detach at (with -b: start point)')
     .description('switch to a branch, detach at a snapshot, or create a branch with -b')

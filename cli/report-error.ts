@@ -4,11 +4,16 @@
  * src/errors.ts EXIT_CODES): DvError -> its exitCode, commander usage
  * errors -> 2, anything else -> 1 (a bug).
  */
+import type { ContractReport } from '../src/index.js'
+import { reportLines } from './contract-text.js'
+
 export interface ErrorReport {
   code: string
   message: string
   hint?: string
   exitCode: number
+  /** A commit refused by a data contract (exit 8): the report of each failing table. */
+  contract?: ContractReport[]
 }
 
 interface DvErrorShape {
@@ -16,6 +21,7 @@ interface DvErrorShape {
   message: string
   hint?: string
   exitCode: number
+  details?: Record<string, unknown>
 }
 
 function isDvErrorShape(e: unknown): e is DvErrorShape {
@@ -48,7 +54,8 @@ export function describeError(e: unknown): ErrorReport {
     if (e.code === 'INTERNAL') {
       return { code: e.code, message: `internal error (a bug in dv): ${e.message}`, hint: e.hint ?? REPORT_HINT, exitCode: e.exitCode }
     }
-    return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode }
+    const contract = e.code === 'QUALITY' && Array.isArray(e.details?.contract) ? { contract: e.details.contract as ContractReport[] } : {}
+    return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode, ...contract }
   }
   if (isCommanderError(e)) {
     return { code: 'INVALID_ARGUMENT', message: e.message.replace(/^error: /, ''), hint: "see 'dv --help' or 'dv COMMAND --help'", exitCode: 2 }
@@ -70,6 +77,7 @@ export function reportError(e: unknown, target: ReportTarget): number {
   const report = describeError(e)
   if (!target.alreadyPrinted) {
     target.stderr.write(`error: ${report.message}\n`)
+    for (const r of report.contract ?? []) target.stderr.write(reportLines(r, true).join('\n') + '\n')
     if (report.hint) target.stderr.write(`hint: ${report.hint}\n`)
   }
   if (target.debug && e instanceof Error && e.stack) target.stderr.write(e.stack + '\n')

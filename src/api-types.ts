@@ -366,6 +366,8 @@ export interface TableDiff {
   columns: ColumnDiff[]
   /** Table properties that were added, removed or changed. */
   properties: Array<{ key: string; before: string | null; after: string | null }>
+  /** Present when the table's data contract was set, changed or removed: both texts and a line diff (` `, `-`, `+` prefixes). */
+  contract?: { change: 'set' | 'changed' | 'removed'; before: string | null; after: string | null; lines: string[] }
 }
 
 export interface PartitionDiff {
@@ -582,4 +584,90 @@ export interface TableSchemaResult {
   text: string
   schema: Schema
   lastColumnId: number
+}
+
+/** One rule of a data contract as evaluated (format-spec/contracts.md). */
+export interface ContractRuleResult {
+  /** The rule's `name` in the contract, or `COLUMN.CHECK`. */
+  name: string
+  kind: 'row' | 'unique' | 'metric' | 'sql' | 'freshness' | 'volume'
+  column?: string
+  /** What was measured: `required`, `pattern ^[A-Z]{2}$`, `nullValues`, `sql: SELECT ...`. */
+  check: string
+  status: 'passed' | 'failed'
+  /** The measured value (rows, repeated values, percent, seconds, the sql rule's number); null when there is none. */
+  measured: number | null
+  /** The bound it was held to, as text (`= 0 rows`, `< 5%`, `between 1 and 10`). */
+  bound: string
+  /** Whether statistics decided the rule, or the engine read data. */
+  by: 'statistics' | 'engine'
+  /** What the rule covered: the rows the commit adds, or the whole table. */
+  scope: 'added rows' | 'table'
+  /** Up to 5 failing rows, every column as text. */
+  samples: Array<Record<string, string | null>>
+  /** `FILE:LINE:COLUMN` of the rule in the contract. */
+  where: string
+  /** Data files the engine read for the rule, when it read any (uniqueness: added plus pruned candidates). */
+  filesRead?: number
+  message?: string
+}
+
+/** A part of a contract dv does not enforce (accepted with --allow-unsupported, listed in every report). */
+export interface ContractUnsupported {
+  what: string
+  where: string
+}
+
+export interface ContractReport {
+  table: string
+  /** The snapshot the table was evaluated at (a check), or the commit's parent (a refused commit). */
+  snapshot: string
+  /** The contract's schema object used for the table. */
+  object: string
+  passed: boolean
+  rules: ContractRuleResult[]
+  skipped: ContractUnsupported[]
+}
+
+export interface ContractSetOptions {
+  /** The file name messages give (default: 'contract'). */
+  file?: string
+  /** Accept a contract with rules dv does not enforce (they are listed in the result and in every report). */
+  allowUnsupported?: boolean
+  branch?: string
+  message?: string
+  author?: string
+}
+
+export interface ContractSetResult {
+  table: string
+  changed: boolean
+  /** The rules dv enforces, by name. */
+  rules: string[]
+  unsupported: ContractUnsupported[]
+  commit?: CommitResult
+}
+
+export interface ContractShowResult {
+  table: string
+  snapshot: string
+  /** The contract's text as set; null when the table has none. */
+  text: string | null
+  format: string | null
+}
+
+export interface ContractRemoveOptions {
+  branch?: string
+  message?: string
+  author?: string
+}
+
+export interface ContractRemoveResult {
+  table: string
+  changed: boolean
+  commit?: CommitResult
+}
+
+export interface CheckOptions {
+  at?: string
 }

@@ -15,6 +15,7 @@ import type {
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
   RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
   DiffRowsResult, DiffRowsToOptions, MergeOptions, MergeResult, RevertOptions, RevertResult, CherryPickOptions,
+  CheckOptions, ContractRemoveOptions, ContractRemoveResult, ContractReport, ContractSetOptions, ContractSetResult, ContractShowResult,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
 import type { Storage } from './store/types.js'
@@ -40,6 +41,7 @@ import { merge } from './table/actions/merge.js'
 import { reset } from './table/actions/reset.js'
 import { cherryPick, revert } from './table/actions/revert.js'
 import { setKey } from './table/actions/set-key.js'
+import { checkContract, removeContract, setContract, showContract } from './table/actions/contract.js'
 import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
@@ -194,6 +196,26 @@ export class Repository {
 
   async show(rev: string, table?: string): Promise<ShowResult> {
     return show(this.ctx, rev, table)
+  }
+
+  /** Sets `table`'s data contract (ODCS v3.1.0 YAML `text`) as one commit: `dv contract set`. Enforced on every later commit that changes the table's data. */
+  async setContract(table: string, text: string, options: ContractSetOptions = {}): Promise<ContractSetResult> {
+    return setContract(this.ctx, table, text, options)
+  }
+
+  /** The contract of `table` at `at` (default HEAD): `dv contract show`. */
+  async showContract(table: string, options: CheckOptions = {}): Promise<ContractShowResult> {
+    return showContract(this.ctx, table, options)
+  }
+
+  /** Removes `table`'s contract as one commit: `dv contract rm`. */
+  async removeContract(table: string, options: ContractRemoveOptions = {}): Promise<ContractRemoveResult> {
+    return removeContract(this.ctx, table, options)
+  }
+
+  /** Runs `table`'s contract over the whole table at `at` (default HEAD): `dv check`. The report says whether it passed. */
+  async check(table: string, options: CheckOptions = {}): Promise<ContractReport> {
+    return checkContract(this.ctx, table, options)
   }
 
   /** Changes the schema of `table` as one commit on the branch (no data is rewritten): see AlterTableChange. */

@@ -33,6 +33,8 @@ export interface WriteInput {
   dateFormat?: string
   timestampFormat?: string
   compression?: string
+  /** fail (the default) or quarantine; commander allows only these two. */
+  onViolation?: string
 }
 
 function csvOptions(input: WriteInput): CsvOptions | undefined {
@@ -88,6 +90,12 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
 }
 
 export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void> {
+  if (input.onViolation === 'quarantine') {
+    const { DvError } = await import('../../src/index.js')
+    throw new DvError('UNSUPPORTED', '--on-violation quarantine is not implemented yet: a write that breaks its table\'s contract fails (exit 8)', {
+      hint: 'omit --on-violation (or pass fail); split the failing rows from the input yourself, e.g. with the sample rows of the exit-8 report',
+    })
+  }
   const files = await checkInput(input)
   const interrupts = catchInterrupts(ctx, input.commit
     ? 'the commit may have landed if its ref update had started: see `dv log`; the next write removes temporary files'

@@ -31,6 +31,8 @@ function TableDiffView({ table, color }: { table: TableDiff; color: boolean }) {
       {table.columns.length > 0 && <Grid header={COLUMN_HEADER} rows={columnRows(table.columns)} color={color} indent={4} />}
       {table.properties.length > 0 && <Text>  properties:</Text>}
       {table.properties.map((p) => <Text key={p.key}>    {p.key}: {p.before ?? '(none)'} {'->'} {p.after ?? '(none)'}</Text>)}
+      {table.contract && <Text>  contract {table.contract.change}:</Text>}
+      {table.contract?.lines.filter((l) => !l.startsWith(' ')).map((l, i) => <Text key={`c${i}`} color={color ? (l.startsWith('+') ? 'green' : 'red') : undefined}>    {l}</Text>)}
     </Box>
   )
 }

@@ -21,7 +21,7 @@ import { allFields, fieldById, isV2Type, maxFieldId, primitiveTypeOf } from './f
 import { decodePartitionSpec, decodeSchema, encodePartitionSpec, encodeSchema } from './schema.js'
 import { formatFieldPath, formatType } from './type-text.js'
 import {
-  KINDS, TABLE_KIND_V2, TABLE_KIND_V3, type ManifestRef, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value,
+  CONTRACT_FORMAT, KINDS, TABLE_KIND_V2, TABLE_KIND_V3, TABLE_KIND_V4, type ManifestRef, type TableContract, type PartitionBounds, type PartitionField, type Schema, type TableMetadata, type Value,
 } from './types.js'
 import { compareValues, partitionValueType, valueProblem, type ValueType } from './values.js'
 
@@ -38,20 +38,22 @@ function encodeManifestRef(m: ManifestRef): JsonObject {
 }
 
 /**
- * The kind a table is written as: `dv:table:v3` when it has a primary key,
+ * The kind a table is written as: `dv:table:v4` when it has a data
+ * contract, else `dv:table:v3` when it has a primary key,
  * else `dv:table:v2` when its schema needs v2, else `dv:table:v1`
  * (format-spec/table-metadata.md#kind-versions). One kind per content keeps
  * one byte form per table, and lets older dv versions go on reading every
  * table that uses nothing they do not know.
  */
-export function tableKind(schema: Schema, identifierFieldIds: readonly number[] = []): string {
+export function tableKind(schema: Schema, identifierFieldIds: readonly number[] = [], hasContract = false): string {
+  if (hasContract) return TABLE_KIND_V4
   if (identifierFieldIds.length > 0) return TABLE_KIND_V3
   return allFields(schema).some((f) => isV2Type(f.type)) ? TABLE_KIND_V2 : KINDS.table
 }
 
 function encodeTableMetadata(t: TableMetadata): JsonObject {
   const json: JsonObject = {
-    kind: tableKind(t.schema, t.identifierFieldIds),
+    kind: tableKind(t.schema, t.identifierFieldIds, t.contract !== undefined),
     'table-id': t.tableId,
     schema: encodeSchema(t.schema),
     'last-column-id': t.lastColumnId,
@@ -60,6 +62,7 @@ function encodeTableMetadata(t: TableMetadata): JsonObject {
     properties: t.properties,
   }
   if (t.identifierFieldIds?.length) json['identifier-field-ids'] = t.identifierFieldIds
+  if (t.contract) json.contract = { format: t.contract.format, text: t.contract.text }
   return json
 }
 
@@ -125,10 +128,22 @@ function decodeManifestRef(v: unknown, path: string, spec: PartitionField[], sch
   }
 }
 
+/** The stored contract: its format and text. What the text says is checked by the table layer (it needs the YAML and ODCS schema). */
+function decodeContract(v: unknown): TableContract {
+  const o = readObject(v, '$.contract', ['format', 'text'])
+  const format = readString(o.format, '$.contract.format')
+  if (format !== CONTRACT_FORMAT) fail('$.contract.format', `unknown contract format ${JSON.stringify(format)}; this dv reads ${CONTRACT_FORMAT}`)
+  const text = readString(o.text, '$.contract.text')
+  if (text.trim() === '') fail('$.contract.text', 'the contract is empty')
+  return { format: CONTRACT_FORMAT, text }
+}
+
 /** A v1 object may not use v2 types, a v2 object must use one, and v3 is exactly the tables with a key (so each table has one byte form). */
-function checkKindFits(kind: string, schema: Schema, identifierFieldIds: readonly number[]): void {
-  const wanted = tableKind(schema, identifierFieldIds)
+function checkKindFits(kind: string, schema: Schema, identifierFieldIds: readonly number[], hasContract: boolean): void {
+  const wanted = tableKind(schema, identifierFieldIds, hasContract)
   if (kind === wanted) return
+  if (wanted === TABLE_KIND_V4) fail('$.kind', `a table with a contract must be written as ${TABLE_KIND_V4}`)
+  if (kind === TABLE_KIND_V4) fail('$.kind', `${TABLE_KIND_V4} is for tables with a contract; this table has none and must be written as ${wanted}`)
   if (wanted === TABLE_KIND_V3) fail('$.kind', `a table with identifier-field-ids must be written as ${TABLE_KIND_V3}`)
   if (kind === TABLE_KIND_V3) fail('$.kind', `${TABLE_KIND_V3} is for tables with a primary key; this table has no identifier-field-ids and must be written as ${wanted}`)
   if (kind === TABLE_KIND_V2) fail('$.kind', `${TABLE_KIND_V2} is for schemas with nested or newer types; this schema must be written as ${KINDS.table}`)
@@ -137,11 +152,12 @@ function checkKindFits(kind: string, schema: Schema, identifierFieldIds: readonl
 }
 
 function decodeTableMetadata(json: unknown): TableMetadata {
-  const o = readObject(json, '$', ['kind', 'table-id', 'schema', 'last-column-id', 'partition-spec', 'manifests', 'properties'], ['identifier-field-ids'])
+  const o = readObject(json, '$', ['kind', 'table-id', 'schema', 'last-column-id', 'partition-spec', 'manifests', 'properties'], ['identifier-field-ids', 'contract'])
   const tableId = readUuid(o['table-id'], '$.table-id')
   const schema = decodeSchema(o.schema, '$.schema')
   const identifierFieldIds = o['identifier-field-ids'] === undefined ? [] : decodeIdentifierFieldIds(o['identifier-field-ids'], schema)
-  checkKindFits(readString(o.kind, '$.kind'), schema, identifierFieldIds)
+  const contract = o.contract === undefined ? undefined : decodeContract(o.contract)
+  checkKindFits(readString(o.kind, '$.kind'), schema, identifierFieldIds, contract !== undefined)
   const lastColumnId = readInteger(o['last-column-id'], '$.last-column-id', 0, 2 ** 31 - 1)
   const highest = maxFieldId(schema)
   if (lastColumnId < highest) fail('$.last-column-id', `${lastColumnId} is below the highest field id ${highest}`)
@@ -151,6 +167,7 @@ function decodeTableMetadata(json: unknown): TableMetadata {
   const properties = readMap(o.properties, '$.properties', (v, at) => readString(v, at))
   const table: TableMetadata = { tableId, schema, lastColumnId, partitionSpec, manifests, properties }
   if (identifierFieldIds.length) table.identifierFieldIds = identifierFieldIds
+  if (contract) table.contract = contract
   return table
 }
 
@@ -161,5 +178,5 @@ export function serializeTableMetadata(table: TableMetadata): Uint8Array {
 
 /** Parses and validates table metadata; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseTableMetadata(bytes: Uint8Array, what = 'table metadata'): TableMetadata {
-  return decodeChecked(bytes, [KINDS.table, TABLE_KIND_V2, TABLE_KIND_V3], what, decodeTableMetadata)
+  return decodeChecked(bytes, [KINDS.table, TABLE_KIND_V2, TABLE_KIND_V3, TABLE_KIND_V4], what, decodeTableMetadata)
 }

@@ -33,6 +33,24 @@ export const TABLE_KIND_V2 = 'dv:table:v2'
 export const TABLE_KIND_V3 = 'dv:table:v3'
 
 /**
+ * Table metadata with a data contract (`contract`) is written as this kind,
+ * whatever its key and types: a dv that knows only v1 to v3 would commit
+ * into it without enforcing the contract, so it must refuse the table as
+ * UNSUPPORTED (format-spec/table-metadata.md#data-contract).
+ */
+export const TABLE_KIND_V4 = 'dv:table:v4'
+
+/** The only contract format dv reads: the Open Data Contract Standard v3.1.0, as YAML text. */
+export const CONTRACT_FORMAT = 'odcs-v3.1.0'
+
+/** A table's data contract as stored (format-spec/table-metadata.md#data-contract): the user's YAML, verbatim. */
+export interface TableContract {
+  format: typeof CONTRACT_FORMAT
+  /** The contract file's text, byte for byte as set (comments and line numbers kept for messages). */
+  text: string
+}
+
+/**
  * Primitive column types (format-spec/table-metadata.md#types). `timestamp`
  * and `timestamptz` have microsecond precision, `timestamp_ns` and
  * `timestamptz_ns` nanosecond precision; the `tz` forms are instants in UTC,
@@ -176,6 +194,8 @@ export interface TableMetadata {
    * key order (Iceberg's identifier-field-ids). Absent or empty: no key.
    */
   identifierFieldIds?: number[]
+  /** The table's data contract; absent: none (format-spec/table-metadata.md#data-contract). */
+  contract?: TableContract
 }
 
 export interface TableChange {

@@ -15,7 +15,7 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type {
-  DataEngine, KeyReport, OpenedSource, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
+  DataEngine, KeyReport, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
 } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
@@ -27,6 +27,8 @@ import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
 import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
 import { readBack } from './read-back.js'
+import { checkPattern, countDuplicateValues, countFailingRows, findRepeatedValues } from './contract-checks.js'
+import { checkContractSql, runContractSql } from './contract-sql.js'
 
 export interface EngineOptions extends DuckOptions {
   /**
@@ -113,6 +115,31 @@ class DuckDataEngine implements DataEngine {
   /** The input's keys come from the source, which the ingest instance opened. */
   async findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport> {
     return findExistingKeys(await this.ingest(), files, schema, columns, source)
+  }
+
+  /** Contract checks read only the store's object files (added files are published before the check) and evaluate contract text: the sandbox. */
+  async countFailingRows(files: ScanFile[], schema: Schema, tests: RowTest[], samples: number): Promise<RowTestResult[]> {
+    return countFailingRows(await this.sandbox(), files, schema, tests, samples)
+  }
+
+  async findRepeatedValues(added: ScanFile[], others: ScanFile[], schema: Schema, column: string, samples: number): Promise<RepeatedValues> {
+    return findRepeatedValues(await this.sandbox(), added, others, schema, column, samples)
+  }
+
+  async countDuplicateValues(files: ScanFile[], schema: Schema, column: string): Promise<number> {
+    return countDuplicateValues(await this.sandbox(), files, schema, column)
+  }
+
+  async checkContractSql(query: string, schema: Schema): Promise<void> {
+    return checkContractSql(await this.sandbox(), query, schema)
+  }
+
+  async runContractSql(query: string, files: ScanFile[], schema: Schema): Promise<number> {
+    return runContractSql(await this.sandbox(), query, files, schema)
+  }
+
+  async checkPattern(regex: string): Promise<void> {
+    return checkPattern(await this.sandbox(), regex)
   }
 
   /**

@@ -251,6 +251,39 @@ export interface DiffCounts {
   updated: number
 }
 
+/**
+ * One row-level test of a data contract (src/table/contract/): a row fails
+ * it when `column`'s value is null (notNull), outside [min, max] (range;
+ * bounds are numbers or canonical value text, cast to the column's type),
+ * of a length outside [min, max] (length), not matching a regular
+ * expression (pattern; RE2 syntax, partial match like JSON Schema's
+ * `pattern`), not one of `values` (in; compared as text), or among the
+ * values that count as missing (missing: null or one of `values`). Nulls
+ * fail only notNull and missing. Bounds and values are data, quoted as SQL
+ * literals by the engine: never SQL.
+ */
+export type RowTest =
+  | { kind: 'notNull'; column: string }
+  | { kind: 'range'; column: string; min?: string; max?: string }
+  | { kind: 'length'; column: string; min?: number; max?: number }
+  | { kind: 'pattern'; column: string; regex: string }
+  | { kind: 'in'; column: string; values: string[] }
+  | { kind: 'missing'; column: string; values: string[] }
+
+/** How many rows failed one RowTest, and up to `samples` of them (every column as text, null as null). */
+export interface RowTestResult {
+  rows: number
+  samples: Array<Record<string, string | null>>
+}
+
+/** Values of a column that occur more than once among `added` and `others` together, with at least one row in `added`. */
+export interface RepeatedValues {
+  /** Distinct repeated values. */
+  values: number
+  /** Up to the requested number of rows of `added` holding one (every column as text). */
+  samples: Array<Record<string, string | null>>
+}
+
 export interface DataEngine {
   openSource(source: Source, options: OpenSourceOptions): Promise<OpenedSource>
   /**
@@ -298,6 +331,31 @@ export interface DataEngine {
    * that an append to a keyed table adds no key the table already has.
    */
   findExistingKeys(files: ScanFile[], schema: Schema, columns: string[], source: OpenedSource): Promise<KeyReport>
+  /**
+   * Counts the rows of `files` (read as `schema`) failing each test, in one
+   * pass, in the sandbox; `samples` failing rows of each failing test.
+   * INVALID_ARGUMENT when a pattern is not a valid RE2 expression.
+   */
+  countFailingRows(files: ScanFile[], schema: Schema, tests: RowTest[], samples: number): Promise<RowTestResult[]>
+  /**
+   * The uniqueness check of a contract: values of `column` repeated within
+   * `added`, or also found in `others` (the rest of the table, pruned by the
+   * caller by min/max), by a semi-join in the sandbox. Nulls never repeat.
+   */
+  findRepeatedValues(added: ScanFile[], others: ScanFile[], schema: Schema, column: string, samples: number): Promise<RepeatedValues>
+  /** Rows minus distinct non-null values of `column` over `files`, counting only non-null rows (the duplicateValues metric). */
+  countDuplicateValues(files: ScanFile[], schema: Schema, column: string): Promise<number>
+  /**
+   * Checks a contract's `type: sql` rule without running it on data: one
+   * SELECT whose only table is `${object}`, no table function (so no file,
+   * no other table), giving one numeric column. INVALID_ARGUMENT saying what
+   * is wrong. Also checks RE2 `patterns` (the same message form).
+   */
+  checkContractSql(query: string, schema: Schema): Promise<void>
+  /** Runs a checked `type: sql` rule with `${object}` the rows of `files`; its one number (INVALID_ARGUMENT when it gives no row, several, or null). */
+  runContractSql(query: string, files: ScanFile[], schema: Schema): Promise<number>
+  /** INVALID_ARGUMENT naming the problem when `regex` is not a valid RE2 expression (what DuckDB's regexp functions take). */
+  checkPattern(regex: string): Promise<void>
   /** Streams the row-level diff (see DiffRequest) to `out` in `format`. */
   diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
   /** The row-level diff as Arrow record batches (bounded memory). */

@@ -18,6 +18,7 @@ import { readSnapshot, readTableMetadata, writeSnapshot, writeTableMetadata, typ
 import { applyChange, combineSummaries, type PendingChange } from './changes.js'
 import { CONFLICT_RULES, conflictError } from './conflicts.js'
 import { findIdempotencyKey } from './history.js'
+import { enforceContracts } from './contract/enforce.js'
 
 export interface RetryPolicy {
   /** Attempts in all (the first one included). */
@@ -58,6 +59,12 @@ export interface CommitRequest {
   /** SHA-256 of the request that the idempotency key names. */
   fingerprint?: string
   retry?: RetryPolicy
+  /**
+   * Evaluate the data contracts of the tables whose data this request changes
+   * (contract/enforce.ts) before its snapshot is written; default true. On
+   * every attempt: a rebase checks again. False only for a preview (dv status).
+   */
+  verify?: boolean
   /** Called with the new snapshot id right before the ref update (workspace bookkeeping). */
   beforeRefUpdate?: (snapshot: SnapshotId) => Promise<void>
 }
@@ -177,7 +184,7 @@ async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
 
 /** Applies one request's changes on top of `parent`; writes its table metadata and snapshot (staged-state.ts: to a preview store). */
 export async function buildSnapshot(
-  ctx: RepoContext, req: Pick<CommitRequest, 'changes' | 'edits' | 'author' | 'message' | 'idempotencyKey' | 'fingerprint'>, parentId: SnapshotId, parent: Snapshot,
+  ctx: RepoContext, req: Pick<CommitRequest, 'changes' | 'edits' | 'author' | 'message' | 'idempotencyKey' | 'fingerprint' | 'verify'>, parentId: SnapshotId, parent: Snapshot,
 ): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
   const tables: Record<string, ObjectId> = { ...parent.tables }
   const summary: Record<string, TableChange> = {}
@@ -199,6 +206,10 @@ export async function buildSnapshot(
     const applied = await applyChange(ctx, current.get(change.table) ?? null, parent.tables[change.table] ?? null, change, parentId)
     current.set(change.table, applied.table)
     summary[change.table] = combineSummaries(summary[change.table], applied.summary)
+  }
+  if (req.verify !== false) {
+    const pairs = await Promise.all([...current].map(async ([name, after]) => ({ name, after, before: parent.tables[name] ? await readTableMetadata(ctx, parent.tables[name]) : null })))
+    await enforceContracts(ctx, parentId, pairs)
   }
   for (const [name, table] of current) if (table) tables[name] = await writeTableMetadata(ctx, table)
   const snapshot: Snapshot = {

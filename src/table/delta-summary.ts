@@ -4,6 +4,7 @@
  * of the rows added and removed per column, and property changes. Pure: it
  * uses only the metadata and manifest entries the delta already holds.
  */
+import { lineDiff } from './contract/line-diff.js'
 import type { ColumnDiff, PartitionDiff, TableDiff } from '../api-types.js'
 import type { DataFile, PartitionField, TableMetadata, Value } from '../format/types.js'
 import { compareValues, formatFieldPath, leafFields, partitionValueType, primitiveTypeOf, type FieldEntry, type ValueType } from '../format/index.js'
@@ -39,7 +40,14 @@ export function summarizeDelta(delta: TableDelta): TableDiff {
     partitions: partitionChanges(delta),
     columns: columnChanges(delta),
     properties: propertyChanges(before?.properties ?? {}, after?.properties ?? {}),
+    ...contractChange(before?.contract?.text ?? null, after?.contract?.text ?? null),
   }
+}
+
+function contractChange(before: string | null, after: string | null): Pick<TableDiff, 'contract'> {
+  if (before === after) return {}
+  const change = before === null ? 'set' : after === null ? 'removed' : 'changed'
+  return { contract: { change, before, after, lines: lineDiff(before ?? '', after ?? '') } }
 }
 
 interface NamedPartition {

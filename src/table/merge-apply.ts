@@ -20,6 +20,7 @@ import type { RetryPolicy } from './commit.js'
 import { readTableMetadata, writeSnapshot, writeTableMetadata, type RepoContext } from './context.js'
 import { tableDelta, type TableMap } from './delta.js'
 import { mergeKeyedPartitions } from './merge-keys.js'
+import { enforceOnTableMaps } from './contract/enforce.js'
 import { planThreeWay, type TableOutcome } from './merge.js'
 
 export interface ThreeWayInput {
@@ -150,8 +151,15 @@ export interface PublishRequest {
   signal?: AbortSignal
 }
 
+/** The data contracts of the tables a merge, revert or cherry-pick changes, on the result, before anything lands (contract/enforce.ts). */
+export async function verifyContracts(ctx: RepoContext, parentId: SnapshotId, parent: Snapshot, tables: Record<string, ObjectId>): Promise<void> {
+  await enforceOnTableMaps(ctx, parentId, parent.tables, tables)
+}
+
 /** Writes the snapshot and moves the branch to it with one logged CAS; a moved branch is a retryable CONFLICT. */
 export async function publish(ctx: RepoContext, req: PublishRequest): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
+  req.signal?.throwIfAborted()
+  await verifyContracts(ctx, req.parents[0]!, req.parent, req.tables)
   req.signal?.throwIfAborted()
   const snapshot: Snapshot = {
     parents: req.parents,

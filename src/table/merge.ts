@@ -98,6 +98,8 @@ async function combineTable(
   if (schema.conflicts.length) conflicts.push({ table, rule: CONFLICT_RULES.schemaChanged.name, message: `both sides changed ${schema.conflicts.length === 1 ? 'a column' : 'columns'} differently`, fields: schema.conflicts })
   const key = mergeValue(b.identifierFieldIds ?? [], o.identifierFieldIds ?? [], t.identifierFieldIds ?? [], strategy)
   if (key === CLASH) conflicts.push({ table, rule: CONFLICT_RULES.keyChanged.name, message: 'both sides changed the primary key, differently' })
+  const contract = mergeValue(b.contract ?? null, o.contract ?? null, t.contract ?? null, strategy)
+  if (contract === CLASH) conflicts.push({ table, rule: CONFLICT_RULES.tableChanged.name, message: "both sides changed the table's contract, differently" })
   const spec = mergeValue(b.partitionSpec, o.partitionSpec, t.partitionSpec, strategy)
   const properties = mergeValue(b.properties, o.properties, t.properties, strategy)
   if (spec === CLASH || properties === CLASH) conflicts.push({ table, rule: CONFLICT_RULES.tableChanged.name, message: `both sides changed the table's ${spec === CLASH ? 'partition spec' : 'properties'}, differently` })
@@ -133,6 +135,8 @@ async function combineTable(
   const keyIds = key as number[]
   if (keyIds.length) next.identifierFieldIds = keyIds
   else delete next.identifierFieldIds
+  if (contract) next.contract = contract as NonNullable<TableMetadata['contract']>
+  else delete next.contract
   return { outcome: { table, kind: 'combine', ours: o, next, removes: files.removes, adds: files.adds, keyed }, conflicts: [] }
 }
 

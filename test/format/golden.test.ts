@@ -101,6 +101,31 @@ describe('format-spec/examples', () => {
   })
 })
 
+describe('format-spec/examples: contract', () => {
+  it('is the events table with a contract, as dv:table:v4, and its text is a valid contract', () => {
+    const withContract = parseTableMetadata(read(EXAMPLES, 'table-metadata-contract.json'))
+    const { contract, ...rest } = withContract
+    expect(rest).toEqual(eventsTable)
+    expect(contract?.format).toBe('odcs-v3.1.0')
+    expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata-contract.json'))).toMatch(/^\{"contract":\{"format":"odcs-v3.1.0","text":"apiVersion: v3.1.0\\n/)
+    expect(new TextDecoder().decode(read(EXAMPLES, 'table-metadata-contract.json'))).toMatch(/"kind":"dv:table:v4"/)
+  })
+
+  it('refuses a contract on a v1 kind, a v4 kind without one, and an unknown contract format as CORRUPT', () => {
+    const text = new TextDecoder().decode(read(EXAMPLES, 'table-metadata-contract.json'))
+    const bad = [
+      text.replace('"kind":"dv:table:v4"', '"kind":"dv:table:v1"'),
+      new TextDecoder().decode(read(EXAMPLES, 'table-metadata.json')).replace('"kind":"dv:table:v1"', '"kind":"dv:table:v4"'),
+      text.replace('"format":"odcs-v3.1.0"', '"format":"odcs-v2"'),
+      text.replace(/"text":"[^"]*"/, '"text":"  "'),
+    ]
+    for (const b of bad) {
+      const e = caught(() => parseTableMetadata(new TextEncoder().encode(b)))
+      expect((e as DvError).code).toBe('CORRUPT')
+    }
+  })
+})
+
 describe('format-spec/*.md', () => {
   const SPEC = join(EXAMPLES, '..')
   const blocks = readdirSync(SPEC)
@@ -114,7 +139,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

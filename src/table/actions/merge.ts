@@ -12,7 +12,7 @@ import { shortId } from '../../ids.js'
 import { branchRef } from '../../refs/names.js'
 import { resolveRev } from '../../refs/resolve.js'
 import { readSnapshot } from '../context.js'
-import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving } from '../merge-apply.js'
+import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving, verifyContracts } from '../merge-apply.js'
 import { mergeBase } from '../merge-base.js'
 import { branchHead, revContext, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
@@ -62,7 +62,11 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   if (base === ours && !options.noFf) {
     const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
     options.signal?.throwIfAborted()
-    if (!dryRun) await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`)
+    if (!dryRun) {
+      // a fast-forward lands their snapshot as it is: their tables must satisfy the contracts as they change ours
+      await verifyContracts(ctx, ours, oursSnapshot, theirsSnapshot.tables)
+      await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`)
+    }
     return result('fast-forward', theirs, preview.summary)
   }
   const merged = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })

@@ -1,0 +1,126 @@
+/**
+ * A data contract's row-level tests and uniqueness, evaluated in the
+ * sandbox over data files read as scans read them (by field id, cast to the
+ * table's types). Every bound, value and pattern comes from the contract
+ * file and is quoted as a SQL literal here: the contract's text never
+ * becomes SQL (only a `type: sql` rule is SQL, and contract-sql.ts checks it).
+ * All tests over one set of files run as one aggregate pass; only a failing
+ * test pays for a second query, for its sample rows.
+ */
+import { DvError } from '../errors.js'
+import type { Field, Schema } from '../format/types.js'
+import type { RepeatedValues, RowTest, RowTestResult, ScanFile } from './types.js'
+import { duckMessage, quoteIdent, quoteLiteral, toDvError } from './duck.js'
+import { toDuckType } from './duck-types.js'
+import { filesRelation } from './scan.js'
+import type { Sandbox } from './sandbox.js'
+
+function fieldOf(schema: Schema, column: string): Field {
+  const field = schema.fields.find((f) => f.name === column)
+  if (!field) throw new DvError('INVALID_ARGUMENT', `the contract names column '${column}', which the table does not have`, { hint: `columns: ${schema.fields.map((f) => f.name).join(', ')}` })
+  return field
+}
+
+/** The SQL condition true for a row that FAILS `test` (never NULL: a null value fails only notNull and missing). */
+export function failingCondition(test: RowTest, schema: Schema): string {
+  const field = fieldOf(schema, test.column)
+  const col = quoteIdent(field.name)
+  const type = toDuckType(field.type)
+  switch (test.kind) {
+    case 'notNull':
+      return `${col} IS NULL`
+    case 'range': {
+      const parts = [
+        ...(test.min !== undefined ? [`${col} < CAST(${quoteLiteral(test.min)} AS ${type})`] : []),
+        ...(test.max !== undefined ? [`${col} > CAST(${quoteLiteral(test.max)} AS ${type})`] : []),
+      ]
+      return parts.length ? `coalesce(${parts.join(' OR ')}, false)` : 'false'
+    }
+    case 'length': {
+      const len = `length(CAST(${col} AS VARCHAR))`
+      const parts = [...(test.min !== undefined ? [`${len} < ${test.min}`] : []), ...(test.max !== undefined ? [`${len} > ${test.max}`] : [])]
+      return parts.length ? `coalesce(${parts.join(' OR ')}, false)` : 'false'
+    }
+    case 'pattern':
+      return `coalesce(NOT regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(test.regex)}), false)`
+    case 'in':
+      return `coalesce(CAST(${col} AS VARCHAR) NOT IN (${test.values.map(quoteLiteral).join(', ') || 'NULL'}), false)`
+    case 'missing':
+      return test.values.length ? `(${col} IS NULL OR coalesce(CAST(${col} AS VARCHAR) IN (${test.values.map(quoteLiteral).join(', ')}), false))` : `${col} IS NULL`
+  }
+}
+
+/** Every column of a row as text (nested values as DuckDB prints them), for sample rows. */
+function textColumns(schema: Schema): string {
+  return schema.fields.map((f) => `CAST(${quoteIdent(f.name)} AS VARCHAR) AS ${quoteIdent(f.name)}`).join(', ')
+}
+
+function asText(row: Record<string, unknown>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null || v === undefined ? null : String(v)]))
+}
+
+function checkError(e: unknown, doing: string): DvError {
+  const message = duckMessage(e)
+  if (/regex|regular expression/i.test(message)) {
+    return new DvError('INVALID_ARGUMENT', `a pattern of the contract is not a valid regular expression: ${message}`, { hint: 'patterns use RE2 syntax (no lookaround or backreferences)' })
+  }
+  return toDvError(e, doing, { hint: 'a data file may be missing from the store; run dv fsck' })
+}
+
+export async function countFailingRows(sandbox: Sandbox, files: ScanFile[], schema: Schema, tests: RowTest[], samples: number): Promise<RowTestResult[]> {
+  if (tests.length === 0) return []
+  if (files.length === 0) return tests.map(() => ({ rows: 0, samples: [] }))
+  const conditions = tests.map((t) => failingCondition(t, schema))
+  const relation = `(${filesRelation(files, schema.fields)})`
+  try {
+    const [row] = await sandbox.all(`SELECT ${conditions.map((c, i) => `count_if(${c}) AS f${i}`).join(', ')} FROM ${relation} AS t`)
+    const results: RowTestResult[] = []
+    for (const [i, c] of conditions.entries()) {
+      const rows = Number(row?.[`f${i}`] ?? 0)
+      const sampleRows = rows > 0 && samples > 0 ? await sandbox.all(`SELECT ${textColumns(schema)} FROM ${relation} AS t WHERE ${c} LIMIT ${samples}`) : []
+      results.push({ rows, samples: sampleRows.map(asText) })
+    }
+    return results
+  } catch (e) {
+    throw checkError(e, 'cannot evaluate the contract over the data files')
+  }
+}
+
+export async function findRepeatedValues(sandbox: Sandbox, added: ScanFile[], others: ScanFile[], schema: Schema, column: string, samples: number): Promise<RepeatedValues> {
+  if (added.length === 0) return { values: 0, samples: [] }
+  const col = quoteIdent(fieldOf(schema, column).name)
+  const fresh = `(${filesRelation(added, schema.fields)})`
+  // the rest of the table contributes only the values the new rows also have (a semi-join), so it is never grouped whole
+  const old = others.length
+    ? ` UNION ALL SELECT o.${col} AS v FROM (${filesRelation(others, schema.fields)}) AS o SEMI JOIN (SELECT ${col} FROM ${fresh} AS n0) AS n ON o.${col} = n.${col}`
+    : ''
+  const repeated = `SELECT v FROM (SELECT ${col} AS v FROM ${fresh} AS n1 WHERE ${col} IS NOT NULL${old}) AS a GROUP BY v HAVING count(*) > 1`
+  try {
+    const [row] = await sandbox.all(`SELECT count(*) AS n FROM (${repeated}) AS r`)
+    const values = Number(row?.n ?? 0)
+    if (values === 0 || samples === 0) return { values, samples: [] }
+    const rows = await sandbox.all(`SELECT ${textColumns(schema)} FROM ${fresh} AS t WHERE ${col} IN (SELECT v FROM (${repeated}) AS r) LIMIT ${samples}`)
+    return { values, samples: rows.map(asText) }
+  } catch (e) {
+    throw checkError(e, `cannot check column '${column}' for repeated values`)
+  }
+}
+
+export async function countDuplicateValues(sandbox: Sandbox, files: ScanFile[], schema: Schema, column: string): Promise<number> {
+  if (files.length === 0) return 0
+  const col = quoteIdent(fieldOf(schema, column).name)
+  try {
+    const [row] = await sandbox.all(`SELECT count(${col}) - count(DISTINCT ${col}) AS n FROM (${filesRelation(files, schema.fields)}) AS t`)
+    return Number(row?.n ?? 0)
+  } catch (e) {
+    throw checkError(e, `cannot count duplicate values of column '${column}'`)
+  }
+}
+
+export async function checkPattern(sandbox: Sandbox, regex: string): Promise<void> {
+  try {
+    await sandbox.all(`SELECT regexp_matches('', ${quoteLiteral(regex)}) AS m`)
+  } catch (e) {
+    throw new DvError('INVALID_ARGUMENT', `invalid regular expression ${JSON.stringify(regex)}: ${duckMessage(e)}`, { hint: 'patterns use RE2 syntax (no lookaround or backreferences)' })
+  }
+}

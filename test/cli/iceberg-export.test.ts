@@ -82,12 +82,12 @@ describe.skipIf(!python)('dv export --format iceberg, read by PyIceberg', () => 
     // A: partitioned by day(ts); append, append, delete, overwrite --where, replace-partitions
     const a = path.join(work, 'a')
     dv(work, 'init', a)
-    dv(a, 'write', 'events', csv(a, '1.csv', 'id,name,ts,amount\n1,ann,2026-01-01T10:00:00Z,1.50\n2,bob,2026-01-02T11:00:00Z,2.25\n3,cy,2026-01-02T23:59:59Z,\n'),
+    dv(a, 'write', 'events', csv(a, '1.csv', 'id,name,ts,amount\n1,ann,2026-01-01T10:00:00Z,1.50\n2,bob,2026-01-02T11:00:00Z,2.25\n3,cy,2026-01-02T23:59:59Z,\n10,ida,2026-01-02T01:00:00Z,10.00\n11,jo,2026-01-02T02:00:00Z,-3.00\n12,kim,2026-01-02T03:00:00Z,12.00\n'),
       '--partition-by', 'day(ts)', '--schema', 'id long not null, name string, ts timestamptz, amount decimal(10,2)', '--commit', '-m', 'load')
     dv(a, 'write', 'events', csv(a, '2.csv', 'id,name,ts,amount\n4,dee,2026-01-03T00:00:00Z,4.00\n5,,2026-01-01T00:00:00Z,-0.50\n'), '--commit', '-m', 'more')
     dv(a, 'tag', 'v1')
     dv(a, 'write', 'events', '--mode', 'delete', '--where', 'id = 2', '--commit', '-m', 'drop bob')
-    dv(a, 'write', 'events', csv(a, '3.csv', 'id,name,ts,amount\n6,eve,2026-01-03T08:00:00Z,6.00\n'), '--mode', 'overwrite', '--where', 'id >= 4', '--commit', '-m', 'replace 4 and 5')
+    dv(a, 'write', 'events', csv(a, '3.csv', 'id,name,ts,amount\n6,eve,2026-01-03T08:00:00Z,6.00\n'), '--mode', 'overwrite', '--where', 'id >= 4 and id < 10', '--commit', '-m', 'replace 4 and 5')
     dv(a, 'write', 'events', csv(a, '4.csv', 'id,name,ts,amount\n7,fay,2026-01-01T12:00:00Z,7.00\n'), '--mode', 'replace-partitions', '--commit', '-m', 'redo jan 1')
     dv(a, 'branch', 'side', 'v1')
     const aOut = path.join(work, 'a-export')
@@ -97,6 +97,8 @@ describe.skipIf(!python)('dv export --format iceberg, read by PyIceberg', () => 
     aChecks.push({ ref: 'v1', expected: await expected(a, 'events', 'v1') })
     aChecks.push({ ref: 'side', expected: await expected(a, 'events', 'side') })
     aChecks.push({ snapshot: null, filter: 'id >= 5', expected: await expected(a, 'events', 'HEAD', 'id >= 5') })
+    aChecks.push({ snapshot: null, filter: 'id >= 11', expected: await expected(a, 'events', 'HEAD', 'id >= 11') })
+    aChecks.push({ snapshot: icebergId(scenario.a.snapshots[0]), filter: "name > 'j'", expected: await expected(a, 'events', scenario.a.snapshots[0], "name > 'j'") })
     aChecks.push({ snapshot: null, filter: "ts >= '2026-01-02T00:00:00+00:00'", expected: await expected(a, 'events', 'HEAD', "ts >= '2026-01-02T00:00:00Z'") })
     aChecks.push({ snapshot: null, filter: 'amount < 2', expected: await expected(a, 'events', 'HEAD', 'amount < 2') })
     aChecks.push({ snapshot: null, filter: 'name is null', expected: await expected(a, 'events', 'HEAD', 'name is null') })

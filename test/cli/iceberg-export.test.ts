@@ -19,12 +19,13 @@ import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, buildIfStale, runDv, runDvToFile } from './run-dv.js'
 import { runPython, testPython } from '../support/python.js'
+import { TEST_CREDENTIALS, createTestBucket, s3Endpoint } from '../support/s3-server.js'
 
 const python = testPython('the Iceberg export suite (test/cli/iceberg-export.test.ts)')
 const work = python ? mkdtempSync(path.join(tmpdir(), 'dv-iceberg-')) : ''
 
 interface Check { snapshot?: string | null; ref?: string; filter?: string; expected: string }
-interface Job { name: string; metadata: string; checks: Check[] }
+interface Job { name: string; metadata: string; checks: Check[]; properties?: Record<string, string> }
 interface Result { name: string; ok?: boolean; problem?: string; info?: { snapshots: string[]; current: string; refs: Record<string, { snapshot: string; type: string }>; schema: string } }
 
 function dv(cwd: string, ...args: string[]): string {
@@ -166,6 +167,33 @@ print(n)`, path.join(d, '.dv')], { encoding: 'utf8' }).trim())
     scenario.d = { repo: d, out: path.join(work, 'd-export'), snapshots: commits(d).slice(1) }
     jobs.push({ name: 'no-field-ids', metadata: exportJson(d, 'p', scenario.d.out).metadata, checks: await historyChecks(d, 'p', scenario.d.snapshots) })
 
+    // E: a repository on S3 (when the test server runs): the data files are s3:// URIs the engine reads there
+    if (s3Endpoint) {
+      const bucket = await createTestBucket('export')
+      const remote = `s3://${bucket}/lake`
+      const env = { AWS_ENDPOINT_URL: s3Endpoint, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' }
+      const s3dv = (...args: string[]) => {
+        const r = runDv(['-C', remote, ...args], { cwd: work, env })
+        if (r.code !== 0) throw new Error(`dv ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+        return r.stdout
+      }
+      expect(runDv(['init', remote], { cwd: work, env }).code).toBe(0)
+      s3dv('write', 'r', csv(work, 's3-1.csv', 'id,c\n1,a\n2,b\n3,a\n'), '--partition-by', 'c', '--commit', '-m', 'one')
+      s3dv('write', 'r', '--mode', 'delete', '--where', 'id = 3', '--commit', '-m', 'two')
+      const exported = JSON.parse(s3dv('export', 'r', '--format', 'iceberg', '--to', path.join(work, 's3-export'), '--json')) as { metadata: string }
+      const checks: Check[] = []
+      for (const at of ['HEAD~1', 'HEAD']) {
+        const file = path.join(work, `s3-${at}.parquet`)
+        const r = await runDvToFile(['-C', remote, 'cat', 'r', '--at', at, '--format', 'parquet'], { cwd: work, stdoutFile: file }) // the S3 settings come from the test's environment (sourced env file)
+        if (r.code !== 0) throw new Error(r.stderr)
+        const id = (JSON.parse(s3dv('log', at, '-n', '1', '--json')) as Array<{ snapshot: string }>)[0].snapshot
+        checks.push({ snapshot: icebergId(id), expected: file })
+      }
+      jobs.push({ name: 's3', metadata: exported.metadata, checks, properties: {
+        's3.endpoint': s3Endpoint, 's3.access-key-id': TEST_CREDENTIALS.accessKeyId, 's3.secret-access-key': TEST_CREDENTIALS.secretAccessKey, 's3.region': 'us-east-1',
+      } })
+    }
+
     for (const r of JSON.parse(await runPython(python!, path.join(ROOT, 'test/support/read_iceberg.py'), [], { input: JSON.stringify(jobs) })) as Result[]) {
       results.set(r.name, r)
     }
@@ -177,6 +205,13 @@ print(n)`, path.join(d, '.dv')], { encoding: 'utf8' }).trim())
     expect(failed, JSON.stringify(failed, null, 1)).toEqual([])
     const head = name === 'previous-version' || name === 'partitioned' ? scenario.a.snapshots.at(-1)! : commits(scenarioOf(name).repo).at(-1)!
     expect(results.get(`${name}:info`)?.info?.current).toBe(icebergId(head))
+  })
+
+  it.skipIf(!s3Endpoint)('s3: a repository on S3 exports s3:// data file URIs that the engine reads', () => {
+    const job = jobs.find((j) => j.name === 's3')!
+    const failed = job.checks.map((_, i) => results.get(`s3#${i}`)).filter((r) => !r?.ok)
+    expect(failed, JSON.stringify(failed, null, 1)).toEqual([])
+    expect(readFileSync(new URL(job.metadata.replace(/v\d+\.metadata\.json$/, 'version-hint.text')), 'utf8')).toBe('1')
   })
 
   it('reads a data file without Parquet field ids through schema.name-mapping.default, after a rename too', () => {

@@ -3,7 +3,7 @@
     python read_iceberg.py < jobs.json
 
 stdin: a JSON list of jobs {"name", "metadata", "checks": [...]}: `metadata` is the URI of a metadata file,
-opened with StaticTable.from_metadata (or, with "catalog": {"uri", "namespace", "table"}, loaded from a
+opened with StaticTable.from_metadata with the job's "properties" (e.g. an S3 endpoint), or, with "catalog": {"uri", "namespace", "table"}, loaded from a
 SQL catalog). Each check is {"snapshot": Iceberg snapshot id (string) or null for the current one, or
 "ref": a ref name, "filter": an optional PyIceberg row filter, "expected": a Parquet file written by
 `dv cat --format parquet`}. Rows are compared as multisets of plain values (structs as dicts, maps as
@@ -50,7 +50,7 @@ def load(job):
         c = job['catalog']
         catalog = SqlCatalog(c['name'], uri=c['uri'], warehouse=c.get('warehouse', 'file:///nonexistent'))
         return catalog.load_table((c['namespace'], c['table']))
-    return StaticTable.from_metadata(job['metadata'])
+    return StaticTable.from_metadata(job['metadata'], properties=job.get('properties', {}))
 
 
 def main():

@@ -15,6 +15,7 @@ import { benchSchemaIngest } from './schema-ingest.js'
 import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
 import { benchMergeCost } from './merge-cost.js'
+import { benchExportCost } from './export-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
@@ -29,7 +30,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff); default: all but pipeline and diff. */
+  /** Run only these parts (startup, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, export); default: all but pipeline and diff. */
   only: Set<string> | undefined
 }
 
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
     if (wants('merge')) rows.push(...(await benchMergeCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
+    if (args.only?.has('export')) rows.push(...(await benchExportCost(ctx))) // only on request: 300 commits to set up (~1-2 min)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
     if (args.only?.has('diff')) {
       // only on request: builds a 1M-row repository and a 1,000-commit history (~2-4 min)

@@ -266,6 +266,17 @@ the whole table. 'dv check TABLE' runs it on the whole table.`)
     .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
 
+  program.command('export').argument('<table>', 'table to export')
+    .description('write Iceberg format-version 2 metadata over the table\'s Parquet files (no data is copied)')
+    .addOption(new Option('--format <format>', 'the table format to export to').choices(['iceberg']))
+    .option('--to <dir>', 'where to write it: a local directory (empty, or an earlier export of this table)')
+    .option('--at <rev>', 'the snapshot to export (default: HEAD)')
+    .option('--all-history', 'one Iceberg snapshot per commit of the table\'s whole first-parent history (default: the last 100)')
+    .option('--history <n>', 'export the last N commits of the table\'s history (default: 100)')
+    .option('--branch-refs', 'add Iceberg refs for dv branches and tags')
+    .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/export.js')).runExport(context(cmd), { table, ...opts }))
+
   program.command('diff').argument('[operands...]', 'REV1 [REV2] then TABLE names (use -- between them if a name is both)')
     .description('what changed between two snapshots (default: HEAD and the staged changes), per table or row by row')
     .option('--stat', 'one line per changed table: rows and files added and removed')

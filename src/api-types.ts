@@ -671,3 +671,39 @@ export interface ContractRemoveResult {
 export interface CheckOptions {
   at?: string
 }
+
+/** `dv export TABLE --format iceberg --to DIR` (format-spec/iceberg-export.md). */
+export interface ExportOptions {
+  /** Only 'iceberg' (format version 2). */
+  format?: 'iceberg'
+  /** The export location: a local directory (path or file:// URI); empty, or holding an earlier export of the same table. */
+  to: string
+  /** The dv snapshot to export (default HEAD); it becomes Iceberg's current snapshot and `main`. */
+  at?: string
+  /** Every commit of the table's first-parent history, not only the last `limit` (default 100). */
+  allHistory?: boolean
+  limit?: number
+  /** Adds an Iceberg ref for each dv branch and tag whose table state is among the exported snapshots. */
+  branchRefs?: boolean
+}
+
+export interface ExportResult {
+  table: string
+  format: 'iceberg'
+  /** The table location (an absolute URI). */
+  location: string
+  /** The metadata file that is current now (`<location>/metadata/v<N>.metadata.json`). */
+  metadata: string
+  version: number
+  /** The dv snapshot that is Iceberg's current snapshot, and its Iceberg snapshot id (a decimal string). */
+  snapshot: string
+  icebergSnapshotId: string
+  /** Iceberg snapshots in the metadata, and how many of them this run wrote. */
+  snapshots: number
+  newSnapshots: number
+  manifestsWritten: number
+  /** True when the target already held exactly this export: nothing was written. */
+  upToDate: boolean
+  refs: string[]
+  skippedRefs: string[]
+}

@@ -13,7 +13,7 @@ import type {
   AlterTableChange, AlterTableOptions, AlterTableResult, TableSchemaResult,
   CatOptions, CatResult, CheckoutResult, CommitOptions, CommitResult, LogEntry, LogOptions,
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
-  RestoreBranchResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
+  RestoreBranchResult, ExportOptions, ExportResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
   DiffRowsResult, DiffRowsToOptions, MergeOptions, MergeResult, RevertOptions, RevertResult, CherryPickOptions,
   CheckOptions, ContractRemoveOptions, ContractRemoveResult, ContractReport, ContractSetOptions, ContractSetResult, ContractShowResult,
 } from './api-types.js'
@@ -46,6 +46,7 @@ import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
 import { alterTable, tableSchema } from './table/actions/alter.js'
+import { exportTable } from './table/actions/export.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
 import { DvError } from './errors.js'
@@ -328,6 +329,16 @@ export class Repository {
   /** `dv diff` operands as git splits them without `--`: up to two leading revisions, then tables. */
   async splitDiffOperands(operands: string[]): Promise<{ from?: string; to?: string; tables: string[] }> {
     return splitDiffOperands(this.ctx, operands)
+  }
+
+  /**
+   * Writes Iceberg format-version 2 metadata for `table` at `options.to`,
+   * over the repository's own Parquet objects (no data is copied): one
+   * Iceberg snapshot per commit of the table's first-parent history. A
+   * re-export to the same place writes only what is new: `dv export`.
+   */
+  async exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
+    return exportTable(this.ctx, table, options)
   }
 
   /**

@@ -114,7 +114,12 @@ export function castFields(columns: ScanFile['columns'], fields: Field[]): strin
 
 function fileSelect(group: ScanFile[], fields: Field[]): string {
   const paths = group.map((f) => quoteLiteral(f.path)).join(', ')
-  return `SELECT ${castFields(group[0].columns, fields).join(', ')} FROM read_parquet([${paths}])`
+  // Files written before a widening (int -> long, float -> double, a wider decimal) hold the narrower
+  // physical type under the same name: union_by_name makes DuckDB read the group as the widest
+  // type of each column; without it every file is read as the first one's type, and a wider
+  // value fails to cast (format-spec/table-metadata.md, type promotion).
+  const options = group.length > 1 ? ', union_by_name = true' : ''
+  return `SELECT ${castFields(group[0].columns, fields).join(', ')} FROM read_parquet([${paths}]${options})`
 }
 
 export const COPY_OPTIONS: Record<Exclude<OutputFormat, 'arrow'>, string> = {

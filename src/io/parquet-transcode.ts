@@ -83,6 +83,8 @@ async function probe(file, arrow, columns) {
     rows += next.value.numRows
     const batch = arrow.tableFromIPC(next.value.intoIPCStream())
     for (const name of exact) {
+      // an embedded Arrow schema can make arrow-rs read INT96 in the writer's unit (ms, us): whole microseconds by construction
+      if (batch.schema.fields.find((f) => f.name === name).type.unit !== arrow.TimeUnit.NANOSECOND) continue
       for (const data of batch.getChild(name).data) {
         const values = data.values
         for (let i = 0; i < data.length; i++) {

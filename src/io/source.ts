@@ -216,15 +216,17 @@ async function decodableParquet(duck: Duck, resolved: Resolved, tmpDir: string):
   const int96 = layout.undecodable.filter((u) => u.inexact).map((u) => u.column)
   const onlyInt96 = int96.length === layout.undecodable.length
   const flatInt96 = int96.filter((c) => !c.includes(', '))
+  let probed: string[] | undefined
   if (onlyInt96 && flatInt96.length === int96.length) {
     // reading those columns alone says whether the file needs the transcode (Spark's never does)
-    const exact = await wholeMicrosecondInt96(resolved.file.path, resolved.file.name, layout.undecodable, flatInt96)
-    if (exact.length === int96.length) return resolved
+    probed = await wholeMicrosecondInt96(resolved.file.path, resolved.file.name, layout.undecodable, flatInt96)
+    if (probed.length === int96.length) return resolved
   }
   let path = tempPath(tmpDir, 'parquet')
   resolved.spooled.push(path)
   await transcodeParquet(resolved.file.path, path, resolved.file.name, layout.undecodable)
-  const micros = int96.length ? await wholeMicrosecondColumns(duck, path, int96) : []
+  // the probe already answered for a file whose only trouble is INT96; others are asked of the transcoded file
+  const micros = probed ?? (int96.length ? await wholeMicrosecondColumns(duck, path, int96) : [])
   if (micros.length) {
     const narrowed = tempPath(tmpDir, 'parquet')
     resolved.spooled.push(narrowed)

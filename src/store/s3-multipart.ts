@@ -36,6 +36,8 @@ export interface MultipartOptions {
 export interface UploadOptions extends MultipartOptions {
   /** Size of the stored object, undefined when absent or to be rewritten. */
   storedSize(id: ObjectId): Promise<number | undefined>
+  /** Refreshes a stored object about to be relied on (format-spec/gc.md); false when it is gone. */
+  freshen(id: ObjectId): Promise<boolean>
 }
 
 export async function uploadMultipart(
@@ -43,7 +45,7 @@ export async function uploadMultipart(
 ): Promise<ObjectId> {
   const id = await hashFile(path).then((r) => r.id, (e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
   if (expectedId !== undefined && expectedId !== id) throw fileChangedError(path, id, expectedId)
-  if ((await options.storedSize(id)) === size) return id
+  if ((await options.storedSize(id)) === size && (await options.freshen(id))) return id
 
   const where = { url: ctx.loc.url, bucket: ctx.loc.bucket, endpoint: ctx.endpoint }
   const target = { Bucket: ctx.loc.bucket, Key: objectKey(ctx.loc, id) }
@@ -65,7 +67,7 @@ export async function uploadMultipart(
       await complete(true)
     } catch (e) {
       if (!isPreconditionFailed(e)) throw s3Error(e, `complete multipart upload of ${id}`, where)
-      if ((await options.storedSize(id)) === size) {
+      if ((await options.storedSize(id)) === size && (await options.freshen(id))) {
         await abort(ctx, target, uploadId)
         return id
       }

@@ -3,7 +3,7 @@
  * `If-None-Match: *` and the SHA-256 sent as `x-amz-checksum-sha256` (the
  * object id in base64), read through the LocalObjectCache (cache.ts) and re-verified.
  * 412 on a put means the object is already stored: success once its size
- * matches (content addressing). An object this process found corrupt, or a
+ * matches (content addressing), after refreshing its LastModified (s3-gc.ts). An object this process found corrupt, or a
  * stored one of the wrong size, is overwritten by the next put (repair).
  */
 import {
@@ -23,7 +23,8 @@ import { isConditionalConflict, isNoSuchKey, isPreconditionFailed, s3Error } fro
 import { objectKey, type S3Context } from './s3-location.js'
 import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-multipart.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
-import type { ObjectStore } from './types.js'
+import type { ObjectStore, TimedObject } from './types.js'
+import { abortStaleUploads, freshenObject, listTimedObjects, s3StoreTime, settleReuse, sweepObjects } from './s3-gc.js'
 
 const CONFLICT_RETRIES = 4
 
@@ -65,6 +66,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
       const id = await uploadMultipart(this.ctx, path, size, expectedId, {
         ...this.options,
         storedSize: (oid) => this.storedSizeUnlessSuspect(oid),
+        freshen: async (oid) => (await this.reuse(oid)) === 'ok',
       })
       this.suspect.delete(id)
       return { id, bytes: size }
@@ -165,6 +167,27 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
   }
 
+  async *listTimed(): AsyncIterable<TimedObject> {
+    yield* listTimedObjects(this.ctx)
+  }
+
+  async storeTime(): Promise<number> {
+    return s3StoreTime(this.ctx)
+  }
+
+  async sweep(ids: readonly ObjectId[], cutoffMs: number): Promise<ObjectId[]> {
+    const deleted = await sweepObjects(this.ctx, ids.map(checkObjectId), cutoffMs)
+    for (const id of deleted) {
+      await this.cache.evict(id)
+      this.suspect.delete(id)
+    }
+    return deleted
+  }
+
+  async abortStaleUploads(cutoffMs: number, dryRun: boolean): Promise<string[]> {
+    return abortStaleUploads(this.ctx, cutoffMs, dryRun)
+  }
+
   async corruptForTest(id: ObjectId): Promise<void> {
     await this.writeRawForTest(id, flipByte(await this.fetchRaw(checkObjectId(id))))
   }
@@ -183,8 +206,17 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
     const created = await this.putRaw(id, bytes, true)
     if (created) return
-    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length) await this.putRaw(id, bytes, false)
+    // already stored: refresh it before relying on it (format-spec/gc.md); gone or torn: store it again
+    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length || (await this.reuse(id)) === 'gone') {
+      await this.putRaw(id, bytes, false)
+    }
     this.suspect.delete(id)
+  }
+
+  /** Refreshes an object found stored, and settles that no running gc sweep deletes it (s3-gc.ts); 'gone': store it again. */
+  private async reuse(id: ObjectId): Promise<'ok' | 'gone'> {
+    if ((await freshenObject(this.ctx, id)) === 'gone') return 'gone'
+    return settleReuse(this.ctx, id)
   }
 
   /** The stored size, or undefined when absent or known corrupt (so the caller rewrites it). */

@@ -36,9 +36,11 @@ function where(ctx: S3Context) {
 }
 
 /**
- * Gives a stored object a new LastModified (a copy onto itself with new
- * metadata), so that gc sees it as young; 'gone' when it was deleted
- * meanwhile (the caller stores it again).
+ * Asks the store to give a stored object a new LastModified (a copy onto
+ * itself with new metadata), so that gc sees it as young; 'gone' when it was
+ * deleted meanwhile (the caller stores it again). Some servers (versitygw
+ * 1.8) keep the old LastModified on such a copy: the caller checks the time
+ * afterwards and writes the bytes again when it did not move.
  */
 export async function freshenObject(ctx: S3Context, id: ObjectId): Promise<'ok' | 'gone'> {
   const Key = objectKey(ctx.loc, id)
@@ -102,12 +104,13 @@ async function headTime(ctx: S3Context, id: ObjectId): Promise<number | undefine
 }
 
 /**
- * After a writer refreshed `id` (freshenObject), settles whether it may rely
- * on it: once no sweep is running, the object must still exist ('gone': store
- * it again). A sweep that started before the refresh may delete it; one that
- * starts after re-checks its time and keeps it (format-spec/gc.md#sweep).
+ * After a writer refreshed or rewrote `id`, settles whether it may rely on
+ * it: once no sweep is running, the object's LastModified now (undefined:
+ * gone, store it again). A sweep that started before the refresh may delete
+ * it; one that starts after re-checks its time and keeps it
+ * (format-spec/gc.md#sweep).
  */
-export async function settleReuse(ctx: S3Context, id: ObjectId): Promise<'ok' | 'gone'> {
+export async function settleReuse(ctx: S3Context, id: ObjectId): Promise<number | undefined> {
   const deadline = Date.now() + SWEEP_WAIT_MS
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     const lock = await headTimeOf(ctx, sweepLockKey(ctx), 'read the gc sweep lock')
@@ -121,7 +124,7 @@ export async function settleReuse(ctx: S3Context, id: ObjectId): Promise<'ok' | 
     }
     await new Promise((r) => setTimeout(r, wait))
   }
-  return (await headTime(ctx, id)) === undefined ? 'gone' : 'ok'
+  return headTime(ctx, id)
 }
 
 async function headTimeOf(ctx: S3Context, Key: string, what: string): Promise<number | undefined> {

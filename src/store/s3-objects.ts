@@ -65,8 +65,8 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     if (size >= this.threshold) {
       const id = await uploadMultipart(this.ctx, path, size, expectedId, {
         ...this.options,
-        storedSize: (oid) => this.storedSizeUnlessSuspect(oid),
-        freshen: async (oid) => (await this.reuse(oid)) === 'ok',
+        reuse: (oid, bytes) => this.reuse(oid, bytes),
+        settleRewrite: (oid) => this.settleRewrite(oid),
       })
       this.suspect.delete(id)
       return { id, bytes: size }
@@ -101,10 +101,15 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
   }
 
   async size(id: ObjectId): Promise<number | undefined> {
-    const key = objectKey(this.ctx.loc, checkObjectId(id))
+    return (await this.head(checkObjectId(id)))?.bytes
+  }
+
+  /** Size and LastModified of the stored object, undefined when absent. */
+  private async head(id: ObjectId): Promise<{ bytes: number; modifiedMs: number } | undefined> {
+    const key = objectKey(this.ctx.loc, id)
     try {
       const head = await this.ctx.client.send(new HeadObjectCommand({ Bucket: this.ctx.loc.bucket, Key: key }))
-      return head.ContentLength ?? 0
+      return { bytes: head.ContentLength ?? 0, modifiedMs: head.LastModified?.getTime() ?? 0 }
     } catch (e) {
       if (isNoSuchKey(e)) return undefined
       throw s3Error(e, `head object ${id}`, this.errorContext())
@@ -197,7 +202,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     await this.cache.evict(id)
   }
 
-  /** PUT If-None-Match: *; an existing object of the right size (and not known corrupt) is success. */
+  /** PUT If-None-Match: *; an existing object of the right size (and not known corrupt) is success once refreshed. */
   private async store(id: ObjectId, bytes: Uint8Array): Promise<void> {
     if (this.suspect.has(id)) {
       await this.putRaw(id, bytes, false)
@@ -206,23 +211,40 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
     const created = await this.putRaw(id, bytes, true)
     if (created) return
-    // already stored: refresh it before relying on it (format-spec/gc.md); gone or torn: store it again
-    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length || (await this.reuse(id)) === 'gone') {
+    // already stored: rely on it once refreshed (format-spec/gc.md); gone, torn or not refreshable: store it again
+    if (!(await this.reuse(id, bytes.length))) {
       await this.putRaw(id, bytes, false)
+      if (!(await this.settleRewrite(id))) await this.putRaw(id, bytes, false)
     }
     this.suspect.delete(id)
   }
 
-  /** Refreshes an object found stored, and settles that no running gc sweep deletes it (s3-gc.ts); 'gone': store it again. */
-  private async reuse(id: ObjectId): Promise<'ok' | 'gone'> {
-    if ((await freshenObject(this.ctx, id)) === 'gone') return 'gone'
-    return settleReuse(this.ctx, id)
+  /**
+   * True when `id` is stored with `size` bytes (and not known corrupt) and
+   * its LastModified was seen to move forward after a refresh, with no gc
+   * sweep running (s3-gc.ts): then the writer may rely on it. False: the
+   * caller writes the bytes again, then calls settleRewrite.
+   */
+  private async reuse(id: ObjectId, size: number): Promise<boolean> {
+    if (this.suspect.has(id)) return false
+    const before = await this.head(id)
+    if (before?.bytes !== size) return false
+    for (let attempt = 0; ; attempt++) {
+      if ((await freshenObject(this.ctx, id)) === 'gone') return false
+      const after = await settleReuse(this.ctx, id)
+      if (after === undefined) return false
+      if (after > before.modifiedMs) return true
+      // unmoved: S3 keeps whole seconds, so a copy in the second of the write looks unmoved (try once more in
+      // the next second, when the write looks that recent by this clock: a guess that costs a wait or a
+      // rewrite, never safety); or the server keeps the old time on a copy (versitygw 1.8): write it again
+      if (attempt > 0 || Date.now() - before.modifiedMs > 2000) return false
+      await new Promise((r) => setTimeout(r, 1100))
+    }
   }
 
-  /** The stored size, or undefined when absent or known corrupt (so the caller rewrites it). */
-  private async storedSizeUnlessSuspect(id: ObjectId): Promise<number | undefined> {
-    if (this.suspect.has(id)) return undefined
-    return this.size(id)
+  /** After writing `id` again over a stored copy: false when a gc sweep running meanwhile deleted it (write it once more). */
+  private async settleRewrite(id: ObjectId): Promise<boolean> {
+    return (await settleReuse(this.ctx, id)) !== undefined
   }
 
   /** Returns false when `exclusive` and the key already exists (412). `checksum`: the bytes hash to `id`. */

@@ -329,7 +329,15 @@ Each alter is committed at once; the table must have no staged changes.`)
     .action(async (opts: { race?: string; rounds?: string }, cmd: Command) => (await import('./commands/doctor.js')).runDoctor(context(cmd), opts))
 
   program.command('fsck').description('verify every ref and every object reachable from one (re-hashing each)')
-    .action(async (_opts: unknown, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd)))
+    .option('--full', 'also re-hash every reachable data file, parse its Parquet footer and check its row count')
+    .action(async (opts: { full?: boolean }, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd), opts))
+
+  program.command('gc').description('delete objects nothing live reaches that are older than the grace period (format-spec/gc.md)')
+    .option('--dry-run', 'list what would be deleted; delete nothing')
+    .option('--grace <duration>', 'keep every object younger than this (default 24h; under 1h needs --force), e.g. 24h, 90m, 7d')
+    .option('--force', 'allow a grace period under 1h (only when nothing writes to the repository)')
+    .action(async (opts: { dryRun?: boolean; grace?: string; force?: boolean }, cmd: Command) =>
+      (await import('./commands/gc.js')).runGc(context(cmd), opts))
 
   return program
 }

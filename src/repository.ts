@@ -28,11 +28,12 @@ import { resolveRev } from './refs/resolve.js'
 import { restoreBranch } from './refs/restore.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
 import { ParsedObjectCache } from './table/context.js'
-import { temporaryFiles, verifyRepository, type VerifyResult } from './table/verify.js'
+import { temporaryFiles, verifyRepository, type VerifyOptions, type VerifyResult } from './table/verify.js'
 import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
 import { cat, scan } from './table/actions/cat.js'
 import { checkout } from './table/actions/checkout.js'
 import { commit } from './table/actions/commit.js'
+import { gc, type GcOptions, type GcResult } from './table/actions/gc.js'
 import { diff, diffRows, diffRowsTo, splitDiffOperands } from './table/actions/diff.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import { log, show } from './table/actions/log.js'
@@ -348,9 +349,17 @@ export class Repository {
     return (await import('./store/doctor.js')).checkStore(this.storage, options)
   }
 
+  /**
+   * Deletes the objects nothing live reaches that are older than the grace
+   * period (`dv gc`, format-spec/gc.md); `dryRun` lists them instead.
+   */
+  async gc(options: GcOptions = {}): Promise<GcResult> {
+    return gc(this.ctx, options)
+  }
+
   /** Checks every ref and every object reachable from one (`dv fsck`). */
-  async verify(): Promise<VerifyResult> {
-    const result = await verifyRepository(this.ctx)
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const result = await verifyRepository(this.ctx, options)
     return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
   }
 

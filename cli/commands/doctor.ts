@@ -49,18 +49,43 @@ export function formatDoctor(r: DoctorResult): string[] {
   return lines
 }
 
-export async function runFsck(ctx: CliContext): Promise<void> {
-  const result = await withRepository(ctx, (repo) => repo.verify())
+export async function runFsck(ctx: CliContext, input: { full?: boolean } = {}): Promise<void> {
+  const progress = ctx.tty && ctx.stderr.isTTY ? fsckProgress(ctx) : undefined
+  let result
+  try {
+    result = await withRepository(ctx, (repo) => repo.verify({ full: input.full === true, ...(progress ? { onProgress: progress.update } : {}) }))
+  } finally {
+    progress?.stop()
+  }
   await emit(ctx, result, {
     text: (r) => [
-      `checked ${r.refs} refs, ${r.snapshots} snapshots, ${r.tables} table versions, ${r.manifests} manifests, ${r.dataFiles} data files`,
-      ...r.problems.map((p) => `error: ${p.object ? `object ${p.object}` : `ref ${p.ref}`}: ${p.message}`),
-      ...(r.dangling ? [`${r.dangling} dangling objects (unreferenced; not an error)`] : []),
+      `checked ${r.refs} refs, ${r.snapshots} snapshots, ${r.tables} table versions, ${r.manifests} manifests, ${r.dataFiles} data files${r.full ? ' (re-hashed, footers and row counts checked)' : ' (present; --full re-hashes them)'}`,
+      ...r.problems.map((p) => `error: ${p.object ? `${p.kind ?? 'object'} ${p.object}` : `ref ${p.ref}`}${p.code === 'NOT_FOUND' ? ' is missing' : ''}: ${p.message}${p.refs.length ? ` (reached from ${p.refs.join(', ')})` : ''}`),
+      ...(r.dangling ? [`${r.dangling} dangling objects (unreferenced; not an error; dv gc removes them once older than its grace period)`] : []),
       ...formatTemporary(r.temporary),
       r.ok ? 'ok' : `${r.problems.length} problem(s) found`,
     ],
   })
-  if (!result.ok) exitState.code = EXIT_CODES.CORRUPT
+  // every problem a missing object: NOT_FOUND (3); any damage: CORRUPT (5)
+  if (!result.ok) exitState.code = result.problems.every((p) => p.code === 'NOT_FOUND') ? EXIT_CODES.NOT_FOUND : EXIT_CODES.CORRUPT
+}
+
+/** "checked N objects" on stderr, redrawn at most every 100 ms, only on a TTY. */
+function fsckProgress(ctx: CliContext): { update: (n: number) => void; stop: () => void } {
+  let last = 0
+  let drawn = false
+  return {
+    update: (n) => {
+      const now = Date.now()
+      if (now - last < 100) return
+      last = now
+      drawn = true
+      ctx.stderr.write(`\rfsck: checked ${n} objects`)
+    },
+    stop: () => {
+      if (drawn) ctx.stderr.write('\r\x1b[K')
+    },
+  }
 }
 
 /** Leftover temporary files are information, not a problem: where they are, whose, and how to remove them. */

@@ -1,4 +1,5 @@
 /** A Storage wrapper that counts calls, for I/O-budget tests ("opening a snapshot costs O(1) reads"). */
+import { forwardObjectGc, forwardRefGc, forwardReflogGc } from './forward-gc.js'
 import type { ObjectStore, ReflogStore, RefStore, Storage } from './types.js'
 import { getTestHooks, type StorageTestHooks } from './test-hooks.js'
 import { DvError } from '../errors.js'
@@ -47,16 +48,19 @@ export function wrapCounting(storage: Storage): CountingStorage {
     localRoot: () => inner.localRoot(),
     list: (prefix) => (counts.list++, inner.list(prefix)),
     delete: (id) => (counts.delete++, inner.delete(id)),
+    ...forwardObjectGc(inner),
   }
   const refs: RefStore = {
     get: (name) => (counts.refGet++, storage.refs.get(name)),
     list: (prefix) => (counts.refList++, storage.refs.list(prefix)),
     compareAndSwap: (name, expected, next) => (counts.cas++, storage.refs.compareAndSwap(name, expected, next)),
+    ...forwardRefGc(storage.refs),
   }
   const reflog: ReflogStore = {
     append: (ref, timeMs, bytes) => (counts.reflogAppend++, storage.reflog.append(ref, timeMs, bytes)),
     list: (ref) => (counts.reflogList++, storage.reflog.list(ref)),
     read: (ref, key) => (counts.reflogRead++, storage.reflog.read(ref, key)),
+    ...forwardReflogGc(storage.reflog),
   }
   const hooks = (): StorageTestHooks => {
     const h = getTestHooks(storage)

@@ -3,6 +3,7 @@
  * that fails chosen calls the way real backends fail. Call indexes are 1-based
  * and counted per kind (the 2nd compareAndSwap, the 3rd put...).
  */
+import { forwardObjectGc, forwardRefGc, forwardReflogGc } from './forward-gc.js'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { sleep } from './fs-durable.js'
@@ -85,6 +86,7 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
     localRoot: () => inner.localRoot(),
     list: (prefix) => inner.list(prefix),
     delete: async (id) => (await delay(), inner.delete(id)),
+    ...forwardObjectGc(inner),
   }
 
   const refs: RefStore = {
@@ -110,6 +112,7 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
       }
       return result
     },
+    ...forwardRefGc(storage.refs),
   }
 
   const reflog: ReflogStore = {
@@ -120,6 +123,7 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
     },
     list: async (ref) => (await delay(), storage.reflog.list(ref)),
     read: async (ref, key) => (await delay(), storage.reflog.read(ref, key)),
+    ...forwardReflogGc(storage.reflog),
   }
 
   return {

@@ -18,7 +18,8 @@ import {
 } from './object-hash.js'
 import { ownedName } from './owner.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
-import type { ObjectStore } from './types.js'
+import type { ObjectStore, TimedObject } from './types.js'
+import { fileSystemTime, freshenFile, listTimedFiles, recoverTrash, sweepFiles } from './local-gc.js'
 
 interface TempFile {
   path: string
@@ -46,6 +47,7 @@ function sameStamp(a: Stamp | undefined, b: Stamp): boolean {
 export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   private readonly objectsDir: string
   private readonly tmpDir: string
+  private readonly trashDir: string
   private readonly verified = new Map<string, Stamp>()
   private readonly knownDirs = new Set<string>()
   private tmpReady: Promise<unknown> | undefined
@@ -54,6 +56,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
     // absolute, so the paths handed to the data engine lie under the directory it may read
     this.objectsDir = resolve(root, 'objects')
     this.tmpDir = join(root, 'tmp')
+    this.trashDir = join(root, 'gc-trash')
   }
 
   pathOf(id: ObjectId): string {
@@ -66,7 +69,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
 
   async put(bytes: Uint8Array): Promise<ObjectId> {
     const id = hashBytes(bytes)
-    if (await this.isVerified(id)) return id
+    if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') return id
     const temp = await this.createTemp()
     try {
       await writeAll(temp.handle, bytes)
@@ -117,7 +120,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   async adoptFile(path: string): Promise<{ id: ObjectId; bytes: number }> {
     try {
       const { id, bytes } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
-      if (await this.isVerified(id)) return { id, bytes }
+      if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') return { id, bytes }
       const final = this.pathOf(id)
       try {
         storageStep('object.tmp-fsync')
@@ -133,15 +136,10 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       }
       await this.ensureObjectDir(id)
       try {
-        storageStep('object.link')
-        await link(path, final)
+        await this.linkOrReuse(path, id)
       } catch (e) {
         if (hasErrno(e, 'EXDEV')) return await this.putFile(path, id)
-        if (!hasErrno(e, 'EEXIST')) throw storageError(e, 'cannot publish', final)
-        if ((await this.hashStored(final)) !== id) {
-          storageStep('object.rename')
-          await rename(path, final).catch((err: unknown) => Promise.reject(storageError(err, 'cannot repair', final)))
-        }
+        throw e
       }
       storageStep('object.dir-fsync')
       await fsyncDir(dirname(final)).catch((err: unknown) => Promise.reject(storageError(err, 'cannot sync directory', dirname(final))))
@@ -302,23 +300,74 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
     }
     try {
       await this.ensureObjectDir(id)
-      try {
-        storageStep('object.link')
-        await link(temp.path, final)
-      } catch (e) {
-        if (!hasErrno(e, 'EEXIST')) throw storageError(e, 'cannot publish', final)
-        // Already there (a concurrent writer, or a corrupt copy to repair).
-        if ((await this.hashStored(final)) !== id) {
-          storageStep('object.rename')
-          await rename(temp.path, final).catch((err: unknown) => Promise.reject(storageError(err, 'cannot repair', final)))
-        }
-      }
+      await this.linkOrReuse(temp.path, id)
       storageStep('object.dir-fsync')
       await fsyncDir(dirname(final)).catch((err: unknown) => Promise.reject(storageError(err, 'cannot sync directory', dirname(final))))
     } finally {
       storageStep('object.tmp-unlink')
       await removeQuietly(temp.path)
     }
+  }
+
+  /**
+   * Publishes `path` as object `id` by link. Already there (a concurrent
+   * writer, an old copy, or a corrupt copy to repair): a good copy is
+   * refreshed before it is relied on (format-spec/gc.md), and replaced by
+   * `path` when it is corrupt or cannot be refreshed; one that a gc removed
+   * in between is linked again. EXDEV is thrown as is (the caller copies).
+   */
+  private async linkOrReuse(path: string, id: ObjectId): Promise<void> {
+    const final = this.pathOf(id)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        storageStep('object.link')
+        await link(path, final)
+        return
+      } catch (e) {
+        if (hasErrno(e, 'EXDEV')) throw e
+        if (!hasErrno(e, 'EEXIST')) throw storageError(e, 'cannot publish', final)
+      }
+      const intact = await this.hashStored(final).then((h) => h === id, (e: unknown) => {
+        if (e instanceof DvError && hasErrno(e.cause, 'ENOENT')) return undefined
+        throw e
+      })
+      const fresh = intact === true ? await this.freshen(id) : intact === undefined ? 'gone' : 'denied'
+      if (fresh === 'ok') return
+      if (fresh === 'gone' && attempt < 5) continue
+      storageStep('object.rename')
+      await rename(path, final).catch((err: unknown) => Promise.reject(storageError(err, 'cannot repair', final)))
+      return
+    }
+  }
+
+  /** Refreshes a stored object's time (it is about to be relied on), keeping its verified stamp. */
+  private async freshen(id: ObjectId): Promise<'ok' | 'gone' | 'denied'> {
+    const path = this.pathOf(id)
+    const wasVerified = this.verified.has(id)
+    const result = await freshenFile(path)
+    this.verified.delete(id)
+    if (result === 'ok' && wasVerified) {
+      const found = await this.statObject(id)
+      if (found !== undefined) this.verified.set(id, stampOf(found))
+    }
+    return result
+  }
+
+  async *listTimed(): AsyncIterable<TimedObject> {
+    yield* listTimedFiles(this.objectsDir)
+  }
+
+  async storeTime(): Promise<number> {
+    return fileSystemTime(this.tmpDir)
+  }
+
+  async sweep(ids: readonly ObjectId[], cutoffMs: number): Promise<ObjectId[]> {
+    for (const id of ids) this.verified.delete(checkObjectId(id))
+    return sweepFiles((id) => this.pathOf(id), this.trashDir, ids, cutoffMs)
+  }
+
+  async recoverSweep(): Promise<number> {
+    return recoverTrash((id) => this.pathOf(id), this.trashDir)
   }
 
   /** Creates `objects/` and `objects/xx/` on first use, making each new entry durable. */

@@ -15,7 +15,7 @@ import { fsyncDir, removeQuietly, writeDurableTemp } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { compareNames } from './ref-path.js'
 import {
-  checkReflogKey, KEY_ATTEMPTS, keyOfFileName, missingEntryError, newReflogKey, REFLOG_DIR, reflogFileName, reflogFolder,
+  checkReflogKey, KEY_ATTEMPTS, keyOfFileName, missingEntryError, newReflogKey, REFLOG_DIR, reflogFileName, reflogFolder, refOfFolder,
 } from './reflog-keys.js'
 import type { ReflogStore } from './types.js'
 
@@ -30,6 +30,17 @@ export class LocalReflogStore implements ReflogStore {
 
   private folderOf(ref: string): string {
     return join(this.reflogDir, reflogFolder(ref))
+  }
+
+  async listRefs(): Promise<string[]> {
+    let names: string[]
+    try {
+      names = await readdir(this.reflogDir)
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) return []
+      throw storageError(e, 'cannot list', this.reflogDir)
+    }
+    return names.map(refOfFolder).filter((r): r is string => r !== undefined).sort(compareNames)
   }
 
   async append(ref: string, timeMs: number, bytes: Uint8Array): Promise<string> {

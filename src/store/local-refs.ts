@@ -50,6 +50,21 @@ export class LocalRefStore implements RefStore {
     return result
   }
 
+  async listLocks(): Promise<Array<{ ref: string; path: string; modifiedMs: number }>> {
+    const names: string[] = []
+    await this.collectNames(this.refsDir, '', names, true)
+    const locks: Array<{ ref: string; path: string; modifiedMs: number }> = []
+    for (const name of names.filter((n) => n.endsWith('.lock'))) {
+      const path = this.pathOf(name)
+      try {
+        locks.push({ ref: name.slice(0, -'.lock'.length), path, modifiedMs: (await lstat(path)).mtimeMs })
+      } catch (e) {
+        if (!hasErrno(e, 'ENOENT')) throw storageError(e, 'cannot stat', path)
+      }
+    }
+    return locks
+  }
+
   async compareAndSwap(name: string, expected: string | null, next: SnapshotId | null): Promise<RefValue | undefined> {
     checkRefPath(name)
     checkNextSnapshot(name, next)

@@ -14,14 +14,22 @@ import {
   checkIdPrefix, checkObjectId, corruptObjectError, finishHash, missingObjectError, readSourceFile, startHash,
 } from './object-hash.js'
 import { checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError } from './ref-path.js'
-import { checkReflogKey, KEY_ATTEMPTS, missingEntryError, newReflogKey, reflogFolder } from './reflog-keys.js'
+import { checkReflogKey, KEY_ATTEMPTS, missingEntryError, newReflogKey, reflogFolder, refOfFolder } from './reflog-keys.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore, ReflogStore, RefStore, RefValue, Storage } from './types.js'
 
 export interface MemoryStorage extends Storage, StorageTestHooks {}
 
-export function createMemoryStorage(): MemoryStorage {
+export interface MemoryStorageOptions {
+  /** The store's clock: the time recorded for each object written or refreshed (tests inject one). */
+  now?: () => number
+}
+
+export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryStorage {
+  const now = options.now ?? Date.now
   const objects = new Map<string, Uint8Array>()
+  /** The time recorded for each object: written, or refreshed by a put that found it (format-spec/gc.md). */
+  const times = new Map<string, number>()
   const refs = new Map<string, SnapshotId>()
   const reflogs = new Map<string, Map<string, Uint8Array>>()
   let config: Uint8Array | undefined
@@ -38,6 +46,7 @@ export function createMemoryStorage(): MemoryStorage {
   }
 
   function store(id: ObjectId, bytes: Uint8Array): void {
+    times.set(id, now())
     const existing = objects.get(id)
     if (existing !== undefined && hashBytes(existing) === id) return
     objects.set(id, Uint8Array.from(bytes))
@@ -115,8 +124,27 @@ export function createMemoryStorage(): MemoryStorage {
       checkIdPrefix(prefix)
       for (const id of [...objects.keys()]) if (id.startsWith(prefix)) yield id as ObjectId
     },
+    async *listTimed() {
+      for (const [id, bytes] of [...objects]) yield { id: id as ObjectId, bytes: bytes.length, modifiedMs: times.get(id) ?? 0 }
+    },
+    async storeTime() {
+      return now()
+    },
+    async sweep(ids, cutoffMs) {
+      const deleted: ObjectId[] = []
+      for (const id of ids) {
+        const time = times.get(checkObjectId(id))
+        if (time === undefined || time >= cutoffMs) continue
+        objects.delete(id)
+        times.delete(id)
+        localPaths.delete(id)
+        deleted.push(id)
+      }
+      return deleted
+    },
     async delete(id) {
       objects.delete(checkObjectId(id))
+      times.delete(id)
       localPaths.delete(id)
     },
   }
@@ -177,6 +205,9 @@ export function createMemoryStorage(): MemoryStorage {
     async list(ref) {
       return [...(reflogs.get(reflogFolder(ref))?.keys() ?? [])].sort(compareNames)
     },
+    async listRefs() {
+      return [...reflogs.keys()].map(refOfFolder).filter((r): r is string => r !== undefined).sort(compareNames)
+    },
     async read(ref, key) {
       checkReflogKey(key)
       const bytes = reflogs.get(reflogFolder(ref))?.get(key)
@@ -213,6 +244,7 @@ export function createMemoryStorage(): MemoryStorage {
     },
     async writeRawForTest(id, bytes) {
       objects.set(checkObjectId(id), Uint8Array.from(bytes))
+      if (!times.has(id)) times.set(id, now())
       localPaths.delete(id)
     },
   }

@@ -20,6 +20,16 @@ export function reflogFolder(ref: string): string {
   return checkRefPath(ref).replaceAll('/', '%2F')
 }
 
+/** The ref whose entries a folder holds, or undefined for a name that is no ref's folder. */
+export function refOfFolder(folder: string): string | undefined {
+  const ref = folder.replaceAll('%2F', '/')
+  try {
+    return reflogFolder(ref) === folder ? ref : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export function newReflogKey(timeMs: number): string {
   if (!Number.isSafeInteger(timeMs) || timeMs < 0) {
     throw new DvError('INVALID_ARGUMENT', `invalid reflog time ${timeMs}: expected milliseconds since the epoch`)

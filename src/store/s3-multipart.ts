@@ -34,8 +34,10 @@ export interface MultipartOptions {
 }
 
 export interface UploadOptions extends MultipartOptions {
-  /** Size of the stored object, undefined when absent or to be rewritten. */
-  storedSize(id: ObjectId): Promise<number | undefined>
+  /** True when `id` is stored with `size` bytes and was refreshed so that a gc keeps it (format-spec/gc.md); false: upload it. */
+  reuse(id: ObjectId, size: number): Promise<boolean>
+  /** After an upload over a stored copy: false when a gc sweep deleted it meanwhile. */
+  settleRewrite(id: ObjectId): Promise<boolean>
 }
 
 export async function uploadMultipart(
@@ -43,7 +45,7 @@ export async function uploadMultipart(
 ): Promise<ObjectId> {
   const id = await hashFile(path).then((r) => r.id, (e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
   if (expectedId !== undefined && expectedId !== id) throw fileChangedError(path, id, expectedId)
-  if ((await options.storedSize(id)) === size) return id
+  if (await options.reuse(id, size)) return id
 
   const where = { url: ctx.loc.url, bucket: ctx.loc.bucket, endpoint: ctx.endpoint }
   const target = { Bucket: ctx.loc.bucket, Key: objectKey(ctx.loc, id) }
@@ -65,11 +67,16 @@ export async function uploadMultipart(
       await complete(true)
     } catch (e) {
       if (!isPreconditionFailed(e)) throw s3Error(e, `complete multipart upload of ${id}`, where)
-      if ((await options.storedSize(id)) === size) {
+      if (await options.reuse(id, size)) {
         await abort(ctx, target, uploadId)
         return id
       }
       await complete(false).catch((err: unknown) => Promise.reject(s3Error(err, `complete multipart upload of ${id}`, where)))
+      if (!(await options.settleRewrite(id))) {
+        throw new DvError('STORAGE', `a dv gc deleted object ${id} while it was being uploaded again`, {
+          retryable: true, hint: 'retry the command', details: { object: id },
+        })
+      }
     }
     return id
   } catch (e) {

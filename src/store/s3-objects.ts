@@ -3,7 +3,7 @@
  * `If-None-Match: *` and the SHA-256 sent as `x-amz-checksum-sha256` (the
  * object id in base64), read through the LocalObjectCache (cache.ts) and re-verified.
  * 412 on a put means the object is already stored: success once its size
- * matches (content addressing). An object this process found corrupt, or a
+ * matches (content addressing), after refreshing its LastModified (s3-gc.ts). An object this process found corrupt, or a
  * stored one of the wrong size, is overwritten by the next put (repair).
  */
 import {
@@ -23,7 +23,8 @@ import { isConditionalConflict, isNoSuchKey, isPreconditionFailed, s3Error } fro
 import { objectKey, type S3Context } from './s3-location.js'
 import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-multipart.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
-import type { ObjectStore } from './types.js'
+import type { ObjectStore, TimedObject } from './types.js'
+import { abortStaleUploads, freshenObject, listTimedObjects, s3StoreTime, settleReuse, sweepObjects } from './s3-gc.js'
 
 const CONFLICT_RETRIES = 4
 
@@ -64,7 +65,8 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     if (size >= this.threshold) {
       const id = await uploadMultipart(this.ctx, path, size, expectedId, {
         ...this.options,
-        storedSize: (oid) => this.storedSizeUnlessSuspect(oid),
+        reuse: (oid, bytes) => this.reuse(oid, bytes),
+        settleRewrite: (oid) => this.settleRewrite(oid),
       })
       this.suspect.delete(id)
       return { id, bytes: size }
@@ -99,10 +101,15 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
   }
 
   async size(id: ObjectId): Promise<number | undefined> {
-    const key = objectKey(this.ctx.loc, checkObjectId(id))
+    return (await this.head(checkObjectId(id)))?.bytes
+  }
+
+  /** Size and LastModified of the stored object, undefined when absent. */
+  private async head(id: ObjectId): Promise<{ bytes: number; modifiedMs: number } | undefined> {
+    const key = objectKey(this.ctx.loc, id)
     try {
       const head = await this.ctx.client.send(new HeadObjectCommand({ Bucket: this.ctx.loc.bucket, Key: key }))
-      return head.ContentLength ?? 0
+      return { bytes: head.ContentLength ?? 0, modifiedMs: head.LastModified?.getTime() ?? 0 }
     } catch (e) {
       if (isNoSuchKey(e)) return undefined
       throw s3Error(e, `head object ${id}`, this.errorContext())
@@ -165,6 +172,27 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
   }
 
+  async *listTimed(): AsyncIterable<TimedObject> {
+    yield* listTimedObjects(this.ctx)
+  }
+
+  async storeTime(): Promise<number> {
+    return s3StoreTime(this.ctx)
+  }
+
+  async sweep(ids: readonly ObjectId[], cutoffMs: number): Promise<ObjectId[]> {
+    const deleted = await sweepObjects(this.ctx, ids.map(checkObjectId), cutoffMs)
+    for (const id of deleted) {
+      await this.cache.evict(id)
+      this.suspect.delete(id)
+    }
+    return deleted
+  }
+
+  async abortStaleUploads(cutoffMs: number, dryRun: boolean): Promise<string[]> {
+    return abortStaleUploads(this.ctx, cutoffMs, dryRun)
+  }
+
   async corruptForTest(id: ObjectId): Promise<void> {
     await this.writeRawForTest(id, flipByte(await this.fetchRaw(checkObjectId(id))))
   }
@@ -174,7 +202,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     await this.cache.evict(id)
   }
 
-  /** PUT If-None-Match: *; an existing object of the right size (and not known corrupt) is success. */
+  /** PUT If-None-Match: *; an existing object of the right size (and not known corrupt) is success once refreshed. */
   private async store(id: ObjectId, bytes: Uint8Array): Promise<void> {
     if (this.suspect.has(id)) {
       await this.putRaw(id, bytes, false)
@@ -183,14 +211,40 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     }
     const created = await this.putRaw(id, bytes, true)
     if (created) return
-    if ((await this.storedSizeUnlessSuspect(id)) !== bytes.length) await this.putRaw(id, bytes, false)
+    // already stored: rely on it once refreshed (format-spec/gc.md); gone, torn or not refreshable: store it again
+    if (!(await this.reuse(id, bytes.length))) {
+      await this.putRaw(id, bytes, false)
+      if (!(await this.settleRewrite(id))) await this.putRaw(id, bytes, false)
+    }
     this.suspect.delete(id)
   }
 
-  /** The stored size, or undefined when absent or known corrupt (so the caller rewrites it). */
-  private async storedSizeUnlessSuspect(id: ObjectId): Promise<number | undefined> {
-    if (this.suspect.has(id)) return undefined
-    return this.size(id)
+  /**
+   * True when `id` is stored with `size` bytes (and not known corrupt) and
+   * its LastModified was seen to move forward after a refresh, with no gc
+   * sweep running (s3-gc.ts): then the writer may rely on it. False: the
+   * caller writes the bytes again, then calls settleRewrite.
+   */
+  private async reuse(id: ObjectId, size: number): Promise<boolean> {
+    if (this.suspect.has(id)) return false
+    const before = await this.head(id)
+    if (before?.bytes !== size) return false
+    for (let attempt = 0; ; attempt++) {
+      if ((await freshenObject(this.ctx, id)) === 'gone') return false
+      const after = await settleReuse(this.ctx, id)
+      if (after === undefined) return false
+      if (after > before.modifiedMs) return true
+      // unmoved: S3 keeps whole seconds, so a copy in the second of the write looks unmoved (try once more in
+      // the next second, when the write looks that recent by this clock: a guess that costs a wait or a
+      // rewrite, never safety); or the server keeps the old time on a copy (versitygw 1.8): write it again
+      if (attempt > 0 || Date.now() - before.modifiedMs > 2000) return false
+      await new Promise((r) => setTimeout(r, 1100))
+    }
+  }
+
+  /** After writing `id` again over a stored copy: false when a gc sweep running meanwhile deleted it (write it once more). */
+  private async settleRewrite(id: ObjectId): Promise<boolean> {
+    return (await settleReuse(this.ctx, id)) !== undefined
   }
 
   /** Returns false when `exclusive` and the key already exists (412). `checksum`: the bytes hash to `id`. */

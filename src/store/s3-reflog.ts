@@ -13,7 +13,7 @@ import { storageStep } from './crash-points.js'
 import { sleep } from './fs-durable.js'
 import { compareNames } from './ref-path.js'
 import {
-  checkReflogKey, KEY_ATTEMPTS, keyOfFileName, missingEntryError, newReflogKey, REFLOG_DIR, reflogFileName, reflogFolder,
+  checkReflogKey, KEY_ATTEMPTS, keyOfFileName, missingEntryError, newReflogKey, REFLOG_DIR, reflogFileName, reflogFolder, refOfFolder,
 } from './reflog-keys.js'
 import { isConditionalConflict, isDefiniteFailure, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Context } from './s3-location.js'
@@ -97,6 +97,27 @@ export class S3ReflogStore implements ReflogStore {
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined
     } while (token !== undefined)
     return keys.sort(compareNames)
+  }
+
+  /** Every ref with a log: one delimited listing of `reflog/` (a page per 1000 refs). */
+  async listRefs(): Promise<string[]> {
+    const base = `${this.ctx.loc.prefix}${REFLOG_DIR}/`
+    const refs: string[] = []
+    let token: string | undefined
+    do {
+      let page
+      try {
+        page = await this.ctx.client.send(new ListObjectsV2Command({ Bucket: this.ctx.loc.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }))
+      } catch (e) {
+        throw s3Error(e, 'list the reflogs', this.errorContext())
+      }
+      for (const p of page.CommonPrefixes ?? []) {
+        const ref = refOfFolder((p.Prefix ?? '').slice(base.length, -1))
+        if (ref !== undefined) refs.push(ref)
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
+    } while (token !== undefined)
+    return refs.sort(compareNames)
   }
 
   async read(ref: string, key: string): Promise<Uint8Array> {

@@ -53,6 +53,31 @@ export interface ObjectStore {
   list(prefix?: string): AsyncIterable<ObjectId>
   /** Removes an object (garbage collection only). Missing is not an error. */
   delete(id: ObjectId): Promise<void>
+  /**
+   * Optional (garbage collection, format-spec/gc.md): every object with the
+   * time the store recorded for it (local: mtime; S3: LastModified). A
+   * store without it cannot be collected.
+   */
+  listTimed?(): AsyncIterable<TimedObject>
+  /** Optional (gc): the store's clock, read as the time it records for an object written now. */
+  storeTime?(): Promise<number>
+  /**
+   * Optional (gc): deletes those of `ids` whose recorded time is still before
+   * `cutoffMs` when re-checked right before the delete (format-spec/gc.md#sweep);
+   * returns the ids deleted. Missing ids are skipped.
+   */
+  sweep?(ids: readonly ObjectId[], cutoffMs: number): Promise<ObjectId[]>
+  /** Optional (gc): undoes what a gc that died mid-sweep left half-done (local: links gc-trash/ back). */
+  recoverSweep?(): Promise<number>
+  /** Optional (gc, S3): aborts incomplete multipart uploads under the objects prefix started before `cutoffMs`; returns their keys (only lists them when `dryRun`). */
+  abortStaleUploads?(cutoffMs: number, dryRun: boolean): Promise<string[]>
+}
+
+/** An object and the time its store recorded for it (written or last refreshed). */
+export interface TimedObject {
+  id: ObjectId
+  modifiedMs: number
+  bytes: number
 }
 
 /** The current value of a ref, with an opaque version used for compare-and-swap. */
@@ -81,6 +106,8 @@ export interface RefStore {
    * Returns the new value (undefined after a delete).
    */
   compareAndSwap(name: string, expected: string | null, next: SnapshotId | null): Promise<RefValue | undefined>
+  /** Optional (gc, stores with lock files): every ref lock present, with the time the file system gave it. */
+  listLocks?(): Promise<Array<{ ref: string; path: string; modifiedMs: number }>>
 }
 
 /**
@@ -102,6 +129,8 @@ export interface ReflogStore {
   list(ref: string): Promise<string[]>
   /** The bytes of one entry; NOT_FOUND when absent. */
   read(ref: string, key: string): Promise<Uint8Array>
+  /** Optional (gc): every ref that has a log, deleted refs included, as store ref paths, sorted. */
+  listRefs?(): Promise<string[]>
 }
 
 /** A repository's storage: objects, refs and their reflog, and the small write-once repository config. */

@@ -16,6 +16,7 @@ import { DvError } from '../errors.js'
 import type { PendingChange } from '../table/changes.js'
 import type { Head, TakenChanges, WorkspacePort } from '../table/actions/context.js'
 import { listTemp, ownedName, sweepTemp, type TempEntry } from '../store/owner.js'
+import { hasErrno, storageError } from '../store/fs-errors.js'
 import { writeDurably } from './durable.js'
 import { processAlive, settleTaken } from './recovery.js'
 
@@ -46,6 +47,20 @@ export class Workspace implements WorkspacePort {
   /** Everything in tmp/, with sizes and owners (`dv fsck`). */
   async temporaryFiles(): Promise<TempEntry[]> {
     return listTemp(this.tmpDir)
+  }
+
+  /**
+   * Every staged change of every branch and every change a commit holds
+   * taken: garbage collection's roots. Listed branches, taken, branches again
+   * (format-spec/gc.md#live-objects-mark), so that a change moving between
+   * the two during the listing is seen in one of them.
+   */
+  async allStaged(): Promise<PendingChange[]> {
+    const branches = join(this.dvDir, 'staging', 'branches')
+    const out = await changesBelow(branches)
+    for (const d of await subdirectories(this.takenDir)) out.push(...(await readChangesOrFail(join(this.takenDir, d))))
+    out.push(...(await changesBelow(branches)))
+    return out
   }
 
   private get headPath(): string {
@@ -199,6 +214,30 @@ export interface Taken extends TakenChanges {
 /** A staged change's file is `<15-digit ms>-<change id>.json`. */
 function changeIdOf(fileName: string): string {
   return fileName.slice(fileName.indexOf('-') + 1, -'.json'.length)
+}
+
+async function subdirectories(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return []
+    throw storageError(e, 'cannot list', dir)
+  }
+}
+
+/** The changes in `dir` and every directory below it (branch names may contain '/'). */
+async function changesBelow(dir: string): Promise<PendingChange[]> {
+  const out = await readChangesOrFail(dir)
+  for (const sub of await subdirectories(dir)) out.push(...(await changesBelow(join(dir, sub))))
+  return out
+}
+
+async function readChangesOrFail(dir: string): Promise<PendingChange[]> {
+  try {
+    return await readChanges(dir)
+  } catch (e) {
+    throw storageError(e, 'cannot read staged changes in', dir)
+  }
 }
 
 async function readChanges(dir: string): Promise<PendingChange[]> {

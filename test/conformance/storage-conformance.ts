@@ -332,6 +332,67 @@ export function describeStorageConformance(name: string, makeStorage: () => Prom
       })
     })
 
+    describe('garbage collection (format-spec/gc.md)', () => {
+      // S3 records LastModified in whole seconds: waits exceed one second
+      const tick = () => new Promise((r) => setTimeout(r, 1100))
+      const timeOf = async (id: string) => (await collect(storage.objects.listTimed!())).find((o) => o.id === id)?.modifiedMs
+
+      it('lists every object with its size and a time on the store clock', async () => {
+        const id = await storage.objects.put(enc.encode('timed'))
+        const before = await storage.objects.storeTime!()
+        const listed = (await collect(storage.objects.listTimed!())).find((o) => o.id === id)
+        expect(listed?.bytes).toBe(5)
+        expect(listed!.modifiedMs).toBeLessThanOrEqual(before)
+      })
+
+      it('a put of an object already stored refreshes its time, so a sweep with an earlier cutoff keeps it', async () => {
+        const bytes = enc.encode('re-added content')
+        const id = await storage.objects.put(bytes)
+        const first = await timeOf(id)
+        await tick()
+        const cutoff = await storage.objects.storeTime!()
+        expect(first!).toBeLessThan(cutoff)
+        await storage.objects.put(bytes) // the writer found it present: it relies on it from now on
+        expect(await timeOf(id)).toBeGreaterThanOrEqual(cutoff)
+        expect(await storage.objects.sweep!([id], cutoff)).toEqual([])
+        expect(await storage.objects.get(id)).toEqual(bytes)
+      })
+
+      it('a putFile of an object already stored refreshes it too', async () => {
+        const path = join(scratch, 'data.bin')
+        await writeFile(path, enc.encode('file content'))
+        const { id } = await storage.objects.putFile(path)
+        await tick()
+        const cutoff = await storage.objects.storeTime!()
+        await storage.objects.putFile(path)
+        expect(await storage.objects.sweep!([id], cutoff)).toEqual([])
+        expect(await storage.objects.has(id)).toBe(true)
+      })
+
+      it('sweep deletes only objects older than the cutoff, and skips missing ones', async () => {
+        const old = await storage.objects.put(enc.encode('old'))
+        await tick()
+        const cutoff = await storage.objects.storeTime!()
+        const young = await storage.objects.put(enc.encode('young'))
+        const missing = sha256(enc.encode('never stored')) as ObjectId
+        expect(await storage.objects.sweep!([old, young, missing], cutoff)).toEqual([old])
+        expect(await storage.objects.has(old)).toBe(false)
+        expect(await storage.objects.has(young)).toBe(true)
+        // a swept object can be stored again
+        await storage.objects.put(enc.encode('old'))
+        expect(await storage.objects.has(old)).toBe(true)
+      })
+
+      it('lists every ref with a log, deleted refs included', async () => {
+        const v = await storage.refs.compareAndSwap('branches/gone', null, snap('x'))
+        await storage.reflog.append('branches/gone', 1, enc.encode('{}'))
+        await storage.reflog.append('branches/a/b', 1, enc.encode('{}'))
+        await storage.reflog.append('tags/v1', 1, enc.encode('{}'))
+        await storage.refs.compareAndSwap('branches/gone', v!.version, null)
+        expect(await storage.reflog.listRefs!()).toEqual(['branches/a/b', 'branches/gone', 'tags/v1'])
+      })
+    })
+
     describe('config', () => {
       it('is absent, then created once; a second create is CONFLICT', async () => {
         expect(await storage.readConfig()).toBeUndefined()

@@ -3,7 +3,7 @@
  * file's id and bytes; an existing object is not uploaded again; a wrong
  * expectedId stores nothing and leaves no multipart upload behind.
  */
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { CopyObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,22 @@ import { catchDvError } from '../conformance/storage-conformance.js'
 import { cleanupCaches, createTestBucket, describeS3, openTestS3, testClient } from '../support/s3-server.js'
 
 const MiB = 1024 * 1024
+
+/** Whether this server gives an object a later LastModified when it is copied onto itself (probed on a scratch key). */
+async function copyMovesTime(bucket: string): Promise<boolean> {
+  const client = testClient()
+  const Key = `probe-${randomUUID()}`
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))
+    const before = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key }))).LastModified!.getTime()
+    await new Promise((r) => setTimeout(r, 1100))
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key, CopySource: `${bucket}/${Key}`, MetadataDirective: 'REPLACE', Metadata: { n: '1' } }))
+    const after = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key }))).LastModified!.getTime()
+    return after > before
+  } finally {
+    client.destroy()
+  }
+}
 
 describeS3('S3 multipart putFile', () => {
   let bucket: string
@@ -43,7 +59,10 @@ describeS3('S3 multipart putFile', () => {
     expect(createHash('sha256').update(await readFile(await storage.objects.localPath(id as ObjectId))).digest('hex')).toBe(id)
     storage.resetRequests()
     expect(await storage.objects.putFile(path, id as ObjectId)).toEqual({ id, bytes: bytes.length })
-    expect(storage.requests.UploadPart ?? 0).toBe(0)
+    // reused only when the server moves LastModified on a copy onto itself (moto, S3); versitygw 1.8 keeps the
+    // old time, so the refresh gc relies on cannot be shown there and the bytes go up again (format-spec/gc.md)
+    expect(storage.requests.UploadPart ?? 0).toBe((await copyMovesTime(bucket)) ? 0 : 4)
+    expect(await storage.objects.size(id as ObjectId)).toBe(bytes.length)
     await storage.close()
   })
 

@@ -49,6 +49,8 @@ export interface WorkspacePort {
    * is gone) is left alone, and changes staged meanwhile are untouched.
    */
   unstage(branch: string, ids: readonly string[]): Promise<string[]>
+  /** Every staged change of every branch, and every change a commit holds taken (gc's roots, format-spec/gc.md). */
+  allStaged(): Promise<PendingChange[]>
 }
 
 export interface ActionContext extends RepoContext {

@@ -1,0 +1,107 @@
+/**
+ * The mark of garbage collection (format-spec/gc.md#live-objects-mark): the
+ * set of objects reachable from the roots (staged changes, then every ref,
+ * then every snapshot any reflog entry names). Every read fails the mark:
+ * an object that cannot be read hides what it references, so the caller
+ * must then delete nothing.
+ */
+import type { ObjectId, SnapshotId } from '../ids.js'
+import type { PendingChange } from './changes.js'
+import { DvError } from '../errors.js'
+import { parseReflogEntry } from '../format/index.js'
+import { mapLimit } from '../store/map-limit.js'
+import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
+import { readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
+
+export interface MarkCounts {
+  refs: number
+  reflogEntries: number
+  stagedChanges: number
+  snapshots: number
+  tables: number
+  manifests: number
+  dataFiles: number
+}
+
+export interface Mark {
+  live: Set<string>
+  counts: MarkCounts
+}
+
+const READ_CONCURRENCY = 8
+
+/** Marks everything reachable from the staged changes given, every ref, and every reflog entry. */
+export async function markLive(ctx: RepoContext, staged: readonly PendingChange[]): Promise<Mark> {
+  const { storage } = ctx
+  if (storage.reflog.listRefs === undefined) {
+    throw new DvError('UNSUPPORTED', `the store at ${storage.location} cannot list its reflogs, so dv gc cannot know what is live there`)
+  }
+  const live = new Set<string>()
+  const counts: MarkCounts = { refs: 0, reflogEntries: 0, stagedChanges: staged.length, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0 }
+  const snapshots: SnapshotId[] = []
+  const tables: ObjectId[] = []
+  const manifests: ObjectId[] = []
+  const addData = (id: string): void => {
+    if (live.has(id)) return
+    live.add(id)
+    counts.dataFiles++
+  }
+
+  // 1. staged changes (read before the refs: a change committed meanwhile landed before the refs were read)
+  for (const change of staged) {
+    snapshots.push(change.baseSnapshot)
+    if (change.baseTable !== null) tables.push(change.baseTable)
+    for (const f of change.files) addData(f.id)
+    for (const r of change.removes) {
+      addData(r.id)
+      manifests.push(r.manifest)
+    }
+  }
+  // 2. refs
+  for (const prefix of [BRANCH_PREFIX, TAG_PREFIX]) {
+    for (const ref of await storage.refs.list(prefix)) {
+      counts.refs++
+      snapshots.push(ref.value.snapshot)
+    }
+  }
+  // 3. every reflog entry of every ref, deleted ones included (entries never expire in format version 1)
+  for (const ref of await storage.reflog.listRefs()) {
+    const keys = await storage.reflog.list(ref)
+    await mapLimit(keys, READ_CONCURRENCY, async (key) => {
+      const entry = parseReflogEntry(await storage.reflog.read(ref, key), `reflog entry ${key} of '${ref}'`)
+      counts.reflogEntries++
+      if (entry.old !== null) snapshots.push(entry.old)
+      if (entry.new !== null) snapshots.push(entry.new)
+    })
+  }
+
+  // the closure: snapshot -> parents, table metadata -> manifests -> data files
+  const fresh = <T extends string>(ids: T[]): T[] => {
+    const out: T[] = []
+    for (const id of ids.splice(0)) {
+      if (live.has(id)) continue
+      live.add(id)
+      out.push(id)
+    }
+    return out
+  }
+  while (snapshots.length > 0 || tables.length > 0 || manifests.length > 0) {
+    await mapLimit(fresh(snapshots), READ_CONCURRENCY, async (id) => {
+      const snap = await readSnapshot(ctx, id)
+      counts.snapshots++
+      snapshots.push(...snap.parents)
+      tables.push(...Object.values(snap.tables))
+    })
+    await mapLimit(fresh(tables), READ_CONCURRENCY, async (id) => {
+      const table = await readTableMetadata(ctx, id)
+      counts.tables++
+      manifests.push(...table.manifests.map((m) => m.id))
+    })
+    await mapLimit(fresh(manifests), READ_CONCURRENCY, async (id) => {
+      const manifest = await readManifest(ctx, id)
+      counts.manifests++
+      for (const f of manifest.files) addData(f.id)
+    })
+  }
+  return { live, counts }
+}

@@ -46,6 +46,7 @@ import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
 import { alterTable, tableSchema } from './table/actions/alter.js'
+import { compactTable, type CompactOptions, type CompactResult } from './table/actions/compact.js'
 import { exportTable } from './table/actions/export.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
@@ -222,6 +223,11 @@ export class Repository {
   /** Changes the schema of `table` as one commit on the branch (no data is rewritten): see AlterTableChange. */
   async alterTable(table: string, change: AlterTableChange, options: AlterTableOptions = {}): Promise<AlterTableResult> {
     return alterTable(this.ctx, table, change, options)
+  }
+
+  /** Rewrites the small files of each partition of `table` into files near the target size, in one commit of unchanged rows (`dv compact`). */
+  async compact(table: string, options: CompactOptions = {}): Promise<CompactResult> {
+    return compactTable(this.ctx, table, options)
   }
 
   /** The schema of `table` at `at` (default HEAD), in the `--schema` text form and as JSON. */

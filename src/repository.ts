@@ -365,7 +365,8 @@ export class Repository {
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    const result = await verifyRepository(this.ctx, options)
+    const staged = this.ctx.workspace ? await this.ctx.workspace.allStaged() : []
+    const result = await verifyRepository(this.ctx, options, new Set(staged.flatMap((c) => c.files.map((f) => f.id))))
     return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
   }
 

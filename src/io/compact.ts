@@ -2,7 +2,8 @@
  * compactFiles (`dv compact`): the rows of several data files of one
  * partition written again as few files near the target size. Each file is
  * read as the current schema, as scans read it (by field id: renamed columns
- * keep their data, columns added since read as null), the union is ordered
+ * keep their data, columns added since read as null; one read_parquet per run
+ * of files with the same column names), the union is ordered
  * by the sort columns when asked (DuckDB spills to disk beyond memory), and
  * one COPY writes it like a rewrite: zstd, field ids, statistics from the
  * writer, output well over the target split in order. Nothing is filtered,
@@ -17,7 +18,7 @@ import { Duck, quoteIdent, quoteLiteral } from './duck.js'
 import { completeNestedFacts } from './nested-stats.js'
 import { fieldIdsOption, splitInOrder, targetBytes, toWrittenFiles } from './parquet-copy.js'
 import { factsFromCopyStats } from './written-stats.js'
-import { fileRelation } from './rewrite-drop.js'
+import { filesRelation } from './scan.js'
 import { splitPartitions } from './rewrite.js'
 
 export async function compactFiles(duck: Duck, request: CompactRequest): Promise<WrittenFile[]> {
@@ -28,13 +29,12 @@ export async function compactFiles(duck: Duck, request: CompactRequest): Promise
   const target = targetBytes(request.targetFileBytes)
   const path = join(request.outDir, `dv-compact-${randomUUID()}.parquet`)
   const names = schema.fields.map((f) => quoteIdent(f.name)).join(', ')
-  const union = files.map((f) => `(${fileRelation(f, schema, false)})`).join(' UNION ALL ')
   const order = request.sortBy?.length ? ` ORDER BY ${request.sortBy.map((c) => `${quoteIdent(c)} ASC NULLS LAST`).join(', ')}` : ''
   const written: string[] = [path]
   try {
     // one file, no FILE_SIZE_BYTES: DuckDB keeps the order only without rotation; oversized output is split after
     const rows = await duck.all(
-      `COPY (SELECT ${names} FROM (${union}) AS t${order}) TO ${quoteLiteral(path)} ` +
+      `COPY (SELECT ${names} FROM (${filesRelation(files, schema.fields)}) AS t${order}) TO ${quoteLiteral(path)} ` +
       `(FORMAT parquet, COMPRESSION zstd, ${fieldIdsOption(schema)}, RETURN_STATS true)`,
     )
     let facts = await splitInOrder(duck, factsFromCopyStats(rows, schema), schema, target)

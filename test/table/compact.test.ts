@@ -101,6 +101,23 @@ describe('dv compact', () => {
     expect(await catRows(repo, 'w')).toHaveLength(4)
   })
 
+  it('reads files from before a rename and an added column as scans do, and keeps their rows', async () => {
+    await appendEach(repo, 's', [[ev(1, 1)], [ev(2, 1)]])
+    await repo.alterTable('s', { action: 'rename-column', path: 'v', name: 'label' })
+    const p = join(dir, `c-${seq++}.csv`)
+    await writeFile(p, 'id,ts,label,extra\n3,2026-01-01 10:00:00,v3,x\n')
+    await repo.write('s', p, { commit: true, message: 'adds extra' })
+    const before = new TextSink()
+    await repo.cat('s', before, { format: 'csv' })
+    const r = await repo.compact('s')
+    expect(r).toMatchObject({ filesRemoved: 3, filesAdded: 1, rows: 3 })
+    const after = new TextSink()
+    await repo.cat('s', after, { format: 'csv' })
+    const sorted = (t: string) => t.trim().split('\n').sort()
+    expect(sorted(after.text)).toEqual(sorted(before.text))
+    expect(after.text).toMatch(/^id,ts,label,extra\n/)
+  })
+
   it('refuses bad options and a table with staged changes, changing nothing', async () => {
     await appendEach(repo, 'bad', [[ev(1, 1)], [ev(2, 1)]])
     const head = await repo.resolve('main')

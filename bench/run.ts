@@ -15,6 +15,7 @@ import { benchSchemaIngest } from './schema-ingest.js'
 import { benchTimeTravelRead } from './read.js'
 import { benchCommitCost } from './commit-cost.js'
 import { benchMergeCost } from './merge-cost.js'
+import { benchCompact } from './compact.js'
 import { benchExportCost } from './export-cost.js'
 import { benchStartup } from './startup.js'
 import { benchBig } from './big.js'
@@ -30,7 +31,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, export); default: all but pipeline and diff. */
+  /** Run only these parts (startup, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, export, compact); default: all but pipeline, diff, export and compact. */
   only: Set<string> | undefined
 }
 
@@ -57,6 +58,7 @@ function ensureBenchEnv(): void {
 }
 
 const BASELINES: Record<string, string> = {
+  'duckdb-copy-compact': "DuckDB 1.5.6 (@duckdb/node-api, default settings): COPY (SELECT * FROM read_parquet([1,000 files])) TO 'x.parquet' (FORMAT parquet, COMPRESSION zstd), statement time inside a fresh node process",
   'duckdb-copy-csv': "DuckDB 1.5.6 (@duckdb/node-api, default settings, 2 threads): COPY (SELECT * FROM read_csv('bench.csv')) TO 'x.parquet' (FORMAT parquet, COMPRESSION zstd), statement time inside a fresh node process",
   'duckdb-copy-csv-process': 'the same COPY, wall time of the whole node process (node + DuckDB load + COPY)',
   'duckdb-copy-json': "DuckDB 1.5.6 (@duckdb/node-api, default settings, 2 threads): COPY (SELECT * FROM read_json('events-1m.ndjson')) TO 'x.parquet' (FORMAT parquet, COMPRESSION zstd), statement time inside a fresh node process",
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
     if (wants('commit')) rows.push(...(await benchCommitCost(ctx)))
     if (wants('merge')) rows.push(...(await benchMergeCost(ctx)))
     if (args.profile && wants('profile')) stages = await profileStages(ctx)
+    if (args.only?.has('compact')) rows.push(...(await benchCompact(ctx))) // only on request: commits 1,000 files to set up (~1 min)
     if (args.only?.has('export')) rows.push(...(await benchExportCost(ctx))) // only on request: 300 commits to set up (~1-2 min)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
     if (args.only?.has('diff')) {

@@ -332,6 +332,17 @@ Each alter is committed at once; the table must have no staged changes.`)
     .option('--full', 'also re-hash every reachable data file, parse its Parquet footer and check its row count')
     .action(async (opts: { full?: boolean }, cmd: Command) => (await import('./commands/doctor.js')).runFsck(context(cmd), opts))
 
+  program.command('compact').argument('<table>', 'table whose small files to rewrite')
+    .description('rewrite the small files of each partition into files near the target size, in one commit of unchanged rows')
+    .option('--target-size <size>', 'size of the files written (default 128MB); files under 75% of it are rewritten')
+    .option('--where <predicate>', 'only the files that may hold rows matching this predicate')
+    .option('--sort-by <cols>', 'order each partition\'s rows by these columns, e.g. ts or country,ts (rewrites every file)')
+    .option('--dry-run', 'list what would be rewritten; write nothing')
+    .option('--branch <name>', 'target branch (default: the checked-out one)')
+    .option('-m, --message <msg>', 'commit message (default: compact TABLE: N files into M)')
+    .action(async (table: string, opts: { targetSize?: string; where?: string; sortBy?: string; dryRun?: boolean; branch?: string; message?: string }, cmd: Command) =>
+      (await import('./commands/compact.js')).runCompact(context(cmd), { table, ...opts }))
+
   program.command('gc').description('delete objects nothing live reaches that are older than the grace period (format-spec/gc.md)')
     .option('--dry-run', 'list what would be deleted; delete nothing')
     .option('--grace <duration>', 'keep every object younger than this (default 24h; under 1h needs --force), e.g. 24h, 90m, 7d')

@@ -46,6 +46,7 @@ import { status } from './table/actions/status.js'
 import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
 import { alterTable, tableSchema } from './table/actions/alter.js'
+import { compactTable, type CompactOptions, type CompactResult } from './table/actions/compact.js'
 import { exportTable } from './table/actions/export.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
@@ -224,6 +225,11 @@ export class Repository {
     return alterTable(this.ctx, table, change, options)
   }
 
+  /** Rewrites the small files of each partition of `table` into files near the target size, in one commit of unchanged rows (`dv compact`). */
+  async compact(table: string, options: CompactOptions = {}): Promise<CompactResult> {
+    return compactTable(this.ctx, table, options)
+  }
+
   /** The schema of `table` at `at` (default HEAD), in the `--schema` text form and as JSON. */
   async tableSchema(table: string, options: { at?: string } = {}): Promise<TableSchemaResult> {
     return tableSchema(this.ctx, table, options)
@@ -359,7 +365,8 @@ export class Repository {
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    const result = await verifyRepository(this.ctx, options)
+    const staged = this.ctx.workspace ? await this.ctx.workspace.allStaged() : []
+    const result = await verifyRepository(this.ctx, options, new Set(staged.flatMap((c) => c.files.map((f) => f.id))))
     return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
   }
 

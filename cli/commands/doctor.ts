@@ -61,6 +61,7 @@ export async function runFsck(ctx: CliContext, input: { full?: boolean } = {}): 
     text: (r) => [
       `checked ${r.refs} refs, ${r.snapshots} snapshots, ${r.tables} table versions, ${r.manifests} manifests, ${r.dataFiles} data files${r.full ? ' (re-hashed, footers and row counts checked)' : ' (present; --full re-hashes them)'}`,
       ...r.problems.map((p) => `error: ${p.object ? `${p.kind ?? 'object'} ${p.object}` : `ref ${p.ref}`}${p.code === 'NOT_FOUND' ? ' is missing' : ''}: ${p.message}${p.refs.length ? ` (reached from ${p.refs.join(', ')})` : ''}`),
+      ...(r.staged ? [`${r.staged} objects held by staged changes (not yet committed)`] : []),
       ...(r.dangling ? [`${r.dangling} dangling objects (unreferenced; not an error; dv gc removes them once older than its grace period)`] : []),
       ...formatTemporary(r.temporary),
       r.ok ? 'ok' : `${r.problems.length} problem(s) found`,

@@ -14,7 +14,7 @@ import {
   readString,
   type JsonObject,
 } from './json-fields.js'
-import { KINDS, type Snapshot, type TableChange } from './types.js'
+import { KINDS, SNAPSHOT_KIND_V2, type Snapshot, type TableChange } from './types.js'
 
 export const OPERATIONS: readonly TableChange['operation'][] = [
   'create',
@@ -25,7 +25,13 @@ export const OPERATIONS: readonly TableChange['operation'][] = [
   'upsert',
   'drop',
   'schema',
+  'replace',
 ]
+
+/** The kind a snapshot is written as: v2 exactly when a change is a `replace` (format-spec/snapshot.md#kinds). */
+function snapshotKind(summary: Record<string, TableChange>): string {
+  return Object.values(summary).some((c) => c.operation === 'replace') ? SNAPSHOT_KIND_V2 : KINDS.snapshot
+}
 
 const CHANGE_COUNTS = [
   ['added-files', 'addedFiles'],
@@ -55,7 +61,7 @@ function decodeChange(v: unknown, path: string): TableChange {
 
 function encodeSnapshot(s: Snapshot): JsonObject {
   const json: JsonObject = {
-    kind: KINDS.snapshot,
+    kind: snapshotKind(s.summary),
     parents: s.parents,
     'timestamp-ms': s.timestampMs,
     author: s.author,
@@ -100,6 +106,8 @@ function decodeSnapshot(json: unknown): Snapshot {
     if (change.operation !== 'drop' && !present) fail(path, `table ${name} changed but is not listed in $.tables`)
     return change
   })
+  const kind = snapshotKind(summary)
+  if (o.kind !== kind) fail('$.kind', `a snapshot ${kind === SNAPSHOT_KIND_V2 ? 'with' : 'without'} a replace change is written as ${kind}, not ${String(o.kind)}`)
   const snapshot: Snapshot = {
     parents,
     timestampMs: readInteger(o['timestamp-ms'], '$.timestamp-ms', 0),
@@ -123,5 +131,5 @@ export function serializeSnapshot(snapshot: Snapshot): Uint8Array {
 
 /** Parses and validates a snapshot; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseSnapshot(bytes: Uint8Array, what = 'snapshot'): Snapshot {
-  return decodeChecked(bytes, KINDS.snapshot, what, decodeSnapshot)
+  return decodeChecked(bytes, [KINDS.snapshot, SNAPSHOT_KIND_V2], what, decodeSnapshot)
 }

@@ -40,6 +40,14 @@ export const TABLE_KIND_V3 = 'dv:table:v3'
  */
 export const TABLE_KIND_V4 = 'dv:table:v4'
 
+/**
+ * A snapshot with a `replace` change (a compaction: files rewritten, data
+ * unchanged) is written as this kind, and only then: a dv that knows only
+ * v1 refuses it as UNSUPPORTED instead of failing on an unknown operation
+ * (format-spec/snapshot.md#kinds).
+ */
+export const SNAPSHOT_KIND_V2 = 'dv:snapshot:v2'
+
 /** The only contract format dv reads: the Open Data Contract Standard v3.1.0, as YAML text. */
 export const CONTRACT_FORMAT = 'odcs-v3.1.0'
 
@@ -199,7 +207,7 @@ export interface TableMetadata {
 }
 
 export interface TableChange {
-  operation: 'create' | 'append' | 'overwrite' | 'delete' | 'replace-partitions' | 'upsert' | 'drop' | 'schema'
+  operation: 'create' | 'append' | 'overwrite' | 'delete' | 'replace-partitions' | 'upsert' | 'drop' | 'schema' | 'replace'
   addedFiles: number
   removedFiles: number
   addedRows: number

@@ -15,7 +15,7 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type {
-  DataEngine, KeyReport, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
+  CompactRequest, DataEngine, KeyReport, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
 } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
@@ -23,6 +23,7 @@ import { analyzePredicate } from './predicate.js'
 import { scanBatches, scanTo } from './scan.js'
 import { diffBatches, diffTo } from './diff.js'
 import { rewriteFiles } from './rewrite.js'
+import { compactFiles } from './compact.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
 import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
@@ -105,6 +106,11 @@ class DuckDataEngine implements DataEngine {
     }
     const duck = await this.ingest()
     return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
+  }
+
+  /** Reads only the store's object files; the sort columns are quoted identifiers: the sandbox. */
+  async compactFiles(request: CompactRequest): Promise<WrittenFile[]> {
+    return compactFiles(await this.sandbox(), request)
   }
 
   /** Reads only the store's object files and evaluates no user text: the sandbox. */

@@ -111,7 +111,7 @@ async function removePieces(path: string): Promise<void> {
  * under an older partition spec may span several partitions of the current
  * one: only then is it split by partition.
  */
-async function splitPartitions(duck: Duck, facts: FileFacts[], spec: PartitionField[], schema: Schema, target: number): Promise<FileFacts[]> {
+export async function splitPartitions(duck: Duck, facts: FileFacts[], spec: PartitionField[], schema: Schema, target: number): Promise<FileFacts[]> {
   const result: FileFacts[] = []
   for (const f of facts) {
     if (f.rows === 0 || isSinglePartition(f, spec, schema)) {

@@ -190,6 +190,21 @@ export interface RewriteRequest {
   tmpDir?: string
 }
 
+/** The files of one partition to write again as few files near the target size (dv compact). */
+export interface CompactRequest {
+  /** The files, each with its object path and column mapping (as for scans). */
+  files: ScanFile[]
+  /** Current table schema: the output is written with its field ids and names. */
+  schema: Schema
+  partitionSpec: PartitionField[]
+  outDir: string
+  targetFileBytes?: number
+  /** Top-level columns to order the rows by (ascending, nulls last); absent: file order. */
+  sortBy?: string[]
+  /** Where DuckDB may spill (default: outDir). */
+  tmpDir?: string
+}
+
 export interface RewriteResult {
   /**
    * Per input file, in order: how many rows matched (were dropped), and the
@@ -311,6 +326,12 @@ export interface DataEngine {
    * new Parquet file(s) of the current schema, in the same partition.
    */
   rewriteFiles(request: RewriteRequest): Promise<RewriteResult>
+  /**
+   * Writes the rows of `files` (all of one partition) again as files near
+   * the target size, ordered by `sortBy` when given: the same row multiset
+   * (CORRUPT when the count read differs from the files' `rows`).
+   */
+  compactFiles(request: CompactRequest): Promise<WrittenFile[]>
   /**
    * Reads back files about to be published (from writeParquet or
    * rewriteFiles) through the reader scans use: each file's row groups must

@@ -66,6 +66,11 @@ export interface PendingChange {
    * whole, no data file changes. Committed at once, never staged.
    */
   alter?: string
+  /**
+   * Set for a compaction (`dv compact`): `files` hold exactly the rows of
+   * `removes`; the commit records `replace`. Committed at once, never staged.
+   */
+  compact?: boolean
   /** A new table's properties (its CSV options); absent: none. */
   properties?: Record<string, string>
   /** The primary key (field ids) the write was planned against; absent: none (conflicts.ts: key-changed). */
@@ -195,7 +200,7 @@ export async function applyChange(
     : await applyFileChanges(ctx, { ...current, schema }, change.removes, change.files, missing)
   return {
     table: { ...current, schema, lastColumnId, manifests },
-    summary: summaryOf(change.mode, added, removed),
+    summary: summaryOf(change.compact ? 'replace' : change.mode, added, removed),
   }
 }
 

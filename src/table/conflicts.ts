@@ -65,7 +65,7 @@ export type ConflictSubject = Pick<PendingChange, 'mode' | 'table' | 'baseSnapsh
 
 export function conflictError(change: ConflictSubject, head: SnapshotId, rule: ConflictRule, why: string): DvError {
   return new DvError('CONFLICT',
-    `${change.alter ? 'schema change' : change.mode} of table '${change.table}' (read at snapshot ${shortId(change.baseSnapshot)}) conflicts with snapshot ${shortId(head)}: ${why}`, {
+    `${change.alter ? 'schema change' : 'compact' in change && change.compact ? 'compaction' : change.mode} of table '${change.table}' (read at snapshot ${shortId(change.baseSnapshot)}) conflicts with snapshot ${shortId(head)}: ${why}`, {
       retryable: false,
       hint: rule.help,
       details: { table: change.table, base: change.baseSnapshot, head, rule: rule.name },
@@ -145,7 +145,8 @@ function sameField(a: Field, b: Field): boolean {
 
 /** The change's columns must still be the table's; columns it adds need a schema nobody else changed. */
 function schemaChanged({ current, change }: CheckInput): string | undefined {
-  if (current === null) return undefined
+  // a compaction's files carry field ids: they read under any later schema as the files they replace did
+  if (current === null || change.compact) return undefined
   const added = change.schema.fields.filter((f) => f.id > change.baseLastColumnId)
   if (addsNestedFields(change)) {
     // fields added inside existing columns: the write was planned against exactly the table's schema now
@@ -169,7 +170,8 @@ function schemaChanged({ current, change }: CheckInput): string | undefined {
 
 /** A write planned against one primary key (or none) cannot land on a table whose key changed meanwhile. */
 function keyChanged({ current, change }: CheckInput): string | undefined {
-  if (current === null) return undefined
+  // a compaction adds no key: the rows it writes are the table's already
+  if (current === null || change.compact) return undefined
   const then = change.baseKey ?? []
   const now = current.identifierFieldIds ?? []
   if (then.join(',') === now.join(',')) return undefined

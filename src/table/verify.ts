@@ -44,7 +44,10 @@ export interface VerifyResult {
   tables: number
   manifests: number
   dataFiles: number
+  /** Stored objects nothing reaches from a ref, a staged change or another object: information, not a problem. */
   dangling: number
+  /** Objects only the workspace's staged changes hold (data files not yet committed): neither live history nor dangling. */
+  staged: number
   problems: VerifyProblem[]
   /** Temporary files under the workspace's tmp/ (or the system's, without one): information, not a problem. */
   temporary: TemporaryFiles
@@ -69,9 +72,12 @@ function isMissing(e: unknown): boolean {
   return e instanceof DvError && (e.code === 'NOT_FOUND' || (e.cause instanceof DvError && e.cause.code === 'NOT_FOUND'))
 }
 
-export async function verifyRepository(ctx: RepoContext, options: VerifyOptions = {}): Promise<VerifyResult> {
+/** `stagedObjects`: the data files the workspace's staged changes add (counted apart from dangling objects). */
+export async function verifyRepository(ctx: RepoContext, options: VerifyOptions = {}, stagedObjects: ReadonlySet<string> = new Set()): Promise<VerifyResult> {
   const full = options.full === true
-  const result: VerifyResult = { ok: true, full, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, problems: [], temporary: { bytes: 0, entries: [] } }
+  const result: VerifyResult = {
+    ok: true, full, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, staged: 0, problems: [], temporary: { bytes: 0, entries: [] },
+  }
   const rootsOf = new Map<string, string[]>() // snapshot -> the refs naming it
   const referrers = new Map<string, Set<string>>() // object -> the objects naming it
   const seen = new Set<string>()
@@ -148,7 +154,11 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     const code = isMissing(b.error) ? 'NOT_FOUND' : b.error instanceof DvError ? b.error.code : 'INTERNAL'
     result.problems.push({ object: b.id, kind: b.kind, code, message: (b.error as Error).message, refs: refsReaching(b.id, referrers, rootsOf) })
   }
-  for await (const id of ctx.storage.objects.list('')) if (!seen.has(id)) result.dangling++
+  for await (const id of ctx.storage.objects.list('')) {
+    if (seen.has(id)) continue
+    if (stagedObjects.has(id)) result.staged++
+    else result.dangling++
+  }
   result.ok = result.problems.length === 0
   return result
 }

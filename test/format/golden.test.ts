@@ -87,6 +87,17 @@ describe('format-spec/examples', () => {
     expect(snapshot.summary.events?.addedBytes).toBe(ref.bytes)
   })
 
+  it('is consistent: the compaction snapshot follows snapshot.json, keeps its rows and tables, and is dv:snapshot:v2', () => {
+    const replace = parseSnapshot(read(EXAMPLES, 'snapshot-replace.json'))
+    const before = parseSnapshot(read(EXAMPLES, 'snapshot.json'))
+    expect(replace.parents).toEqual([ids['snapshot.json']])
+    expect(replace.summary.events?.operation).toBe('replace')
+    expect(replace.summary.events?.addedRows).toBe(replace.summary.events?.removedRows)
+    expect(replace.summary.events?.removedBytes).toBe(before.summary.events?.addedBytes)
+    expect(new TextDecoder().decode(read(EXAMPLES, 'snapshot-replace.json'))).toMatch(/"kind":"dv:snapshot:v2"/)
+    expect(new TextDecoder().decode(read(EXAMPLES, 'snapshot.json'))).toMatch(/"kind":"dv:snapshot:v1"/)
+  })
+
   it('is consistent: the nested table lists its manifest with matching bounds, and keeps kind v2', () => {
     const manifest = parseManifest(read(EXAMPLES, 'manifest-nested.json'))
     expect(nestedTable.manifests).toEqual([summarizeManifest(ids['manifest-nested.json'] as never, manifest, nestedTable.partitionSpec, nestedTable.schema)])
@@ -139,7 +150,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

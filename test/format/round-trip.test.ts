@@ -92,6 +92,7 @@ const EXAMPLES = join(import.meta.dirname, '../../format-spec/examples')
 const PARSERS: Array<[string, (b: Uint8Array) => Uint8Array]> = [
   ['config.json', (b) => serializeConfig(parseConfig(b, 'config'))],
   ['snapshot.json', (b) => serializeSnapshot(parseSnapshot(b, 'snapshot'))],
+  ['snapshot-replace.json', (b) => serializeSnapshot(parseSnapshot(b, 'snapshot'))],
   ['snapshot-root.json', (b) => serializeSnapshot(parseSnapshot(b, 'snapshot'))],
   ['table-metadata.json', (b) => serializeTableMetadata(parseTableMetadata(b, 'table metadata'))],
   ['manifest.json', (b) => serializeManifest(parseManifest(b, 'manifest'))],

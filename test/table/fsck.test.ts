@@ -3,7 +3,8 @@
  * flipped byte in each kind of object, and in a ref, is reported with the
  * refs that reach it; a missing object is NOT_FOUND; nothing is repaired.
  */
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -108,5 +109,25 @@ describe('fsck', () => {
     await repo.verify({ full: true })
     await repo.close()
     expect(await readFile(objectPath(root, ids.manifest))).toEqual(before)
+  })
+
+  it('counts the data files of staged changes apart from dangling objects', async () => {
+    const root = join(dir, 'staged')
+    await cp(lake, root, { recursive: true })
+    const input = join(dir, 'staged.csv')
+    await writeFile(input, 'id,kind\n3,c\n')
+    const repo = await Repository.open(root)
+    try {
+      await repo.write('t', input)
+      // an abandoned object: an id-named file no ref and no staged change reaches
+      const junk = new TextEncoder().encode('abandoned')
+      const id = createHash('sha256').update(junk).digest('hex')
+      await mkdir(join(root, '.dv', 'objects', id.slice(0, 2)), { recursive: true })
+      await writeFile(objectPath(root, id), junk)
+      const result = await repo.verify()
+      expect(result).toMatchObject({ ok: true, staged: 1, dangling: 1 })
+    } finally {
+      await repo.close()
+    }
   })
 })

@@ -65,14 +65,14 @@ export function icebergTableMetadata(input: MetadataInput): Record<string, unkno
   }
 }
 
-/** Iceberg's operation for a dv table change: appends append, deletes delete, schema changes replace nothing. */
+/** Iceberg's operation for a dv table change: appends append, deletes delete, schema changes and compactions replace (data unchanged). */
 export function icebergOperation(change: TableChange | undefined): string {
   switch (change?.operation) {
     case undefined: case 'create': case 'append':
       return 'append'
     case 'delete':
       return 'delete'
-    case 'schema':
+    case 'schema': case 'replace':
       return 'replace'
     default:
       return 'overwrite'

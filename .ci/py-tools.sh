@@ -21,7 +21,7 @@ if [ ! -f "$venv/.dv-complete" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: -r "$requirements" >&2
-  "$venv/bin/python" -c 'import pyarrow, pandas, fastparquet, polars, pyiceberg' >&2
+  "$venv/bin/python" -c 'import pyarrow, pandas, fastparquet, polars, pyiceberg, deltalake, duckdb' >&2
   touch "$venv/.dv-complete"
 fi
 echo "export DV_TEST_PYTHON=$venv/bin/python"

@@ -31,7 +31,7 @@ interface Args {
 }
 
 export function parsePeerArgs(argv: string[]): Args {
-  const args: Args = { rows: 500_000, reps: 5, lightReps: 7, concurrentReps: 3, only: new Set(ITEMS), json: false }
+  const args: Args = { rows: 500_000, reps: 3, lightReps: 5, concurrentReps: 2, only: new Set(ITEMS), json: false }
   const count = (flag: string, text: string | undefined) => {
     const n = Number(text)
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number, not ${text}`)

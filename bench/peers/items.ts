@@ -145,12 +145,13 @@ export async function coldAppendItem(ctx: PeerContext, tables: Map<Runner, strin
   const item = new Item('one-row append, cold process', ctx)
   for (let rep = 0; rep < ctx.lightReps; rep++) {
     for (const [runner, dir] of tables) {
-      if (!runner.append) { item.na.set(runner.name, 'n/a'); continue }
+      if (!runner.append) { item.na.set(runner.name, runner.na.append ?? 'n/a'); continue }
       await item.attempt(runner, async () => {
         item.add(runner.name, await runner.append!(dir, ctx.inputs.oneRow, 1))
         appends.set(runner, (appends.get(runner) ?? 0) + 1)
       })
     }
+    ctx.log(`${item.title} ${rep + 1}/${ctx.lightReps}`)
   }
   await readBackTables(ctx, item.title, tables, (r) => appends.get(r) ?? 0)
   ctx.rows.push(...item.rows({ wall: 'process wall', op: 'op in process' }))
@@ -161,13 +162,14 @@ export async function warmAppendItem(ctx: PeerContext, tables: Map<Runner, strin
   const item = new Item(`one-row append, warm process (median of ${ctx.warmAppends} after the first)`, ctx)
   for (let rep = 0; rep < ctx.reps; rep++) {
     for (const [runner, dir] of tables) {
-      if (!runner.append || runner.name === 'dv-cli') { item.na.set(runner.name, 'n/a'); continue }
+      if (!runner.append || runner.name === 'dv-cli') { item.na.set(runner.name, runner.na.append ?? 'a CLI process makes one commit'); continue }
       await item.attempt(runner, async () => {
         const run = await runner.append!(dir, ctx.inputs.oneRow, ctx.warmAppends + 1)
         appends.set(runner, (appends.get(runner) ?? 0) + ctx.warmAppends + 1)
         item.add(runner.name, run, median(run.opMs!.slice(1)))
       })
     }
+    ctx.log(`${item.title} ${rep + 1}/${ctx.reps}`)
   }
   await readBackTables(ctx, item.title, tables, (r) => appends.get(r) ?? 0)
   ctx.rows.push(...item.rows({ op: 'per append, in process', rss: true }))
@@ -192,6 +194,7 @@ export async function readItem(ctx: PeerContext, tables: Map<Runner, string>, to
         await rm(out, { force: true })
       })
     }
+    ctx.log(`${item.title} ${rep + 1}/${ctx.reps}`)
   }
   check(ctx, item.title, readBacks)
   ctx.rows.push(...item.rows({ wall: 'process wall', op: 'op in process' }, 'the first version: the ingest, before the appends'))
@@ -208,6 +211,7 @@ export async function branchItem(ctx: PeerContext, tables: Map<Runner, string>, 
         withBranch.set(runner, dir)
       })
     }
+    ctx.log(`${item.title} ${rep + 1}/${ctx.lightReps}`)
   }
   await readBackTables(ctx, `${item.title} (the last branch read back)`, withBranch, (r) => appends.get(r) ?? 0, () => `b${ctx.lightReps - 1}`)
   ctx.rows.push(...item.rows({ wall: 'process wall', op: 'op in process' }))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates, once, the Python venv the Parquet tests use as an independent
-# reader and as other writers (.ci/requirements-test.txt), cached under
+# reader and as other writers, and `npm run bench -- --peers` as dv's peers
+# (deltalake, pyiceberg, duckdb) (.ci/requirements-test.txt), cached under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/dv-ci/pytools-<hash of the requirements>,
 # and prints the line that points the tests at it:
 #   eval "$(bash .ci/py-tools.sh)"    -> export DV_TEST_PYTHON=<venv>/bin/python
@@ -21,7 +22,7 @@ if [ ! -f "$venv/.dv-complete" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: -r "$requirements" >&2
-  "$venv/bin/python" -c 'import pyarrow, pandas, fastparquet, polars, pyiceberg' >&2
+  "$venv/bin/python" -c 'import pyarrow, pandas, fastparquet, polars, pyiceberg, deltalake, duckdb' >&2
   touch "$venv/.dv-complete"
 fi
 echo "export DV_TEST_PYTHON=$venv/bin/python"

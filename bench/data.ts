@@ -161,3 +161,12 @@ export async function generateBigCsv(log: (line: string) => void): Promise<strin
 export async function removeFile(path: string): Promise<void> {
   await rm(path, { force: true })
 }
+
+/**
+ * `rows` rows of the main data set (ids start..start+rows-1, the same values
+ * as bench.csv's rows with those ids) written to `path` as CSV (the format of
+ * bench.csv) or zstd Parquet: the peer benchmark's inputs at any size.
+ */
+export async function generateMainRows(path: string, rows: number, format: 'csv' | 'parquet', start = 0): Promise<void> {
+  await copyTo(mainRows(rows, start), path, format === 'csv' ? CSV : 'FORMAT parquet, COMPRESSION zstd')
+}

@@ -32,18 +32,28 @@ export function peakRssMethod(): string {
 }
 
 /** Runs `node script args...` and measures its wall time and peak RSS. */
-export async function measureNode(script: string, args: string[], options: SpawnOptions = {}): Promise<ProcessRun> {
+export function measureNode(script: string, args: string[], options: SpawnOptions = {}): Promise<ProcessRun> {
+  return measureProcess(process.execPath, [script, ...args], options)
+}
+
+/**
+ * Runs `command args...` (any executable: node, a Python interpreter) with the
+ * bench environment and measures its wall time and peak RSS; a non-zero exit throws.
+ */
+export async function measureProcess(command: string, args: string[], options: SpawnOptions = {}): Promise<ProcessRun> {
   const rssFile = join(tmpdir(), `dv-bench-rss-${randomUUID()}`)
   const useTime = existsSync(TIME_BIN)
+  // Without /usr/bin/time only node scripts can be wrapped (rss-wrapper.ts runs them in its own process).
+  if (!useTime && command !== process.execPath) throw new Error(`${TIME_BIN} is missing: peak RSS of ${command} cannot be measured`)
   const [cmd, argv] = useTime
-    ? [TIME_BIN, ['-f', '%M', '-o', rssFile, process.execPath, script, ...args]]
-    : [process.execPath, [join(DIST_BENCH, 'rss-wrapper.js'), rssFile, script, ...args]]
+    ? [TIME_BIN, ['-f', '%M', '-o', rssFile, command, ...args]]
+    : [process.execPath, [join(DIST_BENCH, 'rss-wrapper.js'), rssFile, ...args]]
   const out = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w')
   try {
     const started = performance.now()
     const { code, stdout, stderr } = await runChild(cmd, argv, options.cwd, out)
     const ms = performance.now() - started
-    if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}: ${stderr.trim().slice(0, 2000)}`)
+    if (code !== 0) throw new Error(`${command} ${args.join(' ').slice(0, 500)} exited with ${code}: ${stderr.trim().slice(0, 2000)}`)
     const text = await readFile(rssFile, 'utf8')
     const kib = Number(text.trim().split('\n').pop())
     return { ms, rssMiB: kib / 1024, stdout, stderr }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --big] [--reps N] [--light-reps N] [--no-profile] [--only PART,...]`: dv against
  * DuckDB baselines measured in the same run; prints a table and writes
- * bench/results/latest.json.
+ * bench/results/latest.json. `npm run bench -- --peers ...`: dv against
+ * deltalake, pyiceberg and DuckDB instead (bench/peers/main.ts).
  */
 import { spawnSync } from 'node:child_process'
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -25,6 +26,7 @@ import { profileStages, type StageTimes } from './stages.js'
 import { peakRssMethod } from './measure.js'
 import { BENCH_ENV, DATA_DIR, ROOT } from './paths.js'
 import { renderTable, saveReport, type Report, type Row } from './report.js'
+import { runPeers } from './peers/main.js'
 
 interface Args {
   big: boolean
@@ -94,6 +96,11 @@ function commandLine(): string {
 
 async function main(): Promise<void> {
   ensureBenchEnv()
+  if (process.argv.includes('--peers')) {
+    // dv against deltalake, pyiceberg and DuckDB: a run of its own (bench/peers/)
+    process.exitCode = await runPeers(process.argv.slice(2), commandLine())
+    return
+  }
   const args = parseArgs(process.argv.slice(2))
   const command = commandLine()
   const startedAt = new Date().toISOString()

@@ -1,7 +1,7 @@
 /**
  * The whole stack on the real S3-compatible test server: a workspace whose
  * store is s3://, time travel through the object cache, a second workspace
- * attached to the same remote, and several OS processes committing to one
+ * attached to the same remote that compacts the table, and several OS processes committing to one
  * branch through conditional writes alone (history-checked).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -56,6 +56,11 @@ describeS3('Repository on S3', () => {
     const other = await Repository.init(join(dir, 'ws2'), { remote })
     try {
       expect((await other.log()).map((e) => e.message)).toEqual(['again', 'load', 'initialize repository'])
+      expect((await other.show('main', 'events')).table!.rows).toBe(4)
+      // the two commits wrote the same two files (one per day): compaction reads each occurrence
+      const compacted = await other.compact('events')
+      expect(compacted).toMatchObject({ partitions: 2, filesRemoved: 4, filesAdded: 2, rows: 4 })
+      expect(compacted.commit!.tables.events).toMatchObject({ operation: 'replace', addedRows: 4, removedRows: 4 })
       expect((await other.show('main', 'events')).table!.rows).toBe(4)
     } finally {
       await other.close()

@@ -15,7 +15,7 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type {
-  CompactRequest, DataEngine, KeyReport, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
+  CompactRequest, DataEngine, KeyReport, QueryRequest, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
 } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openIngestSource } from './source.js'
@@ -24,6 +24,7 @@ import { scanBatches, scanTo } from './scan.js'
 import { diffBatches, diffTo } from './diff.js'
 import { rewriteFiles } from './rewrite.js'
 import { compactFiles } from './compact.js'
+import { checkQuery, runQuery } from './query.js'
 import { countNotMatching, prepareKeys, prepareWhere } from './rewrite-drop.js'
 import { findDuplicateKeys, findExistingKeys } from './key-checks.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
@@ -106,6 +107,15 @@ class DuckDataEngine implements DataEngine {
     }
     const duck = await this.ingest()
     return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
+  }
+
+  /** User SQL: checked, rendered from its AST and run in the sandbox only. */
+  async queryTables(sql: string): Promise<string[]> {
+    return (await checkQuery(await this.sandbox(), sql)).tables
+  }
+
+  async queryTo(request: QueryRequest, format: OutputFormat, out: Writable): Promise<number> {
+    return runQuery(await this.sandbox(), request, format, out)
   }
 
   /** Reads only the store's object files; the sort columns are quoted identifiers: the sandbox. */

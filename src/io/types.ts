@@ -190,6 +190,23 @@ export interface RewriteRequest {
   tmpDir?: string
 }
 
+/** A table a query reads: the name it uses (`events`, or `events@v1`) and that version's files and schema. */
+export interface QueryView {
+  name: string
+  files: ScanFile[]
+  schema: Schema
+}
+
+/** `dv query`: the user's SQL (checked by the engine, never pasted) over the views of the tables it names. */
+export interface QueryRequest {
+  sql: string
+  views: QueryView[]
+  /** Scratch space for the result: inside the engine's tmpDir. */
+  tmpDir: string
+  /** Settles when every view's files were verified against their ids (as ScanRequest.verified). */
+  verified?: Promise<unknown>
+}
+
 /** The files of one partition to write again as few files near the target size (dv compact). */
 export interface CompactRequest {
   /** The files, each with its object path and column mapping (as for scans). */
@@ -332,6 +349,14 @@ export interface DataEngine {
    * (CORRUPT when the count read differs from the files' `rows`).
    */
   compactFiles(request: CompactRequest): Promise<WrittenFile[]>
+  /**
+   * The tables `sql` reads (unqualified names, CTEs excluded), after
+   * checking it is one SELECT with no table function, qualified name or
+   * denied function (INVALID_ARGUMENT naming the construct).
+   */
+  queryTables(sql: string): Promise<string[]>
+  /** Runs the checked query over the views, streaming the result to `out` in `format`; returns the row count. */
+  queryTo(request: QueryRequest, format: OutputFormat, out: Writable): Promise<number>
   /**
    * Reads back files about to be published (from writeParquet or
    * rewriteFiles) through the reader scans use: each file's row groups must

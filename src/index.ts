@@ -12,5 +12,6 @@ export type { VerifyResult, VerifyProblem, VerifyOptions, VerifiedKind, Temporar
 export type { TableChange, PrimitiveType } from './format/types.js'
 export type { GcOptions, GcResult } from './table/actions/gc.js'
 export type { CompactOptions, CompactResult } from './table/actions/compact.js'
+export type { QueryOptions, QueryResult } from './table/actions/query.js'
 export { DEFAULT_COMPACT_TARGET, parseSize } from './table/actions/compact.js'
 export { DEFAULT_GRACE_MS, MIN_GRACE_MS, formatDuration, parseDuration } from './table/actions/gc.js'

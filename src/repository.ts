@@ -47,6 +47,7 @@ import { unstage } from './table/actions/unstage.js'
 import { write } from './table/actions/write.js'
 import { alterTable, tableSchema } from './table/actions/alter.js'
 import { compactTable, type CompactOptions, type CompactResult } from './table/actions/compact.js'
+import { query, type QueryOptions, type QueryResult } from './table/actions/query.js'
 import { exportTable } from './table/actions/export.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
@@ -223,6 +224,15 @@ export class Repository {
   /** Changes the schema of `table` as one commit on the branch (no data is rewritten): see AlterTableChange. */
   async alterTable(table: string, change: AlterTableChange, options: AlterTableOptions = {}): Promise<AlterTableResult> {
     return alterTable(this.ctx, table, change, options)
+  }
+
+  /**
+   * Runs one SELECT over the tables of a snapshot (HEAD, or `options.at`),
+   * each a view named by the table, `"TABLE@REV"` for another version; the
+   * result goes to `out` as `dv cat` writes it (`dv query`).
+   */
+  async query(sql: string, out: Writable, options: QueryOptions = {}): Promise<QueryResult> {
+    return query(this.ctx, sql, out, options)
   }
 
   /** Rewrites the small files of each partition of `table` into files near the target size, in one commit of unchanged rows (`dv compact`). */

@@ -266,6 +266,14 @@ the whole table. 'dv check TABLE' runs it on the whole table.`)
     .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/cat.js')).runCat(context(cmd), { table, ...opts }))
 
+  program.command('query').argument('[sql]', 'one SELECT; tables of the snapshot are views by name, "TABLE@REV" reads another version')
+    .description('run SQL over the tables of a snapshot (time travel with --at and "TABLE@REV")')
+    .option('--at <rev>', 'the snapshot unqualified table names read: a REV or an ISO-8601 time (default: HEAD)')
+    .addOption(new Option('--format <format>', 'output format (default: csv)').choices(FORMATS_IN))
+    .option('--file <path>', 'read the query from a file')
+    .action(async (sql: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
+      (await import('./commands/query.js')).runQuery(context(cmd), { sql, ...opts }))
+
   program.command('export').argument('<table>', 'table to export')
     .description('write Iceberg format-version 2 metadata over the table\'s Parquet files (no data is copied)')
     .addOption(new Option('--format <format>', 'the table format to export to').choices(['iceberg']))

@@ -1,6 +1,7 @@
 /** `dv compact TABLE [--target-size 128MB] [--where PRED] [--sort-by COLS] [--dry-run]`: rewrite small files, rows unchanged. */
 import type { CompactResult } from '../../src/index.js'
 import { withRepository, type CliContext } from '../context.js'
+import { catchInterrupts } from '../interrupt.js'
 import { emit } from '../output.js'
 import { plural } from '../text.js'
 
@@ -18,15 +19,26 @@ export async function runCompact(ctx: CliContext, input: CompactInput): Promise<
   const { parseSize } = await import('../../src/index.js')
   const targetSize = input.targetSize === undefined ? undefined : parseSize(input.targetSize)
   const sortBy = input.sortBy === undefined ? undefined : input.sortBy.split(',').map((c) => c.trim())
-  const result = await withRepository(ctx, (repo) => repo.compact(input.table, {
-    ...(targetSize === undefined ? {} : { targetSize }),
-    ...(input.where === undefined ? {} : { where: input.where }),
-    ...(sortBy === undefined ? {} : { sortBy }),
-    ...(input.branch === undefined ? {} : { branch: input.branch }),
-    ...(input.message === undefined ? {} : { message: input.message }),
-    dryRun: input.dryRun === true,
-  }))
+  const interrupts = catchInterrupts(ctx, 'the compaction may have landed if its ref update had started: see `dv log`')
+  let result: CompactResult
+  try {
+    result = await withRepository(ctx, (repo) => repo.compact(input.table, {
+      signal: interrupts.signal,
+      ...(targetSize === undefined ? {} : { targetSize }),
+      ...(input.where === undefined ? {} : { where: input.where }),
+      ...(sortBy === undefined ? {} : { sortBy }),
+      ...(input.branch === undefined ? {} : { branch: input.branch }),
+      ...(input.message === undefined ? {} : { message: input.message }),
+      dryRun: input.dryRun === true,
+    }))
+  } catch (e) {
+    if (interrupts.isAbort(e)) return interrupts.report(`nothing was committed: table '${input.table}' is unchanged`, false)
+    throw e
+  } finally {
+    interrupts.dispose()
+  }
   await emit(ctx, result, { text: formatCompact })
+  if (interrupts.received && result.commit) interrupts.report(`the compaction had started its ref update and landed: ${result.commit.snapshot}`, true)
 }
 
 export function formatCompact(r: CompactResult): string[] {

@@ -206,3 +206,26 @@ describe('the library', () => {
     await repo.close()
   }, 60_000)
 })
+
+describe('a signal during dv compact', () => {
+  it('SIGINT while the compacted file is published: exit 130, nothing committed, no temporary bytes left', async () => {
+    const repo = newRepo()
+    expect(runDv(['write', 't', small, '--commit', '-m', 'second'], { cwd: repo }).code).toBe(0)
+    const before = log(repo)
+    const steps = join(repo, '..', `compact-steps-${Date.now()}.log`)
+    const child = spawn(process.execPath, [DV, 'compact', 't'], {
+      cwd: repo, env: { ...process.env, DV_AUTHOR: 'Test <test@example.com>', DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    await when(() => existsSync(steps) && readFileSync(steps, 'utf8').includes('object.dir-fsync'), { ended: ended.then(() => ({}) as Ended) }, 'the compacted file was being published')
+    child.kill('SIGINT')
+    expect(await ended).toBe(130)
+    expect(stderr).toMatch(/interrupted: nothing was committed: table 't' is unchanged/)
+    expect(log(repo)).toEqual(before)
+    expect(sizeOf(join(repo, '.dv/tmp'))).toBe(0)
+    expect(runDv(['compact', 't'], { cwd: repo }).stdout).toMatch(/rewrote 2 files/)
+  }, 180_000)
+})

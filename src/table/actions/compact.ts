@@ -44,6 +44,8 @@ export interface CompactOptions {
   dryRun?: boolean
   message?: string
   author?: string
+  /** Aborts the compaction (Ctrl-C): nothing is committed, temporary files are removed. Once the ref update started, it lands. */
+  signal?: AbortSignal
 }
 
 export interface CompactResult {
@@ -123,10 +125,16 @@ export async function compactTable(ctx: ActionContext, table: string, options: C
   }
   if (groups.length === 0 || options.dryRun) return result
 
+  // what writes killed before they could clean up left (store/owner.ts): never a running write's
+  await ctx.temp.sweep()
+  const signal = options.signal
+  signal?.throwIfAborted()
   await mkdir(ctx.tmpDir, { recursive: true })
   const outDir = await mkdtemp(join(ctx.tmpDir, 'compact-'))
+  const engine = await ctx.engine()
+  const interrupt = () => engine.interrupt()
+  signal?.addEventListener('abort', interrupt, { once: true })
   try {
-    const engine = await ctx.engine()
     const files = []
     for (const [i, group] of groups.entries()) {
       const written = await engine.compactFiles({
@@ -138,6 +146,7 @@ export async function compactTable(ctx: ActionContext, table: string, options: C
     // the same files again (a sorted partition sorted again): content addressing gives them the same ids
     const same = (a: string[], b: string[]) => a.length === b.length && a.sort().every((id, i) => id === b.sort()[i])
     if (same(files.map((f) => f.id), removes.map((r) => r.id))) return { ...result, partitions: 0, filesRemoved: 0, rows: 0, bytesBefore: 0 }
+    signal?.throwIfAborted()
     const change: PendingChange = {
       id: randomUUID(), table: name, mode: 'overwrite', createdMs: ctx.now(), creates: false, tableId: meta.tableId,
       baseSnapshot: headId, baseTable: tableId, baseLastColumnId: meta.lastColumnId,
@@ -152,7 +161,11 @@ export async function compactTable(ctx: ActionContext, table: string, options: C
       verify: false,
     })
     return { ...result, filesAdded: files.length, bytesAfter: files.reduce((n, f) => n + f.bytes, 0), commit }
+  } catch (e) {
+    // an interrupted statement fails with the engine's own error: the caller asked for the abort
+    throw signal?.aborted ? signal.reason : e
   } finally {
+    signal?.removeEventListener('abort', interrupt)
     await rm(outDir, { recursive: true, force: true })
   }
 }

@@ -19,6 +19,7 @@ import { benchMergeCost } from './merge-cost.js'
 import { benchCompact } from './compact.js'
 import { benchExportCost } from './export-cost.js'
 import { benchStartup } from './startup.js'
+import { benchColdStart } from './cold-start.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
 import { benchDiff, DIFF_BASELINES } from './diff.js'
@@ -33,7 +34,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, export, compact); default: all but pipeline, diff, export and compact. */
+  /** Run only these parts (startup, cold, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, export, compact); default: all but pipeline, diff, export and compact. */
   only: Set<string> | undefined
 }
 
@@ -71,6 +72,7 @@ const BASELINES: Record<string, string> = {
   'one-file-table': 'the same operation on the repository whose table has 1 data file (same schema, partition spec and row count)',
   'one-file-table-build': 'building the 1-file table (same rows, one partition value)',
   'duckdb-open-in-process': 'module load + DuckDBInstance.create + connect, measured inside the process',
+  'node-empty-script': 'node running an empty script: the start-up floor of any node CLI, measured in the same loop',
   'dv-inferred-csv': "the same CSV written by dv to a new table of the same repository (DuckDB's sniffer plus dv's lossless-inference pass), CLI process wall",
   'duckdb-copy-big': 'DuckDB COPY of the big CSV to zstd Parquet in a fresh process (statement time; RSS of that process)',
 }
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
   try {
     const wants = (part: string) => args.only === undefined || args.only.has(part)
     if (wants('startup')) rows.push(...(await benchStartup(ctx)))
+    if (wants('cold')) rows.push(...(await benchColdStart(ctx)))
     if (wants('csv') || wants('read')) {
       const csv = await benchCsvIngest(ctx)
       rows.push(...csv.rows)

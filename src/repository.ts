@@ -26,32 +26,43 @@ import { createRef, deleteRef, listBranches, listTags } from './refs/manage.js'
 import { showReflog } from './refs/reflog-show.js'
 import { resolveRev } from './refs/resolve.js'
 import { restoreBranch } from './refs/restore.js'
-import { DEFAULT_RETRY, type RetryPolicy } from './table/commit.js'
+import { DEFAULT_RETRY, type RetryPolicy } from './table/retry.js'
 import { ParsedObjectCache } from './table/context.js'
-import { temporaryFiles, verifyRepository, type VerifyOptions, type VerifyResult } from './table/verify.js'
+import type { VerifyOptions, VerifyResult } from './table/verify.js'
 import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
-import { cat, scan } from './table/actions/cat.js'
-import { checkout } from './table/actions/checkout.js'
-import { commit } from './table/actions/commit.js'
-import { gc, type GcOptions, type GcResult } from './table/actions/gc.js'
-import { diff, diffRows, diffRowsTo, splitDiffOperands } from './table/actions/diff.js'
+import type { GcOptions, GcResult } from './table/actions/gc.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
-import { log, show } from './table/actions/log.js'
-import { merge } from './table/actions/merge.js'
-import { reset } from './table/actions/reset.js'
-import { cherryPick, revert } from './table/actions/revert.js'
-import { setKey } from './table/actions/set-key.js'
-import { checkContract, removeContract, setContract, showContract } from './table/actions/contract.js'
-import { status } from './table/actions/status.js'
-import { unstage } from './table/actions/unstage.js'
-import { write } from './table/actions/write.js'
-import { alterTable, tableSchema } from './table/actions/alter.js'
-import { compactTable, type CompactOptions, type CompactResult } from './table/actions/compact.js'
-import { query, type QueryOptions, type QueryResult } from './table/actions/query.js'
-import { exportTable } from './table/actions/export.js'
+import type { CompactOptions, CompactResult } from './table/actions/compact.js'
+import type { QueryOptions, QueryResult } from './table/actions/query.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
 import { DvError } from './errors.js'
+
+/**
+ * The actions load with the first call that needs them, not with the library:
+ * a CLI process runs one command, and loading all of them (merge, export's
+ * Avro, contracts, diff) cost every `dv` process 0.1-0.2 s (bench/cold-start.ts).
+ */
+const actions = {
+  cat: () => import('./table/actions/cat.js'),
+  checkout: () => import('./table/actions/checkout.js'),
+  commit: () => import('./table/actions/commit.js'),
+  diff: () => import('./table/actions/diff.js'),
+  log: () => import('./table/actions/log.js'),
+  merge: () => import('./table/actions/merge.js'),
+  reset: () => import('./table/actions/reset.js'),
+  revert: () => import('./table/actions/revert.js'),
+  setKey: () => import('./table/actions/set-key.js'),
+  contract: () => import('./table/actions/contract.js'),
+  status: () => import('./table/actions/status.js'),
+  unstage: () => import('./table/actions/unstage.js'),
+  write: () => import('./table/actions/write.js'),
+  alter: () => import('./table/actions/alter.js'),
+  export: () => import('./table/actions/export.js'),
+  compact: () => import('./table/actions/compact.js'),
+  query: () => import('./table/actions/query.js'),
+  gc: () => import('./table/actions/gc.js'),
+}
 
 export type { DoctorOptions, DoctorResult } from './store/doctor.js'
 
@@ -176,7 +187,7 @@ export class Repository {
    * workspace). `source` is undefined only for `mode: 'delete'`.
    */
   async write(table: string, source: Source | undefined, options: WriteOptions = {}): Promise<WriteResult> {
-    return write(this.ctx, table, source, options)
+    return (await actions.write()).write(this.ctx, table, source, options)
   }
 
   /** Deletes the rows of `table` matching `where` (copy-on-write): `write(table, undefined, { mode: 'delete', where })`. */
@@ -186,44 +197,44 @@ export class Repository {
 
   /** Commits every staged change of the branch as one atomic snapshot. */
   async commit(options: CommitOptions): Promise<CommitResult> {
-    return commit(this.ctx, options)
+    return (await actions.commit()).commit(this.ctx, options)
   }
 
   async status(): Promise<StatusResult> {
-    return status(this.ctx)
+    return (await actions.status()).status(this.ctx)
   }
 
   async log(options: LogOptions = {}): Promise<LogEntry[]> {
-    return log(this.ctx, options)
+    return (await actions.log()).log(this.ctx, options)
   }
 
   async show(rev: string, table?: string): Promise<ShowResult> {
-    return show(this.ctx, rev, table)
+    return (await actions.log()).show(this.ctx, rev, table)
   }
 
   /** Sets `table`'s data contract (ODCS v3.1.0 YAML `text`) as one commit: `dv contract set`. Enforced on every later commit that changes the table's data. */
   async setContract(table: string, text: string, options: ContractSetOptions = {}): Promise<ContractSetResult> {
-    return setContract(this.ctx, table, text, options)
+    return (await actions.contract()).setContract(this.ctx, table, text, options)
   }
 
   /** The contract of `table` at `at` (default HEAD): `dv contract show`. */
   async showContract(table: string, options: CheckOptions = {}): Promise<ContractShowResult> {
-    return showContract(this.ctx, table, options)
+    return (await actions.contract()).showContract(this.ctx, table, options)
   }
 
   /** Removes `table`'s contract as one commit: `dv contract rm`. */
   async removeContract(table: string, options: ContractRemoveOptions = {}): Promise<ContractRemoveResult> {
-    return removeContract(this.ctx, table, options)
+    return (await actions.contract()).removeContract(this.ctx, table, options)
   }
 
   /** Runs `table`'s contract over the whole table at `at` (default HEAD): `dv check`. The report says whether it passed. */
   async check(table: string, options: CheckOptions = {}): Promise<ContractReport> {
-    return checkContract(this.ctx, table, options)
+    return (await actions.contract()).checkContract(this.ctx, table, options)
   }
 
   /** Changes the schema of `table` as one commit on the branch (no data is rewritten): see AlterTableChange. */
   async alterTable(table: string, change: AlterTableChange, options: AlterTableOptions = {}): Promise<AlterTableResult> {
-    return alterTable(this.ctx, table, change, options)
+    return (await actions.alter()).alterTable(this.ctx, table, change, options)
   }
 
   /**
@@ -232,17 +243,17 @@ export class Repository {
    * result goes to `out` as `dv cat` writes it (`dv query`).
    */
   async query(sql: string, out: Writable, options: QueryOptions = {}): Promise<QueryResult> {
-    return query(this.ctx, sql, out, options)
+    return (await actions.query()).query(this.ctx, sql, out, options)
   }
 
   /** Rewrites the small files of each partition of `table` into files near the target size, in one commit of unchanged rows (`dv compact`). */
   async compact(table: string, options: CompactOptions = {}): Promise<CompactResult> {
-    return compactTable(this.ctx, table, options)
+    return (await actions.compact()).compactTable(this.ctx, table, options)
   }
 
   /** The schema of `table` at `at` (default HEAD), in the `--schema` text form and as JSON. */
   async tableSchema(table: string, options: { at?: string } = {}): Promise<TableSchemaResult> {
-    return tableSchema(this.ctx, table, options)
+    return (await actions.alter()).tableSchema(this.ctx, table, options)
   }
 
   async listBranches(): Promise<RefInfo[]> { return listBranches(refAdmin(this.ctx)) }
@@ -264,7 +275,7 @@ export class Repository {
 
   /** Moves the checked-out branch (or `options.branch`) to REV: `dv reset`. */
   async reset(rev: string, options: ResetOptions = {}): Promise<ResetResult> {
-    return reset(this.ctx, rev, options)
+    return (await actions.reset()).reset(this.ctx, rev, options)
   }
 
   /**
@@ -275,27 +286,27 @@ export class Repository {
    * `details.conflicts` (`dryRun` returns it instead).
    */
   async merge(source: string, options: MergeOptions = {}): Promise<MergeResult> {
-    return merge(this.ctx, source, options)
+    return (await actions.merge()).merge(this.ctx, source, options)
   }
 
   /** A new commit on the branch that undoes REV's changes, checked against what came after it: `dv revert`. */
   async revert(rev: string, options: RevertOptions = {}): Promise<RevertResult> {
-    return revert(this.ctx, rev, options)
+    return (await actions.revert()).revert(this.ctx, rev, options)
   }
 
   /** A new commit on the branch that repeats REV's changes: `dv cherry-pick`. */
   async cherryPick(rev: string, options: CherryPickOptions = {}): Promise<RevertResult> {
-    return cherryPick(this.ctx, rev, options)
+    return (await actions.revert()).cherryPick(this.ctx, rev, options)
   }
 
   /** Unstages staged changes of the branch (all, some tables', or one by id): `dv restore --staged`. */
   async unstage(options: UnstageOptions = {}): Promise<UnstageResult> {
-    return unstage(this.ctx, options)
+    return (await actions.unstage()).unstage(this.ctx, options)
   }
 
   /** Makes COLS the primary key of `table` (checked against its data, then one commit): `dv table set-key`. */
   async setKey(table: string, columns: string[], options: SetKeyOptions = {}): Promise<SetKeyResult> {
-    return setKey(this.ctx, table, columns, options)
+    return (await actions.setKey()).setKey(this.ctx, table, columns, options)
   }
 
   /**
@@ -303,17 +314,17 @@ export class Repository {
    * `create`, makes branch `rev` at `startPoint` (default HEAD) first.
    */
   async checkout(rev: string, options: { create?: boolean; startPoint?: string } = {}): Promise<CheckoutResult> {
-    return checkout(this.ctx, rev, options)
+    return (await actions.checkout()).checkout(this.ctx, rev, options)
   }
 
   /** The table at `options.at` (default HEAD) as Arrow record batches. */
-  scan(table: string, options: ReadOptions = {}): AsyncIterable<RecordBatch> {
-    return scan(this.ctx, table, options)
+  async *scan(table: string, options: ReadOptions = {}): AsyncIterable<RecordBatch> {
+    yield* (await actions.cat()).scan(this.ctx, table, options)
   }
 
   /** Writes the table at `options.at` (default HEAD) to `out` as CSV (default), NDJSON, Parquet or Arrow. */
   async cat(table: string, out: Writable, options: CatOptions = {}): Promise<CatResult> {
-    return cat(this.ctx, table, out, options)
+    return (await actions.cat()).cat(this.ctx, table, out, options)
   }
 
   /**
@@ -324,7 +335,7 @@ export class Repository {
    * only the manifests that differ, never a data file.
    */
   async diff(options: DiffOptions = {}): Promise<DiffResult> {
-    return diff(this.ctx, options)
+    return (await actions.diff()).diff(this.ctx, options)
   }
 
   /**
@@ -333,18 +344,18 @@ export class Repository {
    * update_before, update_after) and `_snapshot` (the commit that made the
    * change, or null). Reads only the data files that differ.
    */
-  diffRows(table: string, options: DiffRowsOptions = {}): AsyncIterable<RecordBatch> {
-    return diffRows(this.ctx, table, options)
+  async *diffRows(table: string, options: DiffRowsOptions = {}): AsyncIterable<RecordBatch> {
+    yield* (await actions.diff()).diffRows(this.ctx, table, options)
   }
 
   /** The same changes written to `out` as CSV (default), NDJSON, JSON, Parquet or Arrow: a change feed. */
   async diffRowsTo(table: string, out: Writable, options: DiffRowsToOptions = {}): Promise<DiffRowsResult> {
-    return diffRowsTo(this.ctx, table, out, options)
+    return (await actions.diff()).diffRowsTo(this.ctx, table, out, options)
   }
 
   /** `dv diff` operands as git splits them without `--`: up to two leading revisions, then tables. */
   async splitDiffOperands(operands: string[]): Promise<{ from?: string; to?: string; tables: string[] }> {
-    return splitDiffOperands(this.ctx, operands)
+    return (await actions.diff()).splitDiffOperands(this.ctx, operands)
   }
 
   /**
@@ -354,7 +365,7 @@ export class Repository {
    * re-export to the same place writes only what is new: `dv export`.
    */
   async exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
-    return exportTable(this.ctx, table, options)
+    return (await actions.export()).exportTable(this.ctx, table, options)
   }
 
   /**
@@ -370,11 +381,12 @@ export class Repository {
    * period (`dv gc`, format-spec/gc.md); `dryRun` lists them instead.
    */
   async gc(options: GcOptions = {}): Promise<GcResult> {
-    return gc(this.ctx, options)
+    return (await actions.gc()).gc(this.ctx, options)
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const { temporaryFiles, verifyRepository } = await import('./table/verify.js')
     const staged = this.ctx.workspace ? await this.ctx.workspace.allStaged() : []
     const result = await verifyRepository(this.ctx, options, new Set(staged.flatMap((c) => c.files.map((f) => f.id))))
     return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }

@@ -19,17 +19,9 @@ import { applyChange, combineSummaries, type PendingChange } from './changes.js'
 import { CONFLICT_RULES, conflictError } from './conflicts.js'
 import { findIdempotencyKey } from './history.js'
 import { enforceContracts } from './contract/enforce.js'
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 
-export interface RetryPolicy {
-  /** Attempts in all (the first one included). */
-  attempts: number
-  startingDelayMs: number
-  maxDelayMs: number
-  /** No new attempt starts after this much time since the first. */
-  totalMs: number
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 50, startingDelayMs: 5, maxDelayMs: 2000, totalMs: 60_000 }
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 
 /**
  * A metadata-only change of one table (a primary key today; schema changes

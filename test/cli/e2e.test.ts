@@ -212,9 +212,13 @@ describe('dv tour', () => {
 
   it('metadata-only commands load no data engine and no ink on start-up', () => {
     const hook = path.join(work, 'report-loads.mjs')
+    const watched = String.raw`/duckdb|parquet-wasm|apache-arrow|@aws-sdk|ajv|node_modules\/(yaml|avsc|ink|react)\//`
     const resolveHook = `export async function resolve(s, c, next) { const r = await next(s, c);
-      if (/duckdb|parquet-wasm|apache-arrow|@aws-sdk|node_modules\\/(ink|react)\\//.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
-    writeFileSync(hook, `import { register } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))\n`)
+      if (${watched}.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
+    // require() does not pass through the ESM hook on Node 20 (dv loads DuckDB, ajv and yaml with it): watch CommonJS resolution too
+    const requireHook = `const Module = createRequire(import.meta.url)('node:module'); const resolveFilename = Module._resolveFilename
+      Module._resolveFilename = function (...args) { const f = resolveFilename.apply(this, args); if (${watched}.test(f)) process.stderr.write('LOADED ' + f + '\\n'); return f }`
+    writeFileSync(hook, `import { register, createRequire } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))\n${requireHook}\n`)
     const loads = (...args: string[]) => runDv(args, { cwd: lake, nodeArgs: ['--import', hook] }).stderr.split('\n').filter((l) => l.startsWith('LOADED'))
     for (const args of [['log', '-n', '1'], ['status'], ['show', 'HEAD', 'events'], ['branch'], ['--json', 'tag'], ['--help'], ['diff', 'HEAD~1', '--stat'], ['diff']]) {
       expect(loads(...args), args.join(' ')).toEqual([])

@@ -33,13 +33,17 @@ export function isDistStale(): boolean {
   return oldestOutput() < Math.max(...['src', 'cli', 'bench'].map((d) => newestSource(join(repoRoot, d))))
 }
 
-/** `tsc -p tsconfig.json`; type errors still emit JavaScript, so only missing output fails. */
+/**
+ * `npm run build`: `tsc -p tsconfig.json`, then the CLI bundle (rolldown.config.mjs), so that
+ * spawned CLIs run what users run. Type errors still emit JavaScript, so only missing output fails.
+ */
 export function buildDist(): void {
   try {
     execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'pipe' })
   } catch (e) {
     if (!existsSync(distIndex) || !existsSync(distCli)) throw e
   }
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/rolldown/bin/cli.mjs'), '-c', 'rolldown.config.mjs', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'pipe' })
 }
 
 /** Throws unless dist/ holds the compiled library and CLI (globalSetup builds them). */

@@ -5,9 +5,9 @@
  * Every error names the file, line and column: ajv's instancePath is walked
  * down the YAML document to the node it names.
  */
-import { Ajv2019, type ErrorObject, type ValidateFunction } from 'ajv/dist/2019.js'
-import addFormatsModule from 'ajv-formats'
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
+import { createRequire } from 'node:module'
+import type { Ajv2019, ErrorObject, ValidateFunction } from 'ajv/dist/2019.js'
+import type { Document, LineCounter } from 'yaml'
 import { DvError } from '../../errors.js'
 import odcsSchema from './odcs-json-schema-v3.1.0.json' with { type: 'json' }
 
@@ -27,13 +27,21 @@ export interface ParsedContract {
   locate(path: ReadonlyArray<string | number>, key?: boolean): Location
 }
 
+// ajv and yaml load on the first contract read, not with the library: together they are 0.2-0.3 s
+// of every cold `dv` process, and most commands never read a contract (bench/cold-start.ts).
+// require(), synchronous, keeps parseContract synchronous; both packages are CommonJS.
+const requireHere = createRequire(import.meta.url)
+let yamlModule: typeof import('yaml') | undefined
+const yaml = (): typeof import('yaml') => (yamlModule ??= requireHere('yaml') as typeof import('yaml'))
+
 let validator: ValidateFunction | undefined
 
 function odcsValidator(): ValidateFunction {
   if (validator) return validator
+  const { Ajv2019 } = requireHere('ajv/dist/2019.js') as typeof import('ajv/dist/2019.js')
   // ODCS's schema is draft 2019-09; strict mode would refuse its vocabulary notes (e.g. "examples" next to "$ref")
   const ajv = new Ajv2019({ allErrors: true, strict: false })
-  const addFormats = addFormatsModule as unknown as (a: Ajv2019) => void
+  const addFormats = requireHere('ajv-formats') as (a: Ajv2019) => void
   addFormats(ajv)
   validator = ajv.compile(odcsSchema)
   return validator
@@ -52,6 +60,7 @@ export function contractError(file: string, loc: Location, problem: string, hint
 }
 
 function locator(document: Document, lines: LineCounter): (path: ReadonlyArray<string | number>, key?: boolean) => Location {
+  const { isMap, isSeq } = yaml()
   return (path, wantKey) => {
     let node: unknown = document.contents
     let range = document.contents?.range
@@ -98,6 +107,7 @@ function describeError(e: ErrorObject): string {
 
 /** Parses and validates a contract; INVALID_ARGUMENT with file, line and column on any problem. */
 export function parseContract(text: string, file: string): ParsedContract {
+  const { LineCounter, parseDocument } = yaml()
   const lines = new LineCounter()
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const problem = document.errors[0]

@@ -98,7 +98,9 @@ function groupsToRewrite(files: PlannedFile[], target: number, sorting: boolean)
   for (const f of files) {
     if (!sorting && f.file.bytes >= target * SMALL_SHARE) continue
     const key = partitionKey(f.file.partition)
-    groups.set(key, [...(groups.get(key) ?? []), f])
+    const group = groups.get(key)
+    if (group) group.push(f)
+    else groups.set(key, [f])
   }
   return [...groups.values()].filter((g) => g.length >= 2 || (sorting && g.length === 1 && g[0]!.file.rows > 1))
 }
@@ -144,8 +146,8 @@ export async function compactTable(ctx: ActionContext, table: string, options: C
       files.push(...(await publishFiles(ctx, written)))
     }
     // the same files again (a sorted partition sorted again): content addressing gives them the same ids
-    const same = (a: string[], b: string[]) => a.length === b.length && a.sort().every((id, i) => id === b.sort()[i])
-    if (same(files.map((f) => f.id), removes.map((r) => r.id))) return { ...result, partitions: 0, filesRemoved: 0, rows: 0, bytesBefore: 0 }
+    const sortedIds = (list: Array<{ id: string }>) => list.map((f) => f.id).sort().join(',')
+    if (sortedIds(files) === sortedIds(removes)) return { ...result, partitions: 0, filesRemoved: 0, rows: 0, bytesBefore: 0 }
     signal?.throwIfAborted()
     const change: PendingChange = {
       id: randomUUID(), table: name, mode: 'overwrite', createdMs: ctx.now(), creates: false, tableId: meta.tableId,

@@ -92,15 +92,20 @@ export async function s3StoreTime(ctx: S3Context): Promise<number> {
   }
 }
 
-/** LastModified of an object now, undefined when absent. */
-async function headTime(ctx: S3Context, id: ObjectId): Promise<number | undefined> {
+/** Size and LastModified of a stored object (modifiedMs undefined when the server gives none); undefined when absent. */
+export async function headObject(ctx: S3Context, id: ObjectId): Promise<{ bytes: number; modifiedMs: number | undefined } | undefined> {
   try {
     const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.loc.bucket, Key: objectKey(ctx.loc, id) }))
-    return head.LastModified?.getTime()
+    return { bytes: head.ContentLength ?? 0, modifiedMs: head.LastModified?.getTime() }
   } catch (e) {
     if (isNoSuchKey(e)) return undefined
     throw s3Error(e, `head object ${id}`, where(ctx))
   }
+}
+
+/** LastModified of an object now, undefined when absent (or given no time: a sweep then keeps it). */
+async function headTime(ctx: S3Context, id: ObjectId): Promise<number | undefined> {
+  return (await headObject(ctx, id))?.modifiedMs
 }
 
 /**

@@ -7,7 +7,7 @@
  * stored one of the wrong size, is overwritten by the next put (repair).
  */
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand,
 } from '@aws-sdk/client-s3'
 import { stat } from 'node:fs/promises'
 import { DvError } from '../errors.js'
@@ -24,7 +24,7 @@ import { objectKey, type S3Context } from './s3-location.js'
 import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-multipart.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore, TimedObject } from './types.js'
-import { abortStaleUploads, freshenObject, listTimedObjects, s3StoreTime, settleReuse, sweepObjects } from './s3-gc.js'
+import { abortStaleUploads, freshenObject, headObject, listTimedObjects, s3StoreTime, settleReuse, sweepObjects } from './s3-gc.js'
 
 const CONFLICT_RETRIES = 4
 
@@ -104,16 +104,10 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     return (await this.head(checkObjectId(id)))?.bytes
   }
 
-  /** Size and LastModified of the stored object, undefined when absent. */
+  /** Size and LastModified of the stored object (0 when the server gives no time), undefined when absent. */
   private async head(id: ObjectId): Promise<{ bytes: number; modifiedMs: number } | undefined> {
-    const key = objectKey(this.ctx.loc, id)
-    try {
-      const head = await this.ctx.client.send(new HeadObjectCommand({ Bucket: this.ctx.loc.bucket, Key: key }))
-      return { bytes: head.ContentLength ?? 0, modifiedMs: head.LastModified?.getTime() ?? 0 }
-    } catch (e) {
-      if (isNoSuchKey(e)) return undefined
-      throw s3Error(e, `head object ${id}`, this.errorContext())
-    }
+    const head = await headObject(this.ctx, id)
+    return head && { bytes: head.bytes, modifiedMs: head.modifiedMs ?? 0 }
   }
 
   /** Objects are read from the local cache (cache.ts), whose directory serves every repository. */

@@ -3,7 +3,7 @@
  * argument parsers whose failures are usage errors (exit 2).
  */
 import path from 'node:path'
-import type { Repository } from '../src/index.js'
+import type { OutputFormat, Repository } from '../src/index.js'
 
 export interface CliContext {
   /** `--json`: print exactly one JSON document on stdout. */
@@ -62,6 +62,21 @@ export async function withRepository<T>(ctx: CliContext, fn: (repo: Repository) 
 export async function usageError(message: string, hint?: string): Promise<never> {
   const { DvError } = await import('../src/index.js')
   throw new DvError('INVALID_ARGUMENT', message, hint === undefined ? {} : { hint })
+}
+
+/** Refuses Parquet or Arrow bytes to a terminal; `example` is the command line to suggest, up to its redirection. */
+export async function checkBinaryOut(ctx: CliContext, format: OutputFormat, example: string): Promise<void> {
+  if ((format === 'parquet' || format === 'arrow') && ctx.stdout.isTTY) {
+    return usageError(`refusing to write ${format} bytes to a terminal`, `redirect stdout to a file, e.g. ${example}.${format}`)
+  }
+}
+
+/** The format of a command that prints rows (`dv cat`, `dv query`): `--format` (default csv), or JSON under --json. */
+export async function rowFormat(ctx: CliContext, asked: string | undefined, example: string): Promise<OutputFormat> {
+  if (ctx.json && asked !== undefined) return usageError(`--json prints a JSON array of rows; it cannot be combined with --format ${asked}`)
+  const format = ctx.json ? 'json' : (asked ?? 'csv') as OutputFormat
+  await checkBinaryOut(ctx, format, example)
+  return format
 }
 
 /** A non-negative integer option (`-n`, `--limit`); anything else is a usage error. */

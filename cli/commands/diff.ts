@@ -4,7 +4,7 @@
  * `--format ndjson|csv|parquet`). Operands split like git's: leading
  * revisions then tables, or exactly as given around `--`.
  */
-import { parseColumnList, parseCount, usageError, withRepository, type CliContext } from '../context.js'
+import { checkBinaryOut, parseColumnList, parseCount, usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
 import { formatDiff, formatDiffStat } from '../diff-text.js'
 import type { DiffResult, DiffRowsResult, DiffRowsToOptions, OutputFormat, Repository } from '../../src/index.js'
@@ -89,9 +89,7 @@ async function streamRows(ctx: CliContext, repo: Repository, result: DiffResult,
   if ((format === 'parquet' || format === 'arrow') && tables.length !== 1) {
     return usageError(`--format ${format} writes one table, and ${tables.length} changed: ${tables.join(', ') || '(none)'}`, 'name one table: dv diff REV1 REV2 TABLE --rows --format parquet')
   }
-  if ((format === 'parquet' || format === 'arrow') && ctx.stdout.isTTY) {
-    return usageError(`refusing to write ${format} bytes to a terminal`, `redirect stdout to a file, e.g. > changes.${format}`)
-  }
+  await checkBinaryOut(ctx, format, '> changes')
   for (const table of tables) {
     // several tables of CSV are told apart like `head` does with files; NDJSON rows carry _table
     if (format === 'csv' && tables.length > 1) ctx.stdout.write(`==> ${table} <==\n`)

@@ -1,7 +1,6 @@
 /** `dv query "SQL" [--at REV] [--format F]`: one SELECT over the tables of a snapshot, the result to stdout as `dv cat` writes it. */
 import { readFile } from 'node:fs/promises'
-import { usageError, withRepository, type CliContext } from '../context.js'
-import type { OutputFormat } from '../../src/index.js'
+import { rowFormat, usageError, withRepository, type CliContext } from '../context.js'
 
 export interface QueryInput {
   sql?: string
@@ -14,14 +13,7 @@ export async function runQuery(ctx: CliContext, input: QueryInput): Promise<void
   if (input.sql !== undefined && input.file !== undefined) return usageError('give the query as an argument or with --file, not both')
   const sql = input.file !== undefined ? await readQueryFile(input.file) : input.sql
   if (sql === undefined) return usageError('no query given', 'e.g. dv query "SELECT kind, count(*) FROM events GROUP BY kind", or --file query.sql')
-  let format = (input.format ?? 'csv') as OutputFormat
-  if (ctx.json) {
-    if (input.format !== undefined) return usageError(`--json prints a JSON array of rows; it cannot be combined with --format ${input.format}`)
-    format = 'json'
-  }
-  if ((format === 'parquet' || format === 'arrow') && ctx.stdout.isTTY) {
-    return usageError(`refusing to write ${format} bytes to a terminal`, `redirect stdout to a file, e.g. dv query "..." --format ${format} > result.${format}`)
-  }
+  const format = await rowFormat(ctx, input.format, `dv query "..." --format ${input.format ?? ''} > result`)
   await withRepository(ctx, (repo) => repo.query(sql, ctx.stdout, { format, ...(input.at === undefined ? {} : { at: input.at }) }))
 }
 

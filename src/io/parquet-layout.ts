@@ -14,6 +14,15 @@
  * been shown to decode is not trusted to. INT96 timestamps (Spark, Impala,
  * pyarrow's use_deprecated_int96_timestamps) are decoded but cut to
  * microseconds, so they take the same way round and become timestamp_ns.
+ *
+ * One legacy list layout is misread rather than refused: a LIST group whose
+ * repeated child is a group of one field named `array` or `<list>_tuple`
+ * (parquet-mr's Avro and Thrift bindings). The Parquet format's
+ * backward-compatibility rules (LogicalTypes.md, "Lists") make that repeated
+ * group the element, a struct of one field; DuckDB 1.5.6 takes the field
+ * itself as the element, so list<struct<x int>> would become list<int>.
+ * arrow-rs and pyarrow follow the rule, so such a file takes the same way
+ * round as an undecodable one.
  */
 import { DvError } from '../errors.js'
 import { DAMAGED_HINT, Duck, quoteLiteral } from './duck.js'
@@ -30,6 +39,8 @@ export interface Undecodable {
   encoding?: string
   /** Decoded, but not exactly: INT96 timestamps, which DuckDB cuts to microseconds (arrow-rs keeps nanoseconds). */
   inexact?: boolean
+  /** A list in the legacy layout DuckDB misreads: the name of its repeated one-field group. */
+  legacyList?: string
 }
 
 export interface ParquetLayout {
@@ -51,9 +62,10 @@ export async function readParquetLayout(duck: Duck, path: string): Promise<Parqu
   const chunks = await duck.all(
     `SELECT row_group_id AS rg, row_group_num_rows AS n, path_in_schema AS col, type, compression, encodings, num_values FROM parquet_metadata(${quoteLiteral(path)})`,
   )
-  const repeated = new Set((await duck.all(`SELECT name FROM parquet_schema(${quoteLiteral(path)}) WHERE repetition_type = 'REPEATED'`)).map((r) => String(r.name)))
+  const schema = await duck.all(`SELECT name, repetition_type, num_children, converted_type FROM parquet_schema(${quoteLiteral(path)})`)
+  const repeated = new Set(schema.filter((r) => r.repetition_type === 'REPEATED').map((r) => String(r.name)))
   const rowGroupRows: number[] = []
-  const undecodable = new Map<string, Undecodable>()
+  const undecodable = new Map<string, Undecodable>(misreadLists(schema).map((u) => [u.column, u]))
   const shortChunks: ParquetLayout['shortChunks'] = []
   for (const c of chunks) {
     rowGroupRows[Number(c.rg)] = Number(c.n)
@@ -68,6 +80,30 @@ export async function readParquetLayout(duck: Duck, path: string): Promise<Parqu
     if (reason) undecodable.set(column, { column, physicalType: String(c.type), ...reason })
   }
   return { rowGroupRows: Array.from(rowGroupRows, (n) => n ?? 0), undecodable: [...undecodable.values()], shortChunks }
+}
+
+/**
+ * The lists of a file's schema (parquet_schema rows, depth first) whose
+ * repeated child is a one-field group named `array` or `<list>_tuple`: the
+ * backward-compatibility rule DuckDB does not follow (see the top of this file).
+ */
+export function misreadLists(schema: Array<Record<string, unknown>>): Undecodable[] {
+  const found: Undecodable[] = []
+  let at = 0
+  // walks one node and its subtree; `path` is DuckDB's path_in_schema style ("a, b")
+  const walk = (path: string[]): void => {
+    const node = schema[at++]
+    const children = Number(node.num_children ?? 0)
+    const own = at === 1 ? [] : [...path, String(node.name)]
+    const first = schema[at]
+    if (node.converted_type === 'LIST' && children === 1 && first?.repetition_type === 'REPEATED' && Number(first.num_children ?? 0) === 1) {
+      const element = String(first.name)
+      if (element === 'array' || element === `${String(node.name)}_tuple`) found.push({ column: own.join(', '), physicalType: 'GROUP', legacyList: element })
+    }
+    for (let i = 0; i < children && at < schema.length; i++) walk(own)
+  }
+  if (schema.length) walk([])
+  return found
 }
 
 function whyUndecodable(type: string, codec: string, encodings: string): { codec?: string; encoding?: string; inexact?: boolean } | undefined {
@@ -94,7 +130,9 @@ export function footerContradiction(layout: ParquetLayout, name: string): DvErro
 export function describeUndecodable(u: Undecodable[]): string {
   const byReason = new Map<string, string[]>()
   for (const c of u) {
-    const reason = c.codec ? `codec ${c.codec}` : c.inexact ? `nanosecond ${c.physicalType} timestamps` : `encoding ${c.encoding} on ${c.physicalType}`
+    const reason = c.legacyList !== undefined
+      ? `the legacy list layout (a one-field repeated group named ${c.legacyList}, which is the element)`
+      : c.codec ? `codec ${c.codec}` : c.inexact ? `nanosecond ${c.physicalType} timestamps` : `encoding ${c.encoding} on ${c.physicalType}`
     byReason.set(reason, [...(byReason.get(reason) ?? []), `'${c.column}'`])
   }
   return [...byReason].map(([reason, columns]) => {

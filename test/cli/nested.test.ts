@@ -3,7 +3,8 @@
  * to depth 3, nulls at every level) written by pyarrow as Parquet and the
  * map-free ones also as NDJSON, and nested files from other writers
  * (pyarrow's compliant and legacy list naming, format 1.0 with data page v2,
- * polars, DuckDB), each ingested with Repository.write and read back through
+ * polars, DuckDB, and the checked-in legacy-lists.parquet of old writers'
+ * 2-level and other legacy list and map layouts), each ingested with Repository.write and read back through
  * Repository.cat in every output format, Repository.scan (Arrow batches) and
  * `dv cat --format F`, then compared value by value by pyarrow
  * (test/support/compare_nested.py). Every stored data file carries the
@@ -11,7 +12,7 @@
  * Size: DV_NESTED_ROWS rows (default 60) and DV_NESTED_SCHEMAS random schemas
  * (default 6), seed DV_NESTED_SEED.
  */
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -93,6 +94,8 @@ describe.skipIf(!python)('nested columns through write, cat and scan', () => {
     conn.closeSync()
     db.closeSync()
     cases.push({ file: 'duckdb-events.parquet', writer: 'duckdb', what: 'DuckDB COPY of the events' })
+    copyFileSync(path.join(ROOT, 'test/fixtures/nested/legacy-lists.parquet'), path.join(gen, 'legacy-lists.parquet'))
+    cases.push({ file: 'legacy-lists.parquet', writer: 'parquet-rs', what: 'legacy layouts: 2-level lists, a bare repeated field, bag/array, one-field array and _tuple groups, MAP_KEY_VALUE' })
     inputs = cases.flatMap((c, i) => {
       const expected = path.join(gen, c.file)
       const label = `${c.writer}: ${c.what}`

@@ -15,6 +15,8 @@ import * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { createDataEngine, type DataEngine } from '../../src/io/index.js'
 import type { Schema } from '../../src/format/types.js'
+import { assignSchemaIds } from '../../src/format/field-ids.js'
+import { misreadLists } from '../../src/io/parquet-layout.js'
 
 const ROWS = 5000
 let dir: string
@@ -68,6 +70,53 @@ afterAll(async () => {
   conn.closeSync()
   db.closeSync()
   await rm(dir, { recursive: true, force: true })
+})
+
+describe('legacy list layouts DuckDB misreads', () => {
+  // parquet-mr's one-field repeated groups named `array` / `<list>_tuple`: the group is the element (LogicalTypes.md)
+  const legacy = join(import.meta.dirname, '../fixtures/nested/legacy-lists.parquet')
+
+  it('really are misread by DuckDB 1.5.6 (if this fails, revisit misreadLists in src/io/parquet-layout.ts)', async () => {
+    const types = Object.fromEntries((await rows(`DESCRIBE SELECT one, one_tuple_list, points, bag FROM read_parquet('${legacy}')`)).map((r) => [r.column_name, r.column_type]))
+    expect(types).toEqual({ one: 'INTEGER[]', one_tuple_list: 'VARCHAR[]', points: 'STRUCT(x INTEGER, y DOUBLE)[]', bag: 'INTEGER[]' })
+  })
+
+  it('are found in the footer, and only they: not 2-level lists of primitives or of several fields, bag/array, or maps', async () => {
+    const schema = await rows(`SELECT name, repetition_type, num_children, converted_type FROM parquet_schema('${legacy}')`)
+    expect(misreadLists(schema).map((u) => [u.column, u.legacyList])).toEqual([['one', 'array'], ['one_tuple_list', 'one_tuple_list_tuple']])
+    // nested: the rule holds below the top level too
+    const nested = [
+      { name: 'm', num_children: 1 },
+      { name: 's', repetition_type: 'OPTIONAL', num_children: 1 },
+      { name: 'l', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+      { name: 'array', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'x', repetition_type: 'OPTIONAL' },
+    ]
+    expect(misreadLists(nested).map((u) => u.column)).toEqual(['s, l'])
+  })
+
+  it('are read by the rule: a list of one-field structs, through parquet-wasm, the other layouts as they are', async () => {
+    const source = await engine.openSource(legacy, { tmpDir: join(dir, 'tmp') })
+    try {
+      const byName = Object.fromEntries(source.columns.map((c) => [c.name, c.type]))
+      expect(byName.one).toEqual({ type: 'list', elementId: expect.any(Number), element: { type: 'struct', fields: [expect.objectContaining({ name: 'x', type: 'int' })] }, elementRequired: expect.any(Boolean) })
+      expect(byName.one_tuple_list).toMatchObject({ type: 'list', element: { type: 'struct', fields: [{ name: 's', type: 'string' }] } })
+      expect(byName.bag).toMatchObject({ type: 'list', element: 'int' })
+      expect(byName.nums).toMatchObject({ type: 'list', element: 'int' })
+      const { schema } = assignSchemaIds({ fields: source.columns.map((c) => ({ id: 0, name: c.name, type: c.type, required: false })) })
+      const [file] = await source.writeParquet({ schema, partitionSpec: [], outDir: join(dir, 'out-legacy') })
+      expect(file.temporary).toBe(true)
+      const back = await rows(`SELECT id, one, one_tuple_list FROM read_parquet('${file.path}') ORDER BY id`)
+      expect(back).toEqual([
+        { id: '1', one: [{ x: 1 }], one_tuple_list: [{ s: 'p' }, { s: null }] },
+        { id: '2', one: [{ x: null }], one_tuple_list: [] },
+        { id: '3', one: null, one_tuple_list: null },
+        { id: '4', one: [], one_tuple_list: [{ s: 'q' }] },
+      ])
+    } finally {
+      await source.close()
+    }
+  })
 })
 
 describe('Parquet DuckDB cannot decode', () => {

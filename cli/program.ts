@@ -364,6 +364,8 @@ async function main(argv: string[]): Promise<number> {
   // A closed pipe (`dv cat t | head`) fails the write in progress; the command
   // then unwinds (closing the repository, removing temporary files) and exits 0.
   process.stdout.on('error', (e) => { if (!isBrokenPipe(e)) throw e })
+  // A closed stderr (`dv write … 2>&1 | head -1`) loses the rest of the message, never the exit code.
+  process.stderr.on('error', (e) => { if (!isBrokenPipe(e)) throw e })
   const program = buildProgram(argv)
   try {
     await program.parseAsync(argv)

@@ -2,11 +2,13 @@
  * The quickstart tour through the built `dv`, asserting exit codes, the plain
  * text contract and --json shapes. Tests run in order on one repository.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildIfStale, makeSampleData, runDv, runShell, type DvRun } from './run-dv.js'
+import { DV, buildIfStale, makeSampleData, runDv, runShell, type DvRun } from './run-dv.js'
 
 const HEX7 = '[0-9a-f]{7}'
 let work: string
@@ -176,6 +178,13 @@ describe('dv tour', () => {
     expect(r.stdout.split('\n')[0]).toBe('id,ts,user_id,kind,amount')
     expect(r.stderr).toBe('')
     expect(readdirSync(path.join(lake, '.dv', 'tmp')).filter((f) => f.startsWith('dv-'))).toEqual([]) // cleaned up
+  })
+
+  it('an error written into a closed stderr keeps its exit code (not 1)', async () => {
+    const child = spawn(process.execPath, [DV, 'cat', 'no_such_table'], { cwd: lake, stdio: ['ignore', 'ignore', 'pipe'] })
+    child.stderr!.destroy() // the read end is gone before dv writes its message
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(3)
   })
 
   it('checkout -b NAME REV, detached checkout, and deletes', () => {

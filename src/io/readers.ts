@@ -17,6 +17,7 @@ import { isNestedDuckType } from './duck-nested.js'
 import type { DuckDBType } from '@duckdb/node-api'
 import { explainLimitError } from './limits.js'
 import { compressionOf } from './whole-input.js'
+import { findTextDamage } from './text-damage.js'
 
 export interface ReadableFile {
   /** Name for messages. */
@@ -117,11 +118,31 @@ export async function describeRaw(duck: Duck, file: ReadableFile, reader: string
   })
 }
 
+/**
+ * The engine's failure on damaged CSV or NDJSON (bytes that are not UTF-8, a
+ * quote never closed, a line that is not JSON) in dv's words, naming the line
+ * dv found by reading the file itself; undefined for any other failure.
+ */
+export async function explainTextDamage(e: unknown, file: ReadableFile): Promise<DvError | undefined> {
+  if (file.format !== 'csv' && file.format !== 'ndjson') return undefined
+  const text = e instanceof Error ? e.message : String(e)
+  if (!/^Invalid Input Error: (Error when sniffing file|CSV Error on Line|Malformed JSON)/.test(text)) return undefined
+  const damage = await findTextDamage(file).catch(() => undefined)
+  if (!damage) return undefined
+  return new DvError('INVALID_ARGUMENT', `${file.name} line ${damage.line}: ${damage.what}`, {
+    cause: e,
+    hint: `${damage.hint}; nothing was written`,
+    details: { file: file.name, line: damage.line, ...(damage.byte === undefined ? {} : { byte: damage.byte }) },
+  })
+}
+
 /** Turns a DuckDB read failure into INVALID_ARGUMENT naming the file and, when known, the line. */
 export async function explainReadError(e: unknown, file: ReadableFile): Promise<DvError> {
   const text = e instanceof Error ? e.message : String(e)
   const limit = explainLimitError(e, file.name)
   if (limit) return limit
+  const damaged = await explainTextDamage(e, file)
+  if (damaged) return damaged
   if (file.format === 'csv' && /sniffing file|Expected Number of Columns/.test(text)) {
     const ragged = compressionOf(file) !== undefined ? undefined : await findRaggedRecord(file.path, csvDelimiter(file)).catch(() => undefined)
     if (ragged) {

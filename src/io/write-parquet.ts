@@ -14,7 +14,7 @@ import { DvError } from '../errors.js'
 import type { WriteParquetOptions, WrittenFile } from './types.js'
 import { Duck, duckLine, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { partitionExpression, partitionSource } from './partition.js'
-import { explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
+import { explainReadError, explainTextDamage, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { factsFromCopyStats } from './written-stats.js'
 import { completeNestedFacts } from './nested-stats.js'
 import { storeAsIs } from './as-is.js'
@@ -109,6 +109,8 @@ export async function explainWriteError(e: unknown, input: { file: ReadableFile;
   const text = e instanceof Error ? e.message : String(e)
   const limit = explainLimitError(e, input.file.name)
   if (limit) return limit
+  const damaged = await explainTextDamage(e, input.file)
+  if (damaged) return damaged
   const miss = sampleMiss(text, input.file)
   const line = duckLine(e)
   const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1] ??

@@ -12,6 +12,10 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import * as arrow from 'apache-arrow'
 import { createDataEngine, type DataEngine, type InputFormat } from '../../src/io/index.js'
 import { toDvError } from '../../src/io/duck.js'
+import { firstBadSequence } from '../../src/io/text-damage.js'
+import type { DvError } from '../../src/errors.js'
+import { isUtf8 } from 'node:buffer'
+import { gzipSync } from 'node:zlib'
 import type { Schema } from '../../src/format/types.js'
 
 let dir: string
@@ -115,6 +119,53 @@ describe('damaged text input', () => {
       const err = await failure(path)
       expect(err.code).toBe('INVALID_ARGUMENT')
       expect(err.message).toContain(path)
+    }
+  })
+
+  // each: the line and the words dv gives, found by reading the file itself (DuckDB's line numbers can be off)
+  const rows = (n: number, line: (i: number) => string): string => Array.from({ length: n }, (_, i) => line(i)).join('')
+  it.each([
+    ['latin1.csv', Buffer.from('a,b\n1,caf\xe9\n2,x\n', 'latin1'), 2, 'byte 6 (0xE9) is not UTF-8'],
+    ['overlong.csv', Buffer.from([...Buffer.from('a,b\n1,'), 0xc0, 0xaf, 0x0a]), 2, 'byte 3 (0xC0) is not UTF-8'],
+    ['surrogate.csv', Buffer.from([...Buffer.from('a,b\n1,2\n3,'), 0xed, 0xa0, 0x80, 0x0a]), 3, 'byte 3 (0xED) is not UTF-8'], // a surrogate: ED may not be followed by A0,
+    ['cut-sequence.ndjson', Buffer.from([...Buffer.from('{"a":"'), 0xe2, 0x82, ...Buffer.from('"}\n')]), 1, 'bytes 7-8 (0xE2 0x82) are not UTF-8'],
+    ['late-latin1.csv', Buffer.from(`a,b\n${rows(40_000, (i) => `${i},x${i}\n`)}1,caf\xe9\n`, 'latin1'), 40_002, 'byte 6 (0xE9) is not UTF-8'],
+    ['open-quote.csv', 'a,b\n1,"x\n2,y\n', 2, 'a quoted field opens on this line and is never closed'],
+    ['late-open-quote.csv', `a,b\n${rows(40_000, (i) => `${i},"x ""${i}"""\n`)}1,"x\n2,y\n`, 40_002, 'a quoted field opens on this line and is never closed'],
+    ['cut-record.ndjson', '{"a":1}\n{"a":2\n', 2, 'not a JSON record: the record ends before it is complete'],
+    ['open-string.ndjson', '{"a":"x"}\n{"a":"abc\n', 2, 'not a JSON record: the record ends before it is complete'],
+    ['bad-literal.ndjson', '{"a":1}\n\n{"a": tru}\n', 3, 'not a JSON record:'],
+    ['late-cut.ndjson', `${rows(40_000, (i) => `{"a":${i}}\n`)}{"a":1\n{"a":2}\n`, 40_001, 'not a JSON record: the record ends before it is complete'],
+  ] as const)('%s: INVALID_ARGUMENT naming the line and what is wrong, in dv\'s words', async (name, bytes, line, what) => {
+    const path = await file(name, bytes)
+    const err = await failure(path) as DvError
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toContain(`${path} line ${line}: ${what}`)
+    expect(err.message).not.toMatch(/Invalid Input Error|sniffing|Original Line/)
+    expect(err.details).toMatchObject({ file: path, line })
+  })
+
+  it('names the line of damage inside a gzip input', async () => {
+    const path = await file('latin1.csv.gz', gzipSync(Buffer.from('a,b\n1,x\n2,caf\xe9\n', 'latin1')))
+    const err = await failure(path) as DvError
+    expect(err.message).toContain(`${path} line 3: byte 6 (0xE9) is not UTF-8`)
+  })
+
+  it('finds the first ill-formed UTF-8 sequence exactly where the decoder does (random bytes)', () => {
+    let seed = 7
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) / 65536
+    for (let round = 0; round < 3000; round++) {
+      // mostly valid text with a few random bytes: exercises every lead byte and cut
+      const text = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => String.fromCodePoint(Math.floor(rand() * 0x10ffff) & ~0x800)).join('')
+      const bytes = Buffer.from(text)
+      for (let k = 0; k < 2; k++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256)
+      const { at, length } = firstBadSequence(bytes)
+      expect(length === 0, bytes.toString('hex')).toBe(isUtf8(bytes))
+      if (length) {
+        // the prefix before it is well formed; the sequence from `at` is not
+        expect(isUtf8(bytes.subarray(0, at))).toBe(true)
+        expect(new TextDecoder().decode(bytes.subarray(at, at + length)).startsWith('\ufffd')).toBe(true)
+      }
     }
   })
 

@@ -14,6 +14,7 @@ import { toDuckType, toPrimitiveType } from './duck-types.js'
 import { inferLosslessly } from './infer-check.js'
 import { checkInstantZones } from './zone-check.js'
 import { typeFromDuck } from './duck-nested.js'
+import { checkNdjsonShape } from './ndjson-shape.js'
 import { csvDialectSql, describeRaw, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { quoteLiteral } from './duck.js'
 
@@ -45,9 +46,12 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
   const typedNames = file.format === 'parquet' ? [] : (names ?? []).filter((n) => declared.has(n))
   const probe: DuckColumn[] = typedNames.map((n) => ({ name: n, duckType: toDuckType(declared.get(n)!), type: declared.get(n)!, nullable: true, typed: true }))
   const raw = await describeRaw(duck, file, file.format === 'ndjson' ? readerSql(file) : readerSql(file, probe))
+  if (file.format === 'ndjson') await checkNdjsonShape(file, raw.filter((c) => !declared.has(c.name)))
   let columns: DuckColumn[] = raw.map((c) => {
     const type = file.format === 'parquet' ? undefined : declared.get(c.name)
     if (type !== undefined) return { name: c.name, duckType: toDuckType(type), type, nullable: true, typed: true }
+    // an NDJSON key of mixed types (DuckDB's JSON) is a string column read as text: "x" is x, not the JSON text "x" (quotes kept)
+    if (file.format === 'ndjson' && c.duckType === 'JSON') return { name: c.name, duckType: 'VARCHAR', type: 'string', nullable: true, typed: true }
     if (c.duckType === 'TIMESTAMP_NS' && file.utcNanos?.includes(c.name)) return { ...c, type: 'timestamptz_ns' }
     const { structured, ...column } = c
     const primitive = (t: string) => toPrimitiveType(c.name, t, file.name)

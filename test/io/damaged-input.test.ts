@@ -14,9 +14,9 @@ import { createDataEngine, type DataEngine, type InputFormat } from '../../src/i
 import { toDvError } from '../../src/io/duck.js'
 import { firstBadSequence } from '../../src/io/text-damage.js'
 import type { DvError } from '../../src/errors.js'
+import { assignSchemaIds } from '../../src/format/field-ids.js'
 import { isUtf8 } from 'node:buffer'
 import { gzipSync } from 'node:zlib'
-import type { Schema } from '../../src/format/types.js'
 
 let dir: string
 let engine: DataEngine
@@ -47,7 +47,7 @@ async function file(name: string, bytes: Uint8Array | string): Promise<string> {
 async function ingest(path: string, format?: InputFormat): Promise<number> {
   const source = await engine.openSource(path, { tmpDir: join(dir, 'tmp'), ...(format ? { format } : {}) })
   try {
-    const schema: Schema = { fields: source.columns.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, required: false })) }
+    const { schema } = assignSchemaIds({ fields: source.columns.map((c) => ({ id: 0, name: c.name, type: c.type, required: false })) })
     const files = await source.writeParquet({ schema, partitionSpec: [], outDir: join(dir, 'out') })
     await engine.readBack(files)
     return files.reduce((n, f) => n + f.rows, 0)
@@ -173,6 +173,56 @@ describe('damaged text input', () => {
     // a gzip header, then bytes no deflate stream starts with
     const garbage = await file('garbage.csv.gz', Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from(Array.from({ length: 2560 }, (_, i) => i % 256))]))
     expect((await failure(garbage, 'csv')).code).toBe('CORRUPT')
+  })
+})
+
+describe('NDJSON that is not a table', () => {
+  const lines = (n: number, line: (i: number) => string): string => Array.from({ length: n }, (_, i) => line(i)).join('')
+  it.each([
+    ['scalars.ndjson', '5\n"x"\n', 'line 1 is a number, not a JSON object'],
+    ['arrays.ndjson', '\n[1,2]\n[3]\n', 'line 2 is an array, not a JSON object'],
+    ['mixed-nested.ndjson', '{"o":{"a":1}}\n{"o":{"a":"x"}}\n', "key 'o.a' holds a number on line 1 and a string on line 2"],
+    ['nested.ndjson', '{"p":[{"x":1}]}\n{"p":[{"x":true}]}\n', "key 'p[].x' holds a number on line 1 and a boolean on line 2"],
+    ['elements.ndjson', '{"id":1,"e":[1,"x"]}\n', "the elements of key 'e' hold a number on line 1 and a string on line 1"],
+    ['far-mix.ndjson', `${lines(10_000, (i) => `{"a":${i},"s":{"v":"v${i}"}}\n`)}{"a":1,"s":{"v":{"k":1}}}\n`, "key 's.v' holds a string on line 1 and an object on line 10001"],
+  ] as const)('%s: INVALID_ARGUMENT naming the key, the types and their lines (a JSON-typed column would keep quotes)', async (name, text, what) => {
+    const path = await file(name, text)
+    const err = await failure(path) as DvError
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toContain(what)
+  })
+
+  it('reads a gzip input the same way', async () => {
+    const path = await file('mixed.ndjson.gz', gzipSync('{"o":{"a":"x"}}\n{"o":{"a":2}}\n'))
+    expect((await failure(path)).message).toContain("key 'o.a' holds a string on line 1 and a number on line 2")
+  })
+
+  it('still ingests keys that decide nothing (nulls, empty arrays and objects), a key named json, and ints with doubles', async () => {
+    for (const [name, text] of [
+      ['empties.ndjson', '{"id":1,"n":null,"l":[],"o":{}}\n{"id":2,"n":null,"l":[],"o":{}}\n'],
+      ['json-key.ndjson', '{"json":1}\n{"json":2}\n'],
+      ['numbers.ndjson', '{"v":1}\n{"v":2.5}\n'],
+    ] as const) {
+      expect(await ingest(await file(name, text))).toBe(2)
+    }
+  })
+
+  it('reads a top-level key of mixed types as text: a string is itself, not its JSON text with quotes', async () => {
+    // (a string first seen after the sample: test/io/limits.test.ts, through the write that reads the file again)
+    for (const [name, text, expected] of [
+      ['mixed.ndjson', '{"a":1}\n{"a":"x"}\n{"a":[1]}\n{"a":null}\n', ['1', 'x', '[1]', null]],
+    ] as const) {
+      const source = await engine.openSource(await file(name, text), { tmpDir: join(dir, 'tmp') })
+      try {
+        expect(source.columns.map((c) => [c.name, c.type])).toEqual([['a', 'string']])
+        const { schema } = assignSchemaIds({ fields: [{ id: 0, name: 'a', type: 'string', required: false }] })
+        const [out] = await source.writeParquet({ schema, partitionSpec: [], outDir: join(dir, `out-${name}`) })
+        const rows = (await conn.runAndReadAll(`SELECT a FROM read_parquet('${out.path}')`)).getRowObjectsJson().map((r) => r.a)
+        expect(rows).toEqual(expected)
+      } finally {
+        await source.close()
+      }
+    }
   })
 })
 

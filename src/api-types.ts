@@ -500,8 +500,14 @@ export interface MergeResult {
   source: string
   /** The source's snapshot. */
   sourceSnapshot: string
-  /** The merge base (null: unrelated histories). */
+  /** The merge base (null: unrelated histories); with several, the first of `bases`. */
   base: string | null
+  /**
+   * Every best common ancestor, newest first: one, or several after
+   * criss-cross merges, which dv merges into a virtual base (in memory) to
+   * merge against.
+   */
+  bases: string[]
   /** The target's head before. */
   previous: string
   /** The target's head after (or, dry run, what it would be; '' when a merge commit is not written). */

@@ -25,7 +25,7 @@ import { planThreeWay, type TableOutcome } from './merge.js'
 
 export interface ThreeWayInput {
   base: TableMap
-  ours: Snapshot
+  ours: Pick<Snapshot, 'tables'>
   theirs: TableMap
   strategy?: MergeStrategy
   /** False: compute the result and its summary, write nothing (a dry run). */

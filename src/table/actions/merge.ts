@@ -13,7 +13,8 @@ import { branchRef } from '../../refs/names.js'
 import { resolveRev } from '../../refs/resolve.js'
 import { readSnapshot } from '../context.js'
 import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving, verifyContracts } from '../merge-apply.js'
-import { mergeBase } from '../merge-base.js'
+import { mergeBases } from '../merge-base.js'
+import { virtualBase } from '../merge-virtual-base.js'
 import { branchHead, revContext, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
 
@@ -47,10 +48,11 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   if (!ref) throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'see `dv branch --list`' })
   const ours = ref.snapshot
   const oursSnapshot = await readSnapshot(ctx, ours)
-  const base = await mergeBase(ctx, ours, theirs)
+  const bases = await mergeBases(ctx, [ours], [theirs])
+  const base = bases[0] ?? null
   const dryRun = options.dryRun === true
   const result = (status: MergeResult['status'], snapshot: string, tables: MergeResult['tables'] = {}, conflicts: MergeResult['conflicts'] = []): MergeResult =>
-    ({ status, branch, source, sourceSnapshot: theirs, base, previous: ours, snapshot, tables, conflicts, dryRun })
+    ({ status, branch, source, sourceSnapshot: theirs, base, bases, previous: ours, snapshot, tables, conflicts, dryRun })
   if (base === theirs) return result('up-to-date', ours)
   if (base === null && !options.allowUnrelated) {
     throw new DvError('INVALID_ARGUMENT', `'${source}' (${shortId(theirs)}) and branch '${branch}' (${shortId(ours)}) have no common history`, {
@@ -58,7 +60,10 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
       details: { source: theirs, target: ours },
     })
   }
-  const baseTables = base === null ? {} : (await readSnapshot(ctx, base)).tables
+  // several best common ancestors (criss-cross merges): merge against their merge, in memory
+  const virtual = bases.length > 1 ? await virtualBase(ctx, bases, options.signal) : undefined
+  const baseTables = virtual?.tables ?? (base === null ? {} : (await readSnapshot(ctx, base)).tables)
+  const mctx = virtual?.ctx ?? ctx
   if (base === ours && !options.noFf) {
     const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
     options.signal?.throwIfAborted()
@@ -69,7 +74,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
     }
     return result('fast-forward', theirs, preview.summary)
   }
-  const merged = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
+  const merged = await applyThreeWay(mctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
   if (merged.conflicts.length) {
     if (dryRun) return result('conflict', '', {}, merged.conflicts)
     throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts, { ours: `branch '${branch}'`, theirs: `'${source}'` })

@@ -38,6 +38,7 @@ export function formatMerge(r: MergeResult): string[] {
     case 'conflict':
       return [`merge of ${r.source} into ${r.branch} conflicts (nothing was changed):`, ...formatConflicts(r.conflicts)]
     case 'merged': {
+      if (r.idempotentReplay) return [`already merged: ${r.source} landed in ${r.branch} as ${short(r.snapshot)} (same idempotency key): nothing new was written`, ...tableLines(r.tables)]
       // several bases (criss-cross): the merge was against their virtual merge
       const base = r.bases.length > 1 ? `virtual base of ${r.bases.map(short).join(' + ')}` : `base ${short(r.base)}`
       return [r.dryRun ? `merge of ${r.source} into ${r.branch} would succeed (${base}):` : `[${r.branch} ${short(r.snapshot)}] merge ${r.source} (${base})`, ...tableLines(r.tables)]

@@ -37,8 +37,12 @@ export function formatMerge(r: MergeResult): string[] {
       return [`fast-forward: ${r.branch} ${would || 'is '}now at ${short(r.sourceSnapshot)} (was ${short(r.previous)})`, ...tableLines(r.tables)]
     case 'conflict':
       return [`merge of ${r.source} into ${r.branch} conflicts (nothing was changed):`, ...formatConflicts(r.conflicts)]
-    case 'merged':
-      return [r.dryRun ? `merge of ${r.source} into ${r.branch} would succeed (base ${short(r.base)}):` : `[${r.branch} ${short(r.snapshot)}] merge ${r.source} (base ${short(r.base)})`, ...tableLines(r.tables)]
+    case 'merged': {
+      if (r.idempotentReplay) return [`already merged: ${r.source} landed in ${r.branch} as ${short(r.snapshot)} (same idempotency key): nothing new was written`, ...tableLines(r.tables)]
+      // several bases (criss-cross): the merge was against their virtual merge
+      const base = r.bases.length > 1 ? `virtual base of ${r.bases.map(short).join(' + ')}` : `base ${short(r.base)}`
+      return [r.dryRun ? `merge of ${r.source} into ${r.branch} would succeed (${base}):` : `[${r.branch} ${short(r.snapshot)}] merge ${r.source} (${base})`, ...tableLines(r.tables)]
+    }
   }
 }
 

@@ -152,6 +152,7 @@ it back, refusing (exit 4) to drop commits it gained since unless --force.`)
     .addOption(new Option('--strategy <side>', 'resolve conflicts by one side\'s version of what conflicts').choices(['ours', 'theirs']))
     .option('--dry-run', 'print the merge or the conflict report, write nothing')
     .option('--allow-unrelated', 'merge histories with no common ancestor (against an empty base)')
+    .option('--idempotency-key <key>', 'a retried merge with the same key returns the merge commit that landed (implies --no-ff)')
     .addHelpText('after', `
 Changes since the merge base combine per table: appends combine, disjoint
 partitions combine, schema changes combine by field id; a partition both

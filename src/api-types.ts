@@ -484,6 +484,14 @@ export interface MergeOptions {
   /** Merge histories with no common ancestor, against the empty repository. */
   allowUnrelated?: boolean
   /**
+   * Recorded in the merge commit (format-spec/merge.md#idempotency): a retry
+   * with the same key on the same target returns the merge commit that
+   * landed (`idempotentReplay`), even when the target moved since; the same
+   * key for another source (or strategy) is a CONFLICT. A keyed merge always
+   * makes a merge commit (a fast-forward would record no key).
+   */
+  idempotencyKey?: string
+  /**
    * Cancels the request. Until the result's commit is about to be written, an
    * abort stops the work (interrupting the engine's running statement in a
    * key-level merge), moves no ref and rejects with `signal.reason`; data files
@@ -500,8 +508,14 @@ export interface MergeResult {
   source: string
   /** The source's snapshot. */
   sourceSnapshot: string
-  /** The merge base (null: unrelated histories). */
+  /** The merge base (null: unrelated histories); with several, the first of `bases`. */
   base: string | null
+  /**
+   * Every best common ancestor, newest first: one, or several after
+   * criss-cross merges, which dv merges into a virtual base (in memory) to
+   * merge against.
+   */
+  bases: string[]
   /** The target's head before. */
   previous: string
   /** The target's head after (or, dry run, what it would be; '' when a merge commit is not written). */
@@ -510,6 +524,8 @@ export interface MergeResult {
   tables: Record<string, TableChange>
   conflicts: MergeConflict[]
   dryRun: boolean
+  /** True when the merge commit with the same idempotency key had landed already and is returned (nothing was written). */
+  idempotentReplay: boolean
 }
 
 export interface RevertOptions {

@@ -1,6 +1,6 @@
 /**
  * `dv merge SOURCE [--into BRANCH] [-m MSG] [--no-ff] [--strategy ours|theirs]
- * [--dry-run] [--allow-unrelated]`, `dv revert REV [-m PARENT]` and
+ * [--dry-run] [--allow-unrelated] [--idempotency-key KEY]`, `dv revert REV [-m PARENT]` and
  * `dv cherry-pick REV [-m PARENT]`. A conflict prints its report (the result
  * document under --json) and exits 4; nothing was changed.
  */
@@ -18,6 +18,7 @@ export interface MergeInput {
   strategy?: string
   dryRun?: boolean
   allowUnrelated?: boolean
+  idempotencyKey?: string
 }
 
 export interface RevertInput {
@@ -60,6 +61,7 @@ export async function runMerge(ctx: CliContext, input: MergeInput): Promise<void
       ...(strategy ? { strategy } : {}),
       ...(input.dryRun ? { dryRun: true } : {}),
       ...(input.allowUnrelated ? { allowUnrelated: true } : {}),
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     }))
   } catch (e) {
     if (interrupts.isAbort(e)) return interrupts.report(`nothing was merged: ${input.into === undefined ? 'the branch' : `branch '${input.into}'`} is unchanged`, false)

@@ -85,8 +85,62 @@ function writeValue(value: unknown, path: string, out: string[], depth = 0): voi
   out.push('}')
 }
 
+/** Thrown by fastText on anything it cannot write: writeValue then finds the path and the reason. */
+const NOT_CANONICAL = Symbol('not canonical')
+
+/** Node 20 has String.prototype.isWellFormed (ES2024); the lib this project compiles against (ES2023) does not type it. */
+type WellFormed = string & { isWellFormed(): boolean }
+
+/**
+ * The same rules as writeValue without the JSON path of every node: reading
+ * a manifest re-serializes every value it parsed (parseCanonical), and
+ * building a path string for each of its thousands of nodes cost more than
+ * the parse itself. Only a failure needs the path, and writeValue computes it.
+ */
+function fastText(value: unknown, depth: number): string {
+  if (value === null) return 'null'
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'string':
+      if (!(value as WellFormed).isWellFormed()) throw NOT_CANONICAL
+      return JSON.stringify(value)
+    case 'number':
+      if (!Number.isSafeInteger(value) || Object.is(value, -0)) throw NOT_CANONICAL
+      return String(value)
+    case 'object':
+      break
+    default:
+      throw NOT_CANONICAL
+  }
+  if (depth >= MAX_DEPTH) throw NOT_CANONICAL
+  if (Array.isArray(value)) {
+    let text = '['
+    for (let i = 0; i < value.length; i++) text += (i > 0 ? ',' : '') + fastText(value[i], depth + 1)
+    return text + ']'
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw NOT_CANONICAL
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  let text = '{'
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    const child = record[key]
+    if (child === undefined || !(key as WellFormed).isWellFormed()) throw NOT_CANONICAL
+    text += (i > 0 ? ',' : '') + JSON.stringify(key) + ':' + fastText(child, depth + 1)
+  }
+  return text + '}'
+}
+
 /** The canonical JSON text of `value`; throws CanonicalJsonError for anything not canonicalisable. */
 export function canonicalText(value: unknown): string {
+  try {
+    return fastText(value, 0)
+  } catch (e) {
+    if (e !== NOT_CANONICAL) throw e
+  }
+  // not canonicalisable: the path-tracking writer names where and why
   const out: string[] = []
   writeValue(value, '$', out)
   return out.join('')

@@ -25,7 +25,7 @@ import { planThreeWay, type TableOutcome } from './merge.js'
 
 export interface ThreeWayInput {
   base: TableMap
-  ours: Snapshot
+  ours: Pick<Snapshot, 'tables'>
   theirs: TableMap
   strategy?: MergeStrategy
   /** False: compute the result and its summary, write nothing (a dry run). */
@@ -147,6 +147,9 @@ export interface PublishRequest {
   tables: Record<string, ObjectId>
   summary: Record<string, TableChange>
   reflogMessage: string
+  /** Recorded in the snapshot, with the request's fingerprint (format-spec/merge.md#idempotency). */
+  idempotencyKey?: string
+  fingerprint?: string
   /** Checked once more before the snapshot is written: after that the publish completes. */
   signal?: AbortSignal
 }
@@ -168,6 +171,7 @@ export async function publish(ctx: RepoContext, req: PublishRequest): Promise<{ 
     message: req.message,
     tables: req.tables,
     summary: req.summary,
+    ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey, ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}) }),
   }
   const id = await writeSnapshot(ctx, snapshot)
   await moveBranch(ctx, req.branch, req.ref, id, req.reflogMessage)

@@ -22,9 +22,20 @@ interface Queued {
   snapshot: Snapshot
 }
 
-/** The best common ancestor of `ours` and `theirs`, or null for unrelated histories. */
+/** The best common ancestor of `ours` and `theirs` (the first of several: see mergeBases), or null for unrelated histories. */
 export async function mergeBase(ctx: RepoContext, ours: SnapshotId, theirs: SnapshotId): Promise<SnapshotId | null> {
-  if (ours === theirs) return ours
+  return (await mergeBases(ctx, [ours], [theirs]))[0] ?? null
+}
+
+/**
+ * Every best common ancestor of the snapshots `ours` and those `theirs`
+ * reach (sets, so that a virtual merge base, known by the snapshots it
+ * merged, can be met with another one: merge-virtual-base.ts), newest first
+ * (ties: the smaller id). Empty for unrelated histories; more than one only
+ * after criss-cross merges.
+ */
+export async function mergeBases(ctx: RepoContext, ours: SnapshotId[], theirs: SnapshotId[]): Promise<SnapshotId[]> {
+  if (ours.length === 1 && theirs.length === 1 && ours[0] === theirs[0]) return [ours[0]!]
   const color = new Map<SnapshotId, number>()
   const queue: Queued[] = []
   const candidates: Queued[] = []
@@ -34,8 +45,8 @@ export async function mergeBase(ctx: RepoContext, ours: SnapshotId, theirs: Snap
     color.set(id, before | c)
     if (!queue.some((q) => q.id === id)) queue.push({ id, snapshot: await readSnapshot(ctx, id) })
   }
-  await paint(ours, OURS)
-  await paint(theirs, THEIRS)
+  for (const id of ours) await paint(id, OURS)
+  for (const id of theirs) await paint(id, THEIRS)
   // go on while something not yet known to be below a common ancestor waits
   while (queue.some((q) => (color.get(q.id)! & STALE) === 0)) {
     let best = 0
@@ -57,13 +68,12 @@ function newer(a: Queued, b: Queued): boolean {
 }
 
 /**
- * Of the common ancestors found, those no other one reaches; the newest of
- * them (ties: the smaller id), so the choice is deterministic.
+ * Of the common ancestors found, those no other one reaches, newest first
+ * (ties: the smaller id), so the order is deterministic.
  */
-async function bestOf(ctx: RepoContext, found: Queued[]): Promise<SnapshotId | null> {
+async function bestOf(ctx: RepoContext, found: Queued[]): Promise<SnapshotId[]> {
   const unique = [...new Map(found.map((q) => [q.id, q])).values()]
-  if (unique.length === 0) return null
-  if (unique.length === 1) return unique[0]!.id
+  if (unique.length <= 1) return unique.map((q) => q.id)
   const best: Queued[] = []
   for (const q of unique) {
     let dominated = false
@@ -76,5 +86,5 @@ async function bestOf(ctx: RepoContext, found: Queued[]): Promise<SnapshotId | n
     if (!dominated) best.push(q)
   }
   best.sort((a, b) => (newer(a, b) ? -1 : newer(b, a) ? 1 : 0))
-  return best[0]!.id
+  return best.map((q) => q.id)
 }

@@ -1,12 +1,16 @@
 /**
  * Model-based test of merge (format-spec/merge.md): random histories of
  * writes (append, replace-partitions, delete) on main and on branches cut
- * from main (x and y, at the start), and merges of branches into main, run against a repository on
- * the memory store and against a plain model. The model keeps each table as
+ * from main (x and y, at the start), merges of branches into main, and
+ * crossing merges (a branch into main and main's head before that into the
+ * branch, which make criss-cross histories with several best common
+ * ancestors), run against a repository on the memory store and against a
+ * plain model. The model keeps each table as
  * partitions holding multisets of files, a file being the sorted rows one
  * write put in one partition (dv names files by content, so equal rows
  * written the same way are one file), and merges by the spec's per-partition
- * rules with its own merge base. After every merge, dv's table equals the
+ * rules with its own merge base (several: merged into a virtual base first,
+ * a conflict there being a conflict). After every merge, dv's table equals the
  * model's merge, or both report a conflict.
  */
 import { describe, expect, it } from 'vitest'
@@ -21,13 +25,14 @@ import { TextSink } from '../support/text-sink.js'
 type Row = { p: string; v: number }
 /** partition -> file key -> count */
 type State = Map<string, Map<string, number>>
-interface Commit { parents: string[]; state: State }
+interface Commit { parents: string[]; state: State; seq: number }
 interface Model { commits: Map<string, Commit>; heads: Map<string, string> }
 
 type Op =
   | { kind: 'write'; branch: string; mode: 'append' | 'replace-partitions'; rows: Row[] }
   | { kind: 'delete'; branch: string; v: number }
   | { kind: 'merge'; name: string }
+  | { kind: 'cross'; name: string }
 
 const clone = (s: State): State => new Map([...s].map(([p, f]) => [p, new Map(f)]))
 const fileKey = (how: string, rows: number[]) => `${how}:${JSON.stringify([...rows].sort((a, b) => a - b))}`
@@ -75,11 +80,26 @@ function ancestors(m: Model, id: string): Set<string> {
   return out
 }
 
-function mergeBase(m: Model, a: string, b: string): string {
-  const common = [...ancestors(m, a)].filter((x) => ancestors(m, b).has(x))
+/** Every best common ancestor of (anything reachable from) `a` and `b`, newest first. */
+function mergeBases(m: Model, a: string[], b: string[]): string[] {
+  const [fromA, fromB] = [new Set(a.flatMap((x) => [...ancestors(m, x)])), new Set(b.flatMap((x) => [...ancestors(m, x)]))]
+  const common = [...fromA].filter((x) => fromB.has(x))
   const best = common.filter((c) => !common.some((o) => o !== c && ancestors(m, o).has(c)))
-  if (best.length !== 1) throw new Error(`the model's histories have ${best.length} best common ancestors`)
-  return best[0]!
+  return best.sort((x, y) => m.commits.get(y)!.seq - m.commits.get(x)!.seq)
+}
+
+/** The merge base's state: one base's, or the bases merged in order (format-spec/merge.md#merge-base). */
+function baseState(m: Model, bases: string[]): State | 'conflict' {
+  let merged: { ids: string[]; state: State } = { ids: [bases[0]!], state: m.commits.get(bases[0]!)!.state }
+  for (const next of bases.slice(1)) {
+    const inner = mergeBases(m, merged.ids, [next])
+    const innerState = inner.length === 0 ? new Map() : baseState(m, inner)
+    if (innerState === 'conflict') return 'conflict'
+    const state = mergeStates(innerState, merged.state, m.commits.get(next)!.state)
+    if (state === 'conflict') return 'conflict'
+    merged = { ids: [...merged.ids, next], state }
+  }
+  return merged.state
 }
 
 /** The spec's per-partition rule on file multisets: the merged state, or 'conflict'. */
@@ -113,15 +133,33 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('write' as const), branch: branchArb, mode: fc.constantFrom('append' as const, 'append' as const, 'replace-partitions' as const), rows: fc.array(rowArb, { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), branch: branchArb, v: fc.integer({ min: 0, max: 6 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('merge' as const), name: fc.constantFrom('x', 'y') }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cross' as const), name: fc.constantFrom('x', 'y') }) },
+)
+
+const writeOn = (branches: string[]): fc.Arbitrary<Op> => fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), branch: fc.constantFrom(...branches), mode: fc.constantFrom('append' as const, 'append' as const, 'replace-partitions' as const), rows: fc.array(rowArb, { minLength: 1, maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), branch: fc.constantFrom(...branches), v: fc.integer({ min: 0, max: 6 }) }) },
+)
+/** Writes to one partition only, so that the two crossing merges land (they are merges of disjoint partitions). */
+const writeIn = (branch: string, p: string): fc.Arbitrary<Op> => fc.record({
+  kind: fc.constant('write' as const), branch: fc.constant(branch), mode: fc.constantFrom('append' as const, 'replace-partitions' as const),
+  rows: fc.array(fc.record({ p: fc.constant(p), v: fc.integer({ min: 0, max: 6 }) }), { minLength: 1, maxLength: 3 }),
+})
+/** Random histories, and (half the runs) a criss-cross on purpose: both sides write, cross, write again, merge. */
+const historyArb: fc.Arbitrary<Op[]> = fc.oneof(
+  fc.array(opArb, { minLength: 6, maxLength: 14 }),
+  fc.tuple(fc.array(writeIn('main', 'a'), { minLength: 1, maxLength: 2 }), fc.array(writeIn('x', 'b'), { minLength: 1, maxLength: 2 }),
+    fc.array(writeOn(['main', 'x']), { minLength: 1, maxLength: 4 }), fc.array(opArb, { maxLength: 4 }))
+    .map(([m, x, after, rest]): Op[] => [...m, ...x, { kind: 'cross', name: 'x' }, ...after, { kind: 'merge', name: 'x' }, ...rest]),
 )
 
 describe('model-based: merge against a model of partitions and files', () => {
   it('after every merge, dv equals the model, or both conflict', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dv-merge-model-'))
     let seq = 0
-    const stats = { merged: 0, conflicts: 0, ff: 0 }
+    const stats = { merged: 0, conflicts: 0, ff: 0, crissCross: 0, virtual: 0 }
     try {
-      await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 6, maxLength: 14 }), async (ops) => {
+      await fc.assert(fc.asyncProperty(historyArb, async (ops) => {
         const repo = await Repository.fromStorage(createMemoryStorage(), { init: true, author: 'model' })
         const csv = async (rows: Row[]) => {
           const path = join(dir, `in-${seq++}.csv`)
@@ -137,14 +175,43 @@ describe('model-based: merge against a model of partitions and files', () => {
         try {
           const model: Model = { commits: new Map(), heads: new Map() }
           const root = await repo.resolve('main')
-          model.commits.set(root, { parents: [], state: new Map() })
+          model.commits.set(root, { parents: [], state: new Map(), seq: 0 })
           const first: Op = { kind: 'write', branch: 'main', mode: 'append', rows: [{ p: 'a', v: 0 }, { p: 'b', v: 1 }, { p: 'c', v: 2 }] }
           const created = await repo.write('t', await csv(first.rows), { partitionBy: 'p', commit: true, message: 'create' })
-          model.commits.set(created.commit!.snapshot, { parents: [root], state: applyWrite(new Map(), first) })
+          model.commits.set(created.commit!.snapshot, { parents: [root], state: applyWrite(new Map(), first), seq: 1 })
           model.heads.set('main', created.commit!.snapshot)
           for (const name of ['x', 'y']) {
             await repo.createBranch(name, 'main')
             model.heads.set(name, created.commit!.snapshot)
+          }
+          let tick = 1
+          /** Merges `source` (whose head is `theirs`) into `target` in dv and in the model, and compares. */
+          const mergeInto = async (target: string, theirs: string, source: string): Promise<void> => {
+            const ours = model.heads.get(target)!
+            const bases = mergeBases(model, [ours], [theirs])
+            const base = bases.length === 1 ? bases[0] : undefined
+            if (bases.length > 1) stats.crissCross++
+            const baseS = bases.length === 0 ? new Map() as State : baseState(model, bases)
+            const expected = base === theirs ? model.commits.get(ours)!.state
+              : base === ours ? model.commits.get(theirs)!.state
+                : baseS === 'conflict' ? 'conflict' : mergeStates(baseS, model.commits.get(ours)!.state, model.commits.get(theirs)!.state)
+            const got = await repo.merge(source, { into: target }).catch((e: DvError) => e)
+            if (expected === 'conflict') {
+              expect(got, `merge of ${source} into ${target} should conflict`).toMatchObject({ code: 'CONFLICT' })
+              expect(await repo.resolve(target)).toBe(ours)
+              stats.conflicts++
+              return
+            }
+            if ('code' in got) throw got
+            expect(got.status).toBe(base === theirs ? 'up-to-date' : base === ours ? 'fast-forward' : 'merged')
+            expect(got.bases).toHaveLength(bases.length)
+            if (got.status === 'merged') {
+              model.commits.set(got.snapshot, { parents: [ours, theirs], state: expected, seq: ++tick })
+              stats.merged++
+              if (bases.length > 1) stats.virtual++
+            } else if (got.status === 'fast-forward') stats.ff++
+            model.heads.set(target, got.status === 'up-to-date' ? ours : got.snapshot)
+            expect(await read(target)).toEqual(flat(expected))
           }
           for (const op of ops) {
             if (op.kind === 'write' || op.kind === 'delete') {
@@ -155,31 +222,15 @@ describe('model-based: merge against a model of partitions and files', () => {
                 : await repo.delete('t', `v = ${op.v}`, { branch: op.branch, commit: true, message: `d${seq}` })
               const next = applyWrite(model.commits.get(head)!.state, op)
               if (!r.commit) continue // a delete that matched nothing
-              model.commits.set(r.commit.snapshot, { parents: [head], state: next })
+              model.commits.set(r.commit.snapshot, { parents: [head], state: next, seq: ++tick })
               model.heads.set(op.branch, r.commit.snapshot)
+            } else if (op.kind === 'merge') {
+              await mergeInto('main', model.heads.get(op.name)!, op.name)
             } else {
-              const theirs = model.heads.get(op.name)
-              if (!theirs) continue
-              const ours = model.heads.get('main')!
-              const base = mergeBase(model, ours, theirs)
-              const expected = base === theirs ? model.commits.get(ours)!.state
-                : base === ours ? model.commits.get(theirs)!.state
-                  : mergeStates(model.commits.get(base)!.state, model.commits.get(ours)!.state, model.commits.get(theirs)!.state)
-              const got = await repo.merge(op.name).catch((e: DvError) => e)
-              if (expected === 'conflict') {
-                expect(got, `merge of ${op.name} should conflict`).toMatchObject({ code: 'CONFLICT' })
-                expect(await repo.resolve('main')).toBe(ours)
-                stats.conflicts++
-                continue
-              }
-              if ('code' in got) throw got
-              expect(got.status).toBe(base === theirs ? 'up-to-date' : base === ours ? 'fast-forward' : 'merged')
-              if (got.status === 'merged') {
-                model.commits.set(got.snapshot, { parents: [ours, theirs], state: expected })
-                stats.merged++
-              } else if (got.status === 'fast-forward') stats.ff++
-              model.heads.set('main', got.status === 'up-to-date' ? ours : got.snapshot)
-              expect(await read('main')).toEqual(flat(expected))
+              // criss-cross: the branch into main, and main's head before that into the branch
+              const [theirs, ours] = [model.heads.get(op.name)!, model.heads.get('main')!]
+              await mergeInto('main', theirs, theirs)
+              await mergeInto(op.name, ours, ours)
             }
           }
         } finally {
@@ -194,5 +245,8 @@ describe('model-based: merge against a model of partitions and files', () => {
     expect(stats.merged).toBeGreaterThan(0)
     expect(stats.conflicts).toBeGreaterThan(0)
     expect(stats.ff).toBeGreaterThan(0)
+    // criss-cross histories, and merges against a virtual base that land
+    expect(stats.crissCross).toBeGreaterThan(0)
+    expect(stats.virtual).toBeGreaterThan(0)
   }, 600_000)
 })

@@ -12,13 +12,19 @@ import { shortId } from '../../ids.js'
 import { branchRef } from '../../refs/names.js'
 import { resolveRev } from '../../refs/resolve.js'
 import { readSnapshot } from '../context.js'
+import { findIdempotencyKey } from '../history.js'
+import { requestFingerprint } from '../write.js'
 import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving, verifyContracts } from '../merge-apply.js'
-import { mergeBase } from '../merge-base.js'
+import { mergeBases } from '../merge-base.js'
+import { virtualBase } from '../merge-virtual-base.js'
 import { branchHead, revContext, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
 
 export async function merge(ctx: ActionContext, source: string, options: MergeOptions = {}): Promise<MergeResult> {
   checkStrategy(options.strategy)
+  if (options.idempotencyKey !== undefined && options.idempotencyKey.trim() === '') {
+    throw new DvError('INVALID_ARGUMENT', 'the idempotency key is empty', { hint: 'pass a non-empty --idempotency-key KEY (e.g. the pipeline run id), or leave it out' })
+  }
   options.signal?.throwIfAborted()
   const branch = await targetBranch(ctx, options.into)
   if (source === branch || source === branchRef(branch)) {
@@ -46,11 +52,19 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   const ref = await ctx.storage.refs.get(branchRef(branch))
   if (!ref) throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'see `dv branch --list`' })
   const ours = ref.snapshot
+  // the request a key names: what is merged (by snapshot) and how its conflicts resolve
+  const key = options.idempotencyKey
+  const fingerprint = key === undefined ? undefined : requestFingerprint({ request: 'merge', source: theirs, strategy: options.strategy, allowUnrelated: options.allowUnrelated ? 'yes' : undefined })
+  if (key !== undefined) {
+    const landed = await findIdempotencyKey(ctx, ours, key)
+    if (landed) return replay(a, ours, landed.id, landed.snapshot, fingerprint!)
+  }
   const oursSnapshot = await readSnapshot(ctx, ours)
-  const base = await mergeBase(ctx, ours, theirs)
+  const bases = await mergeBases(ctx, [ours], [theirs])
+  const base = bases[0] ?? null
   const dryRun = options.dryRun === true
   const result = (status: MergeResult['status'], snapshot: string, tables: MergeResult['tables'] = {}, conflicts: MergeResult['conflicts'] = []): MergeResult =>
-    ({ status, branch, source, sourceSnapshot: theirs, base, previous: ours, snapshot, tables, conflicts, dryRun })
+    ({ status, branch, source, sourceSnapshot: theirs, base, bases, previous: ours, snapshot, tables, conflicts, dryRun, idempotentReplay: false })
   if (base === theirs) return result('up-to-date', ours)
   if (base === null && !options.allowUnrelated) {
     throw new DvError('INVALID_ARGUMENT', `'${source}' (${shortId(theirs)}) and branch '${branch}' (${shortId(ours)}) have no common history`, {
@@ -58,8 +72,12 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
       details: { source: theirs, target: ours },
     })
   }
-  const baseTables = base === null ? {} : (await readSnapshot(ctx, base)).tables
-  if (base === ours && !options.noFf) {
+  // several best common ancestors (criss-cross merges): merge against their merge, in memory
+  const virtual = bases.length > 1 ? await virtualBase(ctx, bases, options.signal) : undefined
+  const baseTables = virtual?.tables ?? (base === null ? {} : (await readSnapshot(ctx, base)).tables)
+  const mctx = virtual?.ctx ?? ctx
+  // a fast-forward writes no commit, so a keyed merge makes one: the key must be findable
+  if (base === ours && !options.noFf && key === undefined) {
     const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
     options.signal?.throwIfAborted()
     if (!dryRun) {
@@ -69,7 +87,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
     }
     return result('fast-forward', theirs, preview.summary)
   }
-  const merged = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
+  const merged = await applyThreeWay(mctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
   if (merged.conflicts.length) {
     if (dryRun) return result('conflict', '', {}, merged.conflicts)
     throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts, { ours: `branch '${branch}'`, theirs: `'${source}'` })
@@ -79,6 +97,30 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
     branch, ref, parents: [ours, theirs], parent: oursSnapshot,
     message: options.message ?? `merge ${source} into ${branch}`, author: ctx.author,
     tables: merged.tables, summary: merged.summary, reflogMessage: `merge: ${source}`, signal: options.signal,
+    ...(key === undefined ? {} : { idempotencyKey: key, fingerprint }),
   })
   return result('merged', published.id, merged.summary)
+}
+
+/**
+ * The merge commit that already landed with the request's idempotency key
+ * (format-spec/merge.md#idempotency): returned as the result, nothing
+ * written; a commit that used the key for another request is a CONFLICT, as
+ * for writes (format-spec/commit-protocol.md#idempotency).
+ */
+function replay(a: Attempt, head: SnapshotId, id: SnapshotId, landed: Snapshot, fingerprint: string): MergeResult {
+  const key = a.options.idempotencyKey!
+  const merged = landed.parents.length === 2 && landed.parents[1] === a.theirs
+  if (landed.fingerprint !== fingerprint) {
+    const what = landed.parents.length === 2 ? `the merge of ${shortId(landed.parents[1]!)}` : 'another request'
+    throw new DvError('CONFLICT', `idempotency key '${key}' was already used by snapshot ${shortId(id)} on branch '${a.branch}' for ${what}${merged ? ' with other options' : ''}, not for this merge of '${a.source}' (${shortId(a.theirs)})`, {
+      retryable: false,
+      hint: 'use a new key for a new merge; a retry must merge the same source (the same snapshot) with the same --strategy',
+      details: { snapshot: id, idempotencyKey: key },
+    })
+  }
+  return {
+    status: 'merged', branch: a.branch, source: a.source, sourceSnapshot: a.theirs, base: null, bases: [],
+    previous: head, snapshot: id, tables: landed.summary ?? {}, conflicts: [], dryRun: a.options.dryRun === true, idempotentReplay: true,
+  }
 }

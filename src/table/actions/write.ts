@@ -20,7 +20,7 @@ import { findIdempotencyKey } from '../history.js'
 import { prepareChange } from '../modes.js'
 import { stagedView } from '../staged-view.js'
 import { requestFingerprint } from '../write.js'
-import { quarantineName, quarantineRequest, quarantineSummary } from '../quarantine.js'
+import { quarantineName, quarantineRequest, quarantineSchema, quarantineSummary } from '../quarantine.js'
 import { checkCommitMessage } from './commit.js'
 import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
@@ -57,7 +57,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const base = await stagedView(ctx, head, name, staged)
   // refused before the input is read: a quarantine needs the table's contract and a usable TABLE__quarantine
   const quarantineBase = quarantining ? await stagedView(ctx, head, quarantineName(name), staged) : undefined
-  if (quarantineBase) quarantineRequest(name, base.table, quarantineBase, '', '')
+  if (quarantineBase) quarantineSchema(quarantineRequest(name, base.table, quarantineBase, '', ''), name, base.table!.schema)
   const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema)
   if (declared && base.table) checkDeclaredAgrees(name, base.table, declared.schema)
   // what writes killed before they could clean up left (store/owner.ts): never a running write's

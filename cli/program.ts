@@ -77,7 +77,7 @@ function buildProgram(argv: readonly string[]): Command {
     .option('--date-format <format>', "format of CSV dates, e.g. '%d/%m/%Y' (kept per table)")
     .option('--timestamp-format <format>', "format of CSV timestamps, e.g. '%d/%m/%Y %H:%M:%S' (kept per table)")
     .addOption(new Option('--compression <codec>', 'compression of the CSV input (default: from the extension)').choices(['gzip', 'zstd', 'none']))
-    .addOption(new Option('--on-violation <action>', "what a contract's failing rows do at commit: fail (exit 8; the default); quarantine is not implemented yet").choices(['fail', 'quarantine']))
+    .addOption(new Option('--on-violation <action>', "what rows breaking a row rule of the table's contract do: fail (exit 8; the default), or quarantine (to TABLE__quarantine, in the same commit)").choices(['fail', 'quarantine']))
     .addHelpText('after', `
 Several FILEs are staged one after the other (one staged change each); commit
 them together with 'dv commit -m MSG'. With --commit, name exactly one FILE:

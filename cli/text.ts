@@ -74,11 +74,12 @@ export function formatCommit(c: CommitResult): string[] {
 }
 
 export function formatWrite(w: WriteResult): string[] {
-  if (w.commit) return formatCommit(w.commit)
+  const quarantine = w.quarantine ? [w.quarantine.summary] : []
+  if (w.commit) return [...formatCommit(w.commit), ...quarantine]
   const notes = [w.created ? 'new table' : '', w.addedColumns.length ? `new columns: ${w.addedColumns.join(', ')}` : '']
     .filter(Boolean).join('; ')
   const removed = w.removedFiles > 0 ? `, removing ${plural(w.removedRows, 'row')} in ${plural(w.removedFiles, 'file')}` : ''
-  return [`staged ${w.mode} to ${w.table}: ${plural(w.rows, 'row')} in ${plural(w.files, 'file')}${removed}${notes ? ` (${notes})` : ''}`]
+  return [`staged ${w.mode} to ${w.table}: ${plural(w.rows, 'row')} in ${plural(w.files, 'file')}${removed}${notes ? ` (${notes})` : ''}`, ...quarantine]
 }
 
 /** A staged change's id as status shows it (and `dv restore --staged --change` takes it). */

@@ -13,6 +13,9 @@ export type { SchemaChange }
 /** Every write mode (format-spec/write-modes.md): the library's check and the CLI's --mode choices both read this list. */
 export const WRITE_MODES = ['append', 'overwrite', 'replace-partitions', 'delete', 'upsert'] as const
 export type WriteMode = (typeof WRITE_MODES)[number]
+/** What a write does with rows that break its table's contract's row rules (format-spec/contracts.md#quarantine). */
+export const ON_VIOLATION = ['fail', 'quarantine'] as const
+export type OnViolation = (typeof ON_VIOLATION)[number]
 
 export interface WriteOptions {
   mode?: WriteMode
@@ -61,6 +64,27 @@ export interface WriteOptions {
    * ref update half done.
    */
   signal?: AbortSignal
+  /**
+   * 'fail' (default): a row breaking a row rule of the table's contract fails
+   * the commit (QUALITY). 'quarantine': such rows go to TABLE__quarantine in
+   * the same commit, the others to TABLE (format-spec/contracts.md#quarantine).
+   */
+  onViolation?: OnViolation
+}
+
+/** Where a quarantining write sent its failing rows. */
+export interface QuarantineResult {
+  /** TABLE__quarantine. */
+  table: string
+  rows: number
+  /** Quarantined rows per rule name; a row breaking two rules counts under both. */
+  byRule: Record<string, number>
+  /** The `_dv_write` value of the quarantined rows (the write's id). */
+  write: string
+  /** True when this write created the quarantine table. */
+  created: boolean
+  /** `N rows committed to T, M quarantined to T__quarantine (rule: count, ...)` ("staged for T" when staged). */
+  summary: string
 }
 
 export interface WriteResult {
@@ -81,6 +105,8 @@ export interface WriteResult {
   commit?: CommitResult
   /** Set when the write was staged (no commit). */
   staged?: { id: string }
+  /** Set for `onViolation: 'quarantine'`: what went to the quarantine table (rows 0 when none). */
+  quarantine?: QuarantineResult
 }
 
 export interface CommitOptions {

@@ -8,7 +8,7 @@ import { emit } from '../output.js'
 import { catchInterrupts } from '../interrupt.js'
 import { startProgress } from '../progress.js'
 import { formatWrite } from '../text.js'
-import type { CsvOptions, InputFormat, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
+import type { CsvOptions, InputFormat, OnViolation, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
 
 export interface WriteInput {
   table: string
@@ -65,6 +65,7 @@ function toOptions(input: WriteInput): WriteOptions {
     ...(input.schema === undefined ? {} : { schema: input.schema }),
     ...(input.allowEmpty ? { allowEmpty: true } : {}),
     ...(csvOptions(input) ? { csv: csvOptions(input) } : {}),
+    ...(input.onViolation === undefined ? {} : { onViolation: input.onViolation as OnViolation }),
   }
 }
 
@@ -90,12 +91,6 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
 }
 
 export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void> {
-  if (input.onViolation === 'quarantine') {
-    const { DvError } = await import('../../src/index.js')
-    throw new DvError('UNSUPPORTED', '--on-violation quarantine is not implemented yet: a write that breaks its table\'s contract fails (exit 8)', {
-      hint: 'omit --on-violation (or pass fail); split the failing rows from the input yourself, e.g. with the sample rows of the exit-8 report',
-    })
-  }
   const files = await checkInput(input)
   const interrupts = catchInterrupts(ctx, input.commit
     ? 'the commit may have landed if its ref update had started: see `dv log`; the next write removes temporary files'

@@ -30,9 +30,11 @@ export interface WriteViewProps {
 export function WriteView({ writes, color }: WriteViewProps) {
   return (
     <Box flexDirection="column">
-      {writes.map((w, i) => (w.commit
-        ? <CommitView key={i} commit={w.commit} color={color} />
-        : <Text key={i} color={tint(color, 'green')}>{formatWrite(w)[0]}</Text>))}
+      {writes.map((w, i) => (
+        <Box key={i} flexDirection="column">
+          {w.commit ? <CommitView commit={w.commit} color={color} /> : <Text color={tint(color, 'green')}>{formatWrite(w)[0]}</Text>}
+          {w.quarantine ? <Text color={tint(color, w.quarantine.rows ? 'yellow' : 'green')}>{w.quarantine.summary}</Text> : null}
+        </Box>))}
     </Box>
   )
 }

@@ -15,7 +15,7 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type {
-  CompactRequest, DataEngine, KeyReport, QueryRequest, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
+  CompactRequest, DataEngine, QuarantineRequest, QuarantineResult, KeyReport, QueryRequest, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
 } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
@@ -34,6 +34,7 @@ const rewriteDrop = () => import('./rewrite-drop.js')
 const keyChecks = () => import('./key-checks.js')
 const contractChecks = () => import('./contract-checks.js')
 const contractSql = () => import('./contract-sql.js')
+const quarantine = () => import('./quarantine.js')
 
 export interface EngineOptions extends DuckOptions {
   /**
@@ -110,7 +111,7 @@ class DuckDataEngine implements DataEngine {
       return rewriteFiles(sandbox, request, () => prepareWhere(sandbox, drop.where, request.schema))
     }
     const duck = await this.ingest()
-    return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, drop.keys.source, request.schema))
+    return rewriteFiles(duck, request, () => prepareKeys(duck, drop.keys.columns, 'source' in drop.keys ? drop.keys.source : drop.keys.files, request.schema))
   }
 
   /** User SQL: checked, rendered from its AST and run in the sandbox only. */
@@ -179,6 +180,11 @@ class DuckDataEngine implements DataEngine {
       temporary.close()
       await rm(join(options.scratchDir, spillName), { recursive: true, force: true })
     }
+  }
+
+  async quarantineRows(request: QuarantineRequest): Promise<QuarantineResult> {
+    this.checkOpen()
+    return (await quarantine()).quarantineRows(await this.ingest(), request)
   }
 
   interrupt(): void {

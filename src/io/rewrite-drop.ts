@@ -15,7 +15,8 @@ import { Duck, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { checkKeyNames, keySelectSql } from './input-checks.js'
 import { checkPredicate } from './predicate.js'
 import type { Sandbox } from './sandbox.js'
-import { castFields } from './scan.js'
+import { castFields, filesRelation } from './scan.js'
+import { emptyRelation } from './predicate.js'
 import { inputRelationOf } from './source.js'
 import { explainWriteError } from './write-parquet.js'
 
@@ -72,16 +73,28 @@ export async function countNotMatching(sandbox: Sandbox, files: ScanFile[], sche
   return outside
 }
 
-export async function prepareKeys(duck: Duck, columns: string[], source: OpenedSource, schema: Schema): Promise<DropRule> {
-  const input = inputRelationOf(source, duck)
-  checkKeyNames(input, columns, schema)
+/**
+ * Keys from `from`: the opened input (cast to the table's types), or data
+ * files already written as the table's schema (a quarantining upsert's
+ * passing rows: the rows it quarantined replace nothing).
+ */
+export async function prepareKeys(duck: Duck, columns: string[], from: OpenedSource | ScanFile[], schema: Schema): Promise<DropRule> {
+  let keys: string
+  if (Array.isArray(from)) {
+    keys = `SELECT ${columns.map((c, i) => `${quoteIdent(c)} AS k${i}`).join(', ')} FROM (${from.length ? filesRelation(from, schema.fields) : `SELECT * FROM ${emptyRelation(schema)} AS e`}) AS i`
+  } else {
+    const input = inputRelationOf(from, duck)
+    checkKeyNames(input, columns, schema)
+    keys = keySelectSql(input, columns, schema)
+  }
   const suffix = randomUUID().replace(/-/g, '')
   const table = `__dv_keys_${suffix}`
   const hits = `__dv_hits_${suffix}`
   try {
-    await duck.run(`CREATE TEMP TABLE ${table} AS ${keySelectSql(input, columns, schema)}`)
+    await duck.run(`CREATE TEMP TABLE ${table} AS ${keys}`)
   } catch (e) {
-    throw await explainWriteError(e, input)
+    if (Array.isArray(from)) throw toDvError(e, 'cannot read the keys of the rows to upsert')
+    throw await explainWriteError(e, inputRelationOf(from, duck))
   }
   const on = columns.map((c, i) => `f.${quoteIdent(c)} = k.k${i}`).join(' AND ')
   return {

@@ -27,7 +27,7 @@ type FileResult = RewriteResult['files'][number]
  * `prepare` builds the drop rule on `duck`: the engine passes the sandbox
  * for a predicate, the ingest instance (which opened the source) for keys.
  */
-export async function rewriteFiles(duck: Duck, request: RewriteRequest, prepare: () => Promise<DropRule>): Promise<RewriteResult> {
+export async function rewriteFiles(duck: Duck, request: Omit<RewriteRequest, 'drop'>, prepare: () => Promise<DropRule>): Promise<RewriteResult> {
   const { schema, partitionSpec } = request
   for (const spec of partitionSpec) partitionSource(spec, schema)
   await mkdir(request.outDir, { recursive: true })
@@ -50,7 +50,7 @@ export async function rewriteFiles(duck: Duck, request: RewriteRequest, prepare:
   }
 }
 
-async function rewriteFile(duck: Duck, file: ScanFile, request: RewriteRequest, drop: DropRule): Promise<FileResult> {
+async function rewriteFile(duck: Duck, file: ScanFile, request: Omit<RewriteRequest, 'drop'>, drop: DropRule): Promise<FileResult> {
   if (file.rows === 0) return { matched: 0, kept: [] }
   let matched: number
   try {
@@ -72,7 +72,7 @@ async function rewriteFile(duck: Duck, file: ScanFile, request: RewriteRequest, 
   return { matched, kept }
 }
 
-async function copyKept(duck: Duck, file: ScanFile, request: RewriteRequest, drop: DropRule): Promise<WrittenFile[]> {
+async function copyKept(duck: Duck, file: ScanFile, request: Omit<RewriteRequest, 'drop'>, drop: DropRule): Promise<WrittenFile[]> {
   const { schema, partitionSpec } = request
   const target = targetBytes(request.targetFileBytes)
   const path = join(request.outDir, `dv-rewrite-${randomUUID()}.parquet`)

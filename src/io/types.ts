@@ -184,7 +184,7 @@ export interface RewriteRequest {
    * not match), or those whose key (all `columns` equal, after the cast to the
    * table's types) occurs in `keys.source`, which must be opened by this engine.
    */
-  drop: { where: string } | { keys: { columns: string[]; source: OpenedSource } }
+  drop: { where: string } | { keys: { columns: string[]; source: OpenedSource } } | { keys: { columns: string[]; files: ScanFile[] } }
   targetFileBytes?: number
   /** Where DuckDB may spill (default: outDir); set once per engine, so pass a long-lived directory. */
   tmpDir?: string
@@ -229,6 +229,42 @@ export interface RewriteResult {
    * are kept or when matched === 0: then the caller keeps the original file).
    */
   files: Array<{ matched: number; kept: WrittenFile[] }>
+}
+
+/**
+ * Quarantine (format-spec/contracts.md#quarantine): split a write's input,
+ * as writeParquet wrote it, by a contract's row tests. A row fails when it
+ * fails any test; `rules[i]` and `reasons[i]` label `tests[i]` in the
+ * quarantine table's `_dv_rule` and `_dv_reason` lists.
+ */
+export interface QuarantineRequest {
+  files: ScanFile[]
+  /** The table's schema after the write (the input's files are written as it). */
+  schema: Schema
+  partitionSpec: PartitionField[]
+  tests: RowTest[]
+  rules: string[]
+  reasons: string[]
+  quarantine: {
+    /** The quarantine table's schema after the write (its field ids). */
+    schema: Schema
+    /** `_dv_source` and `_dv_write` of every quarantined row. */
+    source: string
+    write: string
+  }
+  /** Where the kept and the quarantined files are written (inside tmpDir). */
+  outDir: string
+  tmpDir?: string
+  targetFileBytes?: number
+}
+
+export interface QuarantineResult {
+  /** Per input file, as RewriteResult: rows failing (matched) and the files of the passing rows (none when matched is 0: keep the file). */
+  files: RewriteResult['files']
+  /** The failing rows as the quarantine table's files (unpartitioned). */
+  quarantined: WrittenFile[]
+  /** Quarantined rows per rule name (a row breaking two rules counts under both). */
+  byRule: Record<string, number>
 }
 
 /** What a primary-key check found: how many distinct keys, how many rows hold them, and one key as text (`id=5`, `(a=1, b='x')`). */
@@ -406,6 +442,8 @@ export interface DataEngine {
   diffTo(request: DiffRequest, format: OutputFormat, out: Writable): Promise<DiffCounts>
   /** The row-level diff as Arrow record batches (bounded memory). */
   diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
+  /** Splits a write's input into passing and quarantined rows (QuarantineRequest), in the ingest instance. */
+  quarantineRows(request: QuarantineRequest): Promise<QuarantineResult>
   /** Stops the statement each open instance is running (a cancelled write): its caller sees an error. */
   interrupt(): void
   close(): Promise<void>

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SnapshotId } from '../ids.js'
 import type { DataFile, Schema, TableMetadata, Value } from '../format/types.js'
-import type { OpenedSource } from '../io/types.js'
+import type { OpenedSource, RewriteRequest } from '../io/types.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
 import type { WriteMode } from '../api-types.js'
@@ -20,6 +20,7 @@ import { verifiedScanFiles } from './read.js'
 import { evolveSchema, partitionSpecFor, publishFiles, type WriteBase } from './write.js'
 import { checkNewKeys, describeColumns, keyColumns, keyRangePredicates, upsertKey } from './keys.js'
 import { csvProperties } from './ingest-options.js'
+import { splitInput, type QuarantineRequest } from './quarantine.js'
 
 export interface ChangeRequest {
   table: string
@@ -38,11 +39,17 @@ export interface ChangeRequest {
   allowEmpty?: boolean
   /** Changes already staged for this table on the branch (a keyed table's new keys are checked against them too). */
   staged?: PendingChange[]
+  /** Split the input by the contract's row rules (quarantine.ts); the failing rows become `quarantine.change`. */
+  quarantine?: QuarantineRequest
+  /** The change's id (a quarantining write labels its quarantined rows with it before the change exists); default: a new one. */
+  id?: string
 }
 
 export interface PreparedChange {
   change: PendingChange
   addedColumns: string[]
+  /** A quarantining write: how many rows went to the quarantine table, per rule, and its change (none when no row failed). */
+  quarantine?: { table: string; rows: number; byRule: Record<string, number>; change: PendingChange | undefined }
 }
 
 function invalid(message: string, hint?: string): DvError {
@@ -77,7 +84,7 @@ function validate(req: ChangeRequest): void {
 /** Rewrites the candidate files without the dropped rows; returns what is removed and what is added. */
 async function rewriteCandidates(
   ctx: RepoContext, table: TableMetadata, schema: Schema, candidates: PlannedFile[],
-  drop: { where: string } | { keys: { columns: string[]; source: OpenedSource } }, outDir: string,
+  drop: RewriteRequest['drop'], outDir: string,
 ): Promise<{ removes: RemovedFile[]; kept: DataFile[] }> {
   if (candidates.length === 0) return { removes: [], kept: [] }
   const engine = await ctx.engine()
@@ -131,6 +138,7 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
   const outDir = await mkdtemp(join(ctx.tmpDir, 'write-'))
   try {
     let files: DataFile[] = []
+    let quarantined: PreparedChange['quarantine']
     const keyCheck = (input: Array<{ columns: DataFile['columns'] }>, removes: RemovedFile[], kept: DataFile[]) =>
       checkNewKeys(ctx, { tableName: req.table, table: table!, key: tableKey, source: req.source!, input, removes, kept, staged: req.staged ?? [] })
     if (req.source) {
@@ -151,6 +159,18 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
           throw invalid(`${req.source.name} has no rows: nothing to write to table '${req.table}'`, 'pass --allow-empty to write it anyway (e.g. to create the empty table, or to overwrite with nothing)')
         }
         written = [] // an empty input adds no data file
+      }
+      if (req.quarantine) {
+        // split before the mode plans anything: only the passing rows replace, upsert or append
+        const split = await splitInput(ctx, req.quarantine, { tableName: req.table, schema, partitionSpec, written, outDir: join(outDir, 'quarantine'), baseSnapshot: req.baseSnapshot })
+        quarantined = { table: req.quarantine.name, rows: split.rows, byRule: split.byRule, change: split.change }
+        written = split.kept
+        if (mode === 'overwrite' && where === undefined && !written.some((w) => w.rows > 0) && !req.allowEmpty) {
+          throw new DvError('QUALITY', `every row of ${req.source.name} broke the contract of table '${req.table}': the overwrite would leave it empty`, {
+            hint: 'nothing was applied; fix the input, or pass --allow-empty to overwrite the table with nothing and quarantine every row',
+            details: { table: req.table, quarantined: split.rows, byRule: split.byRule },
+          })
+        }
       }
       if (where !== undefined) {
         // checked over the rows as written (the table's types), in the sandbox; nothing is stored before it passes
@@ -190,13 +210,17 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
     } else if (mode === 'upsert' && table) {
       const predicates = keyRangePredicates(schema, req.key!, files)
       const candidates = (await planScan(ctx, table, predicates)).files
-      const rewritten = await rewriteCandidates(ctx, table, schema, candidates, { keys: { columns: req.key!, source: req.source! } }, join(outDir, 'rewrite'))
+      // a quarantining upsert replaces only the keys of its passing rows: a quarantined row replaces nothing
+      const drop: RewriteRequest['drop'] = req.quarantine
+        ? { keys: { columns: req.key!, files: await verifiedScanFiles(ctx, files.map((file) => ({ file, manifest: '' as never }))) } }
+        : { keys: { columns: req.key!, source: req.source! } }
+      const rewritten = await rewriteCandidates(ctx, table, schema, candidates, drop, join(outDir, 'rewrite'))
       removes = rewritten.removes
       files = [...rewritten.kept, ...files]
       scope = { kind: 'rows', predicates }
     }
     const change: PendingChange = {
-      id: randomUUID(),
+      id: req.id ?? randomUUID(),
       table: req.table,
       mode,
       createdMs: ctx.now(),
@@ -217,7 +241,7 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
       // the keys a keyed write adds from its input: a concurrently added file in their range is a conflict
       ...(keyed && input.length && mode !== 'upsert' && scope.kind !== 'table' ? { keyScope: keyRangePredicates(schema, tableKey, input) } : {}),
     }
-    return { change, addedColumns: base.table ? addedColumns : [] }
+    return { change, addedColumns: base.table ? addedColumns : [], ...(quarantined ? { quarantine: quarantined } : {}) }
   } finally {
     await rm(outDir, { recursive: true, force: true })
   }

@@ -135,14 +135,14 @@ describe('dv check, show, diff, rm', () => {
     expect(diff).toContain('  contract set:\n    +apiVersion: v3.1.0\n')
   })
 
-  it('an unknown --on-violation value is a usage error (exit 2); quarantine is refused as not implemented (exit 5), staging nothing', () => {
+  it('an unknown --on-violation value is a usage error (exit 2); quarantine cannot quarantine a repeated id (a table-level rule): exit 8, nothing changed', () => {
     const before = state()
     const r = dv('write', 'orders', 'a.csv', '--on-violation', 'ignore')
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--on-violation/)
-    const q = dv('write', 'orders', 'a.csv', '--on-violation', 'quarantine')
-    expect(q.code).toBe(5)
-    expect(q.stderr).toMatch(/quarantine is not implemented yet/)
+    const q = dv('write', 'orders', 'a.csv', '--on-violation', 'quarantine', '--commit', '-m', 'again')
+    expect(q.code, q.stderr).toBe(8)
+    expect(q.stderr).toMatch(/1 rule\(s\) failed: id\.unique/)
     expect(state()).toBe(before)
   })
 })

@@ -5,8 +5,9 @@
  * at once. A retried request whose idempotency key already landed replays the
  * original commit and writes nothing.
  */
-import type { CommitResult, WriteMode, WriteOptions, WriteResult } from '../../api-types.js'
-import { WRITE_MODES } from '../../api-types.js'
+import type { CommitResult, QuarantineResult, WriteMode, WriteOptions, WriteResult } from '../../api-types.js'
+import { ON_VIOLATION, WRITE_MODES } from '../../api-types.js'
+import { randomUUID } from 'node:crypto'
 import type { Source } from '../../io/types.js'
 import type { TableName } from '../../ids.js'
 import type { PendingChange } from '../changes.js'
@@ -19,6 +20,7 @@ import { findIdempotencyKey } from '../history.js'
 import { prepareChange } from '../modes.js'
 import { stagedView } from '../staged-view.js'
 import { requestFingerprint } from '../write.js'
+import { quarantineName, quarantineRequest, quarantineSchema, quarantineSummary } from '../quarantine.js'
 import { checkCommitMessage } from './commit.js'
 import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
@@ -34,6 +36,14 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   if (!(WRITE_MODES as readonly string[]).includes(mode)) {
     throw new DvError('INVALID_ARGUMENT', `unknown write mode '${mode}'`, { hint: `modes: ${WRITE_MODES.join(', ')}` })
   }
+  const onViolation = options.onViolation ?? 'fail'
+  if (!(ON_VIOLATION as readonly string[]).includes(onViolation)) {
+    throw new DvError('INVALID_ARGUMENT', `unknown --on-violation value '${String(onViolation)}'`, { hint: `values: ${ON_VIOLATION.join(', ')}` })
+  }
+  const quarantining = onViolation === 'quarantine'
+  if (quarantining && mode === 'delete') {
+    throw new DvError('INVALID_ARGUMENT', '--on-violation quarantine applies to writes with input rows, not --mode delete', { hint: 'a delete adds no row to check; omit --on-violation' })
+  }
   const branch = await targetBranch(ctx, options.branch)
   const commitNow = options.commit === true || !ctx.workspace
   if (options.idempotencyKey !== undefined && !commitNow) {
@@ -45,6 +55,9 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
   const base = await stagedView(ctx, head, name, staged)
+  // refused before the input is read: a quarantine needs the table's contract and a usable TABLE__quarantine
+  const quarantineBase = quarantining ? await stagedView(ctx, head, quarantineName(name), staged) : undefined
+  if (quarantineBase) quarantineSchema(quarantineRequest(name, base.table, quarantineBase, '', ''), name, base.table!.schema)
   const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema)
   if (declared && base.table) checkDeclaredAgrees(name, base.table, declared.schema)
   // what writes killed before they could clean up left (store/owner.ts): never a running write's
@@ -67,12 +80,16 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       table: name, mode, partitionBy: options.partitionBy, where: options.where, key: options.key?.join(','),
       input: opened ? await opened.fingerprint() : undefined,
       schema: options.schema, csv: options.csv ? JSON.stringify(options.csv) : undefined,
+      ...(quarantining ? { onViolation } : {}),
     }) : undefined
     if (commitNow && options.idempotencyKey) {
       const landed = await findIdempotencyKey(ctx, headId, options.idempotencyKey)
-      if (landed) return replayResult(name, mode, replayOf({ branch, idempotencyKey: options.idempotencyKey, fingerprint }, landed.id, landed.snapshot))
+      if (landed) return replayResult(name, mode, replayOf({ branch, idempotencyKey: options.idempotencyKey, fingerprint }, landed.id, landed.snapshot), quarantining)
     }
+    const writeId = randomUUID()
+    const quarantine = quarantineBase && opened ? quarantineRequest(name, base.table, quarantineBase, opened.name, writeId) : undefined
     const prepare = () => prepareChange(ctx, {
+      id: writeId, ...(quarantine ? { quarantine } : {}),
       table: name, mode, source: opened, where: options.where, key: options.key, partitionBy: options.partitionBy,
       base, baseSnapshot: headId, fingerprint, onProgress: options.onProgress, staged: staged.filter((c) => c.table === name),
       declared, allowEmpty: options.allowEmpty === true,
@@ -87,16 +104,23 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     }
     const { change, addedColumns } = prepared
     const result = resultOf(change, branch, addedColumns)
+    const quarantined = prepared.quarantine?.change
+    if (prepared.quarantine) {
+      const q = prepared.quarantine
+      result.quarantine = { table: q.table, rows: q.rows, byRule: q.byRule, write: change.id, created: q.change?.creates === true, summary: '' }
+    }
     signal?.throwIfAborted()
     if (commitNow) {
+      // both tables in ONE commit: one snapshot, one compare-and-swap
       result.commit = await commitChanges(ctx, {
         branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
-        changes: [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
+        changes: quarantined ? [change, quarantined] : [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
       })
     } else {
-      await ctx.workspace!.stage(branch, change)
+      await stageBoth(ctx, branch, change, quarantined)
       result.staged = { id: change.id }
     }
+    if (result.quarantine) result.quarantine.summary = quarantineSummary(result.rows, name, result.quarantine, commitNow)
     return result
   } catch (e) {
     // an interrupted statement fails with the engine's own error: the caller asked for the abort
@@ -104,6 +128,23 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   } finally {
     signal?.removeEventListener('abort', interrupt)
     await opened?.close()
+  }
+}
+
+/**
+ * Stages the table's change and its quarantine change (the next `dv commit`
+ * lands both in one commit). The quarantine change is staged first and
+ * unstaged again if the table's change cannot be: a failed write leaves
+ * neither staged.
+ */
+async function stageBoth(ctx: ActionContext, branch: string, change: PendingChange, quarantined: PendingChange | undefined): Promise<void> {
+  const workspace = ctx.workspace!
+  if (quarantined) await workspace.stage(branch, quarantined)
+  try {
+    await workspace.stage(branch, change)
+  } catch (e) {
+    if (quarantined) await workspace.unstage(branch, [quarantined.id]).catch(() => undefined)
+    throw e
   }
 }
 
@@ -144,11 +185,20 @@ function resultOf(change: PendingChange, branch: string, addedColumns: string[])
 }
 
 /** The result of a write whose idempotency key already landed: what that commit did to the table. */
-function replayResult(table: TableName, mode: WriteMode, commit: CommitResult): WriteResult {
+function replayResult(table: TableName, mode: WriteMode, commit: CommitResult, quarantining: boolean): WriteResult {
   const s = commit.tables[table]
+  const q = commit.tables[quarantineName(table)]
   return {
     table, branch: commit.branch, mode, rows: s?.addedRows ?? 0, files: s?.addedFiles ?? 0, bytes: s?.addedBytes ?? 0,
     removedRows: s?.removedRows ?? 0, removedFiles: s?.removedFiles ?? 0,
     created: s?.operation === 'create', addedColumns: [], commit,
+    // per-rule counts live in the quarantined rows (_dv_rule), not in the commit: a replay reports the total
+    ...(quarantining ? { quarantine: replayQuarantine(table, s?.addedRows ?? 0, q) } : {}),
   }
+}
+
+function replayQuarantine(table: TableName, rows: number, q: CommitResult['tables'][string] | undefined): QuarantineResult {
+  const out: QuarantineResult = { table: quarantineName(table), rows: q?.addedRows ?? 0, byRule: {}, write: '', created: q?.operation === 'create', summary: '' }
+  out.summary = quarantineSummary(rows, table, out, true)
+  return out
 }

@@ -39,6 +39,12 @@ export interface WriteOptions {
   csv?: CsvOptions
   /** Write (and commit) even when the input has no rows; without it such a write is refused. */
   allowEmpty?: boolean
+  /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
   /** Commit at once (one atomic commit of this write alone) with this message. */
   commit?: boolean
   message?: string
@@ -85,6 +91,12 @@ export interface WriteResult {
 
 export interface CommitOptions {
   message: string
+  /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
   idempotencyKey?: string
   allowEmpty?: boolean
   branch?: string
@@ -108,6 +120,8 @@ export interface CommitResult {
   tables: Record<string, TableChange>
   /** True when an earlier commit with the same idempotency key was returned instead. */
   idempotentReplay: boolean
+  /** Present only when `verify: false` was asked: 'skipped' (the contracts did not run) or 'required' (the branch ran them anyway). */
+  checks?: ChecksRun
 }
 
 export interface StagedChangeInfo {
@@ -196,6 +210,45 @@ export interface RefInfo {
   snapshot: string
   /** For branches: whether it is the checked-out one. */
   current?: boolean
+  /** For branches: its protection, when it is protected (`dv branch protect`). */
+  protection?: BranchProtectionInfo
+}
+
+/** How the contracts went for a request made with `verify: false`. */
+export type ChecksRun = 'run' | 'skipped' | 'required'
+
+/** A protected branch's rules (format-spec/settings.md#branch-protection). */
+export interface BranchProtectionInfo {
+  /** Commits and merges must pass the contracts; `--no-verify` cannot skip them. */
+  requireChecks: boolean
+  /** Only merges move the branch: no direct write, commit, revert or cherry-pick. */
+  requireMerge: boolean
+}
+
+export interface ProtectOptions {
+  requireChecks?: boolean
+  requireMerge?: boolean
+}
+
+/** One version of the repository settings, as `dv branch protect --log` shows it. */
+export interface SettingsVersion {
+  /** The settings object's id. */
+  id: string
+  parent: string | null
+  time: string
+  author: string
+  message: string
+  protectedBranches: Record<string, BranchProtectionInfo>
+}
+
+export interface ProtectResult {
+  branch: string
+  /** The rules now (null: no longer protected). */
+  protection: BranchProtectionInfo | null
+  /** The rules before (null: was not protected). */
+  previous: BranchProtectionInfo | null
+  /** The new settings object; null when nothing changed (and nothing was written). */
+  settings: string | null
 }
 
 export interface CheckoutResult {
@@ -484,6 +537,12 @@ export interface MergeOptions {
   /** Merge histories with no common ancestor, against the empty repository. */
   allowUnrelated?: boolean
   /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
+  /**
    * Cancels the request. Until the result's commit is about to be written, an
    * abort stops the work (interrupting the engine's running statement in a
    * key-level merge), moves no ref and rejects with `signal.reason`; data files
@@ -510,6 +569,8 @@ export interface MergeResult {
   tables: Record<string, TableChange>
   conflicts: MergeConflict[]
   dryRun: boolean
+  /** Present only when `verify: false` was asked: 'skipped' (the contracts did not run) or 'required' (the branch ran them anyway). */
+  checks?: ChecksRun
 }
 
 export interface RevertOptions {
@@ -521,6 +582,12 @@ export interface RevertOptions {
   /** Commit even when the result changes nothing. */
   allowEmpty?: boolean
   strategy?: MergeStrategy
+  /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
   dryRun?: boolean
   /**
    * Cancels the request. Until the result's commit is about to be written, an
@@ -546,6 +613,8 @@ export interface RevertResult {
   tables: Record<string, TableChange>
   conflicts: MergeConflict[]
   dryRun: boolean
+  /** Present only when `verify: false` was asked: 'skipped' (the contracts did not run) or 'required' (the branch ran them anyway). */
+  checks?: ChecksRun
 }
 
 /**

@@ -22,6 +22,7 @@ import { requestFingerprint } from '../write.js'
 import { checkCommitMessage } from './commit.js'
 import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
+import { verifyOn } from './verify-policy.js'
 
 /**
  * Writes `source` to `table` in `options.mode` (default append): staged in
@@ -41,6 +42,8 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   }
   if (options.commit) checkCommitMessage(options.message)
   const headId = await branchHead(ctx, branch)
+  // a branch protected with --require-merge takes no direct write, staged or committed: refused before any input is read
+  const { verify, report } = await verifyOn(ctx, branch, options.verify, 'write')
   const head = await readSnapshot(ctx, headId)
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
@@ -92,7 +95,9 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       result.commit = await commitChanges(ctx, {
         branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
         changes: [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
+        verify, skippedChecks: !verify,
       })
+      Object.assign(result.commit, report)
     } else {
       await ctx.workspace!.stage(branch, change)
       result.staged = { id: change.id }

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
+import { createMemoryStorage } from '../../src/store/index.js'
+import type { Storage } from '../../src/store/types.js'
 
 let dir: string
 let n = 0
@@ -127,16 +129,49 @@ describe('a branch protected with --require-merge', () => {
     await repo.close()
   })
 
-  it('refuses at the ref update when the branch became protected after the write started (the check in updateRef)', async () => {
-    const { repo, root } = await setUp('late', {})
-    await repo.unprotectBranch('main')
-    await repo.write('orders', await csv('7,DE\n')) // staged before the protection
-    await repo.protectBranch('main', { requireMerge: true })
-    const before = await stateOf(root)
-    const e = await failure(repo.commit({ message: 'late' }))
-    expect(e.details.rule).toBe('require-merge')
-    expect(await stateOf(root)).toEqual(before)
-    await repo.close()
+  it('refuses at the ref update when the branch became protected after the request checked (the check in updateRef)', async () => {
+    // a store whose first read of `settings` answers "none yet": the request's early check passes, as it
+    // would when another client protects the branch right after it; the ref update must still refuse
+    const storage = createMemoryStorage()
+    const admin = await Repository.fromStorage(storage, { init: true, author: 'ann' })
+    await admin.createBranch('checked')
+    await admin.write('orders', await csv('1,DE\n'), { commit: true, message: 'load' })
+    await admin.protectBranch('main', { requireMerge: true, requireChecks: true })
+    await admin.protectBranch('checked', { requireChecks: true })
+    const input = await csv('2,DE\n')
+    for (const [rule, attempt] of [
+      ['require-checks', (r: Repository) => r.write('orders', input, { commit: true, message: 'late', branch: 'checked', verify: false })],
+      ['require-checks', (r: Repository) => r.merge('main', { into: 'checked', noFf: true, verify: false })],
+    ] as const) {
+      let hidden = false
+      const racing: Storage = {
+        ...storage,
+        refs: { ...storage.refs, get: async (name) => (name === 'settings' && !hidden ? ((hidden = true), undefined) : storage.refs.get(name)) },
+      }
+      const late = await Repository.fromStorage(racing, { author: 'bob' })
+      const e = await failure(attempt(late))
+      expect(e.details.rule).toBe(rule)
+      await late.close()
+    }
+    for (const attempt of [
+      (r: Repository) => r.write('orders', input, { commit: true, message: 'late' }),
+      (r: Repository) => r.commit({ message: 'late', allowEmpty: true }),
+      (r: Repository) => r.revert('main'),
+    ]) {
+      let hidden = false
+      const racing: Storage = {
+        ...storage,
+        refs: { ...storage.refs, get: async (name) => (name === 'settings' && !hidden ? ((hidden = true), undefined) : storage.refs.get(name)) },
+      }
+      const late = await Repository.fromStorage(racing, { author: 'bob' })
+      const before = JSON.stringify(await admin.listBranches())
+      const e = await failure(attempt(late))
+      expect(e.details.rule).toBe('require-merge')
+      expect(hidden).toBe(true)
+      expect(JSON.stringify(await admin.listBranches())).toBe(before)
+      await late.close()
+    }
+    await admin.close()
   })
 })
 

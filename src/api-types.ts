@@ -42,7 +42,8 @@ export interface WriteOptions {
   /**
    * False skips the tables' contracts (`--no-verify`); the result then says
    * `checks: 'skipped'`. A branch protected with --require-checks runs them
-   * anyway (`checks: 'required'`).
+   * anyway (`checks: 'required'`). Only with `commit`: a staged change is
+   * checked by the commit that lands it (and that commit's own `verify`).
    */
   verify?: boolean
   /** Commit at once (one atomic commit of this write alone) with this message. */

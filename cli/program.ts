@@ -63,6 +63,7 @@ function buildProgram(argv: readonly string[]): Command {
     .option('--partition-by <spec>', 'partition spec of a new table, e.g. "day(ts)" or "country,month(ts)"')
     .addOption(new Option('--format <format>', 'input format (default: from the extension; stdin needs it)').choices(FORMATS_IN))
     .option('--commit', 'stage and commit in one atomic step (needs -m and exactly one FILE)')
+    .option('--no-verify', "skip the tables' contracts (not on a branch protected with --require-checks)")
     .option('-m, --message <msg>', 'commit message (with --commit)')
     .option('--idempotency-key <key>', 'a retried write with the same key is a no-op')
     .option('--branch <name>', 'target branch (default: the checked-out one)')
@@ -99,6 +100,7 @@ later writes unless they give their own.`)
     .requiredOption('-m, --message <msg>', 'commit message')
     .option('--idempotency-key <key>', 'a retried commit with the same key is a no-op')
     .option('--allow-empty', 'commit even when nothing is staged')
+    .option('--no-verify', "skip the tables' contracts (not on a branch protected with --require-checks)")
     .option('--branch <name>', 'target branch (default: the checked-out one)')
     .action(async (opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/commit.js')).runCommit(context(cmd), opts as never))
@@ -129,10 +131,22 @@ later writes unless they give their own.`)
       .option('-l, --list', `list ${kind === 'branch' ? 'branches' : 'tags'}`)
     if (kind === 'branch') {
       command.option('-f, --force', 'with restore: move the branch even if that drops commits from it')
+        .option('--require-checks', 'with protect: commits and merges must pass the contracts (--no-verify is ignored)')
+        .option('--require-merge', 'with protect: only merges move the branch (write on another branch, then merge)')
+        .option('--log', 'with protect: every change of the repository settings, newest first')
         .addHelpText('after', `
 'dv branch restore NAME@{N}' puts branch NAME back where its reflog entry N
 says it was (see 'dv reflog NAME'): it re-creates a deleted branch, or moves
-it back, refusing (exit 4) to drop commits it gained since unless --force.`)
+it back, refusing (exit 4) to drop commits it gained since unless --force.
+
+'dv branch protect NAME [--require-checks] [--require-merge]' protects a
+branch with exactly those rules: it can no longer be deleted, reset or
+restored; --require-checks makes every commit and merge on it pass the
+contracts even with --no-verify; --require-merge refuses direct writes, so
+data reaches it only by merge. 'dv branch unprotect NAME' lifts it;
+'dv branch protect --list' lists protected branches and '--log' every change.
+Protection is stored in the repository: every client obeys it. A request it
+refuses exits 2 and changes nothing.`)
     }
     command.action(async (name: string | undefined, rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
         (await import('./commands/refs.js')).runRefs(context(cmd), kind, { name, rev, ...opts }))
@@ -153,6 +167,7 @@ it back, refusing (exit 4) to drop commits it gained since unless --force.`)
     .option('--dry-run', 'print the merge or the conflict report, write nothing')
     .option('--allow-unrelated', 'merge histories with no common ancestor (against an empty base)')
     .option('--idempotency-key <key>', 'a retried merge with the same key returns the merge commit that landed (implies --no-ff)')
+    .option('--no-verify', "skip the tables' contracts (not on a branch protected with --require-checks)")
     .addHelpText('after', `
 Changes since the merge base combine per table: appends combine, disjoint
 partitions combine, schema changes combine by field id; a partition both
@@ -173,6 +188,7 @@ prints a report per table and exits 4 (--json: the report as one document).`)
       .option('--allow-empty', 'commit even when the result changes nothing')
       .addOption(new Option('--strategy <side>', 'resolve conflicts by one side\'s version of what conflicts').choices(['ours', 'theirs']))
       .option('--dry-run', 'print the result or the conflict report, write nothing')
+  .option('--no-verify', "skip the tables' contracts (not on a branch protected with --require-checks)")
       .action(async (rev: string, opts: Record<string, unknown>, cmd: Command) =>
         (await import('./commands/merge.js')).runRevert(context(cmd), kind, { rev, ...opts }))
   }

@@ -5,7 +5,7 @@
 import type {
   CheckoutResult, CommitResult, LogEntry, RefInfo, ReflogResult, ResetResult, RestoreBranchResult, SetKeyResult, ShowResult,
   StagedChangeInfo, StatusResult, TableInfo, UnstageResult, WriteResult,
-  TableChange,
+  TableChange, BranchProtectionInfo, ChecksRun,
 } from '../src/index.js'
 
 export type TableChangeLike = TableChange
@@ -209,7 +209,26 @@ export function formatShow(s: ShowResult): string[] {
 
 export function formatRefList(refs: RefInfo[], kind: 'branch' | 'tag'): string[] {
   if (kind === 'tag') return alignColumns(refs.map((r) => [r.name, short(r.snapshot)]))
-  return alignColumns(refs.map((r) => [`${r.current ? '*' : ' '} ${r.name}`, short(r.snapshot)]))
+  return alignColumns(refs.map((r) => [`${r.current ? '*' : ' '} ${r.name}`, short(r.snapshot), ...(r.protection ? [formatProtection(r.protection)] : [])]))
+}
+
+/** `protected (require-checks, require-merge)`, as `dv branch` and `dv branch protect --list` show a rule. */
+export function formatProtection(p: BranchProtectionInfo): string {
+  const rules = [p.requireChecks ? 'require-checks' : '', p.requireMerge ? 'require-merge' : ''].filter(Boolean)
+  return `protected${rules.length ? ` (${rules.join(', ')})` : ''}`
+}
+
+/** After a request made with --no-verify: one note on stderr (not with --json, whose document has `checks`). */
+export function noteChecks(ctx: { json: boolean; stderr: NodeJS.WritableStream }, checks: ChecksRun | undefined, branch: string): void {
+  if (ctx.json) return
+  for (const line of formatChecks(checks, branch)) ctx.stderr.write(`dv: ${line}\n`)
+}
+
+/** The line a request made with --no-verify prints: whether the contracts were skipped, or ran because the branch requires them. */
+export function formatChecks(checks: ChecksRun | undefined, branch: string): string[] {
+  if (checks === 'skipped') return ['contracts skipped (--no-verify)']
+  if (checks === 'required') return [`--no-verify ignored: branch '${branch}' is protected with --require-checks; the contracts ran and passed`]
+  return []
 }
 
 export function formatCheckout(c: CheckoutResult): string[] {

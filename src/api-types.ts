@@ -42,6 +42,13 @@ export interface WriteOptions {
   csv?: CsvOptions
   /** Write (and commit) even when the input has no rows; without it such a write is refused. */
   allowEmpty?: boolean
+  /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`). Only with `commit`: a staged change is
+   * checked by the commit that lands it (and that commit's own `verify`).
+   */
+  verify?: boolean
   /** Commit at once (one atomic commit of this write alone) with this message. */
   commit?: boolean
   message?: string
@@ -111,6 +118,12 @@ export interface WriteResult {
 
 export interface CommitOptions {
   message: string
+  /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
   idempotencyKey?: string
   allowEmpty?: boolean
   branch?: string
@@ -134,6 +147,8 @@ export interface CommitResult {
   tables: Record<string, TableChange>
   /** True when an earlier commit with the same idempotency key was returned instead. */
   idempotentReplay: boolean
+  /** Present only when `verify: false` was asked: 'skipped' (the contracts did not run) or 'required' (the branch ran them anyway). */
+  checks?: ChecksRun
 }
 
 export interface StagedChangeInfo {
@@ -222,6 +237,45 @@ export interface RefInfo {
   snapshot: string
   /** For branches: whether it is the checked-out one. */
   current?: boolean
+  /** For branches: its protection, when it is protected (`dv branch protect`). */
+  protection?: BranchProtectionInfo
+}
+
+/** How the contracts went for a request made with `verify: false`. */
+export type ChecksRun = 'run' | 'skipped' | 'required'
+
+/** A protected branch's rules (format-spec/settings.md#branch-protection). */
+export interface BranchProtectionInfo {
+  /** Commits and merges must pass the contracts; `--no-verify` cannot skip them. */
+  requireChecks: boolean
+  /** Only merges move the branch: no direct write, commit, revert or cherry-pick. */
+  requireMerge: boolean
+}
+
+export interface ProtectOptions {
+  requireChecks?: boolean
+  requireMerge?: boolean
+}
+
+/** One version of the repository settings, as `dv branch protect --log` shows it. */
+export interface SettingsVersion {
+  /** The settings object's id. */
+  id: string
+  parent: string | null
+  time: string
+  author: string
+  message: string
+  protectedBranches: Record<string, BranchProtectionInfo>
+}
+
+export interface ProtectResult {
+  branch: string
+  /** The rules now (null: no longer protected). */
+  protection: BranchProtectionInfo | null
+  /** The rules before (null: was not protected). */
+  previous: BranchProtectionInfo | null
+  /** The new settings object; null when nothing changed (and nothing was written). */
+  settings: string | null
 }
 
 export interface CheckoutResult {
@@ -518,6 +572,12 @@ export interface MergeOptions {
    */
   idempotencyKey?: string
   /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
+  /**
    * Cancels the request. Until the result's commit is about to be written, an
    * abort stops the work (interrupting the engine's running statement in a
    * key-level merge), moves no ref and rejects with `signal.reason`; data files
@@ -552,6 +612,8 @@ export interface MergeResult {
   dryRun: boolean
   /** True when the merge commit with the same idempotency key had landed already and is returned (nothing was written). */
   idempotentReplay: boolean
+  /** Present only when `verify: false` was asked: 'skipped' (the contracts did not run) or 'required' (the branch ran them anyway). */
+  checks?: ChecksRun
 }
 
 export interface RevertOptions {
@@ -563,6 +625,12 @@ export interface RevertOptions {
   /** Commit even when the result changes nothing. */
   allowEmpty?: boolean
   strategy?: MergeStrategy
+  /**
+   * False skips the tables' contracts (`--no-verify`); the result then says
+   * `checks: 'skipped'`. A branch protected with --require-checks runs them
+   * anyway (`checks: 'required'`).
+   */
+  verify?: boolean
   dryRun?: boolean
   /**
    * Cancels the request. Until the result's commit is about to be written, an
@@ -588,6 +656,8 @@ export interface RevertResult {
   tables: Record<string, TableChange>
   conflicts: MergeConflict[]
   dryRun: boolean
+  /** Present only when `verify: false` was asked: 'skipped' (the contracts did not run) or 'required' (the branch ran them anyway). */
+  checks?: ChecksRun
 }
 
 /**

@@ -15,6 +15,7 @@ import type {
   ReadOptions, RefInfo, ReflogOptions, ReflogResult, ResetOptions, ResetResult, RestoreBranchOptions,
   RestoreBranchResult, ExportOptions, ExportResult, SetKeyOptions, SetKeyResult, ShowResult, StatusResult, UnstageOptions, UnstageResult, WriteOptions, WriteResult, DiffOptions, DiffResult, DiffRowsOptions,
   DiffRowsResult, DiffRowsToOptions, MergeOptions, MergeResult, RevertOptions, RevertResult, CherryPickOptions,
+  BranchProtectionInfo, ProtectOptions, ProtectResult, SettingsVersion,
   CheckOptions, ContractRemoveOptions, ContractRemoveResult, ContractReport, ContractSetOptions, ContractSetResult, ContractShowResult,
 } from './api-types.js'
 import type { DataEngine, Source } from './io/types.js'
@@ -62,6 +63,7 @@ const actions = {
   compact: () => import('./table/actions/compact.js'),
   query: () => import('./table/actions/query.js'),
   gc: () => import('./table/actions/gc.js'),
+  protect: () => import('./refs/protect.js'),
 }
 
 export type { DoctorOptions, DoctorResult } from './store/doctor.js'
@@ -262,6 +264,31 @@ export class Repository {
   async listTags(): Promise<RefInfo[]> { return listTags(this.storage.refs) }
   async createTag(name: string, rev?: string): Promise<RefInfo> { return createRef(refAdmin(this.ctx), 'tag', name, rev) }
   async deleteTag(name: string): Promise<RefInfo> { return deleteRef(refAdmin(this.ctx), 'tag', name) }
+
+  /**
+   * Protects a branch with exactly these rules (`dv branch protect`): it can
+   * no longer be deleted, reset or restored; `requireChecks`: its commits and
+   * merges run the contracts even with `verify: false`; `requireMerge`: only
+   * merges move it. A repository setting, in the store: every client obeys it.
+   */
+  async protectBranch(name: string, options: ProtectOptions = {}): Promise<ProtectResult> {
+    return (await actions.protect()).protectBranch(refAdmin(this.ctx), name, options)
+  }
+
+  /** Removes a branch's protection (`dv branch unprotect`). */
+  async unprotectBranch(name: string): Promise<ProtectResult> {
+    return (await actions.protect()).unprotectBranch(refAdmin(this.ctx), name)
+  }
+
+  /** Every protected branch and its rules (`dv branch protect --list`). */
+  async protectedBranches(): Promise<Record<string, BranchProtectionInfo>> {
+    return (await actions.protect()).listProtected(refAdmin(this.ctx))
+  }
+
+  /** The repository settings' versions, newest first: who changed what, when (`dv branch protect --log`). */
+  async settingsHistory(options: { limit?: number } = {}): Promise<SettingsVersion[]> {
+    return (await actions.protect()).settingsHistory(refAdmin(this.ctx), options.limit)
+  }
 
   /** Every logged update of a branch or tag (default: the checked-out branch), newest first: `dv reflog`. */
   async reflog(ref?: string, options: ReflogOptions = {}): Promise<ReflogResult> {

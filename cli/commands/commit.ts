@@ -1,7 +1,7 @@
 import type { CliContext } from '../context.js'
 import { withRepository } from '../context.js'
 import { emit } from '../output.js'
-import { formatCommit } from '../text.js'
+import { formatCommit, noteChecks } from '../text.js'
 import { catchInterrupts } from '../interrupt.js'
 import type { CommitResult } from '../../src/index.js'
 
@@ -10,6 +10,8 @@ export interface CommitInput {
   idempotencyKey?: string
   allowEmpty?: boolean
   branch?: string
+  /** false: --no-verify. */
+  verify?: boolean
 }
 
 export async function runCommit(ctx: CliContext, input: CommitInput): Promise<void> {
@@ -22,6 +24,7 @@ export async function runCommit(ctx: CliContext, input: CommitInput): Promise<vo
       ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
       ...(input.allowEmpty ? { allowEmpty: true } : {}),
       ...(input.branch === undefined ? {} : { branch: input.branch }),
+      ...(input.verify === false ? { verify: false } : {}),
     }))
   } catch (e) {
     if (!interrupts.isAbort(e)) throw e
@@ -33,5 +36,6 @@ export async function runCommit(ctx: CliContext, input: CommitInput): Promise<vo
     text: formatCommit,
     view: async (r, color) => (await import('../views/load.js')).viewCommit(r, color),
   })
+  noteChecks(ctx, result.checks, result.branch)
   if (interrupts.received) interrupts.report(`the commit had started and landed: ${result.snapshot}`, true)
 }

@@ -9,6 +9,7 @@ import { exitState, parseCount, usageError, withRepository, type CliContext } fr
 import { emit } from '../output.js'
 import { formatConflicts, formatMerge, formatRevert } from '../merge-text.js'
 import { catchInterrupts } from '../interrupt.js'
+import { noteChecks } from '../text.js'
 
 export interface MergeInput {
   source: string
@@ -19,6 +20,8 @@ export interface MergeInput {
   dryRun?: boolean
   allowUnrelated?: boolean
   idempotencyKey?: string
+  /** false: --no-verify. */
+  verify?: boolean
 }
 
 export interface RevertInput {
@@ -29,6 +32,8 @@ export interface RevertInput {
   allowEmpty?: boolean
   strategy?: string
   dryRun?: boolean
+  /** false: --no-verify. */
+  verify?: boolean
 }
 
 async function strategyOf(s: string | undefined): Promise<MergeStrategy | undefined> {
@@ -62,6 +67,7 @@ export async function runMerge(ctx: CliContext, input: MergeInput): Promise<void
       ...(input.dryRun ? { dryRun: true } : {}),
       ...(input.allowUnrelated ? { allowUnrelated: true } : {}),
       ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+      ...(input.verify === false ? { verify: false } : {}),
     }))
   } catch (e) {
     if (interrupts.isAbort(e)) return interrupts.report(`nothing was merged: ${input.into === undefined ? 'the branch' : `branch '${input.into}'`} is unchanged`, false)
@@ -71,6 +77,7 @@ export async function runMerge(ctx: CliContext, input: MergeInput): Promise<void
     interrupts.dispose()
   }
   await emit(ctx, result, { text: formatMerge })
+  noteChecks(ctx, result.checks, result.branch)
   if (interrupts.received) interrupts.report(`the merge had started its ref update and landed: ${result.snapshot}`, true)
   if (result.status === 'conflict') exitState.code = (await import('../../src/index.js')).EXIT_CODES.CONFLICT
 }
@@ -90,6 +97,7 @@ export async function runRevert(ctx: CliContext, kind: 'revert' | 'cherry-pick',
         ...(input.allowEmpty ? { allowEmpty: true } : {}),
         ...(strategy ? { strategy } : {}),
         ...(input.dryRun ? { dryRun: true } : {}),
+        ...(input.verify === false ? { verify: false } : {}),
       }
       return kind === 'revert' ? repo.revert(input.rev, options) : repo.cherryPick(input.rev, options)
     })
@@ -101,6 +109,7 @@ export async function runRevert(ctx: CliContext, kind: 'revert' | 'cherry-pick',
     interrupts.dispose()
   }
   await emit(ctx, result, { text: formatRevert(kind) })
+  noteChecks(ctx, result.checks, result.branch)
   if (interrupts.received) interrupts.report(`the ${kind} had started its ref update and landed: ${result.snapshot}`, true)
   if (result.status === 'conflict') exitState.code = (await import('../../src/index.js')).EXIT_CODES.CONFLICT
 }

@@ -7,12 +7,14 @@ import { usageError, withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
 import { catchInterrupts } from '../interrupt.js'
 import { startProgress } from '../progress.js'
-import { formatWrite } from '../text.js'
 import type { CsvOptions, InputFormat, OnViolation, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
+import { formatWrite, noteChecks } from '../text.js'
 
 export interface WriteInput {
   table: string
   files: string[]
+  /** false: --no-verify. */
+  verify?: boolean
   mode?: string
   partitionBy?: string
   format?: string
@@ -64,6 +66,7 @@ function toOptions(input: WriteInput): WriteOptions {
     ...(input.key === undefined ? {} : { key: input.key.split(',').map((k) => k.trim()) }),
     ...(input.schema === undefined ? {} : { schema: input.schema }),
     ...(input.allowEmpty ? { allowEmpty: true } : {}),
+    ...(input.verify === false ? { verify: false } : {}),
     ...(csvOptions(input) ? { csv: csvOptions(input) } : {}),
     ...(input.onViolation === undefined ? {} : { onViolation: input.onViolation as OnViolation }),
   }
@@ -124,6 +127,7 @@ export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void
     text: (r) => (Array.isArray(r) ? r : [r]).flatMap(formatWrite),
     view: async (r, color) => (await import('../views/load.js')).viewWrite(Array.isArray(r) ? r : [r], color),
   })
+  for (const r of out) noteChecks(ctx, r.commit?.checks, r.branch)
   // the signal came once the commit had started: it completed, as printed above
   if (interrupts.received) interrupts.report(input.commit ? `the commit had started and landed: ${out[0]?.commit?.snapshot ?? ''}` : 'the write had finished', true)
 }

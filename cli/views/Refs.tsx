@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { RefInfo } from '../../src/index.js'
-import { short } from '../text.js'
+import { formatProtection, short } from '../text.js'
 import { tint } from './style.js'
 
 export interface RefsViewProps {
@@ -20,6 +20,7 @@ export function RefsView({ refs, kind, color }: RefsViewProps) {
             <Text bold={color && r.current === true} color={tint(color, r.current ? 'green' : kind === 'tag' ? 'magenta' : 'cyan')}>{r.name}</Text>
           </Box>
           <Text color={tint(color, 'yellow')}>{short(r.snapshot)}</Text>
+          {r.protection && <Text color={tint(color, 'red')}>{`  ${formatProtection(r.protection)}`}</Text>}
         </Box>
       ))}
     </Box>

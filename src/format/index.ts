@@ -73,3 +73,4 @@ export { FIRST_PARTITION_FIELD_ID, formatPartitionBy, parsePartitionBy, TRANSFOR
 export { parseTableMetadata, serializeTableMetadata, tableKind } from './table-metadata.js'
 export { parseManifest, serializeManifest, summarizeManifest, summarizePartitions, validateManifest } from './manifest.js'
 export { parseReflogEntry, serializeReflogEntry } from './reflog.js'
+export { parseSettings, serializeSettings, SETTINGS_REF } from './settings.js'

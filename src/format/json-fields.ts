@@ -123,7 +123,7 @@ export function decodeObject<T>(what: string, direction: Direction, decode: () =
   }
 }
 
-const KNOWN_KINDS = new Set(['config', 'snapshot', 'table', 'manifest', 'reflog'])
+const KNOWN_KINDS = new Set(['config', 'snapshot', 'table', 'manifest', 'reflog', 'settings'])
 const KIND = /^dv:([a-z][a-z0-9-]*):v([0-9]+)$/
 
 /**

@@ -14,6 +14,7 @@ export const KINDS = {
   table: 'dv:table:v1',
   manifest: 'dv:manifest:v1',
   reflog: 'dv:reflog:v1',
+  settings: 'dv:settings:v1',
 } as const
 
 /**
@@ -244,7 +245,7 @@ export interface RepositoryConfig {
  * when, by whom, and the command that made it.
  */
 export interface ReflogEntry {
-  /** The ref's store name: `branches/<name>` or `tags/<name>`. */
+  /** The ref's store name: `branches/<name>`, `tags/<name>`, or `settings` (whose old and new are settings objects). */
   ref: string
   old: SnapshotId | null
   new: SnapshotId | null
@@ -253,4 +254,24 @@ export interface ReflogEntry {
   host: string
   /** The command, e.g. `commit: load march`, `reset --hard main~2`, `branch -d`. */
   message: string
+}
+
+/** How one protected branch may move (format-spec/settings.md#branch-protection). */
+export interface BranchProtection {
+  /** A commit or merge must pass the tables' contracts; `--no-verify` cannot skip them. */
+  requireChecks: boolean
+  /** Only merges may move the branch: no direct write, commit, revert or cherry-pick. */
+  requireMerge: boolean
+}
+
+/** The repository settings (format-spec/settings.md): one content-addressed object per version, chained by `parent`. */
+export interface RepositorySettings {
+  /** The settings object this one replaced; null for the first. */
+  parent: ObjectId | null
+  timeMs: number
+  author: string
+  /** What changed, e.g. `branch protect main --require-checks`. */
+  message: string
+  /** Branch name -> its protection; a branch not listed is not protected. */
+  protectedBranches: Record<string, BranchProtection>
 }

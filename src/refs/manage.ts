@@ -12,6 +12,7 @@ import { DvError, isDvError } from '../errors.js'
 import { asBranchName, asTagName } from '../ids.js'
 import { BRANCH_PREFIX, TAG_PREFIX, branchRef, tagRef } from './names.js'
 import { updateRef, type ReflogContext } from './reflog.js'
+import { readSettings } from './protection.js'
 
 /** Every update is logged (reflog.ts): the context records with its clock and author. */
 export interface RefAdminContext extends ReflogContext {
@@ -79,9 +80,11 @@ export async function deleteRef(ctx: RefAdminContext, kind: RefKind, name: strin
 
 export async function listBranches(ctx: RefAdminContext): Promise<RefInfo[]> {
   const current = await ctx.currentBranch()
+  const { settings } = await readSettings(ctx.storage)
   return (await ctx.refs.list(BRANCH_PREFIX)).map((r) => {
     const name = r.name.slice(BRANCH_PREFIX.length)
-    return { name, snapshot: r.value.snapshot, current: name === current }
+    const protection = settings && Object.hasOwn(settings.protectedBranches, name) ? { protection: { ...settings.protectedBranches[name]! } } : {}
+    return { name, snapshot: r.value.snapshot, current: name === current, ...protection }
   })
 }
 

@@ -15,10 +15,11 @@ import { parseReflogEntry, serializeReflogEntry } from '../format/index.js'
 import { asBranchName } from '../ids.js'
 import { mapLimit } from '../store/map-limit.js'
 import { BRANCH_PREFIX, TAG_PREFIX, branchRef, tagRef } from './names.js'
+import { branchOf, branchProtection, checkProtection, type RefIntent } from './protection.js'
 
 /** What recording needs: the stores, the clock, and who is acting. */
 export interface ReflogContext {
-  storage: Pick<Storage, 'refs' | 'reflog'>
+  storage: Pick<Storage, 'refs' | 'reflog' | 'objects'>
   now: () => number
   /** The author string (DV_AUTHOR, else user@host), recorded as the entry's user. */
   author: string
@@ -33,6 +34,10 @@ export interface RefUpdate {
   next: SnapshotId | null
   /** The command, e.g. 'commit: load march' (only its first line is kept). */
   message: string
+  /** What the update does to a branch, as branch protection judges it (protection.ts); 'commit' when not given. */
+  intent?: RefIntent
+  /** True when the caller skipped the contracts (--no-verify): refused on a branch protected with --require-checks. */
+  skippedChecks?: boolean
 }
 
 /** Entry times strictly increase within a process, so keys order the updates one process makes even within a millisecond. */
@@ -54,6 +59,12 @@ function hostName(): string {
  * the swap landed.
  */
 export async function updateRef(ctx: ReflogContext, update: RefUpdate): Promise<RefValue | undefined> {
+  // protection first: a refused update writes nothing, not even its reflog entry
+  const branch = branchOf(update.ref)
+  if (branch !== undefined) {
+    const intent = update.intent ?? (update.next === null ? 'delete' : update.expected === null ? 'create' : 'commit')
+    checkProtection(await branchProtection(ctx.storage, branch), branch, intent, update.skippedChecks === true)
+  }
   const timeMs = (lastTimeMs = Math.max(ctx.now(), lastTimeMs + 1))
   const entry: ReflogEntry = {
     ref: update.ref,

@@ -42,7 +42,7 @@ export async function restoreBranch(ctx: RestoreContext, spec: string, options: 
     })
   }
   try {
-    await updateRef(ctx, { ref, expected: current, next: target, message: `branch restore ${spec}${options.force ? ' --force' : ''}` })
+    await updateRef(ctx, { ref, expected: current, next: target, message: `branch restore ${spec}${options.force ? ' --force' : ''}`, intent: current ? 'restore' : 'create' })
   } catch (e) {
     if (!isDvError(e, 'CONFLICT')) throw e
     throw new DvError('CONFLICT', `branch '${branch}' changed while it was being restored: nothing was changed`, {

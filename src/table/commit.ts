@@ -57,6 +57,8 @@ export interface CommitRequest {
    * every attempt: a rebase checks again. False only for a preview (dv status).
    */
   verify?: boolean
+  /** True when the contracts were skipped on request (--no-verify): the ref update says so, and a branch protected with --require-checks refuses it. */
+  skippedChecks?: boolean
   /** Called with the new snapshot id right before the ref update (workspace bookkeeping). */
   beforeRefUpdate?: (snapshot: SnapshotId) => Promise<void>
 }
@@ -254,7 +256,10 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
   if (pending.length > 0) {
     for (const p of pending) await batch[p.i].req.beforeRefUpdate?.(p.id)
     try {
-      await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: parentId, message: reflogMessage(batch[pending.at(-1)!.i].req.message, pending.length) })
+      await updateRef(ctx, {
+        ref: branchRef(branch), expected: ref, next: parentId, message: reflogMessage(batch[pending.at(-1)!.i].req.message, pending.length),
+        intent: 'commit', skippedChecks: pending.some((p) => batch[p.i].req.skippedChecks === true),
+      })
     } catch (e) {
       if (branchMoved(e)) {
         throw new DvError('CONFLICT', `branch '${branch}' moved during the commit (expected ${shortId(ref.snapshot)})`, {

@@ -8,7 +8,7 @@
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { PendingChange } from './changes.js'
 import { DvError } from '../errors.js'
-import { parseReflogEntry } from '../format/index.js'
+import { parseReflogEntry, parseSettings, SETTINGS_REF } from '../format/index.js'
 import { mapLimit } from '../store/map-limit.js'
 import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
 import { readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
@@ -41,6 +41,8 @@ export async function markLive(ctx: RepoContext, staged: readonly PendingChange[
   const snapshots: SnapshotId[] = []
   const tables: ObjectId[] = []
   const manifests: ObjectId[] = []
+  // settings objects (format-spec/settings.md): the current one, every one its reflog names, and their parents
+  const settings: ObjectId[] = []
   const addData = (id: string): void => {
     if (live.has(id)) return
     live.add(id)
@@ -64,14 +66,20 @@ export async function markLive(ctx: RepoContext, staged: readonly PendingChange[
       snapshots.push(ref.value.snapshot)
     }
   }
+  const settingsRef = await storage.refs.get(SETTINGS_REF)
+  if (settingsRef) {
+    counts.refs++
+    settings.push(settingsRef.snapshot)
+  }
   // 3. every reflog entry of every ref, deleted ones included (entries never expire in format version 1)
   for (const ref of await storage.reflog.listRefs()) {
     const keys = await storage.reflog.list(ref)
     await mapLimit(keys, READ_CONCURRENCY, async (key) => {
       const entry = parseReflogEntry(await storage.reflog.read(ref, key), `reflog entry ${key} of '${ref}'`)
       counts.reflogEntries++
-      if (entry.old !== null) snapshots.push(entry.old)
-      if (entry.new !== null) snapshots.push(entry.new)
+      const into = ref === SETTINGS_REF ? settings : snapshots
+      if (entry.old !== null) into.push(entry.old)
+      if (entry.new !== null) into.push(entry.new)
     })
   }
 
@@ -84,6 +92,12 @@ export async function markLive(ctx: RepoContext, staged: readonly PendingChange[
       out.push(id)
     }
     return out
+  }
+  while (settings.length > 0) {
+    await mapLimit(fresh(settings), READ_CONCURRENCY, async (id) => {
+      const s = parseSettings(await storage.objects.get(id), `settings ${id}`)
+      if (s.parent !== null) settings.push(s.parent)
+    })
   }
   while (snapshots.length > 0 || tables.length > 0 || manifests.length > 0) {
     await mapLimit(fresh(snapshots), READ_CONCURRENCY, async (id) => {

@@ -150,6 +150,10 @@ export interface PublishRequest {
   /** Recorded in the snapshot, with the request's fingerprint (format-spec/merge.md#idempotency). */
   idempotencyKey?: string
   fingerprint?: string
+  /** 'merge' for dv merge; 'commit' for revert and cherry-pick (a branch protected with --require-merge refuses those). */
+  intent: 'merge' | 'commit'
+  /** False: skip the contracts (--no-verify); a branch protected with --require-checks refuses that. */
+  verify: boolean
   /** Checked once more before the snapshot is written: after that the publish completes. */
   signal?: AbortSignal
 }
@@ -162,7 +166,7 @@ export async function verifyContracts(ctx: RepoContext, parentId: SnapshotId, pa
 /** Writes the snapshot and moves the branch to it with one logged CAS; a moved branch is a retryable CONFLICT. */
 export async function publish(ctx: RepoContext, req: PublishRequest): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
   req.signal?.throwIfAborted()
-  await verifyContracts(ctx, req.parents[0]!, req.parent, req.tables)
+  if (req.verify) await verifyContracts(ctx, req.parents[0]!, req.parent, req.tables)
   req.signal?.throwIfAborted()
   const snapshot: Snapshot = {
     parents: req.parents,
@@ -174,14 +178,16 @@ export async function publish(ctx: RepoContext, req: PublishRequest): Promise<{ 
     ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey, ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}) }),
   }
   const id = await writeSnapshot(ctx, snapshot)
-  await moveBranch(ctx, req.branch, req.ref, id, req.reflogMessage)
+  await moveBranch(ctx, req.branch, req.ref, id, req.reflogMessage, { intent: req.intent, skippedChecks: !req.verify })
   return { id, snapshot }
 }
 
 /** One logged compare-and-swap of a branch; a moved branch is a retryable CONFLICT. */
-export async function moveBranch(ctx: RepoContext, branch: string, ref: RefValue, to: SnapshotId, message: string): Promise<void> {
+export async function moveBranch(
+  ctx: RepoContext, branch: string, ref: RefValue, to: SnapshotId, message: string, how: { intent: 'merge' | 'commit'; skippedChecks: boolean },
+): Promise<void> {
   try {
-    await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: to, message })
+    await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: to, message, ...how })
   } catch (e) {
     if (isDvError(e, 'CONFLICT') && e.retryable) {
       throw new DvError('CONFLICT', `branch '${branch}' moved (expected ${shortId(ref.snapshot)})`, { cause: e, retryable: true, details: { branch, expected: ref.snapshot } })

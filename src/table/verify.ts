@@ -11,10 +11,11 @@ import type { ObjectId, SnapshotId } from '../ids.js'
 import type { DataFile } from '../format/types.js'
 import type { TempEntry } from '../store/owner.js'
 import { DvError } from '../errors.js'
+import { parseSettings, SETTINGS_REF } from '../format/index.js'
 import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
 import { dataFilePath, readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
 
-export type VerifiedKind = 'snapshot' | 'table' | 'manifest' | 'data'
+export type VerifiedKind = 'snapshot' | 'table' | 'manifest' | 'data' | 'settings'
 
 export interface VerifyProblem {
   /** The broken object's id (absent when a ref itself is broken). */
@@ -148,6 +149,23 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
           }
         })
       }
+    })
+  }
+  // the repository settings (format-spec/settings.md): the current object and the versions it names, back to the first
+  let settingsId: string | null = null
+  try {
+    settingsId = (await ctx.storage.refs.get(SETTINGS_REF))?.snapshot ?? null
+    if (settingsId !== null) rootsOf.set(settingsId, [SETTINGS_REF])
+  } catch (e) {
+    result.problems.push({ ref: SETTINGS_REF, code: e instanceof DvError ? e.code : 'INTERNAL', message: (e as Error).message, refs: [] })
+  }
+  while (settingsId !== null && !seen.has(settingsId)) {
+    const id: string = settingsId
+    settingsId = null
+    await check(id, 'settings', async () => {
+      const parent = parseSettings(await ctx.storage.objects.get(id as ObjectId), `settings ${id}`).parent
+      if (parent !== null) link(id, parent)
+      settingsId = parent
     })
   }
   for (const b of broken) {

@@ -11,11 +11,13 @@ import {
   parseConfig,
   parseManifest,
   parseReflogEntry,
+  parseSettings,
   parseSnapshot,
   parseTableMetadata,
   serializeConfig,
   serializeManifest,
   serializeReflogEntry,
+  serializeSettings,
   serializeSnapshot,
   serializeTableMetadata,
   summarizeManifest,
@@ -36,6 +38,7 @@ function roundTrip(name: string, bytes: Uint8Array, what: string): Uint8Array {
   if (name.startsWith('snapshot')) return serializeSnapshot(parseSnapshot(bytes, what))
   if (name.startsWith('table-metadata')) return serializeTableMetadata(parseTableMetadata(bytes, what))
   if (name.startsWith('reflog')) return serializeReflogEntry(parseReflogEntry(bytes, what))
+  if (name.startsWith('settings')) return serializeSettings(parseSettings(bytes, what))
   if (name.startsWith('manifest')) {
     const manifest = parseManifest(bytes, what)
     validateManifest(manifest, name.startsWith('manifest-nested') ? nestedTable : eventsTable, what)
@@ -137,6 +140,26 @@ describe('format-spec/examples: contract', () => {
   })
 })
 
+describe('format-spec/examples: settings', () => {
+  it('protects main with both rules, is the first version, and its reflog entry creates the settings ref at it', () => {
+    const settings = parseSettings(read(EXAMPLES, 'settings.json'))
+    expect(settings).toEqual({
+      parent: null, timeMs: 1767225600000, author: 'ann@build-01', message: 'branch protect main --require-checks --require-merge',
+      protectedBranches: { main: { requireChecks: true, requireMerge: true } },
+    })
+    const entry = parseReflogEntry(read(EXAMPLES, 'reflog-entry-settings.json'))
+    expect(entry).toMatchObject({ ref: 'settings', old: null, new: ids['settings.json'], message: settings.message })
+  })
+
+  it('refuses to write a setting this dv does not know, or a rule for a bad branch name', () => {
+    const settings = parseSettings(read(EXAMPLES, 'settings.json'))
+    const unknown = { ...settings, protectedBranches: { main: { requireChecks: true, requireMerge: true, requireSignatures: true } } }
+    expect(serializeSettings(unknown as never)).toEqual(read(EXAMPLES, 'settings.json')) // unknown keys of the type are not written
+    const e = caught(() => serializeSettings({ ...settings, protectedBranches: { 'a..b': { requireChecks: false, requireMerge: false } } }))
+    expect((e as DvError).code).toBe('INVALID_ARGUMENT')
+  })
+})
+
 describe('format-spec/*.md', () => {
   const SPEC = join(EXAMPLES, '..')
   const blocks = readdirSync(SPEC)
@@ -150,7 +173,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json', 'dv:settings:v1': 'settings.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

@@ -13,6 +13,7 @@ import { commitChanges } from '../commit.js'
 import { reaches } from '../history.js'
 import { requestFingerprint } from '../write.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
+import { verifyOn } from './verify-policy.js'
 
 /** Every commit needs a message: `dv commit -m`, `dv write --commit -m`, and the library alike. */
 export function checkCommitMessage(message: string | undefined): void {
@@ -23,11 +24,13 @@ export async function commit(ctx: ActionContext, options: CommitOptions): Promis
   checkCommitMessage(options.message)
   const branch = await targetBranch(ctx, options.branch)
   await branchHead(ctx, branch)
+  const { verify, report } = await verifyOn(ctx, branch, options.verify, 'commit')
+  const checks = { verify, skippedChecks: !verify }
   const author = options.author ?? ctx.author
   const workspace = ctx.workspace
   if (!workspace) {
     options.signal?.throwIfAborted()
-    return commitChanges(ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey, retry: ctx.retry })
+    return { ...(await commitChanges(ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey, retry: ctx.retry, ...checks })), ...report }
   }
   await recoverStaging(ctx)
   await ctx.temp.sweep()
@@ -45,11 +48,11 @@ export async function commit(ctx: ActionContext, options: CommitOptions): Promis
   try {
     const result = await commitChanges(ctx, {
       branch, message: options.message, author, changes, allowEmpty: options.allowEmpty,
-      idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
+      idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry, ...checks,
       beforeRefUpdate: taken ? (id) => workspace.markTaken(taken, id) : undefined,
     })
     if (taken) await workspace.release(taken, true)
-    return result
+    return { ...result, ...report }
   } catch (e) {
     if (taken && !isDvError(e, 'OUTCOME_UNKNOWN')) await workspace.release(taken, false)
     throw e

@@ -19,6 +19,7 @@ import { mergeBases } from '../merge-base.js'
 import { virtualBase } from '../merge-virtual-base.js'
 import { branchHead, revContext, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
+import { verifyOn } from './verify-policy.js'
 
 export async function merge(ctx: ActionContext, source: string, options: MergeOptions = {}): Promise<MergeResult> {
   checkStrategy(options.strategy)
@@ -35,8 +36,10 @@ export async function merge(ctx: ActionContext, source: string, options: MergeOp
   await branchHead(ctx, branch)
   const theirs = (await resolveRev(revContext(ctx), source)).snapshot
   await refuseStaged(ctx, branch, 'merge')
+  const verify = await verifyOn(ctx, branch, options.verify)
   const theirsSnapshot = await readSnapshot(ctx, theirs)
-  return retryWhileMoving(ctx.retry, branch, () => attempt(ctx, { branch, source, theirs, theirsSnapshot, options }))
+  const merged = await retryWhileMoving(ctx.retry, branch, () => attempt(ctx, { branch, source, theirs, theirsSnapshot, options, verify: verify.verify }))
+  return { ...merged, ...verify.report }
 }
 
 interface Attempt {
@@ -45,6 +48,8 @@ interface Attempt {
   theirs: SnapshotId
   theirsSnapshot: Snapshot
   options: MergeOptions
+  /** Whether the contracts run (false: --no-verify on a branch that allows it). */
+  verify: boolean
 }
 
 async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
@@ -82,8 +87,8 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
     options.signal?.throwIfAborted()
     if (!dryRun) {
       // a fast-forward lands their snapshot as it is: their tables must satisfy the contracts as they change ours
-      await verifyContracts(ctx, ours, oursSnapshot, theirsSnapshot.tables)
-      await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`)
+      if (a.verify) await verifyContracts(ctx, ours, oursSnapshot, theirsSnapshot.tables)
+      await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`, { intent: 'merge', skippedChecks: !a.verify })
     }
     return result('fast-forward', theirs, preview.summary)
   }
@@ -98,6 +103,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
     message: options.message ?? `merge ${source} into ${branch}`, author: ctx.author,
     tables: merged.tables, summary: merged.summary, reflogMessage: `merge: ${source}`, signal: options.signal,
     ...(key === undefined ? {} : { idempotencyKey: key, fingerprint }),
+    intent: 'merge', verify: a.verify,
   })
   return result('merged', published.id, merged.summary)
 }

@@ -37,7 +37,7 @@ export async function reset(ctx: ActionContext, rev: string, options: ResetOptio
   if (target !== ref.snapshot) {
     const flags = `${mode === 'mixed' ? '' : ` --${mode}`}${options.force ? ' --force' : ''}`
     try {
-      await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: target, message: `reset${flags} ${rev}` })
+      await updateRef(ctx, { ref: branchRef(branch), expected: ref, next: target, message: `reset${flags} ${rev}`, intent: 'reset' })
     } catch (e) {
       if (!isDvError(e, 'CONFLICT')) throw e
       throw new DvError('CONFLICT', `branch '${branch}' moved while it was being reset: nothing was changed`, {

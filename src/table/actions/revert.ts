@@ -14,6 +14,7 @@ import { resolveRev } from '../../refs/resolve.js'
 import { readSnapshot } from '../context.js'
 import { applyThreeWay, conflictReport, publish, retryWhileMoving } from '../merge-apply.js'
 import { revContext, targetBranch, type ActionContext } from './context.js'
+import { verifyOn } from './verify-policy.js'
 
 export function checkStrategy(strategy: MergeStrategy | undefined): void {
   if (strategy !== undefined && strategy !== 'ours' && strategy !== 'theirs') {
@@ -47,6 +48,7 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
   const parent = parentOf(kind, rev, id, commit.parents, options.mainline)
   if (!(await ctx.storage.refs.get(branchRef(branch)))) throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'see `dv branch --list`' })
   await refuseStaged(ctx, branch, kind)
+  const verify = await verifyOn(ctx, branch, options.verify, kind)
   const parentTables = parent === null ? {} : (await readSnapshot(ctx, parent)).tables
   const [base, theirs] = kind === 'revert' ? [commit.tables, parentTables] : [parentTables, commit.tables]
   const subject = commit.message.split('\n', 1)[0]!
@@ -71,9 +73,10 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
     const published = await publish(ctx, {
       branch, ref, parents: [ref.snapshot], parent: ours, message, author: ctx.author,
       tables: applied.tables, summary: applied.summary, reflogMessage: `${kind}: ${shortId(id)} ${subject}`, signal: options.signal,
+      intent: 'commit', verify: verify.verify,
     })
     return result('applied', published.id)
-  })
+  }).then((r) => ({ ...r, ...verify.report }))
 }
 
 /** The parent REV's change is taken against: its only one, or the `mainline`-th of a merge; null for a root. */

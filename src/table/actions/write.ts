@@ -24,6 +24,7 @@ import { quarantineName, quarantineRequest, quarantineSchema, quarantineSummary 
 import { checkCommitMessage } from './commit.js'
 import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
 import { branchHead, targetBranch, type ActionContext } from './context.js'
+import { verifyOn } from './verify-policy.js'
 
 /**
  * Writes `source` to `table` in `options.mode` (default append): staged in
@@ -51,6 +52,8 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   }
   if (options.commit) checkCommitMessage(options.message)
   const headId = await branchHead(ctx, branch)
+  // a branch protected with --require-merge takes no direct write, staged or committed: refused before any input is read
+  const { verify, report } = await verifyOn(ctx, branch, options.verify, 'write')
   const head = await readSnapshot(ctx, headId)
   const staged = commitNow ? [] : await ctx.workspace!.listStaged(branch)
   checkStagedFirst(name, mode, options, staged)
@@ -115,7 +118,9 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       result.commit = await commitChanges(ctx, {
         branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
         changes: quarantined ? [change, quarantined] : [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
+        verify, skippedChecks: !verify,
       })
+      Object.assign(result.commit, report)
     } else {
       await stageBoth(ctx, branch, change, quarantined)
       result.staged = { id: change.id }

@@ -85,8 +85,8 @@ function writeValue(value: unknown, path: string, out: string[], depth = 0): voi
   out.push('}')
 }
 
-/** Thrown by fastText on anything it cannot write: writeValue then finds the path and the reason. */
-const NOT_CANONICAL = Symbol('not canonical')
+/** Thrown by fastText on anything it cannot write: writeValue then finds the path and the reason. One instance: no stack per failure. */
+const NOT_CANONICAL = new Error('not canonical')
 
 /** Node 20 has String.prototype.isWellFormed (ES2024); the lib this project compiles against (ES2023) does not type it. */
 type WellFormed = string & { isWellFormed(): boolean }

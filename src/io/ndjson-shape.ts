@@ -12,13 +12,10 @@
  *   describe-input.ts.) A field with one type of value, or none (only nulls,
  *   or empty arrays and objects), is read as before.
  */
-import { createReadStream } from 'node:fs'
-import type { Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
 import type { DuckDBType } from '@duckdb/node-api'
 import { DvError } from '../errors.js'
 import type { ReadableFile } from './readers.js'
-import { compressionOf } from './whole-input.js'
+import { textLines } from './text-lines.js'
 
 /** A step from a value to one inside it: an object's key, a list's elements, or a map's values. */
 type Step = { key: string } | 'element' | 'value'
@@ -147,30 +144,12 @@ async function refuseNonObjects(file: ReadableFile): Promise<void> {
 
 /** Calls `fn` with each non-blank line (1-based numbers) of a plain or gzip NDJSON file until it returns false. */
 async function forEachLine(file: ReadableFile, fn: (text: string, line: number) => boolean): Promise<void> {
-  const compression = compressionOf(file)
-  if (compression === 'zstd') return // Node 20 has no zstd: such a file is read as the engine reads it
-  const raw = createReadStream(file.path, { highWaterMark: 1 << 20 })
-  let input: Readable = raw
-  if (compression === 'gzip') {
-    const gunzip = createGunzip()
-    raw.on('error', (e) => gunzip.destroy(e))
-    input = raw.pipe(gunzip)
-  }
-  // decoded as a stream, so a character split between chunks stays whole
-  input.setEncoding('utf8')
-  let carry = ''
+  const lines = textLines(file)
+  if (!lines) return
   let line = 0
-  try {
-    for await (const chunk of input as AsyncIterable<string>) {
-      const lines = (carry + chunk).split('\n')
-      carry = lines.pop()!
-      for (const text of lines) {
-        line++
-        if (text.trim() !== '' && !fn(line === 1 ? text.replace(/^\uFEFF/, '') : text, line)) return
-      }
-    }
-    if (carry.trim() !== '') fn(line === 0 ? carry.replace(/^\uFEFF/, '') : carry, line + 1)
-  } finally {
-    input.destroy()
+  for await (const bytes of lines) {
+    line++
+    const text = bytes.toString('utf8')
+    if (text.trim() !== '' && !fn(text, line)) return
   }
 }

@@ -8,11 +8,8 @@
  * open on line N is reported at line N+1. A two-line file is reported at line 3.
  */
 import { isUtf8 } from 'node:buffer'
-import { createReadStream } from 'node:fs'
-import { Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
 import type { ReadableFile } from './readers.js'
-import { compressionOf } from './whole-input.js'
+import { textLines } from './text-lines.js'
 
 export interface TextDamage {
   /** 1-based line of the damage. */
@@ -28,8 +25,8 @@ const NOT_UTF8_HINT = 'dv reads text input as UTF-8: convert the file first, e.g
 
 /** The first damage in `file` (CSV or NDJSON, plain or gzip), or undefined when the scan finds none. */
 export async function findTextDamage(file: ReadableFile): Promise<TextDamage | undefined> {
-  const input = textStream(file)
-  if (!input) return undefined
+  const lines = textLines(file)
+  if (!lines) return undefined
   const csv = file.format === 'csv'
   const quote = (file.csv?.quote ?? '"').charCodeAt(0)
   const escape = (file.csv?.escape ?? file.csv?.quote ?? '"').charCodeAt(0)
@@ -49,23 +46,10 @@ export async function findTextDamage(file: ReadableFile): Promise<TextDamage | u
     }
     return notJson(line, lineNo)
   }
-  let carry: Buffer = Buffer.alloc(0)
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    let data = carry.length ? Buffer.concat([carry, chunk]) : chunk
-    let start = 0
-    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
-      const found = check(data.subarray(start, nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl))
-      if (found) {
-        input.destroy()
-        return found
-      }
-      start = nl + 1
-    }
-    data = data.subarray(start)
-    carry = Buffer.from(data)
+  for await (const line of lines) {
+    const found = check(line)
+    if (found) return found
   }
-  const last = carry.length ? check(carry) : undefined
-  if (last) return last
   if (csv && openQuote) {
     return {
       line: openQuote,
@@ -74,17 +58,6 @@ export async function findTextDamage(file: ReadableFile): Promise<TextDamage | u
     }
   }
   return undefined
-}
-
-function textStream(file: ReadableFile): Readable | undefined {
-  const compression = compressionOf(file)
-  // Node 20 has no zstd: a zstd input keeps the engine's words
-  if (compression === 'zstd') return undefined
-  const raw = createReadStream(file.path, { highWaterMark: 1 << 20 })
-  if (compression === undefined) return raw
-  const gunzip = createGunzip()
-  raw.on('error', (e) => gunzip.destroy(e))
-  return raw.pipe(gunzip)
 }
 
 function notUtf8(line: Buffer, lineNo: number): TextDamage {
@@ -128,8 +101,8 @@ export function firstBadSequence(bytes: Uint8Array): { at: number; length: numbe
 }
 
 function notJson(line: Buffer, lineNo: number): TextDamage | undefined {
-  // a byte order mark may open the file; blank lines are skipped, as DuckDB does
-  const text = (lineNo === 1 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf ? line.subarray(3) : line).toString('utf8')
+  // blank lines are skipped, as DuckDB does
+  const text = line.toString('utf8')
   if (text.trim() === '') return undefined
   try {
     JSON.parse(text)

@@ -5,10 +5,10 @@
  * rebased over a concurrent one is checked again; uniqueness reads only the
  * added files and the files min/max cannot rule out.
  */
-import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hashFile, hashFiles } from '../support/file-hashes.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, type ContractReport, type DvError } from '../../src/index.js'
 
@@ -51,18 +51,7 @@ async function failure(p: Promise<unknown>): Promise<DvError> {
 
 /** SHA-256 of every file under the store's refs/, reflog/ and HEAD, and of the workspace's staging: what must not change. */
 async function stateOf(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) await walk(p)
-      else out[p.slice(root.length)] = createHash('sha256').update(await readFile(p)).digest('hex')
-    }
-  }
-  await walk(join(root, '.dv', 'refs'))
-  await walk(join(root, '.dv', 'reflog'))
-  out.HEAD = createHash('sha256').update(await readFile(join(root, '.dv', 'HEAD'))).digest('hex')
-  return out
+  return { ...(await hashFiles(root, ['.dv/refs', '.dv/reflog'])), HEAD: await hashFile(join(root, '.dv', 'HEAD')) }
 }
 
 async function orders(name: string): Promise<{ repo: Repository; root: string }> {

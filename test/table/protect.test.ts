@@ -6,10 +6,10 @@
  * except on a branch protected with --require-checks; the settings live in
  * the store, so a second client obeys them, and their changes are recorded.
  */
-import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hashFile, hashFiles } from '../support/file-hashes.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
 import { createMemoryStorage } from '../../src/store/index.js'
@@ -54,17 +54,7 @@ async function failure(p: Promise<unknown>): Promise<DvError> {
 
 /** SHA-256 of every file under refs/, reflog/, staging/ and HEAD: what a refused request must not change. */
 async function stateOf(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) await walk(p)
-      else out[p.slice(root.length)] = createHash('sha256').update(await readFile(p)).digest('hex')
-    }
-  }
-  for (const sub of ['refs', 'reflog', 'staging']) await walk(join(root, '.dv', sub))
-  out.HEAD = createHash('sha256').update(await readFile(join(root, '.dv', 'HEAD'))).digest('hex')
-  return out
+  return { ...(await hashFiles(root, ['.dv/refs', '.dv/reflog', '.dv/staging'])), HEAD: await hashFile(join(root, '.dv', 'HEAD')) }
 }
 
 /** A repository with table orders under a contract, a branch `dev` one commit ahead of main, and main protected as asked. */

@@ -4,11 +4,11 @@
  * TABLE__quarantine and the others to TABLE, in ONE commit; table-level rules
  * fail the whole write; bad requests change nothing.
  */
-import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
+import { hashFiles } from '../support/file-hashes.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, type DvError, type WriteOptions } from '../../src/index.js'
 import { openLocalStorage, wrapCounting, wrapFaulty, type CountingStorage } from '../../src/store/index.js'
@@ -92,17 +92,7 @@ async function failure(p: Promise<unknown>): Promise<DvError> {
 
 /** SHA-256 of every file under refs/ and (unless refsOnly) reflog/: what a refused write must leave byte-identical. */
 async function refState(root: string, refsOnly = false): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) await walk(p)
-      else out[p.slice(root.length)] = createHash('sha256').update(await readFile(p)).digest('hex')
-    }
-  }
-  await walk(join(root, 'refs'))
-  if (!refsOnly) await walk(join(root, 'reflog'))
-  return out
+  return hashFiles(root, refsOnly ? ['refs'] : ['refs', 'reflog'])
 }
 
 const GOOD: Row = { id: 0, country: 'DE', amount: 1, status: 'new', note: 'ok' }

@@ -12,6 +12,12 @@
  * entries (by mtime, bumped on every hit) are evicted past it, except entries
  * used in the last `protectMs` (a path handed to an engine must stay readable).
  * Every hit is re-verified by hash (`read`), or once per process (`verifiedPath`).
+ *
+ * Keeping to the bound runs in the background, once per directory per process:
+ * measuring a large cache stats every entry (seconds under load), and a put
+ * that waited for it would stretch the commit it belongs to, between its first
+ * object write and its ref update, which the gc grace period must cover
+ * (format-spec/gc.md#time). `settled()` waits for it (close, tests).
  */
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile, open } from 'node:fs/promises'
@@ -50,19 +56,37 @@ function defaultMaxBytes(): number {
   return n
 }
 
+/** What this process knows of one cache directory's size, shared by every LocalObjectCache on it. */
+interface Accounting {
+  /** Bytes stored, once measured (undefined: not yet). */
+  total: number | undefined
+  /** The measurement or eviction in progress. */
+  task: Promise<void> | undefined
+}
+
+const accounts = new Map<string, Accounting>()
+
 export class LocalObjectCache {
   readonly dir: string
   readonly maxBytes: number
   private readonly protectMs: number
   /** Ids verified by hash in this process, with the inode and size they had then. */
   private readonly verified = new Map<string, { ino: number; size: number }>()
-  private total: number | undefined
+  private readonly account: Accounting
 
   constructor(options: LocalObjectCacheOptions = {}) {
     // absolute, so the paths handed to the data engine lie under the directory it may read
     this.dir = resolve(options.dir ?? defaultCacheDir())
     this.maxBytes = options.maxBytes ?? defaultMaxBytes()
     this.protectMs = options.protectMs ?? 60_000
+    let account = accounts.get(this.dir)
+    if (account === undefined) accounts.set(this.dir, (account = { total: undefined, task: undefined }))
+    this.account = account
+  }
+
+  /** Resolves once the size accounting started by earlier writes is done (its failures are ignored). */
+  async settled(): Promise<void> {
+    while (this.account.task !== undefined) await this.account.task
   }
 
   /** Where cached objects live: the only cache directory the data engine may read. */
@@ -167,7 +191,7 @@ export class LocalObjectCache {
     const info = await stat(path).catch(() => undefined)
     if (info === undefined) return
     await removeQuietly(path)
-    if (this.total !== undefined) this.total -= info.size
+    if (this.account.total !== undefined) this.account.total -= info.size
   }
 
   private async tempPath(): Promise<string> {
@@ -180,9 +204,26 @@ export class LocalObjectCache {
     const path = this.pathOf(id)
     await mkdir(join(this.dir, 'objects', id.slice(0, 2)), { recursive: true })
     await rename(tmp, path)
-    this.total = (this.total ?? (await this.measure())) + size
-    if (this.total > this.maxBytes) await this.evictOldest()
+    this.added(size)
     return path
+  }
+
+  /**
+   * Counts `size` new bytes and, when the directory was never measured or is
+   * over its bound, starts one background task (per directory) that measures
+   * it (the entries published meanwhile included) and evicts.
+   */
+  private added(size: number): void {
+    const account = this.account
+    if (account.total !== undefined) account.total += size
+    if (account.task !== undefined || (account.total !== undefined && account.total <= this.maxBytes)) return
+    const task: Promise<void> = (async () => {
+      if (account.total === undefined) account.total = await this.measure()
+      if (account.total > this.maxBytes) await this.evictOldest()
+    })().catch(() => undefined).finally(() => {
+      if (account.task === task) account.task = undefined
+    })
+    account.task = task
   }
 
   private async touch(path: string): Promise<void> {
@@ -224,6 +265,6 @@ export class LocalObjectCache {
         if (!hasErrno(e, 'ENOENT')) continue
       }
     }
-    this.total = total
+    this.account.total = total
   }
 }

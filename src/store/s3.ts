@@ -96,6 +96,7 @@ export function openS3Storage(url: string, options: S3StorageOptions = {}): S3St
       await createConfigObject(casClient, ctx, bytes)
     },
     async close() {
+      await objects.cache.settled()
       client.destroy()
       casClient.destroy()
     },

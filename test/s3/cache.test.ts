@@ -66,6 +66,7 @@ describeS3('S3 object cache', () => {
       const bytes = enc.encode(String(i).repeat(3000))
       const id = hashBytes(bytes)
       await cache.write(id, bytes)
+      await cache.settled() // the size bound is kept in the background
       ids.push(id)
       // Entry i was last used i minutes ago... in reverse: older entries have older mtimes.
       const t = new Date(Date.now() - (10 - i) * 60_000)

@@ -42,10 +42,19 @@ export function evolveSchema(
   const fields = table ? [...table.schema.fields] : []
   const ids = idCounter(table ? table.lastColumnId : 0)
   const added: Field[] = []
+  // by name, and by name ignoring case (the first field of each): a wide input is linear, not quadratic
+  const byName = new Map<string, number>()
+  const byFolded = new Map<string, Field>()
+  const indexField = (f: Field, i: number): void => {
+    byName.set(f.name, i)
+    const key = f.name.toLowerCase()
+    if (!byFolded.has(key)) byFolded.set(key, f)
+  }
+  fields.forEach(indexField)
   for (const c of columns) {
-    const index = fields.findIndex((f) => f.name === c.name)
+    const index = byName.get(c.name) ?? -1
     const existing = fields[index]
-    const folded = existing ? undefined : fields.find((f) => f.name.toLowerCase() === c.name.toLowerCase())
+    const folded = existing ? undefined : byFolded.get(c.name.toLowerCase())
     if (folded) {
       throw new DvError('INVALID_ARGUMENT', `column '${c.name}' of ${sourceName} differs only in case from column '${folded.name}' of table '${tableName}'`, {
         hint: `dv compares column names ignoring case: name it '${folded.name}' in the input, or give it another name`,
@@ -72,6 +81,7 @@ export function evolveSchema(
     }
     const field: Field = { id: ids.next(), name: c.name, type: assignFreshIds(c.type, ids.next), required: false }
     fields.push(field)
+    indexField(field, fields.length - 1)
     added.push(field)
   }
   const lastColumnId = ids.last()

@@ -19,7 +19,8 @@ import {
 } from './setup.js'
 
 const WRITERS = 4
-const COMMITS = 25
+// 25 commits each with DV_STRESS=1 (a step of .ci/run); the default suite takes 15
+const COMMITS = process.env.DV_STRESS === '1' ? 25 : 15
 let dir: string
 let n = 0
 

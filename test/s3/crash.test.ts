@@ -54,7 +54,12 @@ describeS3('crash at every storage step on S3', () => {
     const steps = (await readFile(log, 'utf8')).trim().split('\n')
     expect(steps).toContain('s3.ref-put-acknowledged')
     const outcomes = { old: 0, new: 0 }
-    for (let k = 1; k <= steps.length; k++) {
+    // each step has its own prefix: three at once (each is a child process, then checks in this process)
+    let next = 1
+    const lane = async (): Promise<void> => {
+      for (let k = next++; k <= steps.length; k = next++) await crashAt(k)
+    }
+    const crashAt = async (k: number): Promise<void> => {
       const url = `s3://${bucket}/k${k}`
       const oldHead = await makeBase(url)
       const child = await runNode(CHILD, [url, csv, 'crash-key-s3'], { DV_CRASH_AT: String(k) })
@@ -77,6 +82,8 @@ describeS3('crash at every storage step on S3', () => {
         await repo.close()
       }
     }
+    await Promise.all([lane(), lane(), lane()])
+    expect(outcomes.old + outcomes.new).toBe(steps.length)
     expect(outcomes.old).toBeGreaterThan(0)
     expect(outcomes.new).toBeGreaterThan(0) // the crash after the acknowledged ref PUT
   }, 300_000)

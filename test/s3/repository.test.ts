@@ -15,8 +15,9 @@ import { checkHistory, firstParentChain, readAttemptLog } from '../concurrency/h
 import { createTestBucket, describeS3, s3Endpoint } from '../support/s3-server.js'
 import { TextSink } from '../support/text-sink.js'
 
+// 4 x 10 with DV_STRESS=1 (a step of .ci/run); the default suite takes 4 x 5
 const WORKERS = Number(process.env.DV_S3_STRESS_WORKERS ?? 4)
-const COMMITS = Number(process.env.DV_S3_STRESS_COMMITS ?? 10)
+const COMMITS = Number(process.env.DV_S3_STRESS_COMMITS ?? (process.env.DV_STRESS === '1' ? 10 : 5))
 const CHILD = join(__dirname, '../concurrency/writer-child.mjs')
 
 let dir: string

@@ -87,6 +87,7 @@ export function checkIdentifier(namespace: string, tableName: string): void {
  */
 export async function checkCatalog(target: SqlCatalogTarget, isOwnExport: IsOwnExport): Promise<void> {
   await checkWritable(target.path)
+  if (await access(lockPath(target)).then(() => true, () => false)) throw lockHeld(target)
   const db = await load(target.path, await readCatalog(target.path))
   try {
     const current = currentRow(db, target)
@@ -98,14 +99,9 @@ export async function checkCatalog(target: SqlCatalogTarget, isOwnExport: IsOwnE
 
 /** Points the catalog's row for the table at `metadataLocation`: inserts it, or moves it by compare-and-swap. */
 export async function registerExport(target: SqlCatalogTarget, metadataLocation: string, isOwnExport: IsOwnExport): Promise<CatalogRegistration> {
-  const lock = `${target.path}.dv-lock`
+  const lock = lockPath(target)
   const handle = await open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EEXIST') {
-      throw new DvError('CONFLICT', `the catalog ${target.path} is locked by another dv export (${lock} exists)`, {
-        hint: `run the export again when the other one ends; if none is running, delete ${lock}`, retryable: false,
-      })
-    }
-    throw storageError(e, target.path)
+    throw e.code === 'EEXIST' ? lockHeld(target) : storageError(e, target.path)
   })
   let renamed = false
   try {
@@ -277,6 +273,16 @@ async function syncDirectory(dir: string): Promise<void> {
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (a === undefined || b === undefined) return a === b
   return Buffer.from(a).equals(b)
+}
+
+function lockPath(target: SqlCatalogTarget): string {
+  return `${target.path}.dv-lock`
+}
+
+function lockHeld(target: SqlCatalogTarget): DvError {
+  return new DvError('CONFLICT', `the catalog ${target.path} is locked by another dv export (${lockPath(target)} exists)`, {
+    hint: `run the export again when the other one ends; if none is running, delete ${lockPath(target)}`, retryable: false,
+  })
 }
 
 function identifier(target: SqlCatalogTarget): string {

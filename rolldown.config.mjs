@@ -15,7 +15,7 @@ import { defineConfig } from 'rolldown'
 // directories), and the big ones a command loads only for work that dwarfs their load time.
 const EXTERNAL = [
   '@duckdb/node-bindings', 'apache-arrow', 'parquet-wasm', '@aws-sdk/client-s3',
-  'ink', 'react', 'react/jsx-runtime', 'ajv', 'ajv/dist/2019.js', 'ajv-formats', 'yaml', 'avsc',
+  'ink', 'react', 'react/jsx-runtime', 'ajv', 'ajv/dist/2019.js', 'ajv-formats', 'yaml', 'avsc', 'sql.js',
 ]
 
 export default defineConfig({

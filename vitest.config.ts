@@ -6,7 +6,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // PyIceberg reading every exported snapshot takes minutes of dv processes on 2 cores:
     // `npm run test:interop` (DV_INTEROP=1), a step of its own in .ci/run
-    exclude: [...configDefaults.exclude, ...(process.env.DV_INTEROP === '1' ? [] : ['test/cli/iceberg-export.test.ts'])],
+    exclude: [...configDefaults.exclude, ...(process.env.DV_INTEROP === '1' ? [] : ['test/cli/iceberg-export.test.ts', 'test/interop/**'])],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

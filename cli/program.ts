@@ -298,6 +298,10 @@ the whole table. 'dv check TABLE' runs it on the whole table.`)
     .option('--all-history', 'one Iceberg snapshot per commit of the table\'s whole first-parent history (default: the last 100)')
     .option('--history <n>', 'export the last N commits of the table\'s history (default: 100)')
     .option('--branch-refs', 'add Iceberg refs for dv branches and tags')
+    .option('--catalog <sql:path>', 'also register the export in a SQLite SQL catalog (PyIceberg SqlCatalog), created if absent')
+    .option('--catalog-name <name>', 'the catalog name the row is registered under (default: dv)')
+    .option('--namespace <ns>', 'the catalog namespace (default: the table name\'s part before its last \'.\', or default)')
+    .option('--table-name <name>', 'the catalog table name (default: the table name\'s last \'.\'-separated part)')
     .action(async (table: string, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/export.js')).runExport(context(cmd), { table, ...opts }))
 

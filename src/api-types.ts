@@ -797,6 +797,30 @@ export interface ExportOptions {
   limit?: number
   /** Adds an Iceberg ref for each dv branch and tag whose table state is among the exported snapshots. */
   branchRefs?: boolean
+  /**
+   * Registers the export in a SQL catalog: `sql:PATH`, a SQLite file as PyIceberg's SqlCatalog
+   * lays it out (created if absent). The catalog pointer moves last, by compare-and-swap.
+   */
+  catalog?: string
+  /** The catalog's name (PyIceberg's `SqlCatalog(name, ...)`); default 'dv'. */
+  catalogName?: string
+  /** Default: the dv table name's part before its last '.', or 'default'. */
+  namespace?: string
+  /** Default: the dv table name's last '.'-separated part. */
+  tableName?: string
+}
+
+/** Where `dv export --catalog` registered the export, and what it did there. */
+export interface CatalogRegistration {
+  /** The SQLite file (an absolute path). */
+  catalog: string
+  catalogName: string
+  namespace: string
+  tableName: string
+  metadataLocation: string
+  previousMetadataLocation: string | null
+  /** created: a new row; updated: the row moved from previousMetadataLocation; unchanged: it already pointed here. */
+  action: 'created' | 'updated' | 'unchanged'
 }
 
 export interface ExportResult {
@@ -816,6 +840,8 @@ export interface ExportResult {
   manifestsWritten: number
   /** True when the target already held exactly this export: nothing was written. */
   upToDate: boolean
+  /** With `catalog`: the registration. */
+  catalog?: CatalogRegistration
   refs: string[]
   skippedRefs: string[]
 }

@@ -5,7 +5,8 @@
  * hold before writing anything, writes manifests and manifest lists of new
  * commits only (names derive from content, so a re-export reuses what is
  * there), then the next `v<N>.metadata.json` exclusively, and moves
- * `metadata/version-hint.text` last.
+ * `metadata/version-hint.text`; with `--catalog sql:PATH` the catalog's
+ * pointer moves after that, last.
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -21,6 +22,7 @@ import { openTarget, type ExportTarget } from '../iceberg/target.js'
 import { icebergOperation, icebergTableMetadata, type ExportedSnapshot } from '../iceberg/table-metadata.js'
 import { writeSnapshotFiles, type CarriedManifests } from '../iceberg/snapshot-files.js'
 import { exportRefs, type ExportedRefs } from '../iceberg/refs.js'
+import { catalogTargetOf, ownExportCheck } from '../iceberg/catalog-target.js'
 
 export const DEFAULT_EXPORT_HISTORY = 100
 
@@ -43,6 +45,7 @@ export async function exportTable(ctx: ActionContext, name: string, options: Exp
   if ((options.format ?? 'iceberg') !== 'iceberg') {
     throw new DvError('INVALID_ARGUMENT', `unknown export format '${options.format}'`, { hint: 'the export format is iceberg' })
   }
+  const catalog = catalogTargetOf(name, options)
   const at = await resolveAt(ctx, options.at)
   const { table } = await tableAt(ctx, await readSnapshot(ctx, at), at, name)
   const limit = options.allHistory ? Number.POSITIVE_INFINITY : options.limit ?? DEFAULT_EXPORT_HISTORY
@@ -51,6 +54,9 @@ export async function exportTable(ctx: ActionContext, name: string, options: Exp
   const uriOf = dataFileUris(ctx)
   const target = openTarget(options.to)
   const previous = await readPrevious(target, table.tableId, name)
+  // the catalog is checked before anything is written: a row it would refuse refuses the whole export
+  const sqlCatalog = catalog && await import('../iceberg/sql-catalog.js')
+  if (catalog && sqlCatalog) await sqlCatalog.checkCatalog(catalog, ownExportCheck(target.uri, table.tableId, (previous?.version ?? 0) + 1))
 
   // schema ids: those of the previous export, then new ones in order of first use
   const schemas = [...(previous?.metadata.schemas ?? [])]
@@ -108,10 +114,13 @@ export async function exportTable(ctx: ActionContext, name: string, options: Exp
     properties: { ...table.properties, 'schema.name-mapping.default': JSON.stringify(mapping) },
     snapshots: exported, refs: refs.refs, metadataLog: [],
   })
-  const result = (version: number, upToDate: boolean): ExportResult => ({
+  const result = async (version: number, upToDate: boolean): Promise<ExportResult> => ({
     table: name, format: 'iceberg', location: target.uri, metadata: target.metadataUri(`v${version}.metadata.json`), version,
     snapshot: current.id, icebergSnapshotId: String(exported.at(-1)!.snapshotId), snapshots: exported.length,
     newSnapshots, manifestsWritten, upToDate, refs: Object.keys(refs.refs), skippedRefs: refs.skipped,
+    ...(catalog && sqlCatalog ? {
+      catalog: await sqlCatalog.registerExport(catalog, target.metadataUri(`v${version}.metadata.json`), ownExportCheck(target.uri, table.tableId, version)),
+    } : {}),
   })
   if (previous && sameContent(previous.metadata, metadata)) return result(previous.version, true)
   const version = (previous?.version ?? 0) + 1

@@ -37,9 +37,16 @@ export function failingCondition(test: RowTest, schema: Schema): string {
       return parts.length ? `coalesce(${parts.join(' OR ')}, false)` : 'false'
     }
     case 'length': {
-      const len = `length(CAST(${col} AS VARCHAR))`
+      const text = `CAST(${col} AS VARCHAR)`
+      const len = `length(${text})`
       const parts = [...(test.min !== undefined ? [`${len} < ${test.min}`] : []), ...(test.max !== undefined ? [`${len} > ${test.max}`] : [])]
-      return parts.length ? `coalesce(${parts.join(' OR ')}, false)` : 'false'
+      if (!parts.length) return 'false'
+      // length() decodes UTF-8 to count code points; a value has between a quarter of its bytes (strlen,
+      // read from the string's header) and all of them, so the bytes settle most rows and only the
+      // rest are decoded (CASE evaluates its THEN for those rows alone)
+      const bytes = `strlen(${text})`
+      const maybe = [...(test.min !== undefined ? [`${bytes} < ${4 * test.min}`] : []), ...(test.max !== undefined ? [`${bytes} > ${test.max}`] : [])]
+      return `CASE WHEN ${maybe.join(' OR ')} THEN coalesce(${parts.join(' OR ')}, false) ELSE false END`
     }
     case 'pattern':
       return `coalesce(NOT regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(test.regex)}), false)`

@@ -2,9 +2,10 @@
  * The one row pass over the added files (contract/evaluate.ts addedRows,
  * io/contract-checks.ts countRows): a unique rule on an integer column is
  * decided there by one bit per value (repeat probe) when nothing repeats,
- * and by the exact check otherwise. Each case here fails if the
- * restructured query mis-counts: repeats within the added rows, across
- * files, in a range too wide for a probe, of negative and 32-bit values.
+ * and by the exact check otherwise; length rules count code points with a
+ * byte-count shortcut. Each case here fails if the restructured query
+ * mis-counts: repeats within the added rows, across files, in a range too
+ * wide for a probe, of negative and 32-bit values; lengths of multi-byte text.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +21,7 @@ let dir: string
 
 const HEAD = 'apiVersion: v3.1.0\nkind: DataContract\nid: c1\nversion: 1.0.0\nstatus: active\n'
 const UNIQUE = `${HEAD}schema:\n  - name: t\n    properties:\n      - name: id\n        logicalType: integer\n        unique: true\n`
+const LENGTH = `${HEAD}schema:\n  - name: t\n    properties:\n      - name: name\n        logicalType: string\n        logicalTypeOptions: {minLength: 2, maxLength: 3}\n`
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dv-contract-row-pass-'))
@@ -75,6 +77,20 @@ describe('unique on an integer column, decided in the row pass', () => {
       expect(r.samples.length).toBeGreaterThan(0)
       expect(r.samples.every((s) => rows.some((line) => line.startsWith(`${s.id},`)))).toBe(true)
     }
+  })
+})
+
+describe('length counts code points, not bytes', () => {
+  it.each<[string, string[], 'passed' | 'failed', number]>([
+    ['two-byte letters within 2..3', ['ab', 'éé', 'ééé', '€€€'], 'passed', 0],
+    ['four letters of two bytes each (8 bytes) is too long', ['ab', 'éééé'], 'failed', 1],
+    ['one letter of two bytes is too short', ['ab', 'é'], 'failed', 1],
+    ['one letter of four bytes is too short', ['ab', '👍'], 'failed', 1],
+    ['six bytes, three letters: within', ['€€', 'x€y'], 'passed', 0],
+    ['nulls pass', ['ab', ''], 'passed', 0],
+  ])('%s', async (_case, names, status, measured) => {
+    const r = await append('id long, name string', ['0,ab'], LENGTH, names.map((s, i) => `${i + 1},${s}`), 'name.length')
+    expect({ status: r.status, measured: r.measured }).toEqual({ status, measured })
   })
 })
 

@@ -127,7 +127,8 @@ class Evaluation {
   private provenByStatistics(rule: Extract<Rule, { kind: 'row' }>): boolean {
     const field = fieldOf(this.input.table, rule.column)
     const { test } = rule
-    if (test.kind === 'notNull') return nullsIn(this.input.added, field) === 0
+    // a missing test with no missing values but null is notNull by another name
+    if (test.kind === 'notNull' || (test.kind === 'missing' && test.values.length === 0)) return nullsIn(this.input.added, field) === 0
     if (test.kind === 'range') return this.input.added.every((f) => provesRange(f, field, test))
     return this.input.added.length === 0
   }

@@ -9,7 +9,7 @@
  */
 import { DvError } from '../errors.js'
 import type { Field, Schema } from '../format/types.js'
-import type { RepeatedValues, RowTest, RowTestResult, ScanFile } from './types.js'
+import type { RepeatedValues, RepeatProbe, RowCounts, RowTest, RowTestResult, ScanFile } from './types.js'
 import { duckMessage, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { toDuckType } from './duck-types.js'
 import { filesRelation } from './scan.js'
@@ -37,9 +37,16 @@ export function failingCondition(test: RowTest, schema: Schema): string {
       return parts.length ? `coalesce(${parts.join(' OR ')}, false)` : 'false'
     }
     case 'length': {
-      const len = `length(CAST(${col} AS VARCHAR))`
+      const text = `CAST(${col} AS VARCHAR)`
+      const len = `length(${text})`
       const parts = [...(test.min !== undefined ? [`${len} < ${test.min}`] : []), ...(test.max !== undefined ? [`${len} > ${test.max}`] : [])]
-      return parts.length ? `coalesce(${parts.join(' OR ')}, false)` : 'false'
+      if (!parts.length) return 'false'
+      // length() decodes UTF-8 to count code points; a value has between a quarter of its bytes (strlen,
+      // read from the string's header) and all of them, so the bytes settle most rows and only the
+      // rest are decoded (CASE evaluates its THEN for those rows alone)
+      const bytes = `strlen(${text})`
+      const maybe = [...(test.min !== undefined ? [`${bytes} < ${4 * test.min}`] : []), ...(test.max !== undefined ? [`${bytes} > ${test.max}`] : [])]
+      return `CASE WHEN ${maybe.join(' OR ')} THEN coalesce(${parts.join(' OR ')}, false) ELSE false END`
     }
     case 'pattern':
       return `coalesce(NOT regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(test.regex)}), false)`
@@ -68,19 +75,41 @@ function checkError(e: unknown, doing: string): DvError {
 }
 
 export async function countFailingRows(sandbox: Sandbox, files: ScanFile[], schema: Schema, tests: RowTest[], samples: number): Promise<RowTestResult[]> {
-  if (tests.length === 0) return []
-  if (files.length === 0) return tests.map(() => ({ rows: 0, samples: [] }))
+  return (await countRows(sandbox, files, schema, tests, [], samples)).tests
+}
+
+/**
+ * A probe's two counts: rows in [min, max] minus the bits they set (one bit
+ * per distinct value: bitstring_agg, no hash table), and rows outside the
+ * range, which make the first count unusable. Nulls are in neither.
+ */
+function probeCounts(probe: RepeatProbe, schema: Schema, i: number): string[] {
+  const v = `CAST(${quoteIdent(fieldOf(schema, probe.column).name)} AS BIGINT)`
+  const [lo, hi] = [probe.min, probe.max].map((x) => `CAST(${quoteLiteral(x)} AS BIGINT)`)
+  const inRange = `${v} BETWEEN ${lo} AND ${hi}`
+  return [
+    `count_if(${inRange}) - coalesce(bit_count(bitstring_agg(${v}, ${lo}, ${hi}) FILTER (WHERE ${inRange})), 0) AS r${i}`,
+    `count_if(${v} < ${lo} OR ${v} > ${hi}) AS o${i}`,
+  ]
+}
+
+export async function countRows(sandbox: Sandbox, files: ScanFile[], schema: Schema, tests: RowTest[], probes: RepeatProbe[], samples: number): Promise<RowCounts> {
+  if (tests.length + probes.length === 0) return { tests: [], repeatingRows: [] }
+  if (files.length === 0) return { tests: tests.map(() => ({ rows: 0, samples: [] })), repeatingRows: probes.map(() => 0) }
   const conditions = tests.map((t) => failingCondition(t, schema))
   const relation = `(${filesRelation(files, schema.fields)})`
+  const counts = [...conditions.map((c, i) => `count_if(${c}) AS f${i}`), ...probes.flatMap((p, i) => probeCounts(p, schema, i))]
   try {
-    const [row] = await sandbox.all(`SELECT ${conditions.map((c, i) => `count_if(${c}) AS f${i}`).join(', ')} FROM ${relation} AS t`)
+    // every test and probe in ONE aggregate over one read of the files
+    const [row] = await sandbox.all(`SELECT ${counts.join(', ')} FROM ${relation} AS t`)
     const results: RowTestResult[] = []
     for (const [i, c] of conditions.entries()) {
       const rows = Number(row?.[`f${i}`] ?? 0)
       const sampleRows = rows > 0 && samples > 0 ? await sandbox.all(`SELECT ${textColumns(schema)} FROM ${relation} AS t WHERE ${c} LIMIT ${samples}`) : []
       results.push({ rows, samples: sampleRows.map(asText) })
     }
-    return results
+    const repeatingRows = probes.map((_, i) => (Number(row?.[`o${i}`] ?? 0) > 0 ? undefined : Number(row?.[`r${i}`] ?? 0)))
+    return { tests: results, repeatingRows }
   } catch (e) {
     throw checkError(e, 'cannot evaluate the contract over the data files')
   }

@@ -15,7 +15,7 @@ import type { RecordBatch } from 'apache-arrow'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type {
-  CompactRequest, DataEngine, QuarantineRequest, QuarantineResult, KeyReport, QueryRequest, OpenedSource, RepeatedValues, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
+  CompactRequest, DataEngine, QuarantineRequest, QuarantineResult, KeyReport, QueryRequest, OpenedSource, RepeatedValues, RepeatProbe, RowCounts, RowTest, RowTestResult, OpenSourceOptions, OutputFormat, PrunablePredicate, RewriteRequest, RewriteResult, ScanFile, ScanRequest, Source, WrittenFile, DiffCounts, DiffRequest,
 } from './types.js'
 import { Duck, type DuckOptions } from './duck.js'
 import { openSandbox, sandboxCanRead, type Sandbox, type SandboxOptions } from './sandbox.js'
@@ -141,6 +141,10 @@ class DuckDataEngine implements DataEngine {
   /** Contract checks read only the store's object files (added files are published before the check) and evaluate contract text: the sandbox. */
   async countFailingRows(files: ScanFile[], schema: Schema, tests: RowTest[], samples: number): Promise<RowTestResult[]> {
     return (await contractChecks()).countFailingRows(await this.sandbox(), files, schema, tests, samples)
+  }
+
+  async countRows(files: ScanFile[], schema: Schema, tests: RowTest[], probes: RepeatProbe[], samples: number): Promise<RowCounts> {
+    return (await contractChecks()).countRows(await this.sandbox(), files, schema, tests, probes, samples)
   }
 
   async findRepeatedValues(added: ScanFile[], others: ScanFile[], schema: Schema, column: string, samples: number): Promise<RepeatedValues> {

@@ -344,6 +344,26 @@ export interface RowTestResult {
   samples: Array<Record<string, string | null>>
 }
 
+/**
+ * A count the row pass of a contract makes besides its tests: the rows of
+ * integer `column` that repeat an earlier row's value (non-null rows minus
+ * distinct values), kept as one bit per value of [min, max] (the files'
+ * statistics; the caller keeps the range small), so a unique rule costs no
+ * grouping and no second read of the files when nothing repeats.
+ */
+export interface RepeatProbe {
+  column: string
+  /** Integer text. */
+  min: string
+  max: string
+}
+
+/** The row pass: each test's failing rows; each probe's repeating rows, or undefined when a value lies outside its [min, max] (statistics that do not hold). */
+export interface RowCounts {
+  tests: RowTestResult[]
+  repeatingRows: Array<number | undefined>
+}
+
 /** Values of a column that occur more than once among `added` and `others` together, with at least one row in `added`. */
 export interface RepeatedValues {
   /** Distinct repeated values. */
@@ -419,6 +439,8 @@ export interface DataEngine {
    * INVALID_ARGUMENT when a pattern is not a valid RE2 expression.
    */
   countFailingRows(files: ScanFile[], schema: Schema, tests: RowTest[], samples: number): Promise<RowTestResult[]>
+  /** countFailingRows, counting in the same pass the repeating rows of each probe (RepeatProbe). */
+  countRows(files: ScanFile[], schema: Schema, tests: RowTest[], probes: RepeatProbe[], samples: number): Promise<RowCounts>
   /**
    * The uniqueness check of a contract: values of `column` repeated within
    * `added`, or also found in `others` (the rest of the table, pruned by the

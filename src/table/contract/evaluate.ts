@@ -12,7 +12,7 @@
  */
 import type { ContractRuleResult } from '../../api-types.js'
 import type { DataFile, Field, TableMetadata } from '../../format/types.js'
-import type { RowTest, ScanFile } from '../../io/types.js'
+import type { RepeatProbe, RowTest, ScanFile } from '../../io/types.js'
 import type { RepoContext } from '../context.js'
 import { multisetDifference } from '../delta.js'
 import { keyRangePredicates } from '../keys.js'
@@ -64,6 +64,34 @@ function provesRange(file: DataFile, field: Field, test: Extract<RowTest, { kind
   return (lo === undefined || num(c.min) >= lo) && (hi === undefined || num(c.max) <= hi)
 }
 
+/** Bits a repeat probe may spend: 8 per added row, at least 2^23 (1 MiB), at most 2^28 (32 MiB). */
+function probeBits(rows: number): bigint {
+  return BigInt(Math.min(2 ** 28, Math.max(2 ** 23, 8 * rows)))
+}
+
+/**
+ * The repeat probe of an integer column over `added`: the range of its
+ * values from the files' min/max, when every file with a value has them and
+ * the range is small enough for one bit per value; else undefined (the
+ * engine's exact check decides alone).
+ */
+export function repeatProbe(added: readonly DataFile[], field: Field): RepeatProbe | undefined {
+  if (field.type !== 'int' && field.type !== 'long') return undefined
+  let lo: bigint | undefined
+  let hi: bigint | undefined
+  for (const f of added) {
+    const c = f.columns[String(field.id)]
+    if (!c || c.nulls === f.rows) continue
+    if (c.min === undefined || c.max === undefined || !/^-?\d+$/.test(c.min) || !/^-?\d+$/.test(c.max)) return undefined
+    const [min, max] = [BigInt(c.min), BigInt(c.max)]
+    if (lo === undefined || min < lo) lo = min
+    if (hi === undefined || max > hi) hi = max
+  }
+  if (lo === undefined || hi === undefined) return { column: field.name, min: '0', max: '0' } // only nulls: nothing can repeat
+  const rows = added.reduce((n, f) => n + f.rows, 0)
+  return hi - lo + 1n <= probeBits(rows) ? { column: field.name, min: String(lo), max: String(hi) } : undefined
+}
+
 function instant(text: string): number {
   return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`)
 }
@@ -99,36 +127,54 @@ class Evaluation {
   private provenByStatistics(rule: Extract<Rule, { kind: 'row' }>): boolean {
     const field = fieldOf(this.input.table, rule.column)
     const { test } = rule
-    if (test.kind === 'notNull') return nullsIn(this.input.added, field) === 0
+    // a missing test with no missing values but null is notNull by another name
+    if (test.kind === 'notNull' || (test.kind === 'missing' && test.values.length === 0)) return nullsIn(this.input.added, field) === 0
     if (test.kind === 'range') return this.input.added.every((f) => provesRange(f, field, test))
     return this.input.added.length === 0
   }
 
   /**
-   * The row rules, all at once: those statistics prove pass without a read;
-   * the rest are counted by the engine in ONE pass over the added files
-   * (each rule's failing rows, with samples for the failing ones).
+   * The row rules and unique rules over the added rows, all at once: row
+   * rules statistics prove pass without a read; the rest are counted by the
+   * engine in ONE pass over the added files (each rule's failing rows, with
+   * samples for the failing ones), which also counts, for each unique rule
+   * on an integer column of small range, the added rows repeating a value.
+   * A unique rule whose added rows repeat nothing and whose column no other
+   * file may share (min/max) passes on that count; any other goes to the
+   * engine's exact check (repeated values, across files, with samples).
    */
-  async rowRules(rules: Array<Extract<Rule, { kind: 'row' }>>): Promise<Map<Rule, ContractRuleResult>> {
+  async addedRows(rowRules: Array<Extract<Rule, { kind: 'row' }>>, uniqueRules: Array<Extract<Rule, { kind: 'unique' }>>): Promise<Map<Rule, ContractRuleResult>> {
     const out = new Map<Rule, ContractRuleResult>()
-    const needData = rules.filter((r) => !this.provenByStatistics(r))
-    for (const r of rules) if (!needData.includes(r)) out.set(r, this.result(r, describeTest(r.test), true, 0, '= 0 rows', 'statistics'))
-    if (needData.length === 0) return out
+    const needData = rowRules.filter((r) => !this.provenByStatistics(r))
+    for (const r of rowRules) if (!needData.includes(r)) out.set(r, this.result(r, describeTest(r.test), true, 0, '= 0 rows', 'statistics'))
+    const { table, added } = this.input
+    for (const r of uniqueRules) if (added.length === 0) out.set(r, this.result(r, 'unique', true, 0, '= 0 repeated values', 'statistics'))
+    const uniques = await Promise.all((added.length ? uniqueRules : []).map(async (rule) => ({ rule, candidates: await this.uniqueCandidates(rule), probe: repeatProbe(added, fieldOf(table, rule.column)) })))
+    const probed = uniques.filter((u) => u.probe !== undefined)
+    if (needData.length + probed.length === 0 && uniques.length === 0) return out
     const engine = await this.ctx.engine()
-    const found = await engine.countFailingRows(await this.scan(this.input.added), this.input.table.schema, needData.map((r) => r.test), SAMPLE_ROWS)
-    needData.forEach((r, i) => out.set(r, this.result(r, describeTest(r.test), found[i]!.rows === 0, found[i]!.rows, '= 0 rows', 'engine', { samples: found[i]!.samples })))
+    const counts = needData.length + probed.length === 0
+      ? { tests: [], repeatingRows: [] }
+      : await engine.countRows(await this.scan(added), table.schema, needData.map((r) => r.test), probed.map((u) => u.probe!), SAMPLE_ROWS)
+    needData.forEach((r, i) => out.set(r, this.result(r, describeTest(r.test), counts.tests[i]!.rows === 0, counts.tests[i]!.rows, '= 0 rows', 'engine', { samples: counts.tests[i]!.samples })))
+    for (const { rule, candidates, probe } of uniques) {
+      const repeating = probe ? counts.repeatingRows[probed.findIndex((u) => u.rule === rule)] : undefined
+      if (repeating === 0 && candidates.length === 0) {
+        out.set(rule, this.result(rule, 'unique', true, 0, '= 0 repeated values', 'engine', { filesRead: added.length }))
+        continue
+      }
+      const found = await engine.findRepeatedValues(await this.scan(added), await this.scan(candidates), table.schema, rule.column, SAMPLE_ROWS)
+      out.set(rule, this.result(rule, 'unique', found.values === 0, found.values, '= 0 repeated values', 'engine', { samples: found.samples, filesRead: added.length + candidates.length }))
+    }
     return out
   }
 
-  async unique(rule: Extract<Rule, { kind: 'unique' }>): Promise<ContractRuleResult> {
+  /** The files of the rest of the table that may hold a value of the rule's column that the added rows hold (min/max). */
+  private async uniqueCandidates(rule: Extract<Rule, { kind: 'unique' }>): Promise<DataFile[]> {
     const { table, added } = this.input
-    if (added.length === 0) return this.result(rule, 'unique', true, 0, '= 0 repeated values', 'statistics')
     const [others] = multisetDifference(await this.all(), added, (f) => f.id)
     const checks = checksFor(table, keyRangePredicates(table.schema, [rule.column], added))
-    const candidates = others.filter((f) => dataFileMayMatch(f, checks))
-    const engine = await this.ctx.engine()
-    const found = await engine.findRepeatedValues(await this.scan(added), await this.scan(candidates), table.schema, rule.column, SAMPLE_ROWS)
-    return this.result(rule, 'unique', found.values === 0, found.values, '= 0 repeated values', 'engine', { samples: found.samples, filesRead: added.length + candidates.length })
+    return others.filter((f) => dataFileMayMatch(f, checks))
   }
 
   async metric(rule: Extract<Rule, { kind: 'metric' }>): Promise<ContractRuleResult> {
@@ -191,11 +237,13 @@ export function describeTest(test: RowTest): string {
 /** Every rule of `contract` on the table, in contract order. */
 export async function evaluateContract(ctx: RepoContext, contract: CompiledContract, input: EvaluationInput): Promise<ContractRuleResult[]> {
   const e = new Evaluation(ctx, input)
-  const rows = await e.rowRules(contract.rules.filter((r): r is Extract<Rule, { kind: 'row' }> => r.kind === 'row'))
+  const rows = await e.addedRows(
+    contract.rules.filter((r): r is Extract<Rule, { kind: 'row' }> => r.kind === 'row'),
+    contract.rules.filter((r): r is Extract<Rule, { kind: 'unique' }> => r.kind === 'unique'),
+  )
   const results: ContractRuleResult[] = []
   for (const rule of contract.rules) {
-    if (rule.kind === 'row') results.push(rows.get(rule)!)
-    else if (rule.kind === 'unique') results.push(await e.unique(rule))
+    if (rule.kind === 'row' || rule.kind === 'unique') results.push(rows.get(rule)!)
     else if (rule.kind === 'metric') results.push(await e.metric(rule))
     else if (rule.kind === 'sql') results.push(await e.sql(rule))
     else if (rule.kind === 'freshness') results.push(await e.freshness(rule))

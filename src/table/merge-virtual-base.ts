@@ -5,11 +5,15 @@
  * so a merge against one of them sees those changes on both sides. As git's
  * recursive strategy does, dv merges the bases themselves, in order, each
  * pair against its own merge base (itself virtual when needed), and merges
- * against the result. The virtual base lives in memory: its metadata objects
- * go to an overlay that is never written to the store, and no ref names it.
+ * against the result. The virtual base lives off the store: its metadata
+ * objects stay in memory and the data files a by-key merge of the bases
+ * writes stay in a scratch directory (store/overlay.ts), and no ref names it.
  */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { ObjectId, SnapshotId } from '../ids.js'
-import { hashBytes, shortId } from '../ids.js'
+import { shortId } from '../ids.js'
+import { overlayStorage } from '../store/overlay.js'
 import type { ObjectStore } from '../store/types.js'
 import { DvError } from '../errors.js'
 import { ParsedObjectCache, readSnapshot, type RepoContext } from './context.js'
@@ -17,59 +21,68 @@ import type { TableMap } from './delta.js'
 import { applyThreeWay } from './merge-apply.js'
 import { mergeBases } from './merge-base.js'
 
+/** A context whose object writes go to an overlay (metadata in memory, data files in a scratch directory of its own), and how to discard it. */
+export interface ScratchContext {
+  ctx: RepoContext
+  /** Removes the overlay's data files; nothing of it is left. */
+  dispose(): Promise<void>
+}
+
 /**
- * A context whose reads see the virtual base's metadata objects, and whose
- * metadata writes stay in memory (`keep`: true, while the virtual base is
- * built) or go to the store (false, for the merge against it: its result
- * references only objects the store holds, since it is built from ours' and
- * theirs' tables). Data files a by-key merge of the bases writes go to the
- * store unreferenced, as a failed attempt's do (the engine reads files).
+ * A context that reads the store through an overlay and writes only to the
+ * overlay: the virtual base is built in one, and a dry run merges in one, so
+ * it writes what the real run would (its summary counts the bytes of the
+ * data files a by-key merge writes) and leaves the store as it was.
  */
-export function overlayContext(ctx: RepoContext, memory: Map<string, Uint8Array>, keep: boolean): RepoContext {
+export async function scratchContext(ctx: RepoContext): Promise<ScratchContext> {
+  await mkdir(ctx.tmpDir, { recursive: true })
+  const filesDir = await mkdtemp(join(ctx.tmpDir, 'merge-overlay-'))
+  // a cache of its own: the repository's cache must never hold an object the store lacks
+  return {
+    ctx: { ...ctx, storage: overlayStorage(ctx.storage, { filesDir }), cache: new ParsedObjectCache() },
+    dispose: () => rm(filesDir, { recursive: true, force: true }),
+  }
+}
+
+/**
+ * A context that reads through `scratch` (the virtual base's objects) and
+ * writes to the store, for the real merge against the virtual base: its
+ * result references only objects the store holds, since it is built from
+ * ours' and theirs' tables and the files it writes itself.
+ */
+export function writeThrough(ctx: RepoContext, scratch: RepoContext): RepoContext {
   const inner = ctx.storage.objects
+  const reads = scratch.storage.objects
   const objects: ObjectStore = {
-    put: async (bytes) => {
-      if (!keep) return inner.put(bytes)
-      const id = hashBytes(bytes)
-      if (!memory.has(id)) memory.set(id, Uint8Array.from(bytes))
-      return id
-    },
+    put: (bytes) => inner.put(bytes),
     putFile: (path, expected) => inner.putFile(path, expected),
     ...(inner.adoptFile ? { adoptFile: (path: string) => inner.adoptFile!(path) } : {}),
-    get: async (id) => memory.get(id) ?? inner.get(id),
-    has: async (id) => memory.has(id) || inner.has(id),
-    size: async (id) => memory.get(id)?.byteLength ?? inner.size(id),
-    // only data files are read as paths, and those are in the store
-    localPath: (id) => inner.localPath(id),
-    localRoot: () => inner.localRoot(),
-    ...(inner.pathOf ? { pathOf: (id: ObjectId) => inner.pathOf!(id) } : {}),
-    list: (prefix) => inner.list(prefix),
+    get: (id) => reads.get(id),
+    has: (id) => reads.has(id),
+    size: (id) => reads.size(id),
+    localPath: (id) => reads.localPath(id),
+    localRoot: () => reads.localRoot(),
+    ...(reads.pathOf ? { pathOf: (id: ObjectId) => reads.pathOf!(id) } : {}),
+    list: (prefix) => reads.list(prefix),
     delete: () => Promise.reject(new DvError('INTERNAL', 'a merge does not delete objects')),
   }
-  // a cache of its own: the repository's cache must never hold an object the store lacks
-  return { ...ctx, storage: { ...ctx.storage, objects }, cache: new ParsedObjectCache() }
+  return { ...scratch, storage: { ...scratch.storage, objects } }
 }
 
 /**
  * The tables of the merge base of `bases` (the best common ancestors, at
- * least two): the first merged with each next one in turn; and the context
- * to merge against them in (it reads the virtual base's objects, and writes
- * to the store). Merging bases that conflict refuses the merge (CONFLICT,
- * not retryable: the two histories conflict, not the moment).
+ * least two): the first merged with each next one in turn, in `scratch` (a
+ * scratchContext: no ref names the virtual base, and none of its objects
+ * goes to the store). Merging bases that conflict refuses the merge
+ * (CONFLICT, not retryable: the two histories conflict, not the moment).
  */
-export async function virtualBase(ctx: RepoContext, bases: SnapshotId[], signal?: AbortSignal): Promise<{ tables: TableMap; ctx: RepoContext }> {
-  const memory = new Map<string, Uint8Array>()
-  const tables = await mergeAll(overlayContext(ctx, memory, true), bases, signal)
-  return { tables, ctx: overlayContext(ctx, memory, false) }
-}
-
-async function mergeAll(ctx: RepoContext, bases: SnapshotId[], signal?: AbortSignal): Promise<TableMap> {
+export async function virtualBase(ctx: RepoContext, bases: SnapshotId[], signal?: AbortSignal): Promise<TableMap> {
   let merged: { ids: SnapshotId[]; tables: TableMap } = { ids: [bases[0]!], tables: (await readSnapshot(ctx, bases[0]!)).tables }
   for (const next of bases.slice(1)) {
     signal?.throwIfAborted()
     // the base of what is merged so far (known by the snapshots it merged) and the next one
     const inner = await mergeBases(ctx, merged.ids, [next])
-    const innerTables: TableMap = inner.length === 0 ? {} : inner.length === 1 ? (await readSnapshot(ctx, inner[0]!)).tables : await mergeAll(ctx, inner, signal)
+    const innerTables: TableMap = inner.length === 0 ? {} : inner.length === 1 ? (await readSnapshot(ctx, inner[0]!)).tables : await virtualBase(ctx, inner, signal)
     const theirs = (await readSnapshot(ctx, next)).tables
     const result = await applyThreeWay(ctx, { base: innerTables, ours: { tables: merged.tables }, theirs, write: true, signal })
     if (result.conflicts.length) {

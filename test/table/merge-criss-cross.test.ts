@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Repository, type DvError, type WriteOptions } from '../../src/index.js'
 import { TextSink } from '../support/text-sink.js'
+import { hashFiles } from '../support/file-hashes.js'
 
 let dir: string
 let seq = 0
@@ -49,6 +50,8 @@ interface Story {
   /** First changes: main's (m1), then b's (b1), so b1 is the newer best common ancestor. */
   m1: Change
   b1: Change
+  /** A change on b after b1, before b merges m1: b's crossing merge is then not the virtual base itself, whose files no commit holds. */
+  b1x?: Change
   /** Second changes, after the criss-cross. */
   m2?: Change
   b2?: Change
@@ -67,6 +70,7 @@ async function criss(name: string, story: Story, key = false): Promise<{ repo: R
   await repo.createBranch('b')
   const m1 = await write(repo, 'main', story.m1)
   const b1 = await write(repo, 'b', story.b1)
+  if (story.b1x) await write(repo, 'b', story.b1x)
   const strategy = story.crossStrategy ? { strategy: story.crossStrategy } : {}
   expect((await repo.merge(b1, { into: 'main', ...strategy })).status).toBe('merged')
   expect((await repo.merge(m1, { into: 'b', ...strategy })).status).toBe('merged')
@@ -121,6 +125,29 @@ describe('merge after criss-cross merges: against the virtual merge of the bases
     expect(r.status).toBe('merged')
     expect(await rows(repo, 'main')).toEqual(['1,m2', '2,r2', '3,r3', '4,b', '5,r5', '6,r6', '7,b2', '8,r8', '9,r9'])
     await repo.close()
+  }, 60_000)
+
+  it.each([
+    // the bases change keys of one partition: merging them writes a data file
+    ['keyed', { m1: upsert(day(1, 1, 'm')), b1: upsert(day(1, 2, 'b')), b1x: upsert(day(1, 3, 'bx')), m2: upsert(day(1, 1, 'm2')), b2: upsert(day(1, 2, 'b2')) }, true],
+    ['appended', { m1: append(day(1, 10)), b1: append(day(2, 20)), m2: append(day(1, 11)), b2: append(day(3, 21)) }, false],
+  ] as const)('a dry run through the virtual base (%s) leaves every file of the repository byte-identical, and reports what the real run does', async (name, story, key) => {
+    const { repo } = await criss(`dry-${name}`, story, key)
+    const root = join(dir, `dry-${name}`)
+    await repo.close()
+    const before = await hashFiles(root, ['.'])
+    const reopened = await Repository.open(root)
+    const dry = await reopened.merge('b', { dryRun: true })
+    await reopened.close()
+    expect(dry).toMatchObject({ status: 'merged', dryRun: true, snapshot: '' })
+    expect(await hashFiles(root, ['.'])).toEqual(before)
+    const again = await Repository.open(root)
+    const real = await again.merge('b')
+    // the real run lands what the dry run reported
+    expect(real.tables).toEqual(dry.tables)
+    expect({ ...dry, snapshot: real.snapshot, dryRun: false }).toEqual(real)
+    if (key) expect(await rows(again, 'main')).toEqual(['1,m2', '2,b2', '3,bx', '4,r4', '5,r5', '6,r6', '7,r7', '8,r8', '9,r9'])
+    await again.close()
   }, 60_000)
 
   it('bases that conflict with each other: refused (CONFLICT), saying so, nothing changed', async () => {

@@ -16,7 +16,7 @@ import { findIdempotencyKey } from '../history.js'
 import { requestFingerprint } from '../write.js'
 import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving, verifyContracts } from '../merge-apply.js'
 import { mergeBases } from '../merge-base.js'
-import { virtualBase } from '../merge-virtual-base.js'
+import { scratchContext, virtualBase, writeThrough } from '../merge-virtual-base.js'
 import { branchHead, revContext, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
 import { verifyOn } from './verify-policy.js'
@@ -77,35 +77,40 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
       details: { source: theirs, target: ours },
     })
   }
-  // several best common ancestors (criss-cross merges): merge against their merge, in memory
-  const virtual = bases.length > 1 ? await virtualBase(ctx, bases, options.signal) : undefined
-  const baseTables = virtual?.tables ?? (base === null ? {} : (await readSnapshot(ctx, base)).tables)
-  const mctx = virtual?.ctx ?? ctx
-  // a fast-forward writes no commit, so a keyed merge makes one: the key must be findable
-  if (base === ours && !options.noFf && key === undefined) {
-    const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
-    options.signal?.throwIfAborted()
-    if (!dryRun) {
-      // a fast-forward lands their snapshot as it is: their tables must satisfy the contracts as they change ours
-      if (a.verify) await verifyContracts(ctx, ours, oursSnapshot, theirsSnapshot.tables)
-      await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`, { intent: 'merge', skippedChecks: !a.verify })
+  // a dry run merges in an overlay, writing what the real run would (a by-key merge's data files count in its
+  // summary) off the store; the virtual base of several best common ancestors (criss-cross merges) is built in one
+  const scratch = dryRun || bases.length > 1 ? await scratchContext(ctx) : undefined
+  try {
+    const baseTables = bases.length > 1 ? await virtualBase(scratch!.ctx, bases, options.signal) : base === null ? {} : (await readSnapshot(ctx, base)).tables
+    // a fast-forward writes no commit, so a keyed merge makes one: the key must be findable
+    if (base === ours && !options.noFf && key === undefined) {
+      const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
+      options.signal?.throwIfAborted()
+      if (!dryRun) {
+        // a fast-forward lands their snapshot as it is: their tables must satisfy the contracts as they change ours
+        if (a.verify) await verifyContracts(ctx, ours, oursSnapshot, theirsSnapshot.tables)
+        await moveBranch(ctx, branch, ref, theirs, `merge: ${source}`, { intent: 'merge', skippedChecks: !a.verify })
+      }
+      return result('fast-forward', theirs, preview.summary)
     }
-    return result('fast-forward', theirs, preview.summary)
+    const mctx = dryRun ? scratch!.ctx : scratch ? writeThrough(ctx, scratch.ctx) : ctx
+    const merged = await applyThreeWay(mctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: true, signal: options.signal })
+    if (merged.conflicts.length) {
+      if (dryRun) return result('conflict', '', {}, merged.conflicts)
+      throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts, { ours: `branch '${branch}'`, theirs: `'${source}'` })
+    }
+    if (dryRun) return result('merged', '', merged.summary)
+    const published = await publish(ctx, {
+      branch, ref, parents: [ours, theirs], parent: oursSnapshot,
+      message: options.message ?? `merge ${source} into ${branch}`, author: ctx.author,
+      tables: merged.tables, summary: merged.summary, reflogMessage: `merge: ${source}`, signal: options.signal,
+      ...(key === undefined ? {} : { idempotencyKey: key, fingerprint }),
+      intent: 'merge', verify: a.verify,
+    })
+    return result('merged', published.id, merged.summary)
+  } finally {
+    await scratch?.dispose()
   }
-  const merged = await applyThreeWay(mctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: !dryRun, signal: options.signal })
-  if (merged.conflicts.length) {
-    if (dryRun) return result('conflict', '', {}, merged.conflicts)
-    throw conflictReport(`merge of '${source}' into '${branch}'`, merged.conflicts, { ours: `branch '${branch}'`, theirs: `'${source}'` })
-  }
-  if (dryRun) return result('merged', '', merged.summary)
-  const published = await publish(ctx, {
-    branch, ref, parents: [ours, theirs], parent: oursSnapshot,
-    message: options.message ?? `merge ${source} into ${branch}`, author: ctx.author,
-    tables: merged.tables, summary: merged.summary, reflogMessage: `merge: ${source}`, signal: options.signal,
-    ...(key === undefined ? {} : { idempotencyKey: key, fingerprint }),
-    intent: 'merge', verify: a.verify,
-  })
-  return result('merged', published.id, merged.summary)
 }
 
 /**

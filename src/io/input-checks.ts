@@ -11,7 +11,8 @@ import { isNumeric } from './duck-types.js'
 import { inputSelectSql, type InputRelation } from './input-plan.js'
 import { readerSql } from './readers.js'
 import { explainWriteError } from './write-parquet.js'
-import { primitiveTypeOf } from '../format/fields.js'
+import { isPrimitive, primitiveTypeOf } from '../format/fields.js'
+import { formatType } from '../format/type-text.js'
 
 /** Key columns as they must appear in the input (and, with a schema, in the table). */
 export function checkKeyNames(input: InputRelation, columns: string[], schema?: Schema): void {
@@ -47,7 +48,15 @@ export async function checkKeys(duck: Duck, input: InputRelation, columns: strin
   const keys = keySelectSql(input, columns, schema)
   const types = columns.map((c) => {
     const field = schema?.fields.find((f) => f.name === c)
-    return primitiveTypeOf(field ?? input.columns.find((col) => col.name === c)!, 'use as keys')
+    const column = field ?? input.columns.find((col) => col.name === c)!
+    if (!isPrimitive(column.type)) {
+      // a key compares whole values of primitive columns; a struct or a list is not one (an argument error, not the data's)
+      throw new DvError('INVALID_ARGUMENT', `key column '${c}' has type ${formatType(column.type)}; a key is made of primitive columns (numbers, strings, dates, ...)`, {
+        hint: 'key by primitive columns, e.g. --key id (write a struct field to a column of its own to key by it)',
+        details: { column: c, type: formatType(column.type) },
+      })
+    }
+    return primitiveTypeOf(column, 'use as keys')
   })
   const nullCounts = columns.map((_, i) => `count(*) FILTER (WHERE k${i} IS NULL) AS n${i}`)
   const [nulls] = await runInput(duck, input, `SELECT ${nullCounts.join(', ')} FROM (${keys}) AS k`)

@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises'
 import type { ObjectId } from '../ids.js'
 import type { DataFile, Field, PartitionField, PrimitiveType, Schema, TableMetadata } from '../format/types.js'
 import type { InputColumn, WrittenFile } from '../io/types.js'
-import { assignFreshIds, canWidenOnWrite, idCounter, isPrimitive, parsePartitionBy, unionSchema } from '../format/index.js'
+import { assignFreshIds, canWidenOnWrite, formatFieldPath, idCounter, isPrimitive, parsePartitionBy, unionSchema } from '../format/index.js'
+import { fieldById } from '../format/fields.js'
 import { DvError } from '../errors.js'
 import type { RepoContext } from './context.js'
 import { mapLimit } from '../store/map-limit.js'
@@ -95,7 +96,7 @@ export function evolveSchema(
 }
 
 export function partitionSpecFor(tableName: string, table: TableMetadata | null, partitionBy: string | undefined, schema: Schema): PartitionField[] {
-  if (!table) return partitionBy ? parsePartitionBy(partitionBy, schema) : []
+  if (!table) return partitionBy ? refuseNestedSources(parsePartitionBy(partitionBy, schema), partitionBy, schema) : []
   if (partitionBy !== undefined) {
     const wanted = parsePartitionBy(partitionBy, schema)
     const same = wanted.length === table.partitionSpec.length &&
@@ -108,6 +109,23 @@ export function partitionSpecFor(tableName: string, table: TableMetadata | null,
     }
   }
   return table.partitionSpec
+}
+
+/**
+ * The spec, unless a source is a field inside a struct: the format allows it
+ * (format-spec/table-metadata.md), but dv's writer partitions by top-level
+ * columns only, so --partition-by is refused (exit 2) before anything is written.
+ */
+function refuseNestedSources(spec: PartitionField[], partitionBy: string, schema: Schema): PartitionField[] {
+  for (const p of spec) {
+    if (schema.fields.some((f) => f.id === p.sourceId)) continue
+    const path = formatFieldPath(fieldById(schema, p.sourceId)!.path)
+    throw new DvError('INVALID_ARGUMENT', `invalid partition spec ${JSON.stringify(partitionBy)}: '${path}' is a field inside a struct, and dv partitions by top-level columns only`, {
+      hint: `write the field as a column of its own (e.g. '${path.replace(/\./g, '_')}') and partition by that`,
+      details: { column: path },
+    })
+  }
+  return spec
 }
 
 /** A partitioned table's spec as --partition-by spells it: `day(ts),country`. */

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DvError, Repository } from '../../src/index.js'
+import { createMemoryStorage } from '../../src/store/memory.js'
 
 const DAY = 86_400_000
 let dir: string
@@ -151,8 +152,8 @@ describe('dv expire', () => {
 
   it('keeps a ref someone points at an expired snapshot, and gc keeps its data', async () => {
     const { repo, ids } = await history('race')
-    await repo.setRetention('main', { keepLast: 1 })
-    await repo.expire()
+    await repo.setRetention(null, { keepLast: 1 })
+    expect((await repo.expire()).expired.map((e) => e.snapshot)).toContain(ids.c1)
     // a writer that resolved c1 before the expiry landed sets its ref after it (the race the grace period covers)
     const storage = (repo as unknown as { storage: { refs: { compareAndSwap(n: string, e: null, s: string): Promise<unknown> } } }).storage
     await storage.refs.compareAndSwap('branches/late', null, ids.c1)
@@ -161,6 +162,27 @@ describe('dv expire', () => {
     expect(await rows(repo, ids.c1)).toBe('id,kind\n1,a\n2,b\n')
     expect((await repo.log({ rev: 'late' }))[0]!.expired).toBeUndefined()
     expect((await repo.verify({ full: true })).problems).toEqual([])
+    await repo.close()
+  })
+})
+
+describe('gc honours an expiry only once it is older than the grace period', () => {
+  it('keeps the data of a snapshot expired less than a grace period ago, on the store clock, and deletes it later', async () => {
+    const clock = { now: Date.parse('2026-03-01T00:00:00Z') }
+    const storage = createMemoryStorage({ now: () => clock.now })
+    const repo = await Repository.fromStorage(storage, { init: true, author: 'ann', now: () => clock.now })
+    const one = await repo.write('t', await csv('1,a\n'), { commit: true, message: 'one' })
+    await repo.write('t', await csv('2,b\n'), { commit: true, message: 'two', mode: 'overwrite' })
+    clock.now += 3 * DAY
+    await repo.setRetention('main', { keepLast: 1 })
+    const expired = await repo.expire()
+    expect(expired.expired.map((e) => e.snapshot)).toContain(one.commit!.snapshot)
+    clock.now += 12 * 3600_000
+    expect((await repo.gc()).deleted).toEqual([]) // the data is days old, the expiry only 12 hours
+    clock.now += 13 * 3600_000
+    const gc = await repo.gc()
+    expect(gc.deleted.length).toBe(expired.released.objects)
+    expect(gc.deleted.length).toBeGreaterThan(0)
     await repo.close()
   })
 })

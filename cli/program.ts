@@ -378,7 +378,31 @@ Each alter is committed at once; the table must have no staged changes.`)
     .action(async (opts: { dryRun?: boolean; grace?: string; force?: boolean }, cmd: Command) =>
       (await import('./commands/gc.js')).runGc(context(cmd), opts))
 
+  program.command('retention').argument('<action>', 'set, rm or show')
+    .argument('[branch]', 'the branch whose policy to set or remove (default: the repository default)')
+    .description('set, remove or show how long snapshots are kept (format-spec/retention.md)')
+    .option('--default', 'the repository default policy (branches without their own, and snapshots only reflog entries name)')
+    .option('--keep-days <n>', 'keep snapshots younger than N days (7 or 7d)', collect)
+    .option('--keep-last <n>', "keep the last N commits of the branch's first-parent chain", collect)
+    .addHelpText('after', `
+A snapshot stays while it is one of the last --keep-last commits of a
+branch, or younger than --keep-days; tags and the commits refs point at stay
+forever. Setting a policy expires nothing: 'dv expire' applies it, and gc
+deletes expired data a grace period later. Reading an expired snapshot exits 3.`)
+    .action(async (action: string, branch: string | undefined, opts: { default?: boolean; keepDays?: string[]; keepLast?: string[] }, cmd: Command) =>
+      (await import('./commands/retention.js')).runRetention(context(cmd), { action, branch, ...opts }))
+
+  program.command('expire').description('apply the retention policies: record the snapshots they expire, whose data gc then stops keeping')
+    .option('--dry-run', 'list what would expire; write nothing')
+    .action(async (opts: { dryRun?: boolean }, cmd: Command) =>
+      (await import('./commands/retention.js')).runExpire(context(cmd), opts))
+
   return program
+}
+
+/** Commander collector for flags whose repetition with another value is a contradiction (kept here: no command module loads for --help). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
 }
 
 async function main(argv: string[]): Promise<number> {

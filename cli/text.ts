@@ -107,6 +107,7 @@ export function formatLogEntry(e: LogEntry): string[] {
   if (e.parents.length > 1) lines.push(`Merge: ${e.parents.map(short).join(' ')}`)
   lines.push(`Author: ${e.author}`, `Date:   ${e.timestamp}`)
   if (e.idempotencyKey) lines.push(`Idempotency-Key: ${e.idempotencyKey}`)
+  if (e.expired) lines.push(`Expired: ${e.expired.time} by retention (${e.expired.policy}): its data is no longer kept`)
   lines.push('', ...e.message.split('\n').map((l) => `    ${l}`.trimEnd()))
   const changes = formatChanges(e.tables, '    ')
   if (changes.length) lines.push('', ...changes)
@@ -114,7 +115,7 @@ export function formatLogEntry(e: LogEntry): string[] {
 }
 
 export function formatLog(entries: LogEntry[], oneline: boolean): string[] {
-  if (oneline) return entries.map((e) => `${short(e.snapshot)}${formatDecoration(e.refs)} ${firstLine(e.message)}`)
+  if (oneline) return entries.map((e) => `${short(e.snapshot)}${formatDecoration(e.refs)}${e.expired ? ' (expired)' : ''} ${firstLine(e.message)}`)
   return entries.flatMap((e, i) => (i === 0 ? formatLogEntry(e) : ['', ...formatLogEntry(e)]))
 }
 

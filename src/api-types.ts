@@ -187,6 +187,19 @@ export interface LogEntry {
   idempotencyKey?: string
   /** Branch and tag names pointing at this snapshot. */
   refs: string[]
+  /** Set when retention expired this commit: its data is no longer kept (format-spec/retention.md). */
+  expired?: ExpiredMark
+}
+
+/** Why and when retention expired a commit, as `dv log` shows it. */
+export interface ExpiredMark {
+  /** The branch whose policy expired it; null: the repository default. */
+  branch: string | null
+  keepDays: number | null
+  keepLast: number | null
+  /** The policy in words: `keep-days=7 on branch main`. */
+  policy: string
+  time: string
 }
 
 /**

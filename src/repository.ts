@@ -32,6 +32,8 @@ import { ParsedObjectCache } from './table/context.js'
 import type { VerifyOptions, VerifyResult } from './table/verify.js'
 import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
 import type { GcOptions, GcResult } from './table/actions/gc.js'
+import type { ExpireOptions, ExpireResult } from './table/actions/expire.js'
+import type { RetentionInfo, RetentionResult, RetentionSetOptions } from './refs/retention.js'
 import { checkConfig, initStore, setUpStore } from './table/actions/init.js'
 import type { CompactOptions, CompactResult } from './table/actions/compact.js'
 import type { QueryOptions, QueryResult } from './table/actions/query.js'
@@ -64,6 +66,8 @@ const actions = {
   query: () => import('./table/actions/query.js'),
   gc: () => import('./table/actions/gc.js'),
   protect: () => import('./refs/protect.js'),
+  retention: () => import('./refs/retention.js'),
+  expire: () => import('./table/actions/expire.js'),
 }
 
 export type { DoctorOptions, DoctorResult } from './store/doctor.js'
@@ -409,6 +413,33 @@ export class Repository {
    */
   async gc(options: GcOptions = {}): Promise<GcResult> {
     return (await actions.gc()).gc(this.ctx, options)
+  }
+
+  /**
+   * Sets the retention policy of `branch`, or with null the repository
+   * default (`dv retention set`, format-spec/retention.md). Expires nothing
+   * by itself: `expire()` applies the policies.
+   */
+  async setRetention(branch: string | null, options: RetentionSetOptions): Promise<RetentionResult> {
+    return (await actions.retention()).setRetention(refAdmin(this.ctx), branch, options)
+  }
+
+  /** Removes the retention policy of `branch`, or with null the repository default (`dv retention rm`). */
+  async removeRetention(branch: string | null): Promise<RetentionResult> {
+    return (await actions.retention()).removeRetention(refAdmin(this.ctx), branch)
+  }
+
+  /** The retention policies: the repository default and each branch's own (`dv retention show`). */
+  async retention(): Promise<RetentionInfo> {
+    return (await actions.retention()).showRetention(refAdmin(this.ctx))
+  }
+
+  /**
+   * Applies the retention policies (`dv expire`): records the snapshots they
+   * expire, whose data gc then stops keeping. `dryRun` lists them instead.
+   */
+  async expire(options: ExpireOptions = {}): Promise<ExpireResult> {
+    return (await actions.expire()).expire(this.ctx, options)
   }
 
   /** Checks every ref and every object reachable from one (`dv fsck`). */

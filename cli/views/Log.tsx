@@ -25,6 +25,7 @@ export function LogEntryView({ entry, color }: { entry: LogEntry; color: boolean
       <Text>Author: {entry.author}</Text>
       <Text>Date:   {entry.timestamp}</Text>
       {entry.idempotencyKey && <Text>Idempotency-Key: {entry.idempotencyKey}</Text>}
+      {entry.expired && <Text color={tint(color, 'red')}>Expired: {entry.expired.time} by retention ({entry.expired.policy}): its data is no longer kept</Text>}
       <Box paddingLeft={4} marginTop={1}><Text>{entry.message}</Text></Box>
       {Object.keys(entry.tables).length > 0 && <Box marginTop={1}><ChangesView tables={entry.tables} color={color} indent={4} /></Box>}
     </Box>
@@ -43,7 +44,7 @@ export function LogView({ entries, oneline, color }: LogViewProps) {
       <Box flexDirection="column">
         {entries.map((e) => (
           <Text key={e.snapshot}>
-            <Text color={tint(color, 'yellow')}>{short(e.snapshot)}</Text><Decoration refs={e.refs} color={color} /> {firstLine(e.message)}
+            <Text color={tint(color, 'yellow')}>{short(e.snapshot)}</Text><Decoration refs={e.refs} color={color} />{e.expired ? <Text color={tint(color, 'red')}> (expired)</Text> : null} {firstLine(e.message)}
           </Text>
         ))}
       </Box>

@@ -73,4 +73,5 @@ export { FIRST_PARTITION_FIELD_ID, formatPartitionBy, parsePartitionBy, TRANSFOR
 export { parseTableMetadata, serializeTableMetadata, tableKind } from './table-metadata.js'
 export { parseManifest, serializeManifest, summarizeManifest, summarizePartitions, validateManifest } from './manifest.js'
 export { parseReflogEntry, serializeReflogEntry } from './reflog.js'
-export { parseSettings, serializeSettings, SETTINGS_REF } from './settings.js'
+export { parseSettings, readRetentionPolicy, serializeSettings, SETTINGS_REF } from './settings.js'
+export { parseExpiry, serializeExpiry, EXPIRY_REF } from './expiry.js'

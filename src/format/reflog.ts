@@ -8,6 +8,7 @@ import { decodeChecked, encodeChecked } from './codec.js'
 import { fail, readInteger, readObject, readObjectId, readString, type JsonObject } from './json-fields.js'
 import { KINDS, type ReflogEntry } from './types.js'
 import { SETTINGS_REF } from './settings.js'
+import { EXPIRY_REF } from './expiry.js'
 
 /** The namespaces a reflog may belong to (format-spec/refs.md). */
 const NAMESPACES = ['branches/', 'tags/']
@@ -33,7 +34,7 @@ function decodeReflogEntry(json: unknown): ReflogEntry {
   const o = readObject(json, '$', ['kind', 'ref', 'old', 'new', 'time-ms', 'user', 'host', 'message'])
   const ref = readString(o.ref, '$.ref')
   const ns = NAMESPACES.find((n) => ref.startsWith(n))
-  const problem = ref === SETTINGS_REF ? undefined : ns === undefined ? `it is not in branches/ or tags/, nor '${SETTINGS_REF}'` : refNameProblem(ref.slice(ns.length))
+  const problem = ref === SETTINGS_REF || ref === EXPIRY_REF ? undefined : ns === undefined ? `it is not in branches/ or tags/, nor '${SETTINGS_REF}' or '${EXPIRY_REF}'` : refNameProblem(ref.slice(ns.length))
   if (problem !== undefined) fail('$.ref', `invalid ref ${JSON.stringify(ref)}: ${problem}`)
   const entry: ReflogEntry = {
     ref,

@@ -15,7 +15,11 @@ export const KINDS = {
   manifest: 'dv:manifest:v1',
   reflog: 'dv:reflog:v1',
   settings: 'dv:settings:v1',
+  expiry: 'dv:expiry:v1',
 } as const
+
+/** Settings with a retention policy are written as this kind; settings without one keep v1, byte for byte (format-spec/settings.md#kinds). */
+export const SETTINGS_KIND_V2 = 'dv:settings:v2'
 
 /**
  * Table metadata whose schema uses a type outside version 1 of the table kind
@@ -274,4 +278,43 @@ export interface RepositorySettings {
   message: string
   /** Branch name -> its protection; a branch not listed is not protected. */
   protectedBranches: Record<string, BranchProtection>
+  /** Retention policies (format-spec/retention.md); absent or empty: nothing expires, and the object is written as v1. */
+  retention?: Retention
+}
+
+/**
+ * How long a branch keeps its snapshots (format-spec/retention.md#policy): a
+ * snapshot stays while it is one of the last `keepLast` commits of the
+ * branch's first-parent chain, or younger than `keepDays` days. A null
+ * limit keeps nothing by that measure; at least one is set.
+ */
+export interface RetentionPolicy {
+  keepDays: number | null
+  keepLast: number | null
+}
+
+export interface Retention {
+  /** Branches without a policy of their own, and snapshots named only by reflog entries. */
+  default: RetentionPolicy | null
+  /** Branch name -> its own policy. */
+  branches: Record<string, RetentionPolicy>
+}
+
+/** Why one snapshot expired (format-spec/retention.md#expiry-record). */
+export interface ExpiredSnapshot {
+  /** The branch whose policy expired it; null: the repository default (a snapshot named only by reflog entries, or on a branch without a policy). */
+  branch: string | null
+  keepDays: number | null
+  keepLast: number | null
+  /** The store's clock when the expiry that listed it began (format-spec/gc.md#time). */
+  timeMs: number
+}
+
+/** The expiry record (format-spec/retention.md#expiry-record): every expired snapshot so far, one version per `dv expire`. */
+export interface ExpiryRecord {
+  parent: ObjectId | null
+  timeMs: number
+  author: string
+  message: string
+  expired: Record<string, ExpiredSnapshot>
 }

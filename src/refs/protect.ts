@@ -7,17 +7,14 @@
  * store, not the workspace: every client of the repository obeys them.
  */
 import type { BranchProtectionInfo, ProtectOptions, ProtectResult, SettingsVersion } from '../api-types.js'
-import type { BranchProtection, RepositorySettings } from '../format/types.js'
-import type { ObjectId, SnapshotId } from '../ids.js'
-import { DvError, isDvError } from '../errors.js'
-import { parseSettings, serializeSettings, SETTINGS_REF } from '../format/index.js'
-import { asBranchName } from '../ids.js'
+import type { BranchProtection } from '../format/types.js'
+import { DvError } from '../errors.js'
+import { parseSettings, SETTINGS_REF } from '../format/index.js'
+import { asBranchName, type ObjectId } from '../ids.js'
 import { branchRef } from './names.js'
 import { readSettings } from './protection.js'
-import { updateRef, type ReflogContext } from './reflog.js'
-
-/** Settings changes race only with other settings changes: a few re-reads settle it. */
-const ATTEMPTS = 10
+import type { ReflogContext } from './reflog.js'
+import { changeSettings } from './settings-change.js'
 
 function same(a: BranchProtection | null, b: BranchProtection | null): boolean {
   return a === b || (a !== null && b !== null && a.requireChecks === b.requireChecks && a.requireMerge === b.requireMerge)
@@ -26,31 +23,18 @@ function same(a: BranchProtection | null, b: BranchProtection | null): boolean {
 /**
  * Sets `branch`'s protection to `next` (null: unprotects it): one new
  * settings object and one logged compare-and-swap of `settings`. Nothing is
- * written when the rules are already those.
+ * written when the rules are already those; other settings are kept.
  */
 async function changeProtection(ctx: ReflogContext, branch: string, next: BranchProtection | null, message: string): Promise<ProtectResult> {
-  for (let attempt = 1; ; attempt++) {
-    const { ref, settings } = await readSettings(ctx.storage)
-    const branches = { ...(settings?.protectedBranches ?? {}) }
+  return changeSettings(ctx, message, (current) => {
+    const branches = current.protectedBranches
     const previous = Object.hasOwn(branches, branch) ? branches[branch]! : null
-    if (same(previous, next)) return { branch, protection: next, previous, settings: null }
+    const result = { branch, protection: next, previous }
+    if (same(previous, next)) return { result }
     if (next === null) delete branches[branch]
     else branches[branch] = next
-    const version: RepositorySettings = {
-      parent: (ref?.snapshot as string as ObjectId | undefined) ?? null,
-      timeMs: Math.max(ctx.now(), (settings?.timeMs ?? 0) + 1),
-      author: ctx.author,
-      message,
-      protectedBranches: Object.fromEntries(Object.entries(branches).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    }
-    const id = await ctx.storage.objects.put(serializeSettings(version))
-    try {
-      await updateRef(ctx, { ref: SETTINGS_REF, expected: ref, next: id as string as SnapshotId, message })
-      return { branch, protection: next, previous, settings: id }
-    } catch (e) {
-      if (!(isDvError(e, 'CONFLICT') && e.retryable) || attempt >= ATTEMPTS) throw e
-    }
-  }
+    return { next: { ...current, protectedBranches: branches }, result }
+  })
 }
 
 /** Protects `branch` (which must exist) with exactly these rules: `dv branch protect`. */

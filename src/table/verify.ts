@@ -11,11 +11,11 @@ import type { ObjectId, SnapshotId } from '../ids.js'
 import type { DataFile } from '../format/types.js'
 import type { TempEntry } from '../store/owner.js'
 import { DvError } from '../errors.js'
-import { parseSettings, SETTINGS_REF } from '../format/index.js'
+import { EXPIRY_REF, parseExpiry, parseSettings, SETTINGS_REF } from '../format/index.js'
 import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
 import { dataFilePath, readManifest, readSnapshot, readTableMetadata, type RepoContext } from './context.js'
 
-export type VerifiedKind = 'snapshot' | 'table' | 'manifest' | 'data' | 'settings'
+export type VerifiedKind = 'snapshot' | 'table' | 'manifest' | 'data' | 'settings' | 'expiry'
 
 export interface VerifyProblem {
   /** The broken object's id (absent when a ref itself is broken). */
@@ -49,6 +49,8 @@ export interface VerifyResult {
   dangling: number
   /** Objects only the workspace's staged changes hold (data files not yet committed): neither live history nor dangling. */
   staged: number
+  /** Snapshots retention expired (format-spec/retention.md): their commits are checked, their tables are not (gc may have deleted them). */
+  expired: number
   problems: VerifyProblem[]
   /** Temporary files under the workspace's tmp/ (or the system's, without one): information, not a problem. */
   temporary: TemporaryFiles
@@ -77,7 +79,7 @@ function isMissing(e: unknown): boolean {
 export async function verifyRepository(ctx: RepoContext, options: VerifyOptions = {}, stagedObjects: ReadonlySet<string> = new Set()): Promise<VerifyResult> {
   const full = options.full === true
   const result: VerifyResult = {
-    ok: true, full, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, staged: 0, problems: [], temporary: { bytes: 0, entries: [] },
+    ok: true, full, refs: 0, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0, dangling: 0, staged: 0, expired: 0, problems: [], temporary: { bytes: 0, entries: [] },
   }
   const rootsOf = new Map<string, string[]>() // snapshot -> the refs naming it
   const referrers = new Map<string, Set<string>>() // object -> the objects naming it
@@ -120,7 +122,37 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     await engine.readBack([{ path, temporary: false, rows: file.rows, bytes: file.bytes, partition: file.partition, columns: file.columns }])
   }
 
-  const stack: SnapshotId[] = [...rootsOf.keys()] as SnapshotId[]
+  /** A chain of versions a ref names (settings, expiry records): each read and parsed, back to the first. */
+  const chainObjects = new Set<string>()
+  const checkChain = async (ref: string, kind: VerifiedKind, parentOf: (id: string) => Promise<string | null>): Promise<void> => {
+    let next: string | null = null
+    try {
+      next = (await ctx.storage.refs.get(ref))?.snapshot ?? null
+      if (next !== null) rootsOf.set(next, [ref])
+    } catch (e) {
+      result.problems.push({ ref, code: e instanceof DvError ? e.code : 'INTERNAL', message: (e as Error).message, refs: [] })
+    }
+    while (next !== null && !seen.has(next)) {
+      const id: string = next
+      next = null
+      chainObjects.add(id)
+      await check(id, kind, async () => {
+        const parent = await parentOf(id)
+        if (parent !== null) link(id, parent)
+        next = parent
+      })
+    }
+  }
+  // snapshots retention expired and no ref names: their data may be gone, and that is not damage
+  const expired = new Set<string>()
+  let current = true // the record the ref names lists every expiry so far
+  await checkChain(EXPIRY_REF, 'expiry', async (id) => {
+    const record = parseExpiry(await ctx.storage.objects.get(id as ObjectId), `expiry record ${id}`)
+    if (current) for (const s of Object.keys(record.expired)) if (!rootsOf.has(s)) expired.add(s)
+    current = false
+    return record.parent
+  })
+  const stack: SnapshotId[] = [...rootsOf.keys()].filter((id) => !chainObjects.has(id)) as SnapshotId[]
   while (stack.length) {
     const id = stack.pop()!
     await check(id, 'snapshot', async () => {
@@ -128,6 +160,10 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       result.snapshots++
       for (const p of snap.parents) link(id, p)
       stack.push(...snap.parents)
+      if (expired.has(id)) {
+        result.expired++
+        return
+      }
       for (const tableId of Object.values(snap.tables)) {
         link(id, tableId)
         await check(tableId, 'table', async () => {
@@ -152,22 +188,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     })
   }
   // the repository settings (format-spec/settings.md): the current object and the versions it names, back to the first
-  let settingsId: string | null = null
-  try {
-    settingsId = (await ctx.storage.refs.get(SETTINGS_REF))?.snapshot ?? null
-    if (settingsId !== null) rootsOf.set(settingsId, [SETTINGS_REF])
-  } catch (e) {
-    result.problems.push({ ref: SETTINGS_REF, code: e instanceof DvError ? e.code : 'INTERNAL', message: (e as Error).message, refs: [] })
-  }
-  while (settingsId !== null && !seen.has(settingsId)) {
-    const id: string = settingsId
-    settingsId = null
-    await check(id, 'settings', async () => {
-      const parent = parseSettings(await ctx.storage.objects.get(id as ObjectId), `settings ${id}`).parent
-      if (parent !== null) link(id, parent)
-      settingsId = parent
-    })
-  }
+  await checkChain(SETTINGS_REF, 'settings', async (id) => parseSettings(await ctx.storage.objects.get(id as ObjectId), `settings ${id}`).parent)
   for (const b of broken) {
     const code = isMissing(b.error) ? 'NOT_FOUND' : b.error instanceof DvError ? b.error.code : 'INTERNAL'
     result.problems.push({ object: b.id, kind: b.kind, code, message: (b.error as Error).message, refs: refsReaching(b.id, referrers, rootsOf) })

@@ -9,12 +9,14 @@ import { DvError } from '../../src/errors.js'
 import {
   hashBytes,
   parseConfig,
+  parseExpiry,
   parseManifest,
   parseReflogEntry,
   parseSettings,
   parseSnapshot,
   parseTableMetadata,
   serializeConfig,
+  serializeExpiry,
   serializeManifest,
   serializeReflogEntry,
   serializeSettings,
@@ -39,6 +41,7 @@ function roundTrip(name: string, bytes: Uint8Array, what: string): Uint8Array {
   if (name.startsWith('table-metadata')) return serializeTableMetadata(parseTableMetadata(bytes, what))
   if (name.startsWith('reflog')) return serializeReflogEntry(parseReflogEntry(bytes, what))
   if (name.startsWith('settings')) return serializeSettings(parseSettings(bytes, what))
+  if (name.startsWith('expiry')) return serializeExpiry(parseExpiry(bytes, what))
   if (name.startsWith('manifest')) {
     const manifest = parseManifest(bytes, what)
     validateManifest(manifest, name.startsWith('manifest-nested') ? nestedTable : eventsTable, what)
@@ -160,6 +163,28 @@ describe('format-spec/examples: settings', () => {
   })
 })
 
+describe('format-spec/examples: retention', () => {
+  it('adds retention to the protected settings as dv:settings:v2, and an expiry record lists the root snapshot by main\'s policy', () => {
+    const settings = parseSettings(read(EXAMPLES, 'settings-retention.json'))
+    expect(settings.parent).toBe(ids['settings.json'])
+    expect(settings.protectedBranches).toEqual(parseSettings(read(EXAMPLES, 'settings.json')).protectedBranches)
+    expect(settings.retention).toEqual({ default: { keepDays: 90, keepLast: null }, branches: { main: { keepDays: 30, keepLast: 10 } } })
+    expect(new TextDecoder().decode(read(EXAMPLES, 'settings-retention.json'))).toMatch(/"kind":"dv:settings:v2"/)
+    const record = parseExpiry(read(EXAMPLES, 'expiry.json'))
+    expect(record.expired).toEqual({ [ids['snapshot-root.json']!]: { branch: 'main', keepDays: 30, keepLast: 10, timeMs: record.timeMs } })
+  })
+
+  it('writes settings without retention as v1, byte for byte, and refuses retention on v1 or an empty one on v2 as CORRUPT', () => {
+    const settings = parseSettings(read(EXAMPLES, 'settings.json'))
+    expect(serializeSettings({ ...settings, retention: { default: null, branches: {} } })).toEqual(read(EXAMPLES, 'settings.json'))
+    const text = new TextDecoder().decode(read(EXAMPLES, 'settings-retention.json'))
+    for (const bad of [text.replace('dv:settings:v2', 'dv:settings:v1'), text.replace(/"retention":\{.*\}\},"time-ms"/, '"retention":{"branches":{},"default":null},"time-ms"')]) {
+      expect(bad).not.toBe(text)
+      expect((caught(() => parseSettings(new TextEncoder().encode(bad))) as DvError).code).toBe('CORRUPT')
+    }
+  })
+})
+
 describe('format-spec/*.md', () => {
   const SPEC = join(EXAMPLES, '..')
   const blocks = readdirSync(SPEC)
@@ -173,7 +198,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json', 'dv:settings:v1': 'settings.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json', 'dv:settings:v1': 'settings.json', 'dv:settings:v2': 'settings-retention.json', 'dv:expiry:v1': 'expiry.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

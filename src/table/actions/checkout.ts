@@ -2,8 +2,7 @@
 import type { CheckoutResult } from '../../api-types.js'
 import { DvError } from '../../errors.js'
 import { createRef } from '../../refs/manage.js'
-import { resolveRev } from '../../refs/resolve.js'
-import { refAdmin, revContext, type ActionContext } from './context.js'
+import { refAdmin, resolveReadable, type ActionContext } from './context.js'
 
 /** With `create`, makes branch `rev` at `startPoint` (default HEAD) first. */
 export async function checkout(ctx: ActionContext, rev: string, options: { create?: boolean; startPoint?: string }): Promise<CheckoutResult> {
@@ -14,7 +13,7 @@ export async function checkout(ctx: ActionContext, rev: string, options: { creat
     await workspace.writeHead({ branch: rev })
     return { branch: rev, snapshot: ref.snapshot, created: true, detached: false }
   }
-  const resolved = await resolveRev(revContext(ctx), rev)
+  const resolved = await resolveReadable(ctx, rev)
   if (resolved.branch) {
     await workspace.writeHead({ branch: resolved.branch })
     return { branch: resolved.branch, snapshot: resolved.snapshot, created: false, detached: false }

@@ -12,11 +12,12 @@ import { branchRef, DEFAULT_BRANCH } from '../../refs/names.js'
 import type { RefAdminContext } from '../../refs/manage.js'
 import type { TempEntry } from '../../store/owner.js'
 import type { RestoreContext } from '../../refs/restore.js'
-import { resolveRev, type RevContext } from '../../refs/resolve.js'
+import { resolveRev, type ResolvedRev, type RevContext } from '../../refs/resolve.js'
 import { isTimeLiteral } from '../../refs/rev.js'
 import type { PendingChange } from '../changes.js'
 import type { RetryPolicy } from '../commit.js'
 import { readSnapshot, type RepoContext } from '../context.js'
+import { assertNotExpired } from '../expiry.js'
 import { countOnlyIn } from '../history.js'
 
 /** The checked-out branch, or a snapshot the workspace is detached at (format-spec/workspace.md). */
@@ -135,14 +136,29 @@ async function classifyObject(ctx: ActionContext, id: ObjectId): Promise<'snapsh
 }
 
 /** The snapshot of `--at`: a REV, a bare ISO-8601 time (on HEAD), or HEAD when undefined. */
-export async function resolveAt(ctx: ActionContext, at: string | undefined): Promise<SnapshotId> {
+/**
+ * The snapshot REV names (HEAD when undefined). A snapshot retention expired
+ * is refused (NOT_FOUND naming the policy) unless `history` is set: its
+ * tables may be gone, but its commit still shows in `dv log`.
+ */
+export async function resolveAt(ctx: ActionContext, at: string | undefined, options: { history?: boolean } = {}): Promise<SnapshotId> {
+  let id: SnapshotId
   if (at === undefined) {
     const head = await headSnapshot(ctx)
     if (!head) throw new DvError('NOT_FOUND', 'there is no HEAD commit')
-    return head
+    id = head
+  } else {
+    id = (await resolveRev(revContext(ctx), isTimeLiteral(at) ? `HEAD@{${at}}` : at)).snapshot
   }
-  const rev = isTimeLiteral(at) ? `HEAD@{${at}}` : at
-  return (await resolveRev(revContext(ctx), rev)).snapshot
+  if (options.history !== true) await assertNotExpired(ctx.storage, id, at)
+  return id
+}
+
+/** resolveRev, refusing a snapshot retention expired (format-spec/retention.md#reading). */
+export async function resolveReadable(ctx: ActionContext, rev: string): Promise<ResolvedRev> {
+  const resolved = await resolveRev(revContext(ctx), rev)
+  await assertNotExpired(ctx.storage, resolved.snapshot, rev)
+  return resolved
 }
 
 /** What branch and tag management (refs/manage.ts) needs from here. */

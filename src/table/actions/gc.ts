@@ -64,7 +64,7 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
   await refuseStaleLocks(ctx, storeTimeMs)
 
   const staged = ctx.workspace ? await ctx.workspace.allStaged() : []
-  const { live, counts } = await markLive(ctx, staged)
+  const { live, counts } = await markLive(ctx, staged, { expiredBeforeMs: cutoffMs })
 
   const stored = { objects: 0, bytes: 0 }
   const young = { objects: 0, bytes: 0 }

@@ -4,14 +4,16 @@ import { DvError } from '../../errors.js'
 import { asTableName } from '../../ids.js'
 import { refNamesBySnapshot } from '../../refs/manage.js'
 import { readSnapshot } from '../context.js'
+import { describePolicy, readExpiry } from '../expiry.js'
 import { walkHistory } from '../history.js'
 import { logEntryOf, tableAt, tableInfo, tableTotals } from '../read.js'
 import { resolveAt, type ActionContext } from './context.js'
 
 export async function log(ctx: ActionContext, options: LogOptions): Promise<LogEntry[]> {
-  const start = await resolveAt(ctx, options.rev)
+  const start = await resolveAt(ctx, options.rev, { history: true })
   if (options.table) asTableName(options.table)
   const refs = await refNamesBySnapshot(ctx.storage.refs)
+  const expired = (await readExpiry(ctx.storage)).record?.expired ?? {}
   const out: LogEntry[] = []
   // --table names a table of this history: one that never existed on it is NOT_FOUND, not an empty log
   let tableSeen = false
@@ -23,7 +25,10 @@ export async function log(ctx: ActionContext, options: LogOptions): Promise<LogE
       tableSeen = true
     }
     if (options.idempotencyKey !== undefined && snapshot.idempotencyKey !== options.idempotencyKey) continue
-    out.push(logEntryOf(id, snapshot, refs.get(id) ?? []))
+    const entry = logEntryOf(id, snapshot, refs.get(id) ?? [])
+    // a commit a ref names is readable whatever the record says (format-spec/retention.md#reading)
+    const e = Object.hasOwn(expired, id) && !refs.has(id) ? expired[id] : undefined
+    out.push(e === undefined ? entry : { ...entry, expired: { branch: e.branch, keepDays: e.keepDays, keepLast: e.keepLast, policy: describePolicy(e), time: new Date(e.timeMs).toISOString() } })
   }
   if (options.table && !tableSeen && !(options.limit === 0)) {
     throw new DvError('NOT_FOUND', `table '${options.table}' never existed in the history of ${options.rev ?? 'HEAD'}`, {

@@ -10,14 +10,13 @@ import type { Snapshot } from '../../format/types.js'
 import { DvError } from '../../errors.js'
 import { shortId } from '../../ids.js'
 import { branchRef } from '../../refs/names.js'
-import { resolveRev } from '../../refs/resolve.js'
 import { readSnapshot } from '../context.js'
 import { findIdempotencyKey } from '../history.js'
 import { requestFingerprint } from '../write.js'
 import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving, verifyContracts } from '../merge-apply.js'
 import { mergeBases } from '../merge-base.js'
 import { scratchContext, virtualBase, writeThrough } from '../merge-virtual-base.js'
-import { branchHead, revContext, targetBranch, type ActionContext } from './context.js'
+import { branchHead, resolveReadable, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
 import { verifyOn } from './verify-policy.js'
 
@@ -34,7 +33,7 @@ export async function merge(ctx: ActionContext, source: string, options: MergeOp
     })
   }
   await branchHead(ctx, branch)
-  const theirs = (await resolveRev(revContext(ctx), source)).snapshot
+  const theirs = (await resolveReadable(ctx, source)).snapshot
   await refuseStaged(ctx, branch, 'merge')
   const verify = await verifyOn(ctx, branch, options.verify)
   const theirsSnapshot = await readSnapshot(ctx, theirs)

@@ -13,10 +13,9 @@ import { DvError, isDvError } from '../../errors.js'
 import { shortId } from '../../ids.js'
 import { branchRef } from '../../refs/names.js'
 import { updateRef } from '../../refs/reflog.js'
-import { resolveRev } from '../../refs/resolve.js'
 import { countOnlyIn } from '../history.js'
 import { recoverStaging } from './commit.js'
-import { revContext, targetBranch, type ActionContext } from './context.js'
+import { resolveReadable, targetBranch, type ActionContext } from './context.js'
 
 export async function reset(ctx: ActionContext, rev: string, options: ResetOptions = {}): Promise<ResetResult> {
   const mode = options.mode ?? 'mixed'
@@ -26,7 +25,7 @@ export async function reset(ctx: ActionContext, rev: string, options: ResetOptio
   const branch = await targetBranch(ctx, options.branch)
   const ref = await ctx.storage.refs.get(branchRef(branch))
   if (!ref) throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'see `dv branch --list`' })
-  const target = (await resolveRev(revContext(ctx), rev)).snapshot
+  const target = (await resolveReadable(ctx, rev)).snapshot
   const dropped = target === ref.snapshot ? 0 : await countOnlyIn(ctx, ref.snapshot, target)
   if (dropped > 0 && !options.force) {
     throw new DvError('INVALID_ARGUMENT', `'${rev}' (${shortId(target)}) does not descend from the head of branch '${branch}' (${shortId(ref.snapshot)}): resetting would drop ${dropped} commit(s) from it`, {

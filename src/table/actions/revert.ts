@@ -10,10 +10,10 @@ import type { SnapshotId } from '../../ids.js'
 import { DvError } from '../../errors.js'
 import { shortId } from '../../ids.js'
 import { branchRef } from '../../refs/names.js'
-import { resolveRev } from '../../refs/resolve.js'
 import { readSnapshot } from '../context.js'
+import { assertNotExpired } from '../expiry.js'
 import { applyThreeWay, conflictReport, publish, retryWhileMoving } from '../merge-apply.js'
-import { revContext, targetBranch, type ActionContext } from './context.js'
+import { resolveReadable, targetBranch, type ActionContext } from './context.js'
 import { verifyOn } from './verify-policy.js'
 
 export function checkStrategy(strategy: MergeStrategy | undefined): void {
@@ -43,9 +43,11 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
   checkStrategy(options.strategy)
   options.signal?.throwIfAborted()
   const branch = await targetBranch(ctx, options.branch)
-  const id = (await resolveRev(revContext(ctx), rev)).snapshot
+  const id = (await resolveReadable(ctx, rev)).snapshot
   const commit = await readSnapshot(ctx, id)
   const parent = parentOf(kind, rev, id, commit.parents, options.mainline)
+  // the change is taken against the parent's tables: an expired parent's may be gone
+  if (parent !== null) await assertNotExpired(ctx.storage, parent)
   if (!(await ctx.storage.refs.get(branchRef(branch)))) throw new DvError('NOT_FOUND', `branch '${branch}' does not exist`, { hint: 'see `dv branch --list`' })
   await refuseStaged(ctx, branch, kind)
   const verify = await verifyOn(ctx, branch, options.verify, kind)

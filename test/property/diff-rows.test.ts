@@ -175,7 +175,8 @@ describe('diff --rows on random histories', () => {
 
   it('with a key, pairs updates and replays REV1 into REV2 by key', async () => {
     let updates = 0
-    await fc.assert(fc.asyncProperty(historyArb(true), async ({ first, ops, from, to }) => {
+    // random histories may pair no update at all (CI drew 12 such once): draw up to two more rounds until one does
+    for (let round = 0; round < 3 && updates === 0; round++) await fc.assert(fc.asyncProperty(historyArb(true), async ({ first, ops, from, to }) => {
       await withRepo(async (repo, h) => {
         const snaps = await build(repo, h, first, ops)
         const [a, b] = [snaps[from % snaps.length], snaps[to % snaps.length]]

@@ -6,11 +6,11 @@
  * client: the CLI, pipelines using the library, another machine on S3.
  */
 import type { BranchProtection, RepositorySettings } from '../format/types.js'
-import type { ObjectId } from '../ids.js'
 import type { RefValue, Storage } from '../store/types.js'
 import { DvError } from '../errors.js'
 import { parseSettings, SETTINGS_REF } from '../format/index.js'
 import { BRANCH_PREFIX } from './names.js'
+import { refObjectReader } from './ref-object.js'
 
 /** What a branch update does, as protection judges it. */
 export type RefIntent = 'create' | 'commit' | 'merge' | 'reset' | 'delete' | 'restore'
@@ -21,20 +21,12 @@ export interface CurrentSettings {
   settings: RepositorySettings | null
 }
 
-/** Settings objects are immutable: parsed once per process by id. */
-const parsed = new Map<string, RepositorySettings>()
+const readSettingsObject = refObjectReader(SETTINGS_REF, 'settings', parseSettings)
 
 /** The current settings; UNSUPPORTED or CORRUPT when they cannot be read (a client that cannot read them must not move a branch). */
 export async function readSettings(storage: Pick<Storage, 'refs' | 'objects'>): Promise<CurrentSettings> {
-  const ref = await storage.refs.get(SETTINGS_REF)
-  if (!ref) return { ref: null, settings: null }
-  const id = ref.snapshot as string as ObjectId
-  let settings = parsed.get(id)
-  if (settings === undefined) {
-    settings = parseSettings(await storage.objects.get(id), `settings ${id}`)
-    parsed.set(id, settings)
-  }
-  return { ref, settings }
+  const { ref, value } = await readSettingsObject(storage)
+  return { ref, settings: value }
 }
 
 /** The protection of `branch`, or undefined when it is not protected. */

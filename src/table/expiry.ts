@@ -7,12 +7,13 @@
  * its tables' objects may be gone.
  */
 import type { ExpiredSnapshot, ExpiryRecord } from '../format/types.js'
-import type { ObjectId, SnapshotId } from '../ids.js'
+import type { SnapshotId } from '../ids.js'
 import type { RefValue, Storage } from '../store/types.js'
 import { DvError } from '../errors.js'
 import { EXPIRY_REF, parseExpiry } from '../format/index.js'
 import { shortId } from '../ids.js'
 import { BRANCH_PREFIX, TAG_PREFIX } from '../refs/names.js'
+import { refObjectReader } from '../refs/ref-object.js'
 
 export interface CurrentExpiry {
   /** The ref as read (null: nothing was ever expired). */
@@ -20,19 +21,11 @@ export interface CurrentExpiry {
   record: ExpiryRecord | null
 }
 
-/** Expiry records are immutable: parsed once per process by id. */
-const parsed = new Map<string, ExpiryRecord>()
+const readExpiryObject = refObjectReader(EXPIRY_REF, 'expiry record', parseExpiry)
 
 export async function readExpiry(storage: Pick<Storage, 'refs' | 'objects'>): Promise<CurrentExpiry> {
-  const ref = await storage.refs.get(EXPIRY_REF)
-  if (!ref) return { ref: null, record: null }
-  const id = ref.snapshot as string as ObjectId
-  let record = parsed.get(id)
-  if (record === undefined) {
-    record = parseExpiry(await storage.objects.get(id), `expiry record ${id}`)
-    parsed.set(id, record)
-  }
-  return { ref, record }
+  const { ref, value } = await readExpiryObject(storage)
+  return { ref, record: value }
 }
 
 /** The snapshots branches and tags name right now: never treated as expired, whatever the record says. */

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DvError, Repository } from '../../src/index.js'
+import { Repository } from '../../src/index.js'
 import { createMemoryStorage } from '../../src/store/memory.js'
+import { catchDvError } from '../conformance/storage-conformance.js'
 
 const DAY = 86_400_000
 let dir: string
@@ -28,13 +29,6 @@ async function csv(rows: string): Promise<string> {
   const path = join(dir, `in-${++n}.csv`)
   await writeFile(path, `id,kind\n${rows}`)
   return path
-}
-
-async function failure(p: Promise<unknown>): Promise<DvError> {
-  return p.then(() => { throw new Error('expected a failure') }, (e: unknown) => {
-    if (e instanceof DvError) return e
-    throw e
-  })
 }
 
 async function rows(repo: Repository, at: string): Promise<string> {
@@ -92,18 +86,18 @@ describe('dv expire', () => {
     expect(real.released.objects).toBeGreaterThan(0)
 
     // reads: the expired commit fails clearly; the tag, the pinned branch and main read
-    const e = await failure(rows(repo, ids.c1))
+    const e = await catchDvError(() => rows(repo, ids.c1))
     expect(e.code).toBe('NOT_FOUND')
     expect(e.message).toMatch(new RegExp(`^snapshot ${ids.c1.slice(0, 7)}\\w* is expired by retention \\(policy keep-last=1 on branch main, expired at \\d{4}-`))
     expect(e.hint).toMatch(/dv log/)
-    expect((await failure(rows(repo, 'main~3'))).message).toMatch(/\('main~3'\) is expired by retention/)
+    expect((await catchDvError(() => rows(repo, 'main~3'))).message).toMatch(/\('main~3'\) is expired by retention/)
     expect(await rows(repo, 'v2')).toBe('id,kind\n3,c\n')
     expect(await rows(repo, 'pinned')).toBe('id,kind\n4,d\n')
     expect(await rows(repo, 'main~1')).toBe('id,kind\n4,d\n')
     expect(await rows(repo, 'main')).toBe('id,kind\n5,e\n')
     // no ref may be pointed at it again
-    expect((await failure(repo.createBranch('back', ids.c1))).code).toBe('NOT_FOUND')
-    expect((await failure(repo.reset(ids.c1, { force: true }))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.createBranch('back', ids.c1))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.reset(ids.c1, { force: true }))).code).toBe('NOT_FOUND')
 
     // the history stays, with expired commits marked
     const log = await repo.log()
@@ -200,7 +194,7 @@ describe('dv retention set: bad input writes nothing', () => {
   ])('%o', async (options, message) => {
     const root = join(dir, `bad-${++n}`)
     const repo = await Repository.init(root, { author: 'ann' })
-    const e = await failure(repo.setRetention('main', options as never))
+    const e = await catchDvError(() => repo.setRetention('main', options as never))
     expect(e.code).toBe('INVALID_ARGUMENT')
     expect(e.message).toMatch(message)
     expect(await repo.retention()).toEqual({ default: null, branches: {} })
@@ -215,8 +209,8 @@ describe('dv retention set: bad input writes nothing', () => {
     await repo.protectBranch('main', { requireChecks: true, requireMerge: true })
     expect(await repo.retention()).toEqual({ default: null, branches: { main: { keepDays: 30, keepLast: 10 } } })
     expect(await repo.protectedBranches()).toEqual({ main: { requireChecks: true, requireMerge: true } })
-    expect((await failure(repo.setRetention('nope', { keepLast: 1 }))).code).toBe('NOT_FOUND')
-    expect((await failure(repo.removeRetention(null))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.setRetention('nope', { keepLast: 1 }))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.removeRetention(null))).code).toBe('NOT_FOUND')
     await repo.removeRetention('main')
     expect(await repo.retention()).toEqual({ default: null, branches: {} })
     await repo.close()

@@ -15,6 +15,7 @@ import { inferLosslessly } from './infer-check.js'
 import { checkInstantZones } from './zone-check.js'
 import { typeFromDuck } from './duck-nested.js'
 import { checkNdjsonShape } from './ndjson-shape.js'
+import { valueBeyondSample, type SampleMisfit } from './sample-check.js'
 import { csvDialectSql, describeRaw, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { quoteLiteral } from './duck.js'
 
@@ -50,13 +51,18 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
   let columns: DuckColumn[] = raw.map((c) => {
     const type = file.format === 'parquet' ? undefined : declared.get(c.name)
     if (type !== undefined) return { name: c.name, duckType: toDuckType(type), type, nullable: true, typed: true }
-    // an NDJSON key of mixed types (DuckDB's JSON) is a string column read as text: "x" is x, not the JSON text "x" (quotes kept)
+    // an NDJSON key DuckDB types JSON (only nulls, or one type a string column reads as text: mixed ones were refused)
+    // is a string column read as text: "x" is x, not the JSON text "x" (quotes kept)
     if (file.format === 'ndjson' && c.duckType === 'JSON') return { name: c.name, duckType: 'VARCHAR', type: 'string', nullable: true, typed: true }
     if (c.duckType === 'TIMESTAMP_NS' && file.utcNanos?.includes(c.name)) return { ...c, type: 'timestamptz_ns' }
     const { structured, ...column } = c
     const primitive = (t: string) => toPrimitiveType(c.name, t, file.name)
     return { ...column, type: structured ? typeFromDuck(structured, primitive) : primitive(c.duckType) }
   })
+  const misfit = await valueBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)))
+  // a later value does not fit the type the sample gave its column: learn the types from every record
+  if (misfit && !file.sampleWholeFile) return describeInput(duck, { ...file, sampleWholeFile: true }, options)
+  if (misfit) refuseMisfit(file, misfit, raw.find((c) => c.name === misfit.column)!.duckType)
   if (file.format === 'ndjson' && !file.sampleWholeFile && columns.some((c) => c.typed) && (await hasKeysBeyond(duck, file, columns))) {
     // typed NDJSON is read with `columns`, which drops keys it does not name: a key the sample missed is learnt from every record
     return describeInput(duck, { ...file, sampleWholeFile: true }, options)
@@ -66,6 +72,15 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     await checkInstantZones(duck, file, columns)
   }
   return { file, columns }
+}
+
+/** A value the engine would convert, not read (sample-check.ts), refused naming it. */
+function refuseMisfit(file: ReadableFile, misfit: SampleMisfit, duckType: string): never {
+  const line = file.format === 'csv' && file.csv?.header !== false ? misfit.record + 1 : misfit.record
+  throw new DvError('INVALID_ARGUMENT', `${file.name} record ${misfit.record} (line ${line} without quoted line breaks before it): value '${misfit.value}' of column '${misfit.column}' does not fit the column's type ${duckType.toLowerCase()}, chosen from the other values, and dv does not convert it`, {
+    hint: `make the column's values one kind (e.g. every timestamp with its UTC offset), or declare the column's type: a new table with --schema "${misfit.column} string, ..."`,
+    details: { file: file.name, record: misfit.record, line, column: misfit.column, value: misfit.value },
+  })
 }
 
 /** True when some record of an NDJSON file has a top-level key that `columns` (learnt from a sample) lacks. */

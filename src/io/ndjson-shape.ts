@@ -3,19 +3,25 @@
  *
  * - Records that are not objects (`5`, `"x"`, `[1, 2]`): DuckDB reads them as
  *   one column named `json`, which no key of the input named.
- * - A nested field whose values have different JSON types (`{"p": {"x": 1}}`
- *   on one line, `{"p": {"x": "a"}}` on another): DuckDB types it JSON, and a
- *   JSON value read as text keeps its quotes, so the string `a` would be
- *   stored as `"a"`. A column holds one type, so dv names the field, the types
- *   and the lines where each first occurs. (A top-level key of mixed types is
- *   read as a string column instead, as a table's schema would read it:
- *   describe-input.ts.) A field with one type of value, or none (only nulls,
- *   or empty arrays and objects), is read as before.
+ * - A key or nested field whose values have different JSON types
+ *   (`{"p": {"x": 1}}` on one line, `{"p": {"x": "a"}}` on another): DuckDB
+ *   types it JSON, and a JSON value read as text keeps its quotes (the string
+ *   `a` would be stored as `"a"`) while a top-level one read as a string
+ *   column would store the number 1 as the text `1` and an object as its JSON
+ *   text: a type changed silently. A column holds one type, so dv names the
+ *   key, the types and the lines where each first occurs; a late one is found
+ *   when the sample missed it (sample-check.ts). A key or field with one type
+ *   of value, or none (only nulls, or empty arrays and objects), is read as
+ *   before. A column the table's schema declares (a string column reads any
+ *   value as its JSON text) is not checked here.
  */
 import type { DuckDBType } from '@duckdb/node-api'
 import { DvError } from '../errors.js'
 import type { ReadableFile } from './readers.js'
 import { textLines } from './text-lines.js'
+
+/** How many records DuckDB detects NDJSON column types from (its sample_size default). */
+const SAMPLE_RECORDS = 20_480
 
 /** A step from a value to one inside it: an object's key, a list's elements, or a map's values. */
 type Step = { key: string } | 'element' | 'value'
@@ -29,17 +35,21 @@ interface RawColumn {
 /** Refuses NDJSON whose records are not objects, or whose nested fields mix JSON types (see the top of this file). */
 export async function checkNdjsonShape(file: ReadableFile, raw: RawColumn[]): Promise<void> {
   if (raw.length === 1 && raw[0].name === 'json') await refuseNonObjects(file)
-  // top-level JSON keys are read as text (describe-input.ts): only nested ones are checked
-  const paths = raw.flatMap((c) => (c.structured ? jsonPaths(c.structured, [{ key: c.name }]) : []))
+  const paths = raw.flatMap((c) => (c.structured ? jsonPaths(c.structured, [{ key: c.name }]) : c.duckType === 'JSON' ? [[{ key: c.name }]] : []))
   if (paths.length === 0) return
   const mixed = await firstMixedPath(file, paths)
   if (!mixed) return
   const { path, kinds } = mixed
   const name = describePath(path)
   const [a, b] = kinds
-  throw new DvError('INVALID_ARGUMENT', `${file.name}: ${name} ${typeof path[path.length - 1] === 'object' ? 'holds' : 'hold'} ${article(a.kind)} on line ${a.line} and ${article(b.kind)} on line ${b.line}; a column holds values of one type`, {
-    hint: 'make it one type in the input (e.g. quote the numbers)',
-    details: { file: file.name, path: name, lines: [a.line, b.line], types: [a.kind, b.kind] },
+  const column = path.length === 1 && typeof path[0] === 'object' ? path[0].key : undefined
+  // past the sample (the records DuckDB chose the column's type from), the first type is the one it chose
+  const late = b.line > SAMPLE_RECORDS ? ` (after the first ${SAMPLE_RECORDS.toLocaleString('en-US')} records, from which the column's type was chosen: ${a.kind})` : ''
+  throw new DvError('INVALID_ARGUMENT', `${file.name}: ${name} ${typeof path[path.length - 1] === 'object' ? 'holds' : 'hold'} ${article(a.kind)} on line ${a.line} and ${article(b.kind)} on line ${b.line}${late}; a column holds values of one type, and dv does not convert one to another`, {
+    hint: column === undefined
+      ? 'make it one type in the input (e.g. quote the numbers)'
+      : `make the values of '${column}' one JSON type in the input, or declare '${column}' a string column to keep each value's JSON text: a new table with --schema "${column} string, ..." (or write to a table whose '${column}' is a string)`,
+    details: { file: file.name, path: name, lines: [a.line, b.line], types: [a.kind, b.kind], ...(column === undefined ? {} : { column }) },
   })
 }
 

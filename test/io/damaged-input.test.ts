@@ -207,21 +207,26 @@ describe('NDJSON that is not a table', () => {
     }
   })
 
-  it('reads a top-level key of mixed types as text: a string is itself, not its JSON text with quotes', async () => {
-    // (a string first seen after the sample: test/io/limits.test.ts, through the write that reads the file again)
-    for (const [name, text, expected] of [
-      ['mixed.ndjson', '{"a":1}\n{"a":"x"}\n{"a":[1]}\n{"a":null}\n', ['1', 'x', '[1]', null]],
-    ] as const) {
-      const source = await engine.openSource(await file(name, text), { tmpDir: join(dir, 'tmp') })
-      try {
-        expect(source.columns.map((c) => [c.name, c.type])).toEqual([['a', 'string']])
-        const { schema } = assignSchemaIds({ fields: [{ id: 0, name: 'a', type: 'string', required: false }] })
-        const [out] = await source.writeParquet({ schema, partitionSpec: [], outDir: join(dir, `out-${name}`) })
-        const rows = (await conn.runAndReadAll(`SELECT a FROM read_parquet('${out.path}')`)).getRowObjectsJson().map((r) => r.a)
-        expect(rows).toEqual(expected)
-      } finally {
-        await source.close()
-      }
+  it('refuses a top-level key of mixed types: no value is stored as the text of another type', async () => {
+    // (a value first seen after the sample: test/io/late-values.test.ts)
+    const path = await file('mixed.ndjson', '{"a":1}\n{"a":"x"}\n{"a":[1]}\n{"a":null}\n')
+    const err = await failure(path) as DvError
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toContain("key 'a' holds a number on line 1 and a string on line 2")
+    expect(err.details).toMatchObject({ column: 'a', lines: [1, 2], types: ['number', 'string'] })
+    expect(err.hint).toContain('--schema "a string')
+  })
+
+  it('reads a top-level key the table declares a string as text: a string is itself, other values their JSON text', async () => {
+    const source = await engine.openSource(await file('mixed-declared.ndjson', '{"a":1}\n{"a":"x"}\n{"a":[1]}\n{"a":null}\n'), { tmpDir: join(dir, 'tmp'), schema: assignSchemaIds({ fields: [{ id: 0, name: 'a', type: 'string', required: false }] }).schema })
+    try {
+      expect(source.columns.map((c) => [c.name, c.type])).toEqual([['a', 'string']])
+      const { schema } = assignSchemaIds({ fields: [{ id: 0, name: 'a', type: 'string', required: false }] })
+      const [out] = await source.writeParquet({ schema, partitionSpec: [], outDir: join(dir, 'out-mixed-declared') })
+      const rows = (await conn.runAndReadAll(`SELECT a FROM read_parquet('${out.path}')`)).getRowObjectsJson().map((r) => r.a)
+      expect(rows).toEqual(['1', 'x', '[1]', null])
+    } finally {
+      await source.close()
     }
   })
 })

@@ -68,11 +68,11 @@ describe('columns learnt from a sample', () => {
     await r.close()
   })
 
-  it('a value of another type late in a new column widens the column to string', async () => {
+  // (NDJSON, whose values have JSON types: a string late in a number column is refused, test/io/late-values.test.ts)
+  it('a value of another type late in a new CSV column widens the column to string', async () => {
     const r = await repo()
     for (const [name, lines] of [
       ['late.csv', ['id,v', ...[...range(0, 30000)].map((i) => `${i},${i}`), '30000,N/A']],
-      ['late-type.ndjson', [...[...range(0, 30000)].map((i) => JSON.stringify({ id: i, v: i })), JSON.stringify({ id: 30000, v: 'oops' })]],
     ] as const) {
       const table = name.replace(/[.-]/g, '_')
       expect((await r.write(table, await file(name, lines), { commit: true, message: name })).rows, name).toBe(30001)

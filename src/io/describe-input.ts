@@ -15,7 +15,7 @@ import { inferLosslessly } from './infer-check.js'
 import { checkInstantZones } from './zone-check.js'
 import { typeFromDuck } from './duck-nested.js'
 import { checkNdjsonShape } from './ndjson-shape.js'
-import { valueBeyondSample, type SampleMisfit } from './sample-check.js'
+import { scanBeyondSample, type SampleMisfit } from './sample-check.js'
 import { csvDialectSql, describeRaw, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { quoteLiteral } from './duck.js'
 
@@ -59,10 +59,12 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     const primitive = (t: string) => toPrimitiveType(c.name, t, file.name)
     return { ...column, type: structured ? typeFromDuck(structured, primitive) : primitive(c.duckType) }
   })
-  const misfit = await valueBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)))
+  const { misfit, nanos } = await scanBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)))
   // a later value does not fit the type the sample gave its column: learn the types from every record
   if (misfit && !file.sampleWholeFile) return describeInput(duck, { ...file, sampleWholeFile: true }, options)
   if (misfit) refuseMisfit(file, misfit, raw.find((c) => c.name === misfit.column)!.duckType)
+  // CSV timestamps with nanoseconds: DuckDB's sniffer reads microseconds, which would cut them
+  columns = columns.map((c) => nanos.includes(c.name) ? { ...c, duckType: 'TIMESTAMP_NS', type: 'timestamp_ns', typed: true } : c)
   if (file.format === 'ndjson' && !file.sampleWholeFile && columns.some((c) => c.typed) && (await hasKeysBeyond(duck, file, columns))) {
     // typed NDJSON is read with `columns`, which drops keys it does not name: a key the sample missed is learnt from every record
     return describeInput(duck, { ...file, sampleWholeFile: true }, options)

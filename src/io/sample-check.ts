@@ -14,7 +14,14 @@
  * the lines. A CSV value that misfits the type learnt from every record (a
  * UTC offset in a column DuckDB still reads as naive timestamps) is refused
  * by the caller, naming the record, the column and the value.
+ *
+ * The same pass finds CSV timestamp columns with nanoseconds (DuckDB's
+ * sniffer reads microseconds and would cut them). It costs a read of the
+ * checked columns on a new table's first load; an append reads with the
+ * table's types and skips it. Each rule starts with a test most values fail
+ * cheaply (a character, a length), so the exact one runs on few values.
  */
+import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
 import { csvDialectSql, type ReadableFile } from './readers.js'
 
@@ -33,39 +40,83 @@ export interface SampleMisfit {
   record: number
 }
 
-/**
- * The first value of a non-declared column of `file` that does not fit the
- * type the engine gave the column (from a sample, or with `sampleWholeFile`
- * from every record), or undefined.
- */
-export async function valueBeyondSample(duck: Duck, file: ReadableFile, sampled: SampledColumn[]): Promise<SampleMisfit | undefined> {
-  if (file.format !== 'csv' && file.format !== 'ndjson') return undefined
-  // every record of NDJSON decides its JSON types: a misfit there is a mix ndjson-shape.ts refuses
-  if (file.format === 'ndjson' && file.sampleWholeFile) return undefined
-  const misfits = sampled.flatMap((c) => {
-    const sql = file.format === 'ndjson' ? ndjsonMisfit(c) : csvMisfit(file, c)
-    return sql === undefined ? [] : [{ column: c.name, sql, value: file.format === 'ndjson' ? `json_extract(json, ${quoteLiteral(jsonPath(c.name))})::VARCHAR` : quoteIdent(c.name) }]
-  })
-  if (misfits.length === 0) return undefined
-  const reader = file.format === 'ndjson'
-    ? `read_ndjson_objects(${quoteLiteral(file.path)}${file.maxRecordBytes === undefined ? '' : `, maximum_object_size=${file.maxRecordBytes}`})`
-    : `read_csv(${quoteLiteral(file.path)}, ${csvDialectSql(file)}, all_varchar=true)`
-  const which = misfits.map((m, i) => `WHEN ${m.sql} THEN ${i}`).join(' ')
-  const values = misfits.map((m, i) => `WHEN ${i} THEN ${m.value}`).join(' ')
-  try {
-    // the scan's order is the file's (insertion order is preserved): the row number is the record's
-    const rows = await duck.all(`SELECT record, misfit, CASE misfit ${values} END AS value FROM (SELECT *, row_number() OVER () AS record, CASE ${which} END AS misfit FROM ${reader}) WHERE misfit IS NOT NULL LIMIT 1`)
-    if (rows.length === 0) return undefined
-    const row = rows[0]!
-    return { column: misfits[Number(row.misfit)]!.column, value: String(row.value), record: Number(row.record) }
-  } catch {
-    // damage (a ragged row, bytes that are not UTF-8) is the write's to report, with its line
-    return undefined
-  }
+export interface SampleScan {
+  /** The first value that does not fit its column's type, if any. */
+  misfit?: SampleMisfit
+  /** CSV columns DuckDB reads as (microsecond) timestamps that have values with nanoseconds. */
+  nanos: string[]
 }
 
-function jsonPath(key: string): string {
-  return `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+/** A CSV timestamp with more than 6 fractional digits (a cheap length test first: `2026-01-01 00:00:00.1234567` has 27 characters). */
+const nanosSql = (raw: string) => `length(${raw}) >= 27 AND regexp_matches(${raw}, '[0-9]:[0-9]{2}[.][0-9]{7}')`
+
+/**
+ * One pass over the non-declared columns of `file`: the first value that
+ * does not fit the type the engine gave its column (from a sample, or with
+ * `sampleWholeFile` from every record), and the CSV timestamp columns with
+ * nanoseconds, which DuckDB would cut to microseconds: the caller reads them
+ * as timestamp_ns. A nanosecond value beyond DuckDB's timestamp_ns (pandas'
+ * Timestamp.max, 2262-04-11 23:47:16.854775807, is its infinity) is refused
+ * here, naming the record.
+ */
+export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: SampledColumn[]): Promise<SampleScan> {
+  if (file.format !== 'csv' && file.format !== 'ndjson') return { nanos: [] }
+  // every record of NDJSON decides its JSON types: a misfit there is a mix ndjson-shape.ts refuses
+  const misfits = file.format === 'ndjson' && file.sampleWholeFile ? [] : sampled.flatMap((c) => {
+    const sql = file.format === 'ndjson' ? ndjsonMisfit(c) : csvMisfit(file, c)
+    return sql === undefined ? [] : [{ column: c.name, sql }]
+  })
+  const stamps = file.format === 'csv' && file.csv?.timestampFormat === undefined ? sampled.filter((c) => c.duckType === 'TIMESTAMP').map((c) => c.name) : []
+  if (misfits.length === 0 && stamps.length === 0) return { nanos: [] }
+  const reader = checkReader(file, [...new Set([...misfits.map((m) => m.column), ...stamps])])
+  let found: Record<string, unknown>
+  try {
+    // the common case, no misfit, is one parallel scan of the checked columns; only a misfit is located, by a second, ordered scan
+    const any = misfits.length ? `bool_or(${misfits.map((m) => `(${m.sql})`).join(' OR ')})` : 'false'
+    const nanosFlags = stamps.flatMap((c, i) => [`bool_or(${nanosSql(quoteIdent(c))}) AS ns${i}`, `bool_or(${beyondNanosSql(c)}) AS nb${i}`])
+    ;[found = {}] = await duck.all(`SELECT ${[`${any} AS misfit`, ...nanosFlags].join(', ')} FROM ${reader}`)
+  } catch {
+    // damage (a ragged row, bytes that are not UTF-8) is the write's to report, with its line
+    return { nanos: [] }
+  }
+  const nanos = stamps.filter((_, i) => found[`ns${i}`] === true)
+  const beyond = stamps.filter((_, i) => found[`nb${i}`] === true)
+  if (beyond.length) await refuseBeyondNanos(duck, file, reader, beyond)
+  if (found.misfit !== true) return { nanos }
+  return { misfit: await locate(duck, reader, misfits), nanos }
+}
+
+/** The first record with a misfit, by an ordered scan (insertion order is preserved: the row number is the record's). */
+async function locate(duck: Duck, reader: string, misfits: Array<{ column: string; sql: string }>): Promise<SampleMisfit | undefined> {
+  const which = misfits.map((m, i) => `WHEN ${m.sql} THEN ${i}`).join(' ')
+  const values = misfits.map((m, i) => `WHEN ${i} THEN ${quoteIdent(m.column)}::VARCHAR`).join(' ')
+  const [row] = await duck.all(`SELECT record, misfit, CASE misfit ${values} END AS value FROM (SELECT *, row_number() OVER () AS record, CASE ${which} END AS misfit FROM ${reader}) WHERE misfit IS NOT NULL LIMIT 1`)
+  return row ? { column: misfits[Number(row.misfit)]!.column, value: String(row.value), record: Number(row.record) } : undefined
+}
+
+/** True for a CSV timestamp with nanoseconds that DuckDB's timestamp_ns cannot hold. */
+const beyondNanosSql = (column: string) => `(${nanosSql(quoteIdent(column))} AND TRY_CAST(trim(${quoteIdent(column)}) AS TIMESTAMP_NS) IS NULL)`
+
+/** Refuses the first nanosecond timestamp DuckDB cannot hold, naming its record (CSV: the line after the header). */
+async function refuseBeyondNanos(duck: Duck, file: ReadableFile, reader: string, columns: string[]): Promise<never> {
+  const misfit = await locate(duck, reader, columns.map((c) => ({ column: c, sql: beyondNanosSql(c) })))
+  const { record, column, value } = misfit!
+  const line = file.csv?.header !== false ? record + 1 : record
+  throw new DvError('INVALID_ARGUMENT', `${file.name} record ${record} (line ${line} without quoted line breaks before it): timestamp '${value}' of column '${column}' has nanoseconds but is beyond the timestamp_ns range dv reads (the last instant, 2262-04-11 23:47:16.854775807, is the engine's infinity)`, {
+    hint: `fix the value (pandas writes Timestamp.max for "no end": a null may say it better), or keep the column's text: a new table with --schema "${column} string, ..."`,
+    details: { file: file.name, record, line, column, value },
+  })
+}
+
+/**
+ * The checked columns of `file`, each value as the file spells it: CSV as
+ * text, NDJSON as its JSON (DuckDB parses each record once and keeps the
+ * named keys' JSON; other keys are not read).
+ */
+function checkReader(file: ReadableFile, columns: string[]): string {
+  if (file.format === 'csv') return `read_csv(${quoteLiteral(file.path)}, ${csvDialectSql(file)}, all_varchar=true)`
+  const size = file.maxRecordBytes === undefined ? '' : `, maximum_object_size=${file.maxRecordBytes}`
+  return `read_json(${quoteLiteral(file.path)}, format='newline_delimited'${size}, columns={${columns.map((c) => `${quoteLiteral(c)}: 'JSON'`).join(', ')}})`
 }
 
 /**
@@ -83,10 +134,10 @@ function jsonTypesOf(duckType: string): string[] {
   return ['VARCHAR']
 }
 
-/** SQL over read_ndjson_objects' `json`: true when the record's value of the column is not null and of another JSON type. */
+/** SQL over the column's JSON: true when the record's value is not null and of another JSON type. */
 function ndjsonMisfit(c: SampledColumn): string {
   const allowed = ['NULL', ...jsonTypesOf(c.duckType)].map(quoteLiteral).join(', ')
-  return `coalesce(json_type(json, ${quoteLiteral(jsonPath(c.name))}), 'NULL') NOT IN (${allowed})`
+  return `${quoteIdent(c.name)} IS NOT NULL AND json_type(${quoteIdent(c.name)}) NOT IN (${allowed})`
 }
 
 /**
@@ -96,13 +147,18 @@ function ndjsonMisfit(c: SampledColumn): string {
  * write, which reads the file again (write.ts).
  */
 function csvMisfit(file: ReadableFile, c: SampledColumn): string | undefined {
-  const v = `trim(${quoteIdent(c.name)})`
-  const nulls = ['', ...(file.csv?.nullString === undefined ? [] : [file.csv.nullString])].map(quoteLiteral).join(', ')
+  const raw = quoteIdent(c.name)
+  const v = `trim(${raw})`
+  // each rule starts with a cheap test most values fail, so the costly one runs on few
   // a number with a fraction (or an exponent) the cast would round; text that is no number fails the write's cast
-  if (INTEGER_TYPES.test(c.duckType)) return `${v} NOT IN (${nulls}) AND NOT regexp_full_match(${v}, '[+-]?[0-9]+') AND TRY_CAST(${v} AS DOUBLE) IS NOT NULL`
+  if (INTEGER_TYPES.test(c.duckType)) return `(contains(${raw}, '.') OR contains(${raw}, 'e') OR contains(${raw}, 'E')) AND TRY_CAST(${v} AS DOUBLE) IS NOT NULL`
   // a date format of the user's own reads what it says; DuckDB's ISO dates take no time of day
-  if (c.duckType === 'DATE' && file.csv?.dateFormat === undefined) return `regexp_matches(${v}, '[0-9]:[0-9]')`
+  if (c.duckType === 'DATE' && file.csv?.dateFormat === undefined) return `contains(${raw}, ':') AND regexp_matches(${raw}, '[0-9]:[0-9]')`
   // a naive timestamp column would drop a value's UTC offset, moving the instant
-  if (c.duckType === 'TIMESTAMP' && file.csv?.timestampFormat === undefined) return `regexp_matches(${v}, '[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$', 'i')`
+  if (c.duckType === 'TIMESTAMP' && file.csv?.timestampFormat === undefined) {
+    // (an offset is +, Z, or a - at one of three places from the end; a padded value goes to the regex too)
+    const offsetLike = `(contains(${raw}, '+') OR contains(${raw}, 'Z') OR contains(${raw}, 'z') OR '-' IN (substr(${raw}, -6, 1), substr(${raw}, -5, 1), substr(${raw}, -3, 1)) OR right(${raw}, 1) = ' ')`
+    return `${offsetLike} AND regexp_matches(${v}, '[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$', 'i')`
+  }
   return undefined
 }

@@ -80,6 +80,26 @@ describe('new primitive types from text input', () => {
     expect(batches[0]!.getChild('ns')!.data[0]!.values[0]).toBe(1767323045123456789n)
   })
 
+  // pandas' to_csv spells datetime64[ns] with nine digits; DuckDB's sniffer would read microseconds
+  it('infers timestamp_ns for a CSV column whose timestamps have nanoseconds, and keeps every digit', async () => {
+    const input = await file('csv', 'id,ts,us\n1,2026-01-02 03:04:05.123456789,2026-01-02 03:04:05.123456\n2,2026-01-02 03:04:05.5,\n')
+    await write('inferns', input)
+    expect(await types('inferns')).toEqual({ id: 'long', ts: 'timestamp_ns', us: 'timestamp' })
+    expect(await cat('inferns')).toBe('id,ts,us\n1,2026-01-02 03:04:05.123456789,2026-01-02 03:04:05.123456\n2,2026-01-02 03:04:05.5,\n')
+  })
+
+  it("refuses pandas' Timestamp.max in a CSV (the engine's infinity), naming the record and the column, and writes nothing", async () => {
+    const head = await repo.resolve('main')
+    const input = await file('csv', 'id,ts\n1,2026-01-02 03:04:05.123456789\n2,2262-04-11 23:47:16.854775807\n')
+    const e = await write('tsmax', input).then(() => undefined, (x: unknown) => x)
+    expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', details: { record: 2, line: 3, column: 'ts', value: '2262-04-11 23:47:16.854775807' } })
+    expect((e as Error).message).toContain("timestamp '2262-04-11 23:47:16.854775807' of column 'ts' has nanoseconds but is beyond the timestamp_ns range")
+    expect(await repo.resolve('main')).toBe(head)
+    // its text is kept when the user asks for it
+    await write('tsmax', input, { schema: 'id long, ts string' })
+    expect(await cat('tsmax')).toBe('id,ts\n1,2026-01-02 03:04:05.123456789\n2,2262-04-11 23:47:16.854775807\n')
+  })
+
   it('refuses a fixed(L) value of another length, naming the column', async () => {
     await write('fx', await file('csv', 'f\n\\x01\\x02\n'), { schema: 'f fixed(2)' })
     await expect(write('fx', await file('csv', 'f\n\\x01\\x02\\x03\n'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/column 'f'.*fixed\(2\)/) })

@@ -59,7 +59,7 @@ const nanosSql = (raw: string) => `length(${raw}) >= 27 AND regexp_matches(${raw
  * Timestamp.max, 2262-04-11 23:47:16.854775807, is its infinity) is refused
  * here, naming the record.
  */
-export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: SampledColumn[]): Promise<SampleScan> {
+export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: SampledColumn[], declaredMicros: DeclaredStamp[] = []): Promise<SampleScan> {
   if (file.format !== 'csv' && file.format !== 'ndjson') return { nanos: [] }
   // every record of NDJSON decides its JSON types: a misfit there is a mix ndjson-shape.ts refuses
   const misfits = file.format === 'ndjson' && file.sampleWholeFile ? [] : sampled.flatMap((c) => {
@@ -67,14 +67,15 @@ export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: 
     return sql === undefined ? [] : [{ column: c.name, sql }]
   })
   const stamps = file.format === 'csv' && file.csv?.timestampFormat === undefined ? sampled.filter((c) => c.duckType === 'TIMESTAMP').map((c) => c.name) : []
-  if (misfits.length === 0 && stamps.length === 0) return { nanos: [] }
-  const reader = checkReader(file, [...new Set([...misfits.map((m) => m.column), ...stamps])])
+  if (misfits.length === 0 && stamps.length === 0 && declaredMicros.length === 0) return { nanos: [] }
+  const reader = checkReader(file, [...new Set([...misfits.map((m) => m.column), ...stamps, ...declaredMicros.map((c) => c.name)])])
   let found: Record<string, unknown>
   try {
     // the common case, no misfit, is one parallel scan of the checked columns; only a misfit is located, by a second, ordered scan
     const any = misfits.length ? `bool_or(${misfits.map((m) => `(${m.sql})`).join(' OR ')})` : 'false'
     const nanosFlags = stamps.flatMap((c, i) => [`bool_or(${nanosSql(quoteIdent(c))}) AS ns${i}`, `bool_or(${beyondNanosSql(c)}) AS nb${i}`])
-    ;[found = {}] = await duck.all(`SELECT ${[`${any} AS misfit`, ...nanosFlags].join(', ')} FROM ${reader}`)
+    const finerFlags = declaredMicros.map((c, i) => `bool_or(${finerSql(quoteIdent(c.name))}) AS fm${i}`)
+    ;[found = {}] = await duck.all(`SELECT ${[`${any} AS misfit`, ...nanosFlags, ...finerFlags].join(', ')} FROM ${reader}`)
   } catch {
     // damage (a ragged row, bytes that are not UTF-8) is the write's to report, with its line
     return { nanos: [] }
@@ -82,6 +83,8 @@ export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: 
   const nanos = stamps.filter((_, i) => found[`ns${i}`] === true)
   const beyond = stamps.filter((_, i) => found[`nb${i}`] === true)
   if (beyond.length) await refuseBeyondNanos(duck, file, reader, beyond)
+  const finer = declaredMicros.filter((_, i) => found[`fm${i}`] === true)
+  if (finer.length) await refuseFiner(duck, file, reader, finer)
   if (found.misfit !== true) return { nanos }
   return { misfit: await locate(duck, reader, misfits), nanos }
 }
@@ -94,6 +97,29 @@ async function locate(duck: Duck, reader: string, misfits: Array<{ column: strin
   return row ? { column: misfits[Number(row.misfit)]!.column, value: String(row.value), record: Number(row.record) } : undefined
 }
 
+/** A column the table declares timestamp or timestamptz: microseconds. */
+export interface DeclaredStamp {
+  name: string
+  type: string
+}
+
+/** A timestamp (CSV text or NDJSON string) with a non-zero digit after the sixth fractional one: a microsecond column would cut it. */
+const finerSql = (raw: string) => `length(${raw}) >= 27 AND regexp_matches(${raw}, '[0-9]:[0-9]{2}[.][0-9]{6}0*[1-9]')`
+
+/** Refuses the first value finer than the microseconds its table column holds, naming its record. */
+async function refuseFiner(duck: Duck, file: ReadableFile, reader: string, columns: DeclaredStamp[]): Promise<never> {
+  const { record, column, value } = (await locate(duck, reader, columns.map((c) => ({ column: c.name, sql: finerSql(quoteIdent(c.name)) }))))!
+  const type = columns.find((c) => c.name === column)!.type
+  const line = lineOf(file, record)
+  throw new DvError('INVALID_ARGUMENT', `${file.name} record ${record} (line ${line}${file.format === 'csv' ? ' without quoted line breaks before it' : ''}): timestamp ${file.format === 'csv' ? `'${value}'` : value} of column '${column}' has nanoseconds, but the table's column is ${type} (microseconds), and dv does not cut them`, {
+    hint: `round the values to microseconds in the source, or write them to a column of type ${type}_ns`,
+    details: { file: file.name, record, line, column, value, tableType: type },
+  })
+}
+
+/** The 1-based line of a record: a CSV header is a line before the first. */
+const lineOf = (file: ReadableFile, record: number) => (file.format === 'csv' && file.csv?.header !== false ? record + 1 : record)
+
 /** True for a CSV timestamp with nanoseconds that DuckDB's timestamp_ns cannot hold. */
 const beyondNanosSql = (column: string) => `(${nanosSql(quoteIdent(column))} AND TRY_CAST(trim(${quoteIdent(column)}) AS TIMESTAMP_NS) IS NULL)`
 
@@ -101,7 +127,7 @@ const beyondNanosSql = (column: string) => `(${nanosSql(quoteIdent(column))} AND
 async function refuseBeyondNanos(duck: Duck, file: ReadableFile, reader: string, columns: string[]): Promise<never> {
   const misfit = await locate(duck, reader, columns.map((c) => ({ column: c, sql: beyondNanosSql(c) })))
   const { record, column, value } = misfit!
-  const line = file.csv?.header !== false ? record + 1 : record
+  const line = lineOf(file, record)
   throw new DvError('INVALID_ARGUMENT', `${file.name} record ${record} (line ${line} without quoted line breaks before it): timestamp '${value}' of column '${column}' has nanoseconds but is beyond the timestamp_ns range dv reads (the last instant, 2262-04-11 23:47:16.854775807, is the engine's infinity)`, {
     hint: `fix the value (pandas writes Timestamp.max for "no end": a null may say it better), or keep the column's text: a new table with --schema "${column} string, ..."`,
     details: { file: file.name, record, line, column, value },

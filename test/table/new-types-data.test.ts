@@ -100,6 +100,20 @@ describe('new primitive types from text input', () => {
     expect(await cat('tsmax')).toBe('id,ts\n1,2026-01-02 03:04:05.123456789\n2,2262-04-11 23:47:16.854775807\n')
   })
 
+  it("refuses a CSV or NDJSON timestamp with nanoseconds into a table's microsecond column rather than cutting it; zeros past the sixth digit are kept", async () => {
+    await write('micro', await file('csv', 'id,ts\n1,2026-01-02 03:04:05.123456\n'))
+    expect(await types('micro')).toEqual({ id: 'long', ts: 'timestamp' })
+    const head = await repo.resolve('main')
+    const csv = await write('micro', await file('csv', 'id,ts\n2,2026-01-02 03:04:05.123456000\n3,2026-01-02 03:04:05.123456789\n')).then(() => undefined, (x: unknown) => x)
+    expect(csv).toMatchObject({ code: 'INVALID_ARGUMENT', details: { record: 2, line: 3, column: 'ts', value: '2026-01-02 03:04:05.123456789', tableType: 'timestamp' } })
+    expect((csv as Error).message).toContain("the table's column is timestamp (microseconds), and dv does not cut them")
+    const json = await write('micro', await file('ndjson', '{"id":2,"ts":"2026-01-02T03:04:05.1234567"}\n')).then(() => undefined, (x: unknown) => x)
+    expect(json).toMatchObject({ code: 'INVALID_ARGUMENT', details: { record: 1, line: 1, column: 'ts' } })
+    expect(await repo.resolve('main')).toBe(head)
+    await write('micro', await file('csv', 'id,ts\n2,2026-01-02 03:04:05.123456000\n'))
+    expect(await cat('micro')).toBe('id,ts\n1,2026-01-02 03:04:05.123456\n2,2026-01-02 03:04:05.123456\n')
+  })
+
   it('refuses a fixed(L) value of another length, naming the column', async () => {
     await write('fx', await file('csv', 'f\n\\x01\\x02\n'), { schema: 'f fixed(2)' })
     await expect(write('fx', await file('csv', 'f\n\\x01\\x02\\x03\n'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/column 'f'.*fixed\(2\)/) })

@@ -187,6 +187,44 @@ function describeDifference(text: string, canonical: string): string {
 }
 
 /**
+ * For a value parsed from `text`, with JSON.stringify(value) === text: true
+ * only when canonicalText(value) === text as well. JSON.stringify writes what
+ * canonicalText does (no whitespace, its escapes, integers in plain decimal)
+ * except for what is checked here, by fastText's rules: keys in its sorted
+ * order (strictly ascending: JSON.parse already kept one of duplicates, so
+ * the text would differ), safe integers and no -0, well-formed strings and
+ * keys, and the depth. False sends the caller to the full check, which
+ * accepts or names the problem exactly as before.
+ */
+function keepsRules(value: unknown, depth: number): boolean {
+  if (value === null) return true
+  switch (typeof value) {
+    case 'boolean':
+      return true
+    case 'string':
+      return (value as WellFormed).isWellFormed()
+    case 'number':
+      return Number.isSafeInteger(value) && !Object.is(value, -0)
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (depth >= MAX_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!keepsRules(value[i], depth + 1)) return false
+    return true
+  }
+  const record = value as Record<string, unknown>
+  let previous: string | undefined
+  for (const key in record) {
+    if ((previous !== undefined && !(previous < key)) || !(key as WellFormed).isWellFormed() || !keepsRules(record[key], depth + 1)) return false
+    previous = key
+  }
+  return true
+}
+
+/**
  * Parses canonical JSON bytes. Throws DvError CORRUPT naming `what` when the
  * bytes are not UTF-8, not JSON, or not byte-identical to the canonical
  * serialization of the parsed value.
@@ -207,6 +245,10 @@ export function parseCanonical(bytes: Uint8Array, what: string): unknown {
     const reason = e instanceof Error ? e.message : String(e)
     throw corrupt(what, `it is not valid json (${reason.toLowerCase()})`)
   }
+  // the common case, without building the canonical text again (read cold, once per process, that cost more
+  // than the parse): the value keeps the rules JSON.stringify does not check, and the bytes are what it writes
+  // back (the rules first: they bound the depth JSON.stringify recurses to)
+  if (keepsRules(value, 0) && JSON.stringify(value) === text) return value
   let canonical: string
   try {
     canonical = canonicalText(value)

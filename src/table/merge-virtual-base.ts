@@ -45,6 +45,21 @@ export async function scratchContext(ctx: RepoContext): Promise<ScratchContext> 
 }
 
 /**
+ * Runs `work` with a scratch context when `wanted` (removed when `work`
+ * ends, however it ends), else with none: a dry run (merge, revert,
+ * cherry-pick) applies its change in one, so its summary is the real run's.
+ */
+export async function withScratch<T>(ctx: RepoContext, wanted: boolean, work: (scratch: RepoContext | undefined) => Promise<T>): Promise<T> {
+  if (!wanted) return work(undefined)
+  const scratch = await scratchContext(ctx)
+  try {
+    return await work(scratch.ctx)
+  } finally {
+    await scratch.dispose()
+  }
+}
+
+/**
  * A context that reads through `scratch` (the virtual base's objects) and
  * writes to the store, for the real merge against the virtual base: its
  * result references only objects the store holds, since it is built from

@@ -142,4 +142,22 @@ describe('dv revert and dv cherry-pick', () => {
     expect(JSON.parse(j.stdout).conflicts).toEqual([{ table: 'clicks', rule: 'table-dropped', message: expect.any(String) }])
     expect(state()).toBe(before)
   })
+
+  it('revert --dry-run --json of a by-key revert prints the real run\'s result and writes no object, ref or reflog entry', () => {
+    ok('write', 'accounts', input(day(1, 1), day(1, 2)), '--partition-by', 'day(ts)', '--commit', '-m', 'accounts')
+    ok('table', 'set-key', 'accounts', 'id')
+    ok('write', 'accounts', input('1,2026-01-01 10:00:00,changed'), '--mode', 'upsert', '--commit', '-m', 'key 1')
+    const rev = JSON.parse(ok('--json', 'show', 'main').stdout).commit.snapshot as string
+    // a later change to another key of the same partition: the revert applies by key and writes a data file
+    ok('write', 'accounts', input('2,2026-01-01 10:00:00,later'), '--mode', 'upsert', '--commit', '-m', 'key 2')
+    const objects = () => readdirSync(path.join(lake, '.dv', 'objects'), { recursive: true }).map(String).sort()
+    const before = [state(), objects()]
+    const dry = JSON.parse(ok('--json', 'revert', rev, '--dry-run').stdout)
+    expect(dry).toMatchObject({ status: 'applied', dryRun: true, snapshot: '' })
+    expect([state(), objects()]).toEqual(before)
+    const real = JSON.parse(ok('--json', 'revert', rev).stdout)
+    expect(real.tables.accounts.addedFiles).toBe(1)
+    expect({ ...dry, snapshot: real.snapshot, dryRun: false }).toEqual(real)
+    expect(ok('cat', 'accounts', '--columns', 'id,v').lines.slice(1).sort()).toEqual(['1,v1', '2,later'])
+  })
 })

@@ -52,6 +52,11 @@ describe('parseCanonical', () => {
     ['an unneeded escape', '{"a":"\\u0041"}'],
     ['an uppercase escape', '{"a":"\\u001F"}'],
     ['an escaped lone surrogate', '{"a":"\\udc00"}'],
+    // each of these is what JSON.stringify writes back for what it parses to: only the canonical rules refuse it
+    ['a fraction JSON.stringify keeps', '{"a":1.5}'],
+    ['an exponent JSON.stringify keeps', '{"a":1e+21}'],
+    ['an escaped lone surrogate key', '{"\\udc00":1}'],
+    ['keys in another order at depth', '{"a":{"c":1,"b":2}}'],
     ['not json', '{"a":'],
     ['nothing', ''],
   ])('rejects %s as CORRUPT naming the object', (_, input) => {
@@ -63,6 +68,12 @@ describe('parseCanonical', () => {
   it('rejects a byte order mark and invalid utf-8', () => {
     expect(() => parseCanonical(new Uint8Array([0xef, 0xbb, 0xbf, 0x31]), 'x')).toThrow(/byte order mark/)
     expect(() => parseCanonical(new Uint8Array([0x22, 0xc3, 0x28, 0x22]), 'x')).toThrow(/not valid utf-8/)
+  })
+
+  it('accepts keys that JSON.stringify writes in another order (integer-like keys first), and 32 levels but not 33', () => {
+    expect(parseCanonical(bytes('{"10":0,"9":0,"B":{},"a":[]}'), 'x')).toEqual({ 10: 0, 9: 0, B: {}, a: [] })
+    expect(parseCanonical(bytes('['.repeat(32) + ']'.repeat(32)), 'x')).toHaveLength(1)
+    expect(() => parseCanonical(bytes('['.repeat(33) + ']'.repeat(33)), 'x')).toThrow(/nested deeper/)
   })
 
   it('rejects hostile nesting without overflowing the stack', () => {

@@ -13,6 +13,7 @@ import type { Snapshot } from '../../src/format/types.js'
 import { readSnapshot, writeSnapshot } from '../../src/table/context.js'
 import { repoContext } from '../support/changes.js'
 import { TextSink } from '../support/text-sink.js'
+import { hashFiles } from '../support/file-hashes.js'
 
 let dir: string
 let seq = 0
@@ -140,6 +141,41 @@ describe('cherry-pick', () => {
     expect(empty.tables).toEqual({})
     expect((await repo.log({ limit: 1 }))[0]!.parents).toEqual([head])
     await repo.close()
+  }, 60_000)
+})
+
+describe('--dry-run of revert and cherry-pick', () => {
+  // keyed, and both sides change keys of partition day 1: the apply is by key and writes a data file,
+  // whose rows and bytes the dry run's summary must count as the real run's does
+  it.each(['revert', 'cherry-pick'] as const)('%s --dry-run of a by-key apply leaves every file of the repository byte-identical and reports what the real run does', async (kind) => {
+    const name = `dry-${kind}`
+    const root = join(dir, name)
+    const repo = await base(name)
+    await repo.setKey('events', ['id'])
+    await repo.createBranch('b')
+    const rev = (await repo.write('events', await csv([day(1, 1, 'changed')]), { mode: 'upsert', branch: kind === 'revert' ? 'main' : 'b', commit: true, message: 'key 1' })).commit!.snapshot
+    await repo.write('events', await csv([day(1, 2, 'later')]), { mode: 'upsert', commit: true, message: 'key 2' })
+    await repo.close()
+    const before = await hashFiles(root, ['.'])
+    const run = async (dryRun: boolean) => {
+      const r = await Repository.open(root)
+      try {
+        return await (kind === 'revert' ? r.revert(rev, { dryRun }) : r.cherryPick(rev, { dryRun }))
+      } finally {
+        await r.close()
+      }
+    }
+    const dry = await run(true)
+    expect(dry).toMatchObject({ status: 'applied', dryRun: true, snapshot: '' })
+    // no object, ref, reflog entry or workspace file was written
+    expect(await hashFiles(root, ['.'])).toEqual(before)
+    const real = await run(false)
+    expect(real.tables.events!.addedFiles).toBe(1)
+    expect(real.tables).toEqual(dry.tables)
+    expect({ ...dry, snapshot: real.snapshot, dryRun: false }).toEqual(real)
+    const after = await Repository.open(root)
+    expect(await content(after)).toEqual([day(1, 1, kind === 'revert' ? 'r1' : 'changed'), day(1, 2, 'later'), day(2, 3), day(2, 4), day(3, 5)].sort())
+    await after.close()
   }, 60_000)
 })
 

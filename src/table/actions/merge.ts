@@ -15,7 +15,7 @@ import { findIdempotencyKey } from '../history.js'
 import { requestFingerprint } from '../write.js'
 import { applyThreeWay, conflictReport, moveBranch, publish, retryWhileMoving, verifyContracts } from '../merge-apply.js'
 import { mergeBases } from '../merge-base.js'
-import { scratchContext, virtualBase, writeThrough } from '../merge-virtual-base.js'
+import { virtualBase, withScratch, writeThrough } from '../merge-virtual-base.js'
 import { branchHead, resolveReadable, targetBranch, type ActionContext } from './context.js'
 import { refuseStaged, checkStrategy } from './revert.js'
 import { verifyOn } from './verify-policy.js'
@@ -78,9 +78,8 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
   }
   // a dry run merges in an overlay, writing what the real run would (a by-key merge's data files count in its
   // summary) off the store; the virtual base of several best common ancestors (criss-cross merges) is built in one
-  const scratch = dryRun || bases.length > 1 ? await scratchContext(ctx) : undefined
-  try {
-    const baseTables = bases.length > 1 ? await virtualBase(scratch!.ctx, bases, options.signal) : base === null ? {} : (await readSnapshot(ctx, base)).tables
+  return withScratch(ctx, dryRun || bases.length > 1, async (scratch) => {
+    const baseTables = bases.length > 1 ? await virtualBase(scratch!, bases, options.signal) : base === null ? {} : (await readSnapshot(ctx, base)).tables
     // a fast-forward writes no commit, so a keyed merge makes one: the key must be findable
     if (base === ours && !options.noFf && key === undefined) {
       const preview = await applyThreeWay(ctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, write: false, signal: options.signal })
@@ -92,7 +91,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
       }
       return result('fast-forward', theirs, preview.summary)
     }
-    const mctx = dryRun ? scratch!.ctx : scratch ? writeThrough(ctx, scratch.ctx) : ctx
+    const mctx = dryRun ? scratch! : scratch ? writeThrough(ctx, scratch) : ctx
     const merged = await applyThreeWay(mctx, { base: baseTables, ours: oursSnapshot, theirs: theirsSnapshot.tables, strategy: options.strategy, write: true, signal: options.signal })
     if (merged.conflicts.length) {
       if (dryRun) return result('conflict', '', {}, merged.conflicts)
@@ -107,9 +106,7 @@ async function attempt(ctx: ActionContext, a: Attempt): Promise<MergeResult> {
       intent: 'merge', verify: a.verify,
     })
     return result('merged', published.id, merged.summary)
-  } finally {
-    await scratch?.dispose()
-  }
+  })
 }
 
 /**

@@ -13,6 +13,7 @@ import { branchRef } from '../../refs/names.js'
 import { readSnapshot } from '../context.js'
 import { assertNotExpired } from '../expiry.js'
 import { applyThreeWay, conflictReport, publish, retryWhileMoving } from '../merge-apply.js'
+import { withScratch } from '../merge-virtual-base.js'
 import { resolveReadable, targetBranch, type ActionContext } from './context.js'
 import { verifyOn } from './verify-policy.js'
 
@@ -59,7 +60,10 @@ async function applyCommit(ctx: ActionContext, kind: 'revert' | 'cherry-pick', r
   return retryWhileMoving(ctx.retry, branch, async () => {
     const ref = (await ctx.storage.refs.get(branchRef(branch)))!
     const ours = await readSnapshot(ctx, ref.snapshot)
-    const applied = await applyThreeWay(ctx, { base, ours, theirs, strategy: options.strategy, write: !dryRun, signal: options.signal })
+    // a dry run applies in an overlay, writing what the real run would (a by-key apply's data files count in its
+    // summary) off the store
+    const applied = await withScratch(ctx, dryRun, (scratch) =>
+      applyThreeWay(scratch ?? ctx, { base, ours, theirs, strategy: options.strategy, write: true, signal: options.signal }))
     const result = (status: RevertResult['status'], snapshot: string): RevertResult =>
       ({ status, branch, rev: id, previous: ref.snapshot, snapshot, message, tables: applied.summary, conflicts: applied.conflicts, dryRun })
     if (applied.conflicts.length) {

@@ -140,25 +140,34 @@ describe('dv errors', () => {
   })
 
   it('an ambiguous snapshot prefix exits 2', async () => {
-    // Make empty commits through the library until two snapshot ids share 4 hex digits.
+    // Empty commits in a memory store (no fsync: ~300 of them until two ids share 4 hex digits take
+    // well under a second, against ~20 s on disk); the two colliding snapshot objects are then
+    // stored, byte for byte, in a repository on disk, where `dv show PREFIX` must find both.
     const repoDir = path.join(work, 'many')
-    const { Repository } = await import(pathToFileURL(path.join(ROOT, 'dist/src/index.js')).href) as typeof import('../../src/index.js')
-    const repo = await Repository.init(repoDir)
+    const lib = (p: string) => pathToFileURL(path.join(ROOT, 'dist/src', p)).href
+    const { Repository } = await import(lib('index.js')) as typeof import('../../src/index.js')
+    const { createMemoryStorage, openLocalStorage } = await import(lib('store/index.js')) as typeof import('../../src/store/index.js')
+    const memory = createMemoryStorage()
+    const scratch = await Repository.fromStorage(memory, { init: true })
     const seen = new Map<string, string>()
-    let prefix: string | undefined
+    let pair: [string, string] | undefined
     try {
-      for (let i = 0; i < 3000 && !prefix; i++) {
-        const c = await repo.commit({ message: `c${i}`, allowEmpty: true })
+      for (let i = 0; i < 3000 && !pair; i++) {
+        const c = await scratch.commit({ message: `c${i}`, allowEmpty: true })
         const p = c.snapshot.slice(0, 4)
-        if (seen.has(p)) prefix = p
+        if (seen.has(p)) pair = [seen.get(p)!, c.snapshot]
         seen.set(p, c.snapshot)
       }
     } finally {
-      await repo.close()
+      await scratch.close()
     }
-    if (!prefix) return // astronomically unlikely: 3000 ids without a 4-digit collision
+    if (!pair) return // astronomically unlikely: 3000 ids without a 4-digit collision
+    await (await Repository.init(repoDir)).close()
+    const local = openLocalStorage(path.join(repoDir, '.dv'))
+    for (const id of pair) expect(await local.objects.put(await memory.objects.get(id as never))).toBe(id)
+    const prefix = pair[0].slice(0, 4)
     const r = runDv(['show', prefix], { cwd: repoDir })
-    expectFailure(r, 2, new RegExp(`prefix '${prefix}' is ambiguous`))
+    expectFailure(r, 2, new RegExp(`prefix '${prefix}' is ambiguous: it matches ${pair.map((id) => id.slice(0, 12)).sort().join(', ')}`))
   })
 
   it('a corrupted metadata object exits 5 naming the object', () => {

@@ -177,7 +177,8 @@ describe('model-based: repository vs in-memory model', () => {
           await rm(dir, { recursive: true, force: true })
         }
       }),
-      { numRuns: Number(process.env.DV_MODEL_RUNS ?? 60) },
+      // 60 histories with DV_STRESS=1 (a step of .ci/run); the default suite takes 30
+      { numRuns: Number(process.env.DV_MODEL_RUNS ?? (process.env.DV_STRESS === '1' ? 60 : 30)) },
     )
     // the property must have exercised the real system, not just generated commands
     console.log(`model test executed ${JSON.stringify(executed)}`)

@@ -72,8 +72,9 @@ def read_actual(path, fmt, schema):
     else:
         with open(path, 'rb') as f:
             data = f.read().decode('utf-8')
-        parse = {'parse_float': decimal.Decimal, 'parse_constant': float}
-        rows = json.loads(data, **parse) if fmt == 'json' else [json.loads(line, **parse) for line in data.splitlines() if line]
+        # one decoder for every line: json.loads(line, **options) builds a new one per call (most of the time of a large NDJSON output)
+        decoder = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=float)
+        rows = decoder.decode(data) if fmt == 'json' else [decoder.decode(line) for line in data.splitlines() if line]
         names = list(rows[0].keys()) if rows else [f.name for f in schema]
         columns = {name: [r.get(name) for r in rows] for name in names}
     types = {f.name: f.type for f in schema}

@@ -16,10 +16,13 @@
  * by the caller, naming the record, the column and the value.
  *
  * The same pass finds CSV timestamp columns with nanoseconds (DuckDB's
- * sniffer reads microseconds and would cut them). It costs a read of the
- * checked columns on a new table's first load; an append reads with the
- * table's types and skips it. Each rule starts with a test most values fail
- * cheaply (a character, a length), so the exact one runs on few values.
+ * sniffer reads microseconds and would cut them), and values with
+ * nanoseconds in columns the table declares timestamp or timestamptz
+ * (microseconds), which are refused. It costs a read of the checked columns:
+ * on a new table's first load, those the input types; on an append, which
+ * reads with the table's types, only its microsecond timestamp columns. Each
+ * rule starts with a test most values fail cheaply (a character, a length),
+ * so the exact one runs on few values.
  */
 import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
@@ -56,8 +59,8 @@ const nanosSql = (raw: string) => `length(${raw}) >= 27 AND regexp_matches(${raw
  * `sampleWholeFile` from every record), and the CSV timestamp columns with
  * nanoseconds, which DuckDB would cut to microseconds: the caller reads them
  * as timestamp_ns. A nanosecond value beyond DuckDB's timestamp_ns (pandas'
- * Timestamp.max, 2262-04-11 23:47:16.854775807, is its infinity) is refused
- * here, naming the record.
+ * Timestamp.max, 2262-04-11 23:47:16.854775807, is its infinity), and one in
+ * a column of `declaredMicros`, are refused here, naming the record.
  */
 export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: SampledColumn[], declaredMicros: DeclaredStamp[] = []): Promise<SampleScan> {
   if (file.format !== 'csv' && file.format !== 'ndjson') return { nanos: [] }

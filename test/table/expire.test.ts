@@ -5,31 +5,18 @@
  * idempotency key still answers, the dry run equals the run, gc deletes the
  * data of expired snapshots only, and fsck does not report it missing.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import { createMemoryStorage } from '../../src/store/memory.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { useTempDir } from '../support/temp-dir.js'
 
 const DAY = 86_400_000
-let dir: string
-let n = 0
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-expire-'))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function csv(rows: string): Promise<string> {
-  const path = join(dir, `in-${++n}.csv`)
-  await writeFile(path, `id,kind\n${rows}`)
-  return path
-}
+const tmp = useTempDir('dv-expire-')
+const { csv } = tmp
 
 async function rows(repo: Repository, at: string): Promise<string> {
   let text = ''
@@ -54,7 +41,7 @@ async function objectIds(root: string): Promise<Set<string>> {
  * Each commit overwrites t, so each has data of its own.
  */
 async function history(name: string) {
-  const root = join(dir, name)
+  const root = join(tmp.path, name)
   const clock = { now: Date.parse('2026-03-01T00:00:00Z') }
   const repo = await Repository.init(root, { now: () => clock.now, author: 'ann' })
   const c1 = await repo.write('t', await csv('1,a\n2,b\n'), { commit: true, message: 'one', idempotencyKey: 'load-1' })
@@ -105,7 +92,7 @@ describe('dv expire', () => {
       ['four', null], ['three', null], ['two', null], ['one', 'keep-last=1 on branch main'], [log.at(-1)!.message, 'keep-last=1 on branch main'],
     ])
     // the idempotency key still answers with the original snapshot
-    const again = await repo.write('t', join(dir, 'in-1.csv'), { commit: true, message: 'one', idempotencyKey: 'load-1' })
+    const again = await repo.write('t', join(tmp.path, 'in-1.csv'), { commit: true, message: 'one', idempotencyKey: 'load-1' })
     expect(again.commit?.snapshot).toBe(ids.c1)
 
     // gc (once the expiry is older than its grace period) deletes what only c1 kept, nothing else
@@ -192,7 +179,7 @@ describe('dv retention set: bad input writes nothing', () => {
     [{ keepLast: '3d' }, /invalid --keep-last "3d"/],
     [{}, /needs --keep-days or --keep-last/],
   ])('%o', async (options, message) => {
-    const root = join(dir, `bad-${++n}`)
+    const root = join(tmp.path, `bad-${tmp.next()}`)
     const repo = await Repository.init(root, { author: 'ann' })
     const e = await catchDvError(() => repo.setRetention('main', options as never))
     expect(e.code).toBe('INVALID_ARGUMENT')
@@ -203,7 +190,7 @@ describe('dv retention set: bad input writes nothing', () => {
   })
 
   it('keeps protection when a policy is set, and retention when protection changes', async () => {
-    const repo = await Repository.init(join(dir, 'both'), { author: 'ann' })
+    const repo = await Repository.init(join(tmp.path, 'both'), { author: 'ann' })
     await repo.protectBranch('main', { requireChecks: true })
     await repo.setRetention('main', { keepDays: 30, keepLast: '10' })
     await repo.protectBranch('main', { requireChecks: true, requireMerge: true })

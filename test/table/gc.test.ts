@@ -3,38 +3,19 @@
  * injected store clock, the dry run equal to the real run, failed reads that
  * delete nothing, staged changes as roots, and the refusals.
  */
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DvError, Repository } from '../../src/index.js'
 import { createMemoryStorage, type MemoryStorage } from '../../src/store/memory.js'
 import type { Storage } from '../../src/store/types.js'
+import { useTempDir } from '../support/temp-dir.js'
+import { catchDvError } from '../conformance/storage-conformance.js'
 
 const HOUR = 3600_000
 const enc = new TextEncoder()
-let dir: string
-let n = 0
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-gc-'))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function csv(rows: string): Promise<string> {
-  const path = join(dir, `in-${++n}.csv`)
-  await writeFile(path, `id,kind\n${rows}`)
-  return path
-}
-
-async function failure(p: Promise<unknown>): Promise<DvError> {
-  return p.then(() => { throw new Error('expected a failure') }, (e: unknown) => {
-    if (e instanceof DvError) return e
-    throw e
-  })
-}
+const tmp = useTempDir('dv-gc-')
+const { csv } = tmp
 
 /** A memory repository whose store clock the test moves, with two commits and some unreferenced objects. */
 async function memoryRepo(): Promise<{ repo: Repository; storage: MemoryStorage; clock: { now: number }; junk: string[] }> {
@@ -139,7 +120,7 @@ describe('gc deletes nothing when a read fails', () => {
     clock.now += 48 * HOUR
     const before = await allIds(storage)
     const broken = await Repository.fromStorage(failing(storage, what), { author: 'ann' })
-    const e = await failure(broken.gc())
+    const e = await catchDvError(() => broken.gc())
     expect(e.code).toBe('STORAGE')
     expect(e.message).toContain(`injected ${what} read failure`)
     expect(await allIds(storage)).toEqual(before)
@@ -153,7 +134,7 @@ describe('gc deletes nothing when a read fails', () => {
     const before = await allIds(storage)
     // a fresh process: nothing parsed in memory yet
     const fresh = await Repository.fromStorage(storage, { author: 'ann' })
-    const e = await failure(fresh.gc())
+    const e = await catchDvError(() => fresh.gc())
     expect(e.code).toBe('CORRUPT')
     expect(e.message).toContain(head.slice(0, 12))
     expect(await allIds(storage)).toEqual(before)
@@ -165,7 +146,7 @@ describe('gc refusals', () => {
     const { repo, storage, clock } = await memoryRepo()
     clock.now += 48 * HOUR
     const before = await allIds(storage)
-    const e = await failure(repo.gc({ graceMs: 30 * 60_000 }))
+    const e = await catchDvError(() => repo.gc({ graceMs: 30 * 60_000 }))
     expect(e.code).toBe('INVALID_ARGUMENT')
     expect(e.message).toContain('30m')
     expect(e.hint).toContain('--force')
@@ -176,7 +157,7 @@ describe('gc refusals', () => {
 
 describe('gc in a local workspace', () => {
   it('keeps the objects of a staged change (even with no grace period at all), which then commits', async () => {
-    const repo = await Repository.init(join(dir, 'staged'), { author: 'ann' })
+    const repo = await Repository.init(join(tmp.path, 'staged'), { author: 'ann' })
     await repo.write('t', await csv('1,a\n'), { commit: true, message: 'one' })
     await repo.write('t', await csv('2,b\n'))
     await repo.write('u', await csv('3,c\n'), { branch: 'main' })
@@ -193,7 +174,7 @@ describe('gc in a local workspace', () => {
   })
 
   it('deletes the data of an unstaged change once old, and keeps the committed history readable', async () => {
-    const repo = await Repository.init(join(dir, 'unstaged'), { author: 'ann' })
+    const repo = await Repository.init(join(tmp.path, 'unstaged'), { author: 'ann' })
     await repo.write('t', await csv('1,a\n'), { commit: true, message: 'one' })
     const staged = await repo.write('t', await csv('2,b\n'))
     await repo.unstage()
@@ -209,14 +190,14 @@ describe('gc in a local workspace', () => {
   })
 
   it('refuses while a ref lock older than a minute exists (CONFLICT naming it), deleting nothing', async () => {
-    const repo = await Repository.init(join(dir, 'locked'), { author: 'ann' })
+    const repo = await Repository.init(join(tmp.path, 'locked'), { author: 'ann' })
     await repo.write('t', await csv('1,a\n'))
     await repo.unstage()
-    const lock = join(dir, 'locked', '.dv', 'refs', 'branches', 'main.lock')
+    const lock = join(tmp.path, 'locked', '.dv', 'refs', 'branches', 'main.lock')
     await writeFile(lock, '')
     const old = new Date(Date.now() - 5 * 60_000)
     await utimes(lock, old, old)
-    const e = await failure(repo.gc({ graceMs: 0, force: true }))
+    const e = await catchDvError(() => repo.gc({ graceMs: 0, force: true }))
     expect(e.code).toBe('CONFLICT')
     expect(e.message).toContain(lock)
     expect(e.hint).toContain('remove')

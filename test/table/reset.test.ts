@@ -2,34 +2,19 @@
  * `dv reset` and unstaging through the library on a local repository with a
  * workspace (format-spec/workspace.md#reset, #unstaging).
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
+import { useTempDir } from '../support/temp-dir.js'
+import { catchDvError } from '../conformance/storage-conformance.js'
 
-let dir: string
-let n = 0
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-reset-'))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function csv(rows: string): Promise<string> {
-  const path = join(dir, `in-${++n}.csv`)
-  await writeFile(path, `id,kind\n${rows}`)
-  return path
-}
-
-async function failure(p: Promise<unknown>): Promise<DvError> {
-  return p.then(() => { throw new Error('expected a failure') }, (e: DvError) => e)
-}
+const tmp = useTempDir('dv-reset-')
+const { csv } = tmp
 
 /** A repository with main at c3 -> c2 -> c1 -> root. */
 async function history(name: string): Promise<{ repo: Repository; c: string[] }> {
-  const repo = await Repository.init(join(dir, name), { author: 'ann' })
+  const repo = await Repository.init(join(tmp.path, name), { author: 'ann' })
   const c: string[] = [await repo.resolve('main')]
   for (const i of [1, 2, 3]) c.push((await repo.write('t', await csv(`${i},k\n`), { commit: true, message: `c${i}` })).commit!.snapshot)
   return { repo, c }
@@ -38,7 +23,7 @@ async function history(name: string): Promise<{ repo: Repository; c: string[] }>
 describe('reset', () => {
   it('moves the branch back only with --force, naming how many commits it drops; branch restore NAME@{1} brings the exact head back', async () => {
     const { repo, c } = await history('back')
-    const refused = await failure(repo.reset('main~2'))
+    const refused = await catchDvError(() => repo.reset('main~2'))
     expect(refused.code).toBe('INVALID_ARGUMENT')
     expect(refused.message).toMatch(/would drop 2 commit\(s\) from it/)
     expect(refused.hint).toContain('dv branch restore main@{1}')
@@ -88,11 +73,11 @@ describe('reset', () => {
   it('refuses a detached HEAD and an unknown REV; bad input writes nothing', async () => {
     const { repo, c } = await history('bad')
     const before = await repo.reflog('main')
-    expect((await failure(repo.reset('nope'))).code).toBe('NOT_FOUND')
-    expect((await failure(repo.reset('main@{9}'))).code).toBe('NOT_FOUND')
-    expect((await failure(repo.reset('main', { mode: 'sideways' as never }))).code).toBe('INVALID_ARGUMENT')
+    expect((await catchDvError(() => repo.reset('nope'))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.reset('main@{9}'))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.reset('main', { mode: 'sideways' as never }))).code).toBe('INVALID_ARGUMENT')
     await repo.checkout(c[2]!)
-    expect((await failure(repo.reset('main'))).message).toMatch(/detached/)
+    expect((await catchDvError(() => repo.reset('main'))).message).toMatch(/detached/)
     expect(await repo.reflog('main')).toEqual(before)
     await repo.close()
   })
@@ -100,7 +85,7 @@ describe('reset', () => {
 
 describe('unstaging', () => {
   it('keeps a table staged twice as two changes, unstages one by id, then a table, then all', async () => {
-    const repo = await Repository.init(join(dir, 'unstage'), { author: 'ann' })
+    const repo = await Repository.init(join(tmp.path, 'unstage'), { author: 'ann' })
     const a = (await repo.write('t', await csv('1,a\n'))).staged!.id
     const b = (await repo.write('t', await csv('2,b\n'))).staged!.id
     await repo.write('u', await csv('3,c\n'))
@@ -116,21 +101,21 @@ describe('unstaging', () => {
   })
 
   it('refuses what is not staged, unknown or ambiguous ids, before removing anything', async () => {
-    const repo = await Repository.init(join(dir, 'unstage-bad'), { author: 'ann' })
-    expect((await failure(repo.unstage())).code).toBe('NOT_FOUND')
+    const repo = await Repository.init(join(tmp.path, 'unstage-bad'), { author: 'ann' })
+    expect((await catchDvError(() => repo.unstage())).code).toBe('NOT_FOUND')
     await repo.write('t', await csv('1,a\n'))
     const staged = (await repo.status()).staged
-    expect((await failure(repo.unstage({ tables: ['t', 'nope'] }))).message).toMatch(/'nope' have no staged changes/)
-    expect((await failure(repo.unstage({ tables: ['bad name'] }))).code).toBe('INVALID_ARGUMENT')
-    expect((await failure(repo.unstage({ change: 'ffffffff' }))).code).toBe('NOT_FOUND')
-    expect((await failure(repo.unstage({ change: 'ab' }))).code).toBe('INVALID_ARGUMENT')
+    expect((await catchDvError(() => repo.unstage({ tables: ['t', 'nope'] }))).message).toMatch(/'nope' have no staged changes/)
+    expect((await catchDvError(() => repo.unstage({ tables: ['bad name'] }))).code).toBe('INVALID_ARGUMENT')
+    expect((await catchDvError(() => repo.unstage({ change: 'ffffffff' }))).code).toBe('NOT_FOUND')
+    expect((await catchDvError(() => repo.unstage({ change: 'ab' }))).code).toBe('INVALID_ARGUMENT')
     expect((await repo.status()).staged).toEqual(staged)
     await repo.close()
   })
 
   it('is safe against concurrent writes and commits in the same workspace: no staged row is lost or committed twice', async () => {
     for (let round = 0; round < 4; round++) {
-      const root = join(dir, `unstage-race-${round}`)
+      const root = join(tmp.path, `unstage-race-${round}`)
       const repo = await Repository.init(root, { author: 'ann' })
       const inputs = await Promise.all(Array.from({ length: 12 }, (_, i) => csv(`${100 + i},r\n`)))
       for (const p of inputs.slice(0, 6)) await repo.write('t', p)

@@ -4,34 +4,25 @@
  * second client (another Repository, another OS process running the CLI)
  * obeys protection set by the first, and a refusal changes no ref.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
 import { runDv } from '../cli/run-dv.js'
 import { requireDist } from '../support/dist.js'
-import { createTestBucket, describeS3 } from '../support/s3-server.js'
+import { createTestBucket, describeS3, useS3WorkDir } from '../support/s3-server.js'
 
-let dir: string
-const savedCache = process.env.DV_CACHE_DIR
 
 describeS3('branch protection on S3', () => {
+  const work = useS3WorkDir('dv-s3protect-')
   let url: string
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dv-s3protect-'))
-    process.env.DV_CACHE_DIR = join(dir, 'cache')
     url = `s3://${await createTestBucket('protect')}/lake`
     requireDist()
   }, 180_000)
-  afterAll(async () => {
-    if (savedCache === undefined) delete process.env.DV_CACHE_DIR
-    else process.env.DV_CACHE_DIR = savedCache
-    await rm(dir, { recursive: true, force: true })
-  })
 
   it('a second client and a second process obey protection set by the first', async () => {
-    const csv = join(dir, 'a.csv')
+    const csv = join(work.path, 'a.csv')
     await writeFile(csv, 'id\n1\n')
     const first = await Repository.init(url, { author: 'ann' })
     const second = await Repository.open(url, { author: 'bob' })
@@ -44,10 +35,10 @@ describeS3('branch protection on S3', () => {
       const e = await second.write('t', csv, { commit: true, message: 'direct' }).then(() => undefined, (x: DvError) => x)
       expect(e?.code).toBe('INVALID_ARGUMENT')
       expect(e?.details.rule).toBe('require-merge')
-      const cli = runDv(['-C', url, 'write', 't', csv, '--commit', '-m', 'direct'], { cwd: dir, env: { DV_CACHE_DIR: join(dir, 'cache-cli') } })
+      const cli = runDv(['-C', url, 'write', 't', csv, '--commit', '-m', 'direct'], { cwd: work.path, env: { DV_CACHE_DIR: join(work.path, 'cache-cli') } })
       expect(cli.code, cli.stderr).toBe(2)
       expect(cli.stderr).toMatch(/^error: branch 'main' is protected with --require-merge: a direct write is refused\n/)
-      const reset = runDv(['-C', url, 'reset', '--force', 'main~1', '--branch', 'main'], { cwd: dir, env: { DV_CACHE_DIR: join(dir, 'cache-cli') } })
+      const reset = runDv(['-C', url, 'reset', '--force', 'main~1', '--branch', 'main'], { cwd: work.path, env: { DV_CACHE_DIR: join(work.path, 'cache-cli') } })
       expect(reset.code, reset.stderr).toBe(2)
       expect(await refs()).toBe(before)
       await second.write('t', csv, { commit: true, message: 'on dev', branch: 'dev' })

@@ -4,15 +4,14 @@
  * attached to the same remote that compacts the table, and several OS processes committing to one
  * branch through conditional writes alone (history-checked).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import { ensureDistBuilt } from '../crash/ensure-dist.js'
 import { runNode } from '../support/run-node.js'
 import { checkHistory, firstParentChain, readAttemptLog } from '../concurrency/history-checker.js'
-import { createTestBucket, describeS3, s3Endpoint } from '../support/s3-server.js'
+import { createTestBucket, describeS3, useS3WorkDir, s3Endpoint } from '../support/s3-server.js'
 import { TextSink } from '../support/text-sink.js'
 
 // 4 x 10 with DV_STRESS=1 (a step of .ci/run); the default suite takes 4 x 5
@@ -20,28 +19,20 @@ const WORKERS = Number(process.env.DV_S3_STRESS_WORKERS ?? 4)
 const COMMITS = Number(process.env.DV_S3_STRESS_COMMITS ?? (process.env.DV_STRESS === '1' ? 10 : 5))
 const CHILD = join(__dirname, '../concurrency/writer-child.mjs')
 
-let dir: string
-const savedCache = process.env.DV_CACHE_DIR
 
 describeS3('Repository on S3', () => {
+  const work = useS3WorkDir('dv-s3repo-')
   let bucket: string
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dv-s3repo-'))
-    process.env.DV_CACHE_DIR = join(dir, 'cache')
     bucket = await createTestBucket('repo')
     await ensureDistBuilt()
   }, 180_000)
-  afterAll(async () => {
-    if (savedCache === undefined) delete process.env.DV_CACHE_DIR
-    else process.env.DV_CACHE_DIR = savedCache
-    await rm(dir, { recursive: true, force: true })
-  })
 
   it('init --remote, stage, commit, time travel, and a second workspace on the same remote', async () => {
     const remote = `s3://${bucket}/lake`
-    const csv = join(dir, 'e.csv')
+    const csv = join(work.path, 'e.csv')
     await writeFile(csv, 'id,ts\n1,2026-01-01 10:00:00\n2,2026-01-02 10:00:00\n')
-    const repo = await Repository.init(join(dir, 'ws1'), { remote, author: 's3' })
+    const repo = await Repository.init(join(work.path, 'ws1'), { remote, author: 's3' })
     try {
       expect(repo.location).toBe(remote)
       await repo.write('events', csv, { partitionBy: 'day(ts)' })
@@ -54,7 +45,7 @@ describeS3('Repository on S3', () => {
     } finally {
       await repo.close()
     }
-    const other = await Repository.init(join(dir, 'ws2'), { remote })
+    const other = await Repository.init(join(work.path, 'ws2'), { remote })
     try {
       expect((await other.log()).map((e) => e.message)).toEqual(['again', 'load', 'initialize repository'])
       expect((await other.show('main', 'events')).table!.rows).toBe(4)
@@ -77,13 +68,13 @@ describeS3('Repository on S3', () => {
 
   it(`${WORKERS} processes x ${COMMITS} commits through conditional writes: none lost, none duplicated`, async () => {
     const remote = `s3://${bucket}/race`
-    const inputs = join(dir, 'inputs')
+    const inputs = join(work.path, 'inputs')
     await mkdir(inputs, { recursive: true })
     const repo = await Repository.fromStorage(await (await import('../../src/store/index.js')).openStorage(remote), { init: true, author: 'base' })
     try {
       const baseIds = (await repo.log()).map((e) => e.snapshot)
       const workers = Array.from({ length: WORKERS }, (_, i) => `w${i}`)
-      const logs = workers.map((w) => join(dir, `${w}.jsonl`))
+      const logs = workers.map((w) => join(work.path, `${w}.jsonl`))
       const results = await Promise.all(workers.map((w, i) => runNode(CHILD, [remote, w, String(COMMITS), logs[i], inputs])))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
       const attempts = await readAttemptLog(...logs)

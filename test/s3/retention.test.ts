@@ -4,16 +4,13 @@
  * the first expired, and gc (on the service's whole-second clock) deletes
  * only the expired snapshot's data.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
-import { createTestBucket, describeS3 } from '../support/s3-server.js'
+import { createTestBucket, describeS3, useS3WorkDir } from '../support/s3-server.js'
 
-let dir: string
-const savedCache = process.env.DV_CACHE_DIR
 
 async function rows(repo: Repository, at: string): Promise<string> {
   let text = ''
@@ -22,29 +19,23 @@ async function rows(repo: Repository, at: string): Promise<string> {
 }
 
 describeS3('retention on S3', () => {
+  const work = useS3WorkDir('dv-s3retention-')
   let url: string
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dv-s3retention-'))
-    process.env.DV_CACHE_DIR = join(dir, 'cache')
     url = `s3://${await createTestBucket('retention')}/lake`
   }, 180_000)
-  afterAll(async () => {
-    if (savedCache === undefined) delete process.env.DV_CACHE_DIR
-    else process.env.DV_CACHE_DIR = savedCache
-    await rm(dir, { recursive: true, force: true })
-  })
 
   it('a second client refuses an expired snapshot, reads the tag, and gc deletes only the expired data', async () => {
-    await writeFile(join(dir, 'a.csv'), 'id\n1\n')
-    await writeFile(join(dir, 'b.csv'), 'id\n2\n')
-    await writeFile(join(dir, 'c.csv'), 'id\n3\n')
+    await writeFile(join(work.path, 'a.csv'), 'id\n1\n')
+    await writeFile(join(work.path, 'b.csv'), 'id\n2\n')
+    await writeFile(join(work.path, 'c.csv'), 'id\n3\n')
     const first = await Repository.init(url, { author: 'ann' })
     const second = await Repository.open(url, { author: 'bob' })
     try {
-      const a = await first.write('t', join(dir, 'a.csv'), { commit: true, message: 'a', idempotencyKey: 'a' })
-      await first.write('t', join(dir, 'b.csv'), { commit: true, message: 'b', mode: 'overwrite' })
+      const a = await first.write('t', join(work.path, 'a.csv'), { commit: true, message: 'a', idempotencyKey: 'a' })
+      await first.write('t', join(work.path, 'b.csv'), { commit: true, message: 'b', mode: 'overwrite' })
       await first.createTag('b')
-      await first.write('t', join(dir, 'c.csv'), { commit: true, message: 'c', mode: 'overwrite' })
+      await first.write('t', join(work.path, 'c.csv'), { commit: true, message: 'c', mode: 'overwrite' })
       await first.setRetention('main', { keepLast: 1 })
       const expired = await first.expire()
       expect(expired.expired.map((e) => e.snapshot)).toContain(a.commit!.snapshot)
@@ -60,7 +51,7 @@ describeS3('retention on S3', () => {
       expect(await rows(second, 'b')).toBe('id\n2\n')
       expect(await rows(second, 'main')).toBe('id\n3\n')
       expect((await second.verify({ full: true })).problems).toEqual([])
-      const again = await second.write('t', join(dir, 'a.csv'), { commit: true, message: 'a', idempotencyKey: 'a' })
+      const again = await second.write('t', join(work.path, 'a.csv'), { commit: true, message: 'a', idempotencyKey: 'a' })
       expect(again.commit?.snapshot).toBe(a.commit!.snapshot)
     } finally {
       await first.close()

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe } from 'vitest'
+import { afterAll, beforeAll, describe } from 'vitest'
 import { openS3Storage, type S3Storage, type S3StorageOptions } from '../../src/store/s3.js'
 
 export const s3Endpoint: string | undefined = process.env.DV_TEST_S3_ENDPOINT || undefined
@@ -26,6 +26,30 @@ export function describeS3(name: string, body: () => void): void {
     console.warn('S3 tests skipped: DV_TEST_S3_ENDPOINT is not set (run `bash .ci/s3-server.sh start` and source its env file)')
   }
   ;(s3Endpoint === undefined ? describe.skip : describe)(name, body)
+}
+
+/**
+ * Inside a suite: a scratch directory, made before its tests and removed
+ * after them, whose `cache` subdirectory is the suite's DV_CACHE_DIR (the
+ * value before is restored), so a suite never reads another's cached objects.
+ */
+export function useS3WorkDir(prefix: string): { readonly path: string } {
+  let path = ''
+  const saved = process.env.DV_CACHE_DIR
+  beforeAll(async () => {
+    path = await mkdtemp(join(tmpdir(), prefix))
+    process.env.DV_CACHE_DIR = join(path, 'cache')
+  })
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.DV_CACHE_DIR
+    else process.env.DV_CACHE_DIR = saved
+    await rm(path, { recursive: true, force: true })
+  })
+  return {
+    get path() {
+      return path
+    },
+  }
 }
 
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }

@@ -91,30 +91,54 @@ function sniffArgs(file: ReadableFile): string {
   return csvDialectSql(file).split(', ').filter((a) => !/^(strict_mode|names|nullstr)=/.test(a)).join(', ')
 }
 
+/**
+ * The facts inferLosslessly decides by, keyed n/nonint/big/bigv/inf/infv (doubles) and d/dv, t/tv
+ * (dates, timestamps), numbered per list. A first scan only counts: numbering the records
+ * (row_number over the whole input) doubled its cost, and a line or an example value is needed
+ * only to name a value in a refusal. When the counts say something will be refused, a second
+ * scan finds the first such record.
+ */
 async function scanSuspects(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects): Promise<Record<string, unknown>> {
+  const counts = await runSuspectScan(duck, file, columns, s, false)
+  const refused = s.doubles.some((_, i) => Number(counts[`inf${i}`]) > 0 || (Number(counts[`nonint${i}`]) === 0 && Number(counts[`n${i}`]) > 0 && Number(counts[`big${i}`]) > 0))
+  const undecided = (list: DuckColumn[], key: string) => list.length > 0 && list.every((_, i) => Number(counts[`${key}${i}`]) === 0)
+  if (!refused && !undecided(s.dates, 'd') && !undecided(s.stamps, 't')) {
+    // nothing to name: the first refusing record is none
+    s.doubles.forEach((_, i) => {
+      if (Number(counts[`big${i}`]) === 0) counts[`big${i}`] = null
+      if (Number(counts[`inf${i}`]) === 0) counts[`inf${i}`] = null
+    })
+    return counts
+  }
+  return runSuspectScan(duck, file, columns, s, true)
+}
+
+async function runSuspectScan(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects, locate: boolean): Promise<Record<string, unknown>> {
   const asText = Object.fromEntries([...s.doubles, ...s.dates, ...s.stamps].map((c) => [c.name, 'VARCHAR']))
   const exprs: string[] = []
+  // where (the first record number) and which (its value) of the records `test` holds for; counted when not locating
+  const first = (test: string, key: string, i: number, valueOf: string) => locate
+    ? [`min(__dv_rn) FILTER (WHERE ${test}) AS ${key}${i}`, `arg_min(${valueOf}, __dv_rn) FILTER (WHERE ${test}) AS ${key}v${i}`]
+    : [`count(*) FILTER (WHERE ${test}) AS ${key}${i}`]
   s.doubles.forEach((c, i) => {
     const v = `trim(${quoteIdent(c.name)})`
     const isInt = `regexp_full_match(${v}, ${INTEGER})`
-    const tooBig = `${isInt} AND length(ltrim(ltrim(${v}, '+-'), '0')) > ${MAX_DECIMAL_DIGITS}`
+    // strlen first: a value of more than 38 digits has more than 38 bytes, so the regex runs on few values
+    const tooBig = `strlen(${v}) > ${MAX_DECIMAL_DIGITS} AND ${isInt} AND length(ltrim(ltrim(${v}, '+-'), '0')) > ${MAX_DECIMAL_DIGITS}`
     const inf = `isinf(TRY_CAST(${v} AS DOUBLE)) AND NOT regexp_matches(lower(${v}), 'inf')`
-    exprs.push(
-      `count(${v}) AS n${i}`,
-      `count(*) FILTER (WHERE ${v} IS NOT NULL AND NOT ${isInt}) AS nonint${i}`,
-      `min(__dv_rn) FILTER (WHERE ${tooBig}) AS big${i}`, `arg_min(${v}, __dv_rn) FILTER (WHERE ${tooBig}) AS bigv${i}`,
-      `min(__dv_rn) FILTER (WHERE ${inf}) AS inf${i}`, `arg_min(${v}, __dv_rn) FILTER (WHERE ${inf}) AS infv${i}`,
-    )
+    exprs.push(`count(${v}) AS n${i}`, `count(*) FILTER (WHERE ${v} IS NOT NULL AND NOT ${isInt}) AS nonint${i}`, ...first(tooBig, 'big', i, v), ...first(inf, 'inf', i, v))
   })
   const refuted = (list: DuckColumn[], key: string, swapped: string | undefined): void => list.forEach((c, i) => {
     const v = `trim(${quoteIdent(c.name)})`
-    exprs.push(`count(*) FILTER (WHERE ${v} IS NOT NULL AND try_strptime(${v}, ${quoteLiteral(swapped!)}) IS NULL) AS ${key}${i}`, `arg_min(${v}, __dv_rn) AS ${key}v${i}`)
+    exprs.push(`count(*) FILTER (WHERE ${v} IS NOT NULL AND try_strptime(${v}, ${quoteLiteral(swapped!)}) IS NULL) AS ${key}${i}`)
+    if (locate) exprs.push(`arg_min(${v}, __dv_rn) AS ${key}v${i}`)
   })
   refuted(s.dates, 'd', s.dateSwap?.swapped)
   refuted(s.stamps, 't', s.stampSwap?.swapped)
   const reader = readerSql(file, columns, asText)
+  const from = locate ? `(SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i` : reader
   try {
-    const [row] = await duck.all(`SELECT ${exprs.join(', ')} FROM (SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i`)
+    const [row] = await duck.all(`SELECT ${exprs.join(', ')} FROM ${from}`)
     return row ?? {}
   } catch (e) {
     throw await explainReadError(e, file)

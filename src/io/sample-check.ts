@@ -185,7 +185,12 @@ function csvMisfit(file: ReadableFile, c: SampledColumn): string | undefined {
   const v = `trim(${raw})`
   // each rule starts with a cheap test most values fail, so the costly one runs on few
   // a number with a fraction (or an exponent) the cast would round; text that is no number fails the write's cast
-  if (INTEGER_TYPES.test(c.duckType)) return `(contains(${raw}, '.') OR contains(${raw}, 'e') OR contains(${raw}, 'E')) AND TRY_CAST(${v} AS DOUBLE) IS NOT NULL`
+  // and hex (0x10), binary (0b101) or digit separators (1_000), which the integer cast reads but the sample's sniffer reads as text
+  if (INTEGER_TYPES.test(c.duckType)) {
+    const rounded = `(contains(${raw}, '.') OR contains(${raw}, 'e') OR contains(${raw}, 'E')) AND TRY_CAST(${v} AS DOUBLE) IS NOT NULL`
+    const spelled = `(contains(${raw}, 'x') OR contains(${raw}, 'X') OR contains(${raw}, 'b') OR contains(${raw}, 'B') OR contains(${raw}, '_')) AND TRY_CAST(${v} AS ${c.duckType}) IS NOT NULL`
+    return `(${rounded}) OR (${spelled})`
+  }
   // a date format of the user's own reads what it says; DuckDB's ISO dates take no time of day
   if (c.duckType === 'DATE' && file.csv?.dateFormat === undefined) return `contains(${raw}, ':') AND regexp_matches(${raw}, '[0-9]:[0-9]')`
   // a naive timestamp column would drop a value's UTC offset, moving the instant

@@ -102,11 +102,20 @@ describe('CSV: a late value DuckDB would convert is read losslessly or refused',
     ['a fraction in an integer column: double', (i: number) => `${i}`, '1.5', 'double', `{"id":${SAMPLE},"v":1.5}`],
     ['an exponent in an integer column: double', (i: number) => `${i}`, '-2.5E-1', 'double', `{"id":${SAMPLE},"v":-0.25}`],
     ['a time of day in a date column: timestamp', () => '2026-01-02', '2026-01-02 10:00:00', 'timestamp', `{"id":${SAMPLE},"v":"2026-01-02 10:00:00"}`],
+    // the integer cast reads 1_000 as 1000; the sniffer, given every record, reads the column as text
+    ['a digit separator in an integer column: string, not 1000', (i: number) => `${i}`, '1_000', 'string', `{"id":${SAMPLE},"v":"1_000"}`],
   ] as const)('%s', async (name, early, late, type, row) => {
     const table = `t${n++}`
     await r.write(table, await csv(early, late), { commit: true, message: name })
     expect((await r.show('HEAD', table)).table!.columns.find((c) => c.name === 'v')!.type).toBe(type)
     expect(await lastRow(r, table)).toBe(row)
+  }, 60_000)
+
+  // the integer cast reads these as 16 and 5, and so does the sniffer given every record: refused, never converted
+  it.each(['0x10', '0X1f', '0b101', '0B11'])('hex or binary late in an integer column is refused naming the record and the value (the cast would read a number): %s', async (late) => {
+    const e = await refused(r, await csv((i) => `${i}`, late))
+    expect(e.message).toContain(`record ${SAMPLE + 1} (line ${SAMPLE + 2}`)
+    expect(e.message).toContain(`value '${late}' of column 'v' does not fit the column's type bigint`)
   }, 60_000)
 
   // every spelling of a UTC offset: the check's cheap pre-test must let each through to the exact one

@@ -16,7 +16,7 @@ import { checkInstantZones } from './zone-check.js'
 import { typeFromDuck } from './duck-nested.js'
 import { checkNdjsonShape } from './ndjson-shape.js'
 import { scanBeyondSample, type SampleMisfit } from './sample-check.js'
-import { csvDialectSql, describeRaw, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
+import { csvDialectSql, describeRaw, explainReadError, lineOf, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 import { quoteLiteral } from './duck.js'
 
 export interface DescribedInput {
@@ -80,7 +80,7 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
 
 /** A value the engine would convert, not read (sample-check.ts), refused naming it. */
 function refuseMisfit(file: ReadableFile, misfit: SampleMisfit, duckType: string): never {
-  const line = file.format === 'csv' && file.csv?.header !== false ? misfit.record + 1 : misfit.record
+  const line = lineOf(file, misfit.record)
   throw new DvError('INVALID_ARGUMENT', `${file.name} record ${misfit.record} (line ${line} without quoted line breaks before it): value '${misfit.value}' of column '${misfit.column}' does not fit the column's type ${duckType.toLowerCase()}, chosen from the other values, and dv does not convert it`, {
     hint: `make the column's values one kind (e.g. every timestamp with its UTC offset), or declare the column's type: a new table with --schema "${misfit.column} string, ..."`,
     details: { file: file.name, record: misfit.record, line, column: misfit.column, value: misfit.value },

@@ -13,7 +13,7 @@
  */
 import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
-import { csvDialectSql, explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
+import { csvDialectSql, explainReadError, lineOf, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 
 const INTEGER = `'[+-]?[0-9]+'`
 const MAX_DECIMAL_DIGITS = 38
@@ -42,11 +42,10 @@ export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: D
   }
   if (!s.doubles.length && !s.dates.length && !s.stamps.length) return { file, columns }
   const row = await scanSuspects(duck, file, columns, s)
-  const firstLine = file.format === 'csv' && file.csv?.header !== false ? 1 : 0
   const decimals = new Set<string>()
   s.doubles.forEach((c, i) => {
     if (row[`inf${i}`] !== null) {
-      const line = Number(row[`inf${i}`]) + firstLine
+      const line = lineOf(file, Number(row[`inf${i}`]))
       throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: value ${String(row[`infv${i}`])} of column '${c.name}' is beyond the range of a double`, {
         hint: `fix the value, or read the column as text: create the table with --schema "${c.name} string, ..."`,
         details: { file: file.name, line, column: c.name },
@@ -54,7 +53,7 @@ export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: D
     }
     if (Number(row[`nonint${i}`]) > 0 || Number(row[`n${i}`]) === 0) return
     if (row[`big${i}`] !== null) {
-      const line = Number(row[`big${i}`]) + firstLine
+      const line = lineOf(file, Number(row[`big${i}`]))
       throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: integer ${String(row[`bigv${i}`])} of column '${c.name}' has more than ${MAX_DECIMAL_DIGITS} digits`, {
         hint: `fix the value, or read the column as text: create the table with --schema "${c.name} string, ..."`,
         details: { file: file.name, line, column: c.name },

@@ -26,7 +26,7 @@
  */
 import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
-import { csvDialectSql, type ReadableFile } from './readers.js'
+import { csvDialectSql, lineOf, type ReadableFile } from './readers.js'
 
 interface SampledColumn {
   name: string
@@ -124,9 +124,6 @@ async function refuseFiner(duck: Duck, file: ReadableFile, reader: string, colum
     details: { file: file.name, record, line, column, value, tableType: type },
   })
 }
-
-/** The 1-based line of a record: a CSV header is a line before the first. */
-const lineOf = (file: ReadableFile, record: number) => (file.format === 'csv' && file.csv?.header !== false ? record + 1 : record)
 
 /** True for a CSV timestamp with nanoseconds that DuckDB's timestamp_ns cannot hold. */
 const beyondNanosSql = (column: string) => `(${nanosSql(quoteIdent(column))} AND TRY_CAST(trim(${quoteIdent(column)}) AS TIMESTAMP_NS) IS NULL)`

@@ -10,7 +10,7 @@
  */
 import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
-import { explainReadError, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
+import { explainReadError, lineOf, readerSql, type DuckColumn, type ReadableFile } from './readers.js'
 
 /** A time of day followed by a zone: `Z`, a numeric offset, or a named zone. */
 const ZONED = '\\d:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*([zZ]|[+-]\\d{2}(:?\\d{2})?|\\s*(UTC|GMT|[A-Za-z]+/[A-Za-z_+-]+))$|^-?infinity$'
@@ -31,11 +31,10 @@ export async function checkInstantZones(duck: Duck, file: ReadableFile, columns:
   } catch (e) {
     throw await explainReadError(e, file)
   }
-  const firstLine = file.format === 'csv' && file.csv?.header !== false ? 1 : 0
   instants.forEach((c, i) => {
     const at = row?.[`at${i}`]
     if (at === null || at === undefined) return
-    const line = Number(at) + firstLine
+    const line = lineOf(file, Number(at))
     throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: '${String(row![`v${i}`])}' in column '${c.name}' has no UTC offset, but the table's column is ${c.type} (an instant)`, {
       hint: `give every value of '${c.name}' its offset (e.g. 2026-01-02T10:00:00Z or +02:00), or write wall-clock readings to a timestamp column`,
       details: { file: file.name, line, column: c.name, tableType: c.type },

@@ -41,18 +41,23 @@ export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: D
     if (!s.stampSwap) s.stamps = []
   }
   if (!s.doubles.length && !s.dates.length && !s.stamps.length) return { file, columns }
-  const row = await scanSuspects(duck, file, columns, s)
+  // counts decide; the first record a refusal names comes from a second, numbering scan, run only then
+  const counts = await scanSuspects(duck, file, columns, s, false)
+  let located: Promise<Record<string, unknown>> | undefined
+  const firstRecords = () => (located ??= scanSuspects(duck, file, columns, s, true))
   const decimals = new Set<string>()
-  s.doubles.forEach((c, i) => {
-    if (row[`inf${i}`] !== null) {
+  for (const [i, c] of s.doubles.entries()) {
+    if (Number(counts[`inf${i}`]) > 0) {
+      const row = await firstRecords()
       const line = lineOf(file, Number(row[`inf${i}`]))
       throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: value ${String(row[`infv${i}`])} of column '${c.name}' is beyond the range of a double`, {
         hint: `fix the value, or read the column as text: create the table with --schema "${c.name} string, ..."`,
         details: { file: file.name, line, column: c.name },
       })
     }
-    if (Number(row[`nonint${i}`]) > 0 || Number(row[`n${i}`]) === 0) return
-    if (row[`big${i}`] !== null) {
+    if (Number(counts[`nonint${i}`]) > 0 || Number(counts[`n${i}`]) === 0) continue
+    if (Number(counts[`big${i}`]) > 0) {
+      const row = await firstRecords()
       const line = lineOf(file, Number(row[`big${i}`]))
       throw new DvError('INVALID_ARGUMENT', `${file.name} line ${line}: integer ${String(row[`bigv${i}`])} of column '${c.name}' has more than ${MAX_DECIMAL_DIGITS} digits`, {
         hint: `fix the value, or read the column as text: create the table with --schema "${c.name} string, ..."`,
@@ -60,19 +65,22 @@ export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: D
       })
     }
     decimals.add(c.name)
-  })
+  }
   const csv = { ...file.csv }
-  if (s.dateSwap && s.dates.length) csv.dateFormat = decide(file, s.dates, s.dateSwap, row, 'd', '--date-format')
-  if (s.stampSwap && s.stamps.length) csv.timestampFormat = decide(file, s.stamps, s.stampSwap, row, 't', '--timestamp-format')
+  if (s.dateSwap && s.dates.length) csv.dateFormat = await decide(file, s.dates, s.dateSwap, counts, firstRecords, 'd', '--date-format')
+  if (s.stampSwap && s.stamps.length) csv.timestampFormat = await decide(file, s.stamps, s.stampSwap, counts, firstRecords, 't', '--timestamp-format')
   const out = columns.map((c): DuckColumn => decimals.has(c.name) ? { ...c, duckType: 'DECIMAL(38,0)', type: 'decimal(38,0)', typed: true } : c)
   return { file: file.format === 'csv' ? { ...file, csv } : file, columns: out }
 }
 
-/** The format when some value of `columns` refutes its day/month swap; else refuses the write. */
-function decide(file: ReadableFile, columns: DuckColumn[], swap: { format: string; swapped: string }, row: Record<string, unknown>, key: string, option: string): string {
-  if (columns.some((_, i) => Number(row[`${key}${i}`]) > 0)) return swap.format
+/** The format when some value of `columns` refutes its day/month swap; else refuses the write, naming the first value. */
+async function decide(
+  file: ReadableFile, columns: DuckColumn[], swap: { format: string; swapped: string },
+  counts: Record<string, unknown>, firstRecords: () => Promise<Record<string, unknown>>, key: string, option: string,
+): Promise<string> {
+  if (columns.some((_, i) => Number(counts[`${key}${i}`]) > 0)) return swap.format
   const column = columns[0]!
-  const example = String(row[`${key}v0`])
+  const example = String((await firstRecords())[`${key}v0`])
   throw new DvError('INVALID_ARGUMENT', `${file.name}: column '${column.name}' has values like '${example}' that read both as ${swap.format} and as ${swap.swapped}, and no value decides`, {
     hint: `name the format with ${option} '${swap.format}' (or '${swap.swapped}')`,
     details: { file: file.name, column: column.name, formats: [swap.format, swap.swapped] },
@@ -91,28 +99,14 @@ function sniffArgs(file: ReadableFile): string {
 }
 
 /**
- * The facts inferLosslessly decides by, keyed n/nonint/big/bigv/inf/infv (doubles) and d/dv, t/tv
- * (dates, timestamps), numbered per list. A first scan only counts: numbering the records
- * (row_number over the whole input) doubled its cost, and a line or an example value is needed
- * only to name a value in a refusal. When the counts say something will be refused, a second
- * scan finds the first such record.
+ * One scan of the suspect columns, read as text, with keys numbered per list: n and nonint
+ * (doubles: values, non-integers), big and inf (doubles), d and t (dates, timestamps: values
+ * that refute the swapped format). Counting, each key is a count. Locating numbers the records
+ * (row_number over the whole input, which doubles the scan's cost, so only a refusal asks for
+ * it): big and inf are then the first such record, bigv and infv its value, and dv and tv the
+ * column's first value.
  */
-async function scanSuspects(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects): Promise<Record<string, unknown>> {
-  const counts = await runSuspectScan(duck, file, columns, s, false)
-  const refused = s.doubles.some((_, i) => Number(counts[`inf${i}`]) > 0 || (Number(counts[`nonint${i}`]) === 0 && Number(counts[`n${i}`]) > 0 && Number(counts[`big${i}`]) > 0))
-  const undecided = (list: DuckColumn[], key: string) => list.length > 0 && list.every((_, i) => Number(counts[`${key}${i}`]) === 0)
-  if (!refused && !undecided(s.dates, 'd') && !undecided(s.stamps, 't')) {
-    // nothing to name: the first refusing record is none
-    s.doubles.forEach((_, i) => {
-      if (Number(counts[`big${i}`]) === 0) counts[`big${i}`] = null
-      if (Number(counts[`inf${i}`]) === 0) counts[`inf${i}`] = null
-    })
-    return counts
-  }
-  return runSuspectScan(duck, file, columns, s, true)
-}
-
-async function runSuspectScan(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects, locate: boolean): Promise<Record<string, unknown>> {
+async function scanSuspects(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects, locate: boolean): Promise<Record<string, unknown>> {
   const asText = Object.fromEntries([...s.doubles, ...s.dates, ...s.stamps].map((c) => [c.name, 'VARCHAR']))
   const exprs: string[] = []
   // where (the first record number) and which (its value) of the records `test` holds for; counted when not locating

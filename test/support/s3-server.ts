@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { openS3Storage, type S3Storage, type S3StorageOptions } from '../../src/store/s3.js'
+import { useTempDir } from './temp-dir.js'
 
 export const s3Endpoint: string | undefined = process.env.DV_TEST_S3_ENDPOINT || undefined
 export const TEST_CREDENTIALS = { accessKeyId: 'dvtest', secretAccessKey: 'dvtest' }
@@ -34,22 +35,16 @@ export function describeS3(name: string, body: () => void): void {
  * value before is restored), so a suite never reads another's cached objects.
  */
 export function useS3WorkDir(prefix: string): { readonly path: string } {
-  let path = ''
+  const dir = useTempDir(prefix)
   const saved = process.env.DV_CACHE_DIR
-  beforeAll(async () => {
-    path = await mkdtemp(join(tmpdir(), prefix))
-    process.env.DV_CACHE_DIR = join(path, 'cache')
+  beforeAll(() => {
+    process.env.DV_CACHE_DIR = join(dir.path, 'cache')
   })
-  afterAll(async () => {
+  afterAll(() => {
     if (saved === undefined) delete process.env.DV_CACHE_DIR
     else process.env.DV_CACHE_DIR = saved
-    await rm(path, { recursive: true, force: true })
   })
-  return {
-    get path() {
-      return path
-    },
-  }
+  return dir
 }
 
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }

@@ -29,7 +29,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
-import { describeError } from '../../cli/report-error.js'
+import { reportError } from '../../cli/report-error.js'
+import { TextSink } from '../support/text-sink.js'
 import { ROOT, buildIfStale, forEachLimit, runDv, runDvToFile } from './run-dv.js'
 import { runPython, testPython } from '../support/python.js'
 
@@ -97,15 +98,16 @@ const viaCli: Ingester = {
   cat: (repo, output) => runDvToFile(['cat', 't', '--format', 'parquet'], { cwd: repo, stdoutFile: output }),
 }
 
-/** What the CLI would exit with and print on stderr for what `fn` throws (cli/report-error.ts). */
+/** What the CLI exits with and prints on stderr for what `fn` throws: its own reportError (cli/report-error.ts). */
 async function inProcess(repoDir: string, fn: (repo: Repository) => Promise<unknown>): Promise<Run> {
   const repo = await Repository.open(repoDir, { author: 'Test <test@example.com>' })
   try {
     await fn(repo)
     return { code: 0, stderr: '' }
   } catch (e) {
-    const report = describeError(e)
-    return { code: report.exitCode, stderr: `error: ${report.message}\n${report.hint ? `hint: ${report.hint}\n` : ''}` }
+    const stderr = new TextSink()
+    const code = reportError(e, { json: false, stdout: new TextSink(), stderr, debug: false })
+    return { code, stderr: stderr.text }
   } finally {
     await repo.close()
   }

@@ -59,9 +59,9 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     const primitive = (t: string) => toPrimitiveType(c.name, t, file.name)
     return { ...column, type: structured ? typeFromDuck(structured, primitive) : primitive(c.duckType) }
   })
-  // a table's microsecond timestamp column must not take a finer value, cut
-  const micros = raw.filter((c) => declared.get(c.name) === 'timestamp' || declared.get(c.name) === 'timestamptz').map((c) => ({ name: c.name, type: declared.get(c.name)! }))
-  const { misfit, nanos } = await scanBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)), micros)
+  // a column the table declares must not take a value its cast would change (declared-check.ts), nor a microsecond timestamp a finer one
+  const typed = raw.filter((c) => declared.has(c.name)).map((c) => ({ name: c.name, type: declared.get(c.name)! }))
+  const { misfit, nanos } = await scanBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)), typed)
   // a later value does not fit the type the sample gave its column: learn the types from every record
   if (misfit && !file.sampleWholeFile) return describeInput(duck, { ...file, sampleWholeFile: true }, options)
   if (misfit) refuseMisfit(file, misfit, raw.find((c) => c.name === misfit.column)!.duckType)

@@ -13,8 +13,10 @@
  * digits (how int64s travel in JSON), a midnight time in a date column, a
  * zero offset (`Z`, `+00:00`, `UTC`) in a timestamp column. A format of the
  * write (--date-format, --timestamp-format) decides by itself what a value
- * holds. Instant columns (timestamptz) are checked by zone-check.ts, and
- * microsecond timestamps with nanoseconds by sample-check.ts.
+ * holds. An instant column (timestamptz) takes only values that say which
+ * instant they are (an offset, Z or a named zone): a wall-clock reading read
+ * as UTC would silently become another instant. Microsecond timestamps with
+ * nanoseconds are refused by sample-check.ts.
  */
 import type { PrimitiveType } from '../format/types.js'
 import type { ReadableFile } from './readers.js'
@@ -86,6 +88,16 @@ export function declaredRule(file: ReadableFile, column: DeclaredColumn, raw: st
       sql: `${offsetLike} AND ${offset}`,
       has: 'has a UTC offset other than zero',
       hint: `the engine would drop it, moving the instant: write the wall-clock times without an offset (or in UTC), or write the values to a ${type === 'timestamp' ? 'timestamptz' : 'timestamptz_ns'} column`,
+    }
+  }
+  if ((type === 'timestamptz' || type === 'timestamptz_ns') && file.csv?.timestampFormat === undefined) {
+    // an instant must say which instant it is: read as UTC, a wall-clock reading would silently become another
+    // (format-spec/table-metadata.md#types); a time of day then Z, a numeric offset or a named zone, or infinity
+    const zoned = `\\d:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*([zZ]|[+-]\\d{2}(:?\\d{2})?|\\s*(UTC|GMT|[A-Za-z]+/[A-Za-z_+-]+))\\s*${json ? '"' : ''}$|^${json ? '"' : '\\s*'}-?infinity${json ? '"' : '\\s*'}$`
+    return {
+      sql: `NOT regexp_matches(${raw}, '${zoned}')`,
+      has: 'has no UTC offset',
+      hint: `give every value of '${column.name}' its offset (e.g. 2026-01-02T10:00:00Z or +02:00), or write wall-clock readings to a timestamp column`,
     }
   }
   if (type === 'time') {

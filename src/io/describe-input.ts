@@ -12,7 +12,6 @@ import type { PrimitiveType, Schema } from '../format/types.js'
 import { Duck } from './duck.js'
 import { toDuckType, toPrimitiveType } from './duck-types.js'
 import { inferLosslessly } from './infer-check.js'
-import { checkInstantZones } from './zone-check.js'
 import { typeFromDuck } from './duck-nested.js'
 import { checkNdjsonShape } from './ndjson-shape.js'
 import { scanBeyondSample, type SampleMisfit } from './sample-check.js'
@@ -71,10 +70,7 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     // typed NDJSON is read with `columns`, which drops keys it does not name: a key the sample missed is learnt from every record
     return describeInput(duck, { ...file, sampleWholeFile: true }, options)
   }
-  if (file.format !== 'parquet') {
-    ;({ file, columns } = await inferLosslessly(duck, file, columns))
-    await checkInstantZones(duck, file, columns)
-  }
+  if (file.format !== 'parquet') ({ file, columns } = await inferLosslessly(duck, file, columns))
   return { file, columns }
 }
 

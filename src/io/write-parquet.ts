@@ -114,7 +114,7 @@ export async function explainWriteError(e: unknown, input: { file: ReadableFile;
   const miss = sampleMiss(text, input.file)
   const line = duckLine(e)
   const column = /converting column "([^"]+)"/.exec(text)?.[1] ?? /source column (\S+)/.exec(text)?.[1] ?? /dv column '([^']+)'/.exec(text)?.[1] ??
-    (duck && line !== undefined && input.file.format === 'ndjson' ? await jsonOffender(duck, input, line).catch(() => undefined) : undefined)
+    (duck && line !== undefined && input.file.format === 'ndjson' ? await jsonOffender(duck, input, line, failedValue(text)).catch(() => undefined) : undefined)
   const declared = column === undefined ? undefined : input.columns?.find((c) => c.name === column && c.typed)
   // a value that does not fit a type dv set (the table's) is the input's fault, not the sample's
   if (miss && !declared) return miss
@@ -158,15 +158,26 @@ function sampleMiss(text: string, file: ReadableFile): DvError | undefined {
   })
 }
 
+/** The value DuckDB's JSON reader quotes in a failed conversion ("Unable to cast '…' to", "Failed to cast value to …: …;"). */
+function failedValue(text: string): string | undefined {
+  const quoted = /Unable to cast '([^']*)' to/.exec(text)?.[1] ?? /Failed to cast value to [A-Za-z ]+: (.*)/.exec(text)?.[1]?.replace(/[;.]$/, '')
+  // a JSON string is quoted as its JSON; the column's text is without the quotes
+  return quoted !== undefined && /^".*"$/.test(quoted) ? quoted.slice(1, -1) : quoted
+}
 
-/** The first typed column whose value on NDJSON line `line` does not cast to its type (the values read as text). */
-async function jsonOffender(duck: Duck, input: { file: ReadableFile; columns?: DuckColumn[] }, line: number): Promise<string | undefined> {
+/**
+ * The typed column whose value on NDJSON line `line` does not cast to its type (the values read as text): of
+ * several, the one whose value the engine quoted (`value`), else the first.
+ */
+async function jsonOffender(duck: Duck, input: { file: ReadableFile; columns?: DuckColumn[] }, line: number, value: string | undefined): Promise<string | undefined> {
   const typed = (input.columns ?? []).filter((c) => c.typed)
   if (!typed.length) return undefined
   const asText = Object.fromEntries(typed.map((c) => [c.name, 'VARCHAR']))
   const checks = typed.map((c, i) => `(${quoteIdent(c.name)} IS NOT NULL AND TRY_CAST(${quoteIdent(c.name)} AS ${c.duckType}) IS NULL) AS bad${i}`)
   const reader = readerSql(input.file, input.columns, asText)
-  const [row] = await duck.all(`SELECT ${checks.join(', ')} FROM (SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i WHERE __dv_rn = ${line}`)
-  const index = typed.findIndex((_, i) => row?.[`bad${i}`] === true)
-  return index >= 0 ? typed[index]!.name : undefined
+  const texts = typed.map((c, i) => `${quoteIdent(c.name)} AS text${i}`)
+  const [row] = await duck.all(`SELECT ${[...checks, ...texts].join(', ')} FROM (SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i WHERE __dv_rn = ${line}`)
+  const bad = typed.map((c, i) => ({ name: c.name, text: row?.[`text${i}`] })).filter((_, i) => row?.[`bad${i}`] === true)
+  // several values of the line may not fit: the one the engine quotes is the one it failed on
+  return (bad.find((c) => value !== undefined && String(c.text) === value) ?? bad[0])?.name
 }

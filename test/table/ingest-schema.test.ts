@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { Repository, type WriteOptions } from '../../src/index.js'
+import { Repository, type DvError, type WriteOptions } from '../../src/index.js'
 import { TextSink } from '../support/text-sink.js'
 
 let dir: string
@@ -116,6 +116,16 @@ describe('an existing table reads CSV and NDJSON with its own types', () => {
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/line 3, column 's'.*table's type int/), details: { line: 3, column: 's', tableType: 'int', inputType: 'text' } })
     const json = await write('i32', await ndjson('{"id":5,"s":1}\n{"id":6,"s":"x"}\n{"id":7,"s":3000000000}\n')).catch((e: unknown) => e)
     expect(json).toMatchObject({ code: 'INVALID_ARGUMENT', details: { line: 2, column: 's', tableType: 'int', inputType: 'json' } })
+  })
+
+  it('names the NDJSON column whose value the engine failed on when several values of the line do not fit', async () => {
+    await write('two_bad', await csv('id,d,amt\n1,2026-01-01,1.5\n'), { schema: 'id long, d date, amt decimal(10,2)' })
+    // pandas' to_json writes dates as epoch milliseconds: 'd' does not fit, nor does 'amt'; the engine quotes one of them
+    const err = await write('two_bad', await ndjson('{"id":2,"d":1767312000000,"amt":[1]}\n')).catch((e: DvError) => e)
+    const quoted = /Unable to cast '([^']*)'|Failed to cast value to [a-z ]+: (.*)/.exec(err.message)
+    expect(quoted, err.message).not.toBeNull()
+    expect(err.details).toMatchObject({ line: 1, column: quoted![1] === '1767312000000' ? 'd' : 'amt' })
+    expect(err.message).toContain(`column '${String(err.details!.column)}'`)
   })
 
   it('reads a missing nullable column as null and refuses a missing required one', async () => {

@@ -85,6 +85,16 @@ describe('NDJSON: a late value of another JSON type is refused, naming the line,
     expect(await lastRow(r, 'fraction')).toBe(`{"id":${SAMPLE},"v":1.5}`)
   }, 60_000)
 
+  it('a later integer beyond 64 bits in a column sampled as integers reads exactly, as decimal(38,0)', async () => {
+    // written as text: a JS number would round it; the JSON parser types it a double, found by its length
+    const path = join(dir, 'big.ndjson')
+    const lines = Array.from({ length: SAMPLE }, (_, i) => JSON.stringify({ id: i, v: i }))
+    await writeFile(path, [...lines, `{"id":${SAMPLE},"v":123456789012345678901234567890}`].join('\n') + '\n')
+    await r.write('big', path, { commit: true, message: 'big' })
+    expect((await r.show('HEAD', 'big')).table!.columns.find((c) => c.name === 'v')!.type).toBe('decimal(38,0)')
+    expect(await lastRow(r, 'big')).toBe(`{"id":${SAMPLE},"v":123456789012345678901234567890}`)
+  }, 60_000)
+
   it('a column the user declares a string keeps every value, a late object as its JSON text', async () => {
     await r.write('declared', await ndjson((i) => `s${i}`, { a: 1 }), { commit: true, message: 'declared', schema: 'id long, v string' })
     expect(await lastRow(r, 'declared')).toBe(`{"id":${SAMPLE},"v":"{\\"a\\":1}"}`)

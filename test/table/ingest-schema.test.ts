@@ -121,7 +121,7 @@ describe('an existing table reads CSV and NDJSON with its own types', () => {
   it('names the NDJSON column whose value the engine failed on when several values of the line do not fit', async () => {
     await write('two_bad', await csv('id,d,amt\n1,2026-01-01,1.5\n'), { schema: 'id long, d date, amt decimal(10,2)' })
     // pandas' to_json writes dates as epoch milliseconds: 'd' does not fit, nor does 'amt'; the engine quotes one of them
-    const err = await write('two_bad', await ndjson('{"id":2,"d":1767312000000,"amt":[1]}\n')).catch((e: DvError) => e)
+    const err = await write('two_bad', await ndjson('{"id":2,"d":1767312000000,"amt":[1]}\n')).then(() => { throw new Error('the write was accepted') }, (e: DvError) => e)
     const quoted = /Unable to cast '([^']*)'|Failed to cast value to [a-z ]+: (.*)/.exec(err.message)
     expect(quoted, err.message).not.toBeNull()
     expect(err.details).toMatchObject({ line: 1, column: quoted![1] === '1767312000000' ? 'd' : 'amt' })

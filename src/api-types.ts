@@ -857,4 +857,6 @@ export interface ExportResult {
   catalog?: CatalogRegistration
   refs: string[]
   skippedRefs: string[]
+  /** The snapshot retention expired where the history stopped: it and the commits before it are not exported. */
+  expiredAt?: string
 }

@@ -50,6 +50,7 @@ function formatExport(r: ExportResult): string[] {
     const where = `${c.namespace}.${c.tableName} in catalog '${c.catalogName}' (${c.catalog})`
     lines.push(c.action === 'unchanged' ? `catalog: ${where} already points at it` : `catalog: ${c.action === 'created' ? 'registered' : 'moved'} ${where}`)
   }
+  if (r.expiredAt) lines.push(`history stops at ${r.expiredAt.slice(0, 12)}, expired by retention: it and the commits before it are not exported`)
   if (r.skippedRefs.length) lines.push(`skipped refs (their table state is not in the export): ${r.skippedRefs.join(', ')}`)
   return lines
 }

@@ -98,5 +98,16 @@ describe('dv expire', () => {
     expect(fsck.code, fsck.stdout).toBe(0)
     expect(JSON.parse(fsck.stdout)).toMatchObject({ ok: true, expired: expired.length })
     expect(await readFile(path.join(lake, '.dv', 'refs', 'expiry'), 'utf8')).toMatch(new RegExp(`^${r.record}`))
+
+    // an Iceberg export of the whole history stops at the expired snapshot, whose objects gc deleted
+    const ice = path.join(dir, 'ice')
+    const exp = runDv(['export', 't', '--format', 'iceberg', '--to', ice, '--all-history', '--json'], { cwd: lake })
+    expect(exp.code, exp.stderr).toBe(0)
+    expect(JSON.parse(exp.stdout)).toMatchObject({ snapshot: heads[2], snapshots: 1, expiredAt: heads[1] })
+    const metadata = JSON.parse(await readFile(path.join(ice, 'metadata', 'v1.metadata.json'), 'utf8'))
+    expect(metadata.snapshots.map((s: { summary: Record<string, string> }) => s.summary['dv.snapshot-id'])).toEqual([heads[2]])
+    for (const s of metadata.snapshots) expect(existsSync(new URL(s['manifest-list']))).toBe(true)
+    const text = runDv(['export', 't', '--format', 'iceberg', '--to', path.join(dir, 'ice-text'), '--all-history'], { cwd: lake })
+    expect(text.stdout).toContain(`history stops at ${heads[1]!.slice(0, 12)}, expired by retention`)
   })
 })

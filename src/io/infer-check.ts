@@ -9,7 +9,10 @@
  * - a number beyond the range of a double is refused naming the line;
  * - a day/month order no value decides is refused, asking for --date-format
  *   (or --timestamp-format); a decided one is kept (for the table's properties).
- * Only columns DuckDB typed DOUBLE, DATE or TIMESTAMP cost this pass.
+ * Only columns DuckDB typed DOUBLE, DATE or TIMESTAMP cost this pass. The
+ * day/month check also covers the date and timestamp columns the table
+ * types: an append reads them with the date format DuckDB sniffs from the
+ * file, which for `01/02/2026` alone is a guess.
  */
 import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
@@ -30,8 +33,9 @@ export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: D
   const free = columns.filter((c) => !c.typed)
   const s: Suspects = {
     doubles: free.filter((c) => c.duckType === 'DOUBLE'),
-    dates: file.format === 'csv' && file.csv?.dateFormat === undefined ? free.filter((c) => c.duckType === 'DATE') : [],
-    stamps: file.format === 'csv' && file.csv?.timestampFormat === undefined ? free.filter((c) => c.duckType === 'TIMESTAMP') : [],
+    // the table's own date and timestamp columns too: the engine reads them with the format it sniffs from the file
+    dates: file.format === 'csv' && file.csv?.dateFormat === undefined ? columns.filter((c) => c.duckType === 'DATE') : [],
+    stamps: file.format === 'csv' && file.csv?.timestampFormat === undefined ? columns.filter((c) => c.duckType === 'TIMESTAMP') : [],
   }
   if (s.dates.length || s.stamps.length) {
     const [sniff] = await duck.all(`SELECT DateFormat AS d, TimestampFormat AS t FROM sniff_csv(${quoteLiteral(file.path)}, ${sniffArgs(file)})`)

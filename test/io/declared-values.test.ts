@@ -100,6 +100,21 @@ describe('CSV: a value the cast to the declared type would change is refused', (
     expect(JSON.parse(out.text).d).toBe('2026-01-02')
   }, 30_000)
 
+  it("dates whose day/month order no value decides are refused, not guessed; a deciding value or --date-format reads them", async () => {
+    const path = join(dir.path, 'dm.csv')
+    await writeFile(path, `${HEADER}\n20,1,1.25,01/02/2026,2026-01-01 10:00:00,10:00:00,x\n21,1,1.25,03/04/2026,2026-01-01 10:00:00,10:00:00,x\n`)
+    const e = await refused(path)
+    expect(e.message).toContain("column 'd' has values like '01/02/2026' that read both as %d/%m/%Y and as %m/%d/%Y, and no value decides")
+    expect(e.hint).toContain('--date-format')
+    await r.write('t', path, { commit: true, message: 'told', csv: { dateFormat: '%m/%d/%Y' } })
+    const decided = join(dir.path, 'dm-decided.csv')
+    await writeFile(decided, `${HEADER}\n22,1,1.25,01/02/2026,2026-01-01 10:00:00,10:00:00,x\n23,1,1.25,13/04/2026,2026-01-01 10:00:00,10:00:00,x\n`)
+    await r.write('t', decided, { commit: true, message: 'decided' })
+    const out = new TextSink()
+    await r.cat('t', out, { where: 'id BETWEEN 20 AND 23', format: 'csv', columns: ['id', 'd'] })
+    expect(out.text).toBe('id,d\n20,2026-01-02\n21,2026-03-04\n22,2026-02-01\n23,2026-04-13\n')
+  }, 30_000)
+
   it('a new table with --schema is checked the same way', async () => {
     const e = await r.write('fresh', await csvOf([{ id: 1, m: '0.125' }]), { schema: SCHEMA }).then(() => undefined, (x: DvError) => x)
     expect(e?.message).toContain("value '0.125' of column 'm' is not a number with at most 2 fractional digits")

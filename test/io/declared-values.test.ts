@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
 import { TextSink } from '../support/text-sink.js'
 import { useTempDir } from '../support/temp-dir.js'
+import { refusedWrite } from '../support/refused-write.js'
 
 const dir = useTempDir('dv-declared-values-')
 const SCHEMA = 'id long, i int, m decimal(10,2), d date, ts timestamp, t time, s string'
@@ -44,16 +45,8 @@ async function ndjsonOf(rows: Array<Record<string, unknown>>): Promise<string> {
   return path
 }
 
-/** Appends `path` and expects a refusal naming record 3 that writes nothing. */
-async function refused(path: string): Promise<DvError> {
-  const head = await r.resolve('main')
-  const e = await r.write('t', path, { commit: true, message: 'append' }).then(() => undefined, (x: DvError) => x)
-  expect(e, `${path} was accepted`).toBeDefined()
-  expect(e!.code).toBe('INVALID_ARGUMENT')
-  expect(await r.resolve('main')).toBe(head)
-  expect((await r.status()).staged).toEqual([])
-  return e!
-}
+/** Appends `path` to table t and expects a refusal that writes nothing. */
+const refused = (path: string) => refusedWrite(r, path)
 
 /** Appends `path` and returns the row with id `id` as its NDJSON line. */
 async function appended(path: string, id: string): Promise<string> {

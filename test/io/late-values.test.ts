@@ -10,8 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Repository, type DvError } from '../../src/index.js'
+import { Repository } from '../../src/index.js'
 import { TextSink } from '../support/text-sink.js'
+import { refusedWrite } from '../support/refused-write.js'
 
 const SAMPLE = 20_480
 let dir: string
@@ -44,15 +45,7 @@ async function lastRow(r: Repository, table: string): Promise<string> {
 }
 
 /** Writes `path` to a new table and expects a refusal that leaves the repository as it was. */
-async function refused(r: Repository, path: string): Promise<DvError> {
-  const head = await r.resolve('main')
-  const e = await r.write('t', path, { commit: true, message: 'late' }).then(() => undefined, (x: DvError) => x)
-  expect(e, `${path} was accepted`).toBeDefined()
-  expect(e!.code).toBe('INVALID_ARGUMENT')
-  expect(await r.resolve('main')).toBe(head)
-  expect((await r.status()).staged).toEqual([])
-  return e!
-}
+const refused = refusedWrite
 
 describe('NDJSON: a late value of another JSON type is refused, naming the line, the column and both types', () => {
   let r: Repository

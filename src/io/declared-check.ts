@@ -15,8 +15,8 @@
  * write (--date-format, --timestamp-format) decides by itself what a value
  * holds. An instant column (timestamptz) takes only values that say which
  * instant they are (an offset, Z or a named zone): a wall-clock reading read
- * as UTC would silently become another instant. Microsecond timestamps with
- * nanoseconds are refused by sample-check.ts.
+ * as UTC would silently become another instant. A timestamp or timestamptz
+ * column (microseconds) takes no value with nanoseconds.
  */
 import type { PrimitiveType } from '../format/types.js'
 import type { ReadableFile } from './readers.js'
@@ -30,14 +30,32 @@ export interface DeclaredColumn {
 export interface DeclaredRule {
   /** SQL over the column's value as the file spells it (CSV text, NDJSON JSON): true when the cast would change it. */
   sql: string
-  /** What the refused value has that the column does not hold, e.g. "a fraction". */
-  has: string
+  /** How the refusal names the value ("value '1.5'", "timestamp '…'"). */
+  noun: string
+  /** What the refusal says after the column: what the value has, and what the table's column holds. */
+  says: string
   /** What the user can do instead. */
   hint: string
 }
 
-/** The rule for a declared column of `file`, or undefined when every value its cast accepts reads exactly. */
-export function declaredRule(file: ReadableFile, column: DeclaredColumn, raw: string): DeclaredRule | undefined {
+/** The rules for a declared column of `file`: none when every value its cast accepts reads exactly. */
+export function declaredRules(file: ReadableFile, column: DeclaredColumn, raw: string): DeclaredRule[] {
+  const rule = castRule(file, column, raw)
+  const rules = rule ? [{ sql: rule.sql, noun: 'value', says: `${rule.has}, but the table's column is ${column.type}, and dv does not convert it`, hint: rule.hint }] : []
+  // a microsecond timestamp column would cut a value's nanoseconds (a non-zero digit after the sixth fractional one)
+  if (column.type === 'timestamp' || column.type === 'timestamptz') {
+    rules.push({
+      sql: `length(${raw}) >= 27 AND regexp_matches(${raw}, '[0-9]:[0-9]{2}[.][0-9]{6}0*[1-9]')`,
+      noun: 'timestamp',
+      says: `has nanoseconds, but the table's column is ${column.type} (microseconds), and dv does not cut them`,
+      hint: `round the values to microseconds in the source, or write them to a column of type ${column.type}_ns`,
+    })
+  }
+  return rules
+}
+
+/** The rule for a value the cast to the column's type would change, as what the value has and the user's way out. */
+function castRule(file: ReadableFile, column: DeclaredColumn, raw: string): { sql: string; has: string; hint: string } | undefined {
   const json = file.format === 'ndjson'
   // the value's text: an NDJSON string without its quotes, a number as its digits (CSV: as is; the casts here skip spaces)
   const v = json ? `(${raw} ->> '$')` : raw

@@ -16,10 +16,9 @@
  * by the caller, naming the record, the column and the value.
  *
  * The same pass finds CSV timestamp columns with nanoseconds (DuckDB's
- * sniffer reads microseconds and would cut them), and values with
- * nanoseconds in columns the table declares timestamp or timestamptz
- * (microseconds), which are refused, and runs declared-check.ts's rules on
- * the columns the table declares. It costs a read of the checked columns:
+ * sniffer reads microseconds and would cut them), and runs declared-check.ts's
+ * rules on the columns the table declares (among them: no nanoseconds in a
+ * microsecond timestamp column). It costs a read of the checked columns:
  * on a new table's first load, those the input types; on an append, which
  * reads with the table's types, the columns a rule checks. Each
  * rule starts with a test most values fail cheaply (a character, a length),
@@ -28,7 +27,7 @@
 import { DvError } from '../errors.js'
 import { Duck, quoteIdent, quoteLiteral } from './duck.js'
 import { csvDialectSql, lineOf, type ReadableFile } from './readers.js'
-import { declaredRule, type DeclaredColumn, type DeclaredRule } from './declared-check.js'
+import { declaredRules, type DeclaredColumn, type DeclaredRule } from './declared-check.js'
 
 interface SampledColumn {
   name: string
@@ -61,10 +60,9 @@ const nanosSql = (raw: string) => `length(${raw}) >= 27 AND regexp_matches(${raw
  * `sampleWholeFile` from every record), and the CSV timestamp columns with
  * nanoseconds, which DuckDB would cut to microseconds: the caller reads them
  * as timestamp_ns. A nanosecond value beyond DuckDB's timestamp_ns (pandas'
- * Timestamp.max, 2262-04-11 23:47:16.854775807, is its infinity), and one in
- * a `declared` timestamp or timestamptz column (microseconds), are refused
- * here, naming the record, and so is a value the cast to its `declared`
- * column's type would change (declared-check.ts).
+ * Timestamp.max, 2262-04-11 23:47:16.854775807, is its infinity), is refused
+ * here, naming the record, and so is the first value a rule of a `declared`
+ * column catches (declared-check.ts).
  */
 export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: SampledColumn[], declared: DeclaredColumn[] = []): Promise<SampleScan> {
   if (file.format !== 'csv' && file.format !== 'ndjson') return { nanos: [] }
@@ -74,18 +72,13 @@ export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: 
     return sql === undefined ? [] : [{ column: c.name, sql }]
   })
   const stamps = file.format === 'csv' && file.csv?.timestampFormat === undefined ? sampled.filter((c) => c.duckType === 'TIMESTAMP').map((c) => c.name) : []
-  const declaredMicros = declared.filter((c) => c.type === 'timestamp' || c.type === 'timestamptz')
-  const rules = declared.flatMap((c) => {
-    const rule = declaredRule(file, c, quoteIdent(c.name))
-    return rule ? [{ ...c, rule }] : []
-  })
-  if (misfits.length === 0 && stamps.length === 0 && declaredMicros.length === 0 && rules.length === 0) return { nanos: [] }
-  const reader = checkReader(file, [...new Set([...misfits.map((m) => m.column), ...stamps, ...declaredMicros.map((c) => c.name), ...rules.map((c) => c.name)])])
+  const rules = declared.flatMap((c) => declaredRules(file, c, quoteIdent(c.name)).map((rule) => ({ column: c.name, type: c.type, sql: rule.sql, rule })))
+  if (misfits.length === 0 && stamps.length === 0 && rules.length === 0) return { nanos: [] }
+  const reader = checkReader(file, [...new Set([...misfits.map((m) => m.column), ...stamps, ...rules.map((r) => r.column)])])
   const flags: Array<[string, string]> = [
     ...(misfits.length ? [['misfit', misfits.map((m) => `(${m.sql})`).join(' OR ')] as [string, string]] : []),
     ...stamps.flatMap((c, i): Array<[string, string]> => [[`ns${i}`, nanosSql(quoteIdent(c))], [`nb${i}`, beyondNanosSql(c)]]),
-    ...declaredMicros.map((c, i): [string, string] => [`fm${i}`, finerSql(quoteIdent(c.name))]),
-    ...rules.map((c, i): [string, string] => [`dc${i}`, c.rule.sql]),
+    ...(rules.length ? [['declared', rules.map((r) => `(${r.sql})`).join(' OR ')] as [string, string]] : []),
   ]
   let found: Record<string, unknown> = {}
   try {
@@ -101,42 +94,28 @@ export async function scanBeyondSample(duck: Duck, file: ReadableFile, sampled: 
   const nanos = stamps.filter((_, i) => found[`ns${i}`] === true)
   const beyond = stamps.filter((_, i) => found[`nb${i}`] === true)
   if (beyond.length) await refuseBeyondNanos(duck, file, reader, beyond)
-  const finer = declaredMicros.filter((_, i) => found[`fm${i}`] === true)
-  if (finer.length) await refuseFiner(duck, file, reader, finer)
-  const changed = rules.filter((_, i) => found[`dc${i}`] === true)
-  if (changed.length) await refuseChanged(duck, file, reader, changed)
+  if (found.declared === true) await refuseChanged(duck, file, reader, rules)
   if (found.misfit !== true) return { nanos }
   return { misfit: await locate(duck, reader, misfits), nanos }
 }
 
-/** The first record with a misfit, by an ordered scan (insertion order is preserved: the row number is the record's). */
-async function locate(duck: Duck, reader: string, misfits: Array<{ column: string; sql: string }>): Promise<SampleMisfit | undefined> {
+/**
+ * The first record with a misfit, by an ordered scan (insertion order is preserved: the row number is the
+ * record's), and which of `misfits` (the first in order) it is.
+ */
+async function locate(duck: Duck, reader: string, misfits: Array<{ column: string; sql: string }>): Promise<(SampleMisfit & { index: number }) | undefined> {
   const which = misfits.map((m, i) => `WHEN ${m.sql} THEN ${i}`).join(' ')
   const values = misfits.map((m, i) => `WHEN ${i} THEN ${quoteIdent(m.column)}::VARCHAR`).join(' ')
   const [row] = await duck.all(`SELECT record, misfit, CASE misfit ${values} END AS value FROM (SELECT *, row_number() OVER () AS record, CASE ${which} END AS misfit FROM ${reader}) WHERE misfit IS NOT NULL LIMIT 1`)
-  return row ? { column: misfits[Number(row.misfit)]!.column, value: String(row.value), record: Number(row.record) } : undefined
+  return row ? { column: misfits[Number(row.misfit)]!.column, value: String(row.value), record: Number(row.record), index: Number(row.misfit) } : undefined
 }
 
-/** A timestamp (CSV text or NDJSON string) with a non-zero digit after the sixth fractional one: a microsecond column would cut it. */
-const finerSql = (raw: string) => `length(${raw}) >= 27 AND regexp_matches(${raw}, '[0-9]:[0-9]{2}[.][0-9]{6}0*[1-9]')`
-
-/** Refuses the first value finer than the microseconds its table column holds, naming its record. */
-async function refuseFiner(duck: Duck, file: ReadableFile, reader: string, columns: DeclaredColumn[]): Promise<never> {
-  const { record, column, value } = (await locate(duck, reader, columns.map((c) => ({ column: c.name, sql: finerSql(quoteIdent(c.name)) }))))!
-  const type = columns.find((c) => c.name === column)!.type
+/** Refuses the first value a declared column's rule catches (declared-check.ts), naming its record and the table's type. */
+async function refuseChanged(duck: Duck, file: ReadableFile, reader: string, rules: Array<{ column: string; type: string; sql: string; rule: DeclaredRule }>): Promise<never> {
+  const { record, column, value, index } = (await locate(duck, reader, rules))!
+  const { rule, type } = rules[index]!
   const line = lineOf(file, record)
-  throw new DvError('INVALID_ARGUMENT', `${file.name} record ${record} (line ${line}${file.format === 'csv' ? ' without quoted line breaks before it' : ''}): timestamp ${file.format === 'csv' ? `'${value}'` : value} of column '${column}' has nanoseconds, but the table's column is ${type} (microseconds), and dv does not cut them`, {
-    hint: `round the values to microseconds in the source, or write them to a column of type ${type}_ns`,
-    details: { file: file.name, record, line, column, value, tableType: type },
-  })
-}
-
-/** Refuses the first value the cast to its declared column's type would change (declared-check.ts), naming its record. */
-async function refuseChanged(duck: Duck, file: ReadableFile, reader: string, columns: Array<DeclaredColumn & { rule: DeclaredRule }>): Promise<never> {
-  const { record, column, value } = (await locate(duck, reader, columns.map((c) => ({ column: c.name, sql: c.rule.sql }))))!
-  const { type, rule } = columns.find((c) => c.name === column)!
-  const line = lineOf(file, record)
-  throw new DvError('INVALID_ARGUMENT', `${file.name} record ${record} (line ${line}${file.format === 'csv' ? ' without quoted line breaks before it' : ''}): value ${file.format === 'csv' ? `'${value}'` : value} of column '${column}' ${rule.has}, but the table's column is ${type}, and dv does not convert it`, {
+  throw new DvError('INVALID_ARGUMENT', `${file.name} record ${record} (line ${line}${file.format === 'csv' ? ' without quoted line breaks before it' : ''}): ${rule.noun} ${file.format === 'csv' ? `'${value}'` : value} of column '${column}' ${rule.says}`, {
     hint: rule.hint,
     details: { file: file.name, record, line, column, value, tableType: type },
   })

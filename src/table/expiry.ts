@@ -50,6 +50,18 @@ export function expiredError(id: SnapshotId, e: ExpiredSnapshot, rev?: string): 
 }
 
 /**
+ * The test "is this snapshot expired" for many snapshots (a history walk):
+ * listed by the current record and named by no branch or tag. The refs are
+ * listed only when the record lists something.
+ */
+export async function expiredTest(storage: Pick<Storage, 'refs' | 'objects'>): Promise<(id: SnapshotId) => boolean> {
+  const { record } = await readExpiry(storage)
+  if (record === null || Object.keys(record.expired).length === 0) return () => false
+  const targets = await refTargets(storage)
+  return (id) => Object.hasOwn(record.expired, id) && !targets.has(id)
+}
+
+/**
  * Refuses to read (or point a ref at) an expired snapshot: NOT_FOUND naming
  * the policy. One ref read when nothing was ever expired; the refs are
  * listed only when the snapshot is in the record.

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ExportOptions, ExportResult } from '../../api-types.js'
 import { DvError } from '../../errors.js'
-import { asTableName, shortId, type SnapshotId } from '../../ids.js'
+import { asTableName, shortId } from '../../ids.js'
 import { readManifest, readSnapshot } from '../context.js'
 import { tableAt } from '../read.js'
 import { resolveAt, type ActionContext } from './context.js'
@@ -23,7 +23,7 @@ import { icebergOperation, icebergTableMetadata, type ExportedSnapshot } from '.
 import { writeSnapshotFiles, type CarriedManifests } from '../iceberg/snapshot-files.js'
 import { exportRefs, type ExportedRefs } from '../iceberg/refs.js'
 import { catalogTargetOf, ownExportCheck } from '../iceberg/catalog-target.js'
-import { readExpiry, refTargets } from '../expiry.js'
+import { expiredTest } from '../expiry.js'
 
 export const DEFAULT_EXPORT_HISTORY = 100
 
@@ -51,9 +51,7 @@ export async function exportTable(ctx: ActionContext, name: string, options: Exp
   const { table } = await tableAt(ctx, await readSnapshot(ctx, at), at, name)
   const limit = options.allHistory ? Number.POSITIVE_INFINITY : options.limit ?? DEFAULT_EXPORT_HISTORY
   // the history stops at a snapshot retention expired: gc may have deleted its table's objects, or will
-  const [{ record }, targets] = await Promise.all([readExpiry(ctx.storage), refTargets(ctx.storage)])
-  const isExpired = (id: SnapshotId) => record !== null && Object.hasOwn(record.expired, id) && !targets.has(id)
-  const history = await tableHistory(ctx, at, name, limit, isExpired)
+  const history = await tableHistory(ctx, at, name, limit, await expiredTest(ctx.storage))
   const commits = history.commits.reverse()
   for (const c of commits) checkIcebergV2(c.table.schema, name, c === commits.at(-1) ? '' : ` at snapshot ${shortId(c.id)}`)
   const uriOf = dataFileUris(ctx)

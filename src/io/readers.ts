@@ -43,12 +43,12 @@ export interface DuckColumn extends InputColumn {
   typed?: boolean
 }
 
-/** The field delimiter of a CSV file: the option, else TAB for .tsv, else ','. */
 /** The 1-based line of the 1-based `record` the engine read: a CSV header is a line before the first. */
 export function lineOf(file: ReadableFile, record: number): number {
   return file.format === 'csv' && file.csv?.header !== false ? record + 1 : record
 }
 
+/** The field delimiter of a CSV file: the option, else TAB for .tsv, else ','. */
 export function csvDelimiter(file: ReadableFile): string {
   return file.csv?.delimiter ?? (/\.tsv(\.(gz|zst))?$/i.test(file.path) ? '\t' : ',')
 }

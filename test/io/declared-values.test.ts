@@ -85,8 +85,7 @@ describe('CSV: a value the cast to the declared type would change is refused', (
   }, 30_000)
 
   it('a date format of the write decides what a date column reads', async () => {
-    const path = join(dir.path, 'formatted.csv')
-    await writeFile(path, `${HEADER}\n7,1,1.25,02/01/2026 10:00,2026-01-01 10:00:00,10:00:00,x\n`)
+    const path = await csvOf([{ id: 7, d: '02/01/2026 10:00' }])
     await r.write('t', path, { commit: true, message: 'formatted', csv: { dateFormat: '%d/%m/%Y %H:%M' } })
     const out = new TextSink()
     await r.cat('t', out, { where: 'id = 7', format: 'ndjson' })
@@ -94,14 +93,12 @@ describe('CSV: a value the cast to the declared type would change is refused', (
   }, 30_000)
 
   it("dates whose day/month order no value decides are refused, not guessed; a deciding value or --date-format reads them", async () => {
-    const path = join(dir.path, 'dm.csv')
-    await writeFile(path, `${HEADER}\n20,1,1.25,01/02/2026,2026-01-01 10:00:00,10:00:00,x\n21,1,1.25,03/04/2026,2026-01-01 10:00:00,10:00:00,x\n`)
+    const path = await csvOf([{ id: 20, d: '01/02/2026' }, { id: 21, d: '03/04/2026' }])
     const e = await refused(path)
     expect(e.message).toContain("column 'd' has values like '01/02/2026' that read both as %d/%m/%Y and as %m/%d/%Y, and no value decides")
     expect(e.hint).toContain('--date-format')
     await r.write('t', path, { commit: true, message: 'told', csv: { dateFormat: '%m/%d/%Y' } })
-    const decided = join(dir.path, 'dm-decided.csv')
-    await writeFile(decided, `${HEADER}\n22,1,1.25,01/02/2026,2026-01-01 10:00:00,10:00:00,x\n23,1,1.25,13/04/2026,2026-01-01 10:00:00,10:00:00,x\n`)
+    const decided = await csvOf([{ id: 22, d: '01/02/2026' }, { id: 23, d: '13/04/2026' }])
     await r.write('t', decided, { commit: true, message: 'decided' })
     const out = new TextSink()
     await r.cat('t', out, { where: 'id BETWEEN 20 AND 23', format: 'csv', columns: ['id', 'd'] })

@@ -375,7 +375,8 @@ Each alter is committed at once; the table must have no staged changes.`)
     .option('--dry-run', 'list what would be deleted; delete nothing')
     .option('--grace <duration>', 'keep every object younger than this (default 24h; under 1h needs --force), e.g. 24h, 90m, 7d')
     .option('--force', 'allow a grace period under 1h (only when nothing writes to the repository)')
-    .action(async (opts: { dryRun?: boolean; grace?: string; force?: boolean }, cmd: Command) =>
+    .option('--list-all', 'list every stored object instead of reading the inventory and generation log (finds objects they missed)')
+    .action(async (opts: { dryRun?: boolean; grace?: string; force?: boolean; listAll?: boolean }, cmd: Command) =>
       (await import('./commands/gc.js')).runGc(context(cmd), opts))
 
   program.command('retention').argument('<action>', 'set, rm or show')

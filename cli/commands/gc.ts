@@ -1,4 +1,4 @@
-/** `dv gc [--dry-run] [--grace DURATION] [--force]`: delete what nothing live reaches, older than the grace period. */
+/** `dv gc [--dry-run] [--grace DURATION] [--force] [--list-all]`: delete what nothing live reaches, older than the grace period. */
 import type { GcResult } from '../../src/index.js'
 import { withRepository, type CliContext } from '../context.js'
 import { emit } from '../output.js'
@@ -8,13 +8,14 @@ export interface GcInput {
   dryRun?: boolean
   grace?: string
   force?: boolean
+  listAll?: boolean
 }
 
 export async function runGc(ctx: CliContext, input: GcInput = {}): Promise<void> {
   const { parseDuration } = await import('../../src/index.js')
   const graceMs = input.grace === undefined ? undefined : parseDuration(input.grace)
   const result = await withRepository(ctx, (repo) => repo.gc({
-    dryRun: input.dryRun === true, force: input.force === true, ...(graceMs === undefined ? {} : { graceMs }),
+    dryRun: input.dryRun === true, force: input.force === true, listAll: input.listAll === true, ...(graceMs === undefined ? {} : { graceMs }),
   }))
   await emit(ctx, result, { text: formatGc })
 }
@@ -24,6 +25,9 @@ export function formatGc(r: GcResult): string[] {
   const verb = r.dryRun ? 'would delete' : 'deleted'
   const lines = [
     `live: ${plural(r.mark.liveObjects, 'object')} from ${plural(r.mark.refs, 'ref')}, ${r.mark.reflogEntries} reflog ${r.mark.reflogEntries === 1 ? 'entry' : 'entries'}, ${plural(r.mark.stagedChanges, 'staged change')}`,
+    r.inventory.source === 'listing'
+      ? `stored: ${plural(r.stored.objects, 'object')} (${formatSize(r.stored.bytes)}), listed`
+      : `stored: ${plural(r.stored.objects, 'object')} (${formatSize(r.stored.bytes)}), from the inventory and ${plural(r.inventory.logged, 'line')} of the generation log (no listing)`,
     `grace period: ${formatGrace(r.graceMs)} (objects written before ${new Date(r.cutoffMs).toISOString()} by the store's clock may go)`,
     `${verb} ${plural(r.deleted.length, 'object')} (${formatSize(r.deletedBytes)}); kept ${plural(r.young.objects, 'unreachable object')} younger than the grace period`,
   ]

@@ -1,7 +1,7 @@
 /** The optional garbage-collection methods of a store, bound, for wrappers (faulty, counting) to pass through. */
 import type { ObjectStore, ReflogStore, RefStore } from './types.js'
 
-type GcObjectMethods = Pick<ObjectStore, 'listTimed' | 'storeTime' | 'sweep' | 'recoverSweep' | 'abortStaleUploads'>
+type GcObjectMethods = Pick<ObjectStore, 'listTimed' | 'storeTime' | 'sweep' | 'recoverSweep' | 'abortStaleUploads' | 'inventory'>
 
 export function forwardObjectGc(inner: ObjectStore): GcObjectMethods {
   return {
@@ -9,6 +9,7 @@ export function forwardObjectGc(inner: ObjectStore): GcObjectMethods {
     ...(inner.storeTime ? { storeTime: () => inner.storeTime!() } : {}),
     ...(inner.sweep ? { sweep: (ids, cutoffMs) => inner.sweep!(ids, cutoffMs) } : {}),
     ...(inner.recoverSweep ? { recoverSweep: () => inner.recoverSweep!() } : {}),
+    ...(inner.inventory ? { inventory: inner.inventory } : {}),
     ...(inner.abortStaleUploads ? { abortStaleUploads: (cutoffMs, dryRun) => inner.abortStaleUploads!(cutoffMs, dryRun) } : {}),
   }
 }

@@ -20,6 +20,7 @@ import { ownedName } from './owner.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore, TimedObject } from './types.js'
 import { fileSystemTime, freshenFile, listTimedFiles, recoverTrash, sweepFiles } from './local-gc.js'
+import { LocalInventory } from './local-inventory.js'
 
 interface TempFile {
   path: string
@@ -51,12 +52,15 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   private readonly verified = new Map<string, Stamp>()
   private readonly knownDirs = new Set<string>()
   private tmpReady: Promise<unknown> | undefined
+  /** gc's inventory and generation log: every object stored here gets a line (format-spec/gc.md#inventory-and-generation-log). */
+  readonly inventory: LocalInventory
 
   constructor(root: string) {
     // absolute, so the paths handed to the data engine lie under the directory it may read
     this.objectsDir = resolve(root, 'objects')
     this.tmpDir = join(root, 'tmp')
     this.trashDir = join(root, 'gc-trash')
+    this.inventory = new LocalInventory(resolve(root), this.tmpDir, (id) => this.pathOf(id))
   }
 
   pathOf(id: ObjectId): string {
@@ -69,15 +73,17 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
 
   async put(bytes: Uint8Array): Promise<ObjectId> {
     const id = hashBytes(bytes)
-    if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') return id
-    const temp = await this.createTemp()
-    try {
-      await writeAll(temp.handle, bytes)
-    } catch (e) {
-      await this.discardTemp(temp)
-      throw storageError(e, 'cannot write', temp.path)
+    if (!((await this.isVerified(id)) && (await this.freshen(id)) === 'ok')) {
+      const temp = await this.createTemp()
+      try {
+        await writeAll(temp.handle, bytes)
+      } catch (e) {
+        await this.discardTemp(temp)
+        throw storageError(e, 'cannot write', temp.path)
+      }
+      await this.publish(id, temp)
     }
-    await this.publish(id, temp)
+    await this.inventory.record(id, bytes.length)
     return id
   }
 
@@ -120,7 +126,10 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   async adoptFile(path: string): Promise<{ id: ObjectId; bytes: number }> {
     try {
       const { id, bytes } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
-      if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') return { id, bytes }
+      if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') {
+        await this.inventory.record(id, bytes)
+        return { id, bytes }
+      }
       const final = this.pathOf(id)
       try {
         storageStep('object.tmp-fsync')
@@ -143,6 +152,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       }
       storageStep('object.dir-fsync')
       await fsyncDir(dirname(final)).catch((err: unknown) => Promise.reject(storageError(err, 'cannot sync directory', dirname(final))))
+      await this.inventory.record(id, bytes)
       return { id, bytes }
     } finally {
       storageStep('object.tmp-unlink')
@@ -225,6 +235,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
     await temp.handle.close()
     await rename(temp.path, path)
     this.verified.delete(id)
+    await this.inventory.record(id, bytes.length)
   }
 
   /** True when the object exists and its content verifies (hashing it unless already verified). */

@@ -15,6 +15,7 @@ import {
 } from './object-hash.js'
 import { checkNextSnapshot, checkRefPath, checkRefPrefix, compareNames, refConflictError, refNestingError } from './ref-path.js'
 import { checkReflogKey, KEY_ATTEMPTS, missingEntryError, newReflogKey, reflogFolder, refOfFolder } from './reflog-keys.js'
+import { MemoryInventory } from './memory-inventory.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore, ReflogStore, RefStore, RefValue, Storage } from './types.js'
 
@@ -35,6 +36,10 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   let config: Uint8Array | undefined
   let tempDir: Promise<string> | undefined
   const localPaths = new Map<string, Promise<string>>()
+  const inventory = new MemoryInventory((id) => {
+    const bytes = objects.get(id)
+    return bytes === undefined ? undefined : { id, bytes: bytes.length, modifiedMs: times.get(id) ?? 0 }
+  })
 
   function verified(id: ObjectId): Uint8Array {
     checkObjectId(id)
@@ -47,6 +52,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
 
   function store(id: ObjectId, bytes: Uint8Array): void {
     times.set(id, now())
+    inventory.record(id, bytes.length)
     const existing = objects.get(id)
     if (existing !== undefined && hashBytes(existing) === id) return
     objects.set(id, Uint8Array.from(bytes))
@@ -72,6 +78,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   }
 
   const objectStore: ObjectStore = {
+    inventory,
     async put(bytes) {
       const id = hashBytes(bytes)
       store(id, bytes)
@@ -245,6 +252,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     async writeRawForTest(id, bytes) {
       objects.set(checkObjectId(id), Uint8Array.from(bytes))
       if (!times.has(id)) times.set(id, now())
+      inventory.record(id, bytes.length)
       localPaths.delete(id)
     },
   }

@@ -24,6 +24,7 @@ import { objectKey, type S3Context } from './s3-location.js'
 import { fileChangedError, uploadMultipart, type MultipartOptions } from './s3-multipart.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
 import type { ObjectStore, TimedObject } from './types.js'
+import { S3Inventory } from './s3-inventory.js'
 import { abortStaleUploads, freshenObject, headObject, listTimedObjects, s3StoreTime, settleReuse, sweepObjects } from './s3-gc.js'
 
 const CONFLICT_RETRIES = 4
@@ -41,6 +42,8 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
   /** Ids whose stored copy this process found corrupt: the next put overwrites them. */
   private readonly suspect = new Set<string>()
   private readonly threshold: number
+  /** gc's inventory and generation log: every object stored here gets a line (format-spec/gc.md#inventory-and-generation-log). */
+  readonly inventory: S3Inventory
 
   constructor(
     private readonly ctx: S3Context,
@@ -48,11 +51,13 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     private readonly options: S3ObjectOptions = {},
   ) {
     this.threshold = options.multipartThreshold ?? 64 * 1024 * 1024
+    this.inventory = new S3Inventory(ctx)
   }
 
   async put(bytes: Uint8Array): Promise<ObjectId> {
     const id = hashBytes(bytes)
     await this.store(id, bytes)
+    await this.inventory.record(id, bytes.length)
     await this.cache.write(id, bytes)
     return id
   }
@@ -69,6 +74,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
         settleRewrite: (oid) => this.settleRewrite(oid),
       })
       this.suspect.delete(id)
+      await this.inventory.record(id, size)
       return { id, bytes: size }
     }
     const hash = startHash()
@@ -82,6 +88,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
     const id = finishHash(hash)
     if (expectedId !== undefined && expectedId !== id) throw fileChangedError(path, id, expectedId)
     await this.store(id, Buffer.concat(chunks, read))
+    await this.inventory.record(id, read)
     return { id, bytes: read }
   }
 
@@ -194,6 +201,7 @@ export class S3ObjectStore implements ObjectStore, StorageTestHooks {
   async writeRawForTest(id: ObjectId, bytes: Uint8Array): Promise<void> {
     await this.putRaw(checkObjectId(id), bytes, false, false)
     await this.cache.evict(id)
+    await this.inventory.record(id, bytes.length)
   }
 
   /** PUT If-None-Match: *; an existing object of the right size (and not known corrupt) is success once refreshed. */

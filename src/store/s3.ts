@@ -65,7 +65,8 @@ export function openS3Storage(url: string, options: S3StorageOptions = {}): S3St
   const objects = new S3ObjectStore(ctx, new LocalObjectCache(options.cache), options)
   let storage: S3Storage
   const beforeWrite = (): Promise<unknown> => (options.probe === false ? Promise.resolve() : probeConditionalWrites(storage))
-  const refs = new S3RefStore(ctx, beforeWrite)
+  // the objects a ref update may point at are logged for gc before it (format-spec/gc.md#inventory-and-generation-log)
+  const refs = new S3RefStore(ctx, () => beforeWrite().then(() => objects.inventory.flush()))
   const reflog = new S3ReflogStore(ctx, beforeWrite)
 
   storage = {
@@ -96,6 +97,8 @@ export function openS3Storage(url: string, options: S3StorageOptions = {}): S3St
       await createConfigObject(casClient, ctx, bytes)
     },
     async close() {
+      // a segment that cannot be sent now only leaks its objects (gc.md); closing must not fail a finished command
+      await objects.inventory.flush().catch(() => undefined)
       await objects.cache.settled()
       client.destroy()
       casClient.destroy()

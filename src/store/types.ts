@@ -4,6 +4,7 @@
  * every backend (memory and local in test/conformance/, S3 in test/s3/conformance.test.ts).
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
+import type { ObjectInventory } from './inventory.js'
 
 /**
  * Immutable, content-addressed objects named by the SHA-256 of their bytes.
@@ -69,6 +70,12 @@ export interface ObjectStore {
   sweep?(ids: readonly ObjectId[], cutoffMs: number): Promise<ObjectId[]>
   /** Optional (gc): undoes what a gc that died mid-sweep left half-done (local: links gc-trash/ back). */
   recoverSweep?(): Promise<number>
+  /**
+   * Optional (gc): what the last gc left stored and the generation log of what
+   * writers stored since, so that gc need not list the store
+   * (format-spec/gc.md#inventory-and-generation-log).
+   */
+  readonly inventory?: ObjectInventory
   /** Optional (gc, S3): aborts incomplete multipart uploads under the objects prefix started before `cutoffMs`; returns their keys (only lists them when `dryRun`). */
   abortStaleUploads?(cutoffMs: number, dryRun: boolean): Promise<string[]>
 }

@@ -6,9 +6,9 @@
  * run is the same code stopped before the sweep.
  */
 import type { ObjectId } from '../../ids.js'
-import type { TimedObject } from '../../store/types.js'
 import { DvError } from '../../errors.js'
 import { markLive, type MarkCounts } from '../gc-mark.js'
+import { findStored } from '../gc-stored.js'
 import type { ActionContext } from './context.js'
 
 export const DEFAULT_GRACE_MS = 24 * 3600_000
@@ -24,6 +24,8 @@ export interface GcOptions {
   graceMs?: number
   /** Allow a grace period under one hour. */
   force?: boolean
+  /** List the store instead of reading the inventory and generation log (finds objects they leaked). */
+  listAll?: boolean
 }
 
 export interface GcResult {
@@ -36,6 +38,11 @@ export interface GcResult {
   /** What the mark read, and what it found live. */
   mark: MarkCounts & { liveObjects: number }
   stored: { objects: number; bytes: number }
+  /**
+   * How gc learnt what is stored (format-spec/gc.md#inventory-and-generation-log):
+   * a listing of the store, or the inventory plus `logged` lines of `segments` generation-log segments.
+   */
+  inventory: { source: 'listing' | 'inventory'; segments: number; logged: number }
   /** Unreachable, but younger than the grace period: kept. */
   young: { objects: number; bytes: number }
   /** Deleted (a dry run: would be deleted), sorted by id. */
@@ -49,6 +56,8 @@ export interface GcResult {
   temporary: Array<{ path: string; bytes: number }>
   /** Incomplete multipart uploads started before the cutoff: aborted (a dry run: would be). */
   uploads: string[]
+  /** Wall time of each phase: the mark, learning what is stored (listing or inventory), the sweep with the inventory's update. */
+  ms: { mark: number; stored: number; sweep: number }
 }
 
 export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<GcResult> {
@@ -63,24 +72,17 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
   const cutoffMs = storeTimeMs - graceMs
   await refuseStaleLocks(ctx, storeTimeMs)
 
+  const started = performance.now()
   const staged = ctx.workspace ? await ctx.workspace.allStaged() : []
   const { live, counts } = await markLive(ctx, staged, { expiredBeforeMs: cutoffMs })
 
-  const stored = { objects: 0, bytes: 0 }
-  const young = { objects: 0, bytes: 0 }
-  const candidates: TimedObject[] = []
-  for await (const o of objects.listTimed()) {
-    stored.objects++
-    stored.bytes += o.bytes
-    if (live.has(o.id)) continue
-    if (o.modifiedMs < cutoffMs) candidates.push(o)
-    else {
-      young.objects++
-      young.bytes += o.bytes
-    }
-  }
-  candidates.sort((a, b) => (a.id < b.id ? -1 : 1))
+  const marked = performance.now()
+  const found = await findStored(objects, live, cutoffMs, { listAll: options.listAll === true, dryRun })
+  const { candidates, young } = found
+  const stored = { objects: found.known.size, bytes: 0 }
+  for (const bytes of found.known.values()) stored.bytes += bytes
 
+  const listed = performance.now()
   const gone = (await ctx.temp.list()).filter((e) => e.state === 'gone').map((e) => ({ path: e.path, bytes: e.bytes }))
   let deleted = candidates
   let uploads: string[] = []
@@ -88,8 +90,14 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
     const swept = new Set<ObjectId>(await objects.sweep(candidates.map((c) => c.id), cutoffMs))
     deleted = candidates.filter((c) => swept.has(c.id))
     await ctx.temp.sweep()
+    if (objects.inventory) {
+      for (const c of deleted) found.known.delete(c.id)
+      await objects.inventory.write([...found.known].map(([id, bytes]) => ({ id, bytes })))
+      await objects.inventory.dropSegments(found.segments)
+    }
   }
   if (objects.abortStaleUploads) uploads = await objects.abortStaleUploads(cutoffMs, dryRun)
+  const ms = { mark: marked - started, stored: listed - marked, sweep: performance.now() - listed }
   return {
     dryRun,
     graceMs,
@@ -97,6 +105,7 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
     cutoffMs,
     mark: { ...counts, liveObjects: live.size },
     stored,
+    inventory: { source: found.source, segments: found.segments.length, logged: found.logged },
     young,
     deleted: deleted.map((c) => ({ id: c.id, bytes: c.bytes })),
     deletedBytes: deleted.reduce((n, c) => n + c.bytes, 0),
@@ -104,6 +113,7 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
     restored,
     temporary: gone,
     uploads,
+    ms,
   }
 }
 

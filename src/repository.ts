@@ -39,6 +39,7 @@ import type { CompactOptions, CompactResult } from './table/actions/compact.js'
 import type { QueryOptions, QueryResult } from './table/actions/query.js'
 import { initWorkspace, isStoreUrl, openWorkspace } from './workspace/locate.js'
 import type { Workspace } from './workspace/workspace.js'
+import { leasedWorkspace } from './workspace/lease.js'
 import { DvError } from './errors.js'
 
 /**
@@ -124,7 +125,8 @@ export class Repository {
       // the engine's sandbox may read only dv's scratch directory and the store's object files
       engine: () => (this.enginePromise ??= import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await storage.objects.localRoot()] }))),
       retry: { ...DEFAULT_RETRY, ...options.retry },
-      workspace,
+      // a workspace sharing a remote store keeps a lease there, so gc run elsewhere keeps what it staged
+      workspace: workspace && storage.leases ? leasedWorkspace(workspace, workspace.dvDir, storage.leases) : workspace,
       temp: workspace
         ? { sweep: () => workspace.sweepTemp(), list: () => workspace.temporaryFiles() }
         : { sweep: () => sweepTemp(tmpdir(), inSystemTmp), list: () => listTemp(tmpdir(), inSystemTmp) },

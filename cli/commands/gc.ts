@@ -24,13 +24,14 @@ export async function runGc(ctx: CliContext, input: GcInput = {}): Promise<void>
 export function formatGc(r: GcResult): string[] {
   const verb = r.dryRun ? 'would delete' : 'deleted'
   const lines = [
-    `live: ${plural(r.mark.liveObjects, 'object')} from ${plural(r.mark.refs, 'ref')}, ${r.mark.reflogEntries} reflog ${r.mark.reflogEntries === 1 ? 'entry' : 'entries'}, ${plural(r.mark.stagedChanges, 'staged change')}`,
+    `live: ${plural(r.mark.liveObjects, 'object')} from ${plural(r.mark.refs, 'ref')}, ${r.mark.reflogEntries} reflog ${r.mark.reflogEntries === 1 ? 'entry' : 'entries'}, ${plural(r.mark.stagedChanges, 'staged change')}${r.mark.leases > 0 ? `, ${plural(r.mark.leases, 'lease')} of other workspaces` : ''}`,
     r.inventory.source === 'listing'
       ? `stored: ${plural(r.stored.objects, 'object')} (${formatSize(r.stored.bytes)}), listed`
       : `stored: ${plural(r.stored.objects, 'object')} (${formatSize(r.stored.bytes)}), from the inventory and ${plural(r.inventory.logged, 'line')} of the generation log (no listing)`,
     `grace period: ${formatGrace(r.graceMs)} (objects written before ${new Date(r.cutoffMs).toISOString()} by the store's clock may go)`,
     `${verb} ${plural(r.deleted.length, 'object')} (${formatSize(r.deletedBytes)}); kept ${plural(r.young.objects, 'unreachable object')} younger than the grace period`,
   ]
+  if (r.mark.expiredLeases > 0) lines.push(`ignored ${plural(r.mark.expiredLeases, 'expired lease')} (workspaces unused for their lease's time to live)`)
   if (r.refreshed > 0) lines.push(`kept ${plural(r.refreshed, 'object')} a writer reused while gc ran`)
   if (r.restored > 0) lines.push(`put back ${plural(r.restored, 'object')} an interrupted gc had moved aside`)
   if (r.temporary.length > 0) lines.push(`${r.dryRun ? 'would remove' : 'removed'} ${plural(r.temporary.length, 'temporary file')} of dv processes that are gone`)

@@ -16,6 +16,7 @@ export const KINDS = {
   reflog: 'dv:reflog:v1',
   settings: 'dv:settings:v1',
   expiry: 'dv:expiry:v1',
+  lease: 'dv:lease:v1',
 } as const
 
 /** Settings with a retention policy are written as this kind; settings without one keep v1, byte for byte (format-spec/settings.md#kinds). */

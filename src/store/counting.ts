@@ -71,6 +71,7 @@ export function wrapCounting(storage: Storage): CountingStorage {
     objects,
     refs,
     reflog,
+    ...(storage.leases ? { leases: storage.leases } : {}),
     location: storage.location,
     counts,
     reads,

@@ -130,6 +130,7 @@ export function wrapFaulty(storage: Storage, plan: FaultPlan): FaultyStorage {
     objects,
     refs,
     reflog,
+    ...(storage.leases ? { leases: storage.leases } : {}),
     location: storage.location,
     injected,
     readConfig: () => storage.readConfig(),

@@ -20,6 +20,7 @@ import { isConditionalConflict, isDefiniteFailure, isNoSuchKey, isPreconditionFa
 import {
   configKey, createS3Client, describeEndpoint, parseS3Url, type S3ConnectionOptions, type S3Context,
 } from './s3-location.js'
+import { S3LeaseStore } from './s3-leases.js'
 import { S3ObjectStore, type S3ObjectOptions } from './s3-objects.js'
 import { probeConditionalWrites, type ConditionalWriteSupport, type ProbedStorage } from './s3-probe.js'
 import { S3RefStore } from './s3-refs.js'
@@ -73,6 +74,7 @@ export function openS3Storage(url: string, options: S3StorageOptions = {}): S3St
     objects,
     refs,
     reflog,
+    leases: new S3LeaseStore(ctx),
     location: loc.url,
     bucket: loc.bucket,
     prefix: loc.prefix,

@@ -140,11 +140,27 @@ export interface ReflogStore {
   listRefs?(): Promise<string[]>
 }
 
+/**
+ * Leases (format-spec/gc.md#leases): one small mutable object per workspace
+ * that shares a remote store, under `gc/leases/<name>`; its time is the
+ * store's (LastModified), set by each put.
+ */
+export interface LeaseStore {
+  /** Writes (replaces) a lease; durable when the promise resolves. */
+  put(name: string, bytes: Uint8Array): Promise<void>
+  /** Removes a lease; absent is not an error. */
+  delete(name: string): Promise<void>
+  /** Every lease with the time the store recorded for its last put; any failed read throws. */
+  list(): Promise<Array<{ name: string; bytes: Uint8Array; modifiedMs: number }>>
+}
+
 /** A repository's storage: objects, refs and their reflog, and the small write-once repository config. */
 export interface Storage {
   readonly objects: ObjectStore
   readonly refs: RefStore
   readonly reflog: ReflogStore
+  /** Optional: stores whose workspaces live elsewhere (S3) keep their leases here. */
+  readonly leases?: LeaseStore
   /** Human-readable location, e.g. '/home/me/lake/.dv' or 'memory'. */
   readonly location: string
   /** The bytes of `config.json`, or undefined when the store holds no repository. */

@@ -8,6 +8,7 @@
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { PendingChange } from './changes.js'
+import type { Lease } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { EXPIRY_REF, parseExpiry, parseReflogEntry, parseSettings, SETTINGS_REF } from '../format/index.js'
 import { mapLimit } from '../store/map-limit.js'
@@ -19,6 +20,8 @@ export interface MarkCounts {
   refs: number
   reflogEntries: number
   stagedChanges: number
+  /** Live leases of other workspaces followed (format-spec/gc.md#leases). */
+  leases: number
   snapshots: number
   tables: number
   manifests: number
@@ -42,6 +45,8 @@ export interface MarkOptions {
   expiredBeforeMs?: number
   /** Snapshots to treat as expired too (`dv expire` measuring what an expiry would release). */
   alsoExpired?: ReadonlySet<string>
+  /** Live leases of other workspaces: roots like the staged changes (format-spec/gc.md#leases). */
+  leases?: readonly Lease[]
 }
 
 const READ_CONCURRENCY = 8
@@ -57,7 +62,8 @@ export async function markLive(ctx: RepoContext, staged: readonly PendingChange[
     throw new DvError('UNSUPPORTED', `the store at ${storage.location} cannot list its reflogs, so dv gc cannot know what is live there`)
   }
   const live = new Set<string>()
-  const counts: MarkCounts = { refs: 0, reflogEntries: 0, stagedChanges: staged.length, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0 }
+  const leases = options.leases ?? []
+  const counts: MarkCounts = { refs: 0, reflogEntries: 0, stagedChanges: staged.length, leases: leases.length, snapshots: 0, tables: 0, manifests: 0, dataFiles: 0 }
   const snapshots: SnapshotId[] = []
   const tables: ObjectId[] = []
   const manifests: ObjectId[] = []
@@ -81,6 +87,13 @@ export async function markLive(ctx: RepoContext, staged: readonly PendingChange[
       manifests.push(r.manifest)
     }
   }
+  // and what the live leases of other workspaces name (read by the caller before the refs, too)
+  for (const lease of leases) {
+    snapshots.push(...lease.snapshots)
+    tables.push(...lease.tables)
+    manifests.push(...lease.manifests)
+    for (const id of lease.objects) addData(id)
+  }
   // 2. the expiry record (read before the refs: a ref a writer set before it could see an expiry is then read below), then the refs
   const expiry = await readExpiry(storage)
   const expiredBeforeMs = options.expiredBeforeMs ?? Number.NEGATIVE_INFINITY
@@ -99,6 +112,7 @@ export async function markLive(ctx: RepoContext, staged: readonly PendingChange[
     }
   }
   for (const change of staged) expired.delete(change.baseSnapshot)
+  for (const lease of leases) for (const id of lease.snapshots) expired.delete(id)
   const settingsRef = await storage.refs.get(SETTINGS_REF)
   if (settingsRef) {
     counts.refs++

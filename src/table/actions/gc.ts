@@ -8,6 +8,7 @@
 import type { ObjectId } from '../../ids.js'
 import { DvError } from '../../errors.js'
 import { markLive, type MarkCounts } from '../gc-mark.js'
+import { liveLeases } from '../gc-leases.js'
 import { findStored } from '../gc-stored.js'
 import type { ActionContext } from './context.js'
 
@@ -36,7 +37,7 @@ export interface GcResult {
   /** Objects last written or refreshed before this may go. */
   cutoffMs: number
   /** What the mark read, and what it found live. */
-  mark: MarkCounts & { liveObjects: number }
+  mark: MarkCounts & { liveObjects: number; expiredLeases: number }
   stored: { objects: number; bytes: number }
   /**
    * How gc learnt what is stored (format-spec/gc.md#inventory-and-generation-log):
@@ -74,7 +75,8 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
 
   const started = performance.now()
   const staged = ctx.workspace ? await ctx.workspace.allStaged() : []
-  const { live, counts } = await markLive(ctx, staged, { expiredBeforeMs: cutoffMs })
+  const leases = await liveLeases(ctx.storage, storeTimeMs)
+  const { live, counts } = await markLive(ctx, staged, { expiredBeforeMs: cutoffMs, leases: leases.live })
 
   const marked = performance.now()
   const found = await findStored(objects, live, cutoffMs, { listAll: options.listAll === true, dryRun })
@@ -103,7 +105,7 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
     graceMs,
     storeTimeMs,
     cutoffMs,
-    mark: { ...counts, liveObjects: live.size },
+    mark: { ...counts, liveObjects: live.size, expiredLeases: leases.expired },
     stored,
     inventory: { source: found.source, segments: found.segments.length, logged: found.logged },
     young,

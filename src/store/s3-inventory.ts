@@ -75,8 +75,9 @@ export class S3Inventory implements ObjectInventory {
     }
   }
 
-  /** Segments are immutable: sealing is naming those present now. */
+  /** Segments are immutable: sealing is naming those present now, this process's own lines sent first. */
   async seal(): Promise<string[]> {
+    await this.flush()
     const base = `${this.gcPrefix}log/`
     const names: string[] = []
     let token: string | undefined

@@ -92,22 +92,12 @@ describeS3('s3 gc sweep lock', () => {
       const objects: ObjectStore = Object.create(storage.objects)
       Object.defineProperty(objects, 'listTimed', { value: () => { throw new Error('gc listed the bucket') } })
       const later = await Repository.fromStorage({ ...storage, objects, close: () => Promise.resolve() }, { author: 'ann' })
+      // gc sends its own process's waiting lines first: the junk, stored after the last ref update, is found
       const result = await later.gc({ graceMs: 0, force: true })
       expect(result.inventory.source).toBe('inventory')
-      // the unflushed line of the junk went out with nothing: it is kept until a later run reads it
-      expect(result.deleted.map((d) => d.id)).toEqual([])
-      await storage.close()
-      const reopened = await openTestS3(`s3://${bucket}/${prefix}`)
-      try {
-        const again = await Repository.fromStorage(reopened, { author: 'ann' })
-        await new Promise((r) => setTimeout(r, 1100))
-        const swept = await again.gc({ graceMs: 0, force: true })
-        expect(swept.inventory.source).toBe('inventory')
-        expect(swept.deleted.map((d) => d.id)).toEqual([junk])
-        expect((await again.verify()).problems).toEqual([])
-      } finally {
-        await reopened.close()
-      }
+      expect(result.deleted.map((d) => d.id)).toEqual([junk])
+      expect((await later.verify()).problems).toEqual([])
+      expect(await segments()).toBe(0)
     } finally {
       client.destroy()
       await storage.close()

@@ -4,7 +4,7 @@
  * A is committed and must either rebase (R) or fail with CONFLICT (C),
  * naming both snapshots and applying nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,17 +38,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-// A: the write that is staged first and committed last
-async function writesA(): Promise<Record<string, Write>> {
-  return {
-    append: { label: 'append', csv: await csv([day(1, 100)]), options: { mode: 'append' } },
-    'append+column': { label: 'append adding a column', csv: await csv([day(1, 101, true)], true), options: { mode: 'append' } },
-    overwrite: { label: 'overwrite', csv: await csv([day(1, 1)]), options: { mode: 'overwrite' } },
-    'replace-partitions': { label: 'replace-partitions day 1', csv: await csv([day(1, 1), day(1, 2)]), options: { mode: 'replace-partitions' } },
-    delete: { label: "delete where ts < '2026-01-02'", options: { mode: 'delete', where: "ts < '2026-01-02'" } },
-    'overwrite-where': { label: 'overwrite where day 1', csv: await csv([day(1, 1)]), options: { mode: 'overwrite', where: "ts < '2026-01-02'" } },
-    upsert: { label: 'upsert keys 1,2', csv: await csv([day(1, 1), day(1, 2)]), options: { mode: 'upsert', key: ['id'] } },
+// A: the write that is staged first and committed last (only the cell's own input file is written)
+async function writeA(kind: string): Promise<Write> {
+  switch (kind) {
+    case 'append': return { label: 'append', csv: await csv([day(1, 100)]), options: { mode: 'append' } }
+    case 'append+column': return { label: 'append adding a column', csv: await csv([day(1, 101, true)], true), options: { mode: 'append' } }
+    case 'overwrite': return { label: 'overwrite', csv: await csv([day(1, 1)]), options: { mode: 'overwrite' } }
+    case 'replace-partitions': return { label: 'replace-partitions day 1', csv: await csv([day(1, 1), day(1, 2)]), options: { mode: 'replace-partitions' } }
+    case 'delete': return { label: "delete where ts < '2026-01-02'", options: { mode: 'delete', where: "ts < '2026-01-02'" } }
+    case 'overwrite-where': return { label: 'overwrite where day 1', csv: await csv([day(1, 1)]), options: { mode: 'overwrite', where: "ts < '2026-01-02'" } }
+    case 'upsert': return { label: 'upsert keys 1,2', csv: await csv([day(1, 1), day(1, 2)]), options: { mode: 'upsert', key: ['id'] } }
   }
+  throw new Error(kind)
 }
 
 // B: the concurrent commit, touching A's scope ("same": day 1, ids 1-2) or not ("other": day 3)
@@ -78,13 +79,15 @@ const A_KINDS = ['append', 'append+column', 'overwrite', 'replace-partitions', '
 const B_KINDS = ['append', 'append+column', 'overwrite', 'replace-partitions', 'delete', 'upsert']
 const cells = A_KINDS.flatMap((a) => B_KINDS.flatMap((b) => [true, false].map((same) => ({ a, b, same, want: expected(a, b, same) }))))
 
-describe('conflict matrix (format-spec/conflicts.md)', () => {
-  it.each(cells)('$a after concurrent $b (same scope: $same) -> $want', async ({ a, b, same, want }) => {
+// Each cell works on its own copy of the base repository, so the cells run concurrently (vitest's
+// maxConcurrency, 5 at once): a cell spends much of its time waiting on the disk (fsync).
+describe.concurrent('conflict matrix (format-spec/conflicts.md)', () => {
+  it.for(cells)('$a after concurrent $b (same scope: $same) -> $want', async ({ a, b, same, want }, { expect }) => {
     const root = join(dir, `cell-${seq++}`)
     await cp(base, root, { recursive: true })
     const repo = await Repository.open(root, { author: 'matrix' })
     try {
-      const A = (await writesA())[a]
+      const A = await writeA(a)
       await repo.write('events', A.csv, A.options)
       const B = await writeB(b, same)
       const bCommit = await repo.write('events', B.csv, { ...B.options, commit: true, message: `B: ${B.label}` })

@@ -7,7 +7,7 @@
  * write no temporary bytes remain in .dv/tmp.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
+import { cpSync, createWriteStream, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +20,10 @@ let big: string
 /** Big enough to publish several objects, small enough to ingest in seconds: for signals and kills after the ingest. */
 let medium: string
 let small: string
+/** A repository with one commit of `small`, made once by the CLI; each test works on a copy. */
+let template: string
+/** The template's log: that of every copy before its test writes. */
+let before: string[]
 let n = 0
 
 async function writeBigCsv(path: string, bytes: number): Promise<void> {
@@ -45,6 +49,10 @@ beforeAll(async () => {
   await writeBigCsv(medium, 20e6)
   small = join(dir, 'small.csv')
   await writeFile(small, 'id,ts,name,amount\n1,2026-01-01T00:00:00Z,a,1.5\n')
+  template = join(dir, 'template')
+  expect(runDv(['init', template], { cwd: dir }).code).toBe(0)
+  expect(runDv(['write', 't', small, '--commit', '-m', 'first'], { cwd: template }).code).toBe(0)
+  before = log(template)
 }, 120_000)
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
@@ -57,8 +65,7 @@ function sizeOf(path: string): number {
 
 function newRepo(): string {
   const repo = join(dir, `r${n++}`)
-  expect(runDv(['init', repo], { cwd: dir }).code).toBe(0)
-  expect(runDv(['write', 't', small, '--commit', '-m', 'first'], { cwd: repo }).code).toBe(0)
+  cpSync(template, repo, { recursive: true })
   return repo
 }
 
@@ -97,7 +104,6 @@ function expectCleanAfterNextWrite(repo: string): void {
 describe('a signal during a write', () => {
   it('SIGINT while ingesting: exit 130, nothing committed, no temporary bytes left', async () => {
     const repo = newRepo()
-    const before = log(repo)
     const run = startWrite(repo)
     await when(() => sizeOf(join(repo, '.dv/tmp')) > 4e6, run, 'ingest wrote 4 MB')
     run.child.kill('SIGINT')
@@ -111,9 +117,8 @@ describe('a signal during a write', () => {
 
   it('SIGTERM while publishing objects: exit 143, nothing committed, no temporary bytes left; --json says so in its one document', async () => {
     const repo = newRepo()
-    const before = log(repo)
     // the first data object's publish pauses 3 s (a slow disk), so the signal lands mid-publish on any machine
-    const steps = join(repo, '..', `steps-${Date.now()}.log`)
+    const steps = `${repo}.steps.log`
     const run = startWrite(repo, { DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' }, ['--json'], medium)
     await when(() => existsSync(steps) && readFileSync(steps, 'utf8').includes('object.dir-fsync'), run, 'the first object was being published')
     run.child.kill('SIGTERM')
@@ -129,7 +134,6 @@ describe('a signal during a write', () => {
 
   it('a second SIGINT while stopping exits at once (130); the next write removes what it left', async () => {
     const repo = newRepo()
-    const before = log(repo)
     const run = startWrite(repo)
     await when(() => sizeOf(join(repo, '.dv/tmp')) > 4e6, run, 'ingest wrote 4 MB')
     run.child.kill('SIGINT')
@@ -149,7 +153,6 @@ describe('a signal during a write', () => {
 describe('SIGKILL during a write', () => {
   it('while ingesting: fsck reports the leftover bytes; the next write removes them', async () => {
     const repo = newRepo()
-    const before = log(repo)
     const run = startWrite(repo)
     await when(() => sizeOf(join(repo, '.dv/tmp')) > 4e6, run, 'ingest wrote 4 MB')
     run.child.kill('SIGKILL')
@@ -170,7 +173,6 @@ describe('SIGKILL during a write', () => {
 
   it('just before the ref update: the log is unchanged', async () => {
     const repo = newRepo()
-    const before = log(repo)
     const run = startWrite(repo, { DV_CRASH_AT_LABEL: 'ref.lock-create' }, [], medium)
     expect((await run.ended).signal).toBe('SIGKILL')
     expect(log(repo)).toEqual(before)
@@ -179,7 +181,6 @@ describe('SIGKILL during a write', () => {
 
   it('after the ref update: the log has exactly the new commit', async () => {
     const repo = newRepo()
-    const before = log(repo)
     const run = startWrite(repo, { DV_CRASH_AT_LABEL: 'ref.dir-fsync' }, [], medium)
     expect((await run.ended).signal).toBe('SIGKILL')
     const after = log(repo)
@@ -192,7 +193,7 @@ describe('SIGKILL during a write', () => {
 describe('the library', () => {
   it('an aborted signal stages and commits nothing, and rejects with its reason', async () => {
     const repo = await Repository.open(newRepo())
-    const before = await repo.log()
+    const history = await repo.log()
     const controller = new AbortController()
     const reason = new Error('stop')
     controller.abort(reason)
@@ -202,7 +203,7 @@ describe('the library', () => {
     await repo.write('t', small)
     await expect(repo.commit({ message: 'm', signal: controller.signal })).rejects.toBe(reason)
     expect((await repo.status()).staged).toHaveLength(1)
-    expect(await repo.log()).toEqual(before)
+    expect(await repo.log()).toEqual(history)
     await repo.close()
   }, 60_000)
 })
@@ -211,8 +212,8 @@ describe('a signal during dv compact', () => {
   it('SIGINT while the compacted file is published: exit 130, nothing committed, no temporary bytes left', async () => {
     const repo = newRepo()
     expect(runDv(['write', 't', small, '--commit', '-m', 'second'], { cwd: repo }).code).toBe(0)
-    const before = log(repo)
-    const steps = join(repo, '..', `compact-steps-${Date.now()}.log`)
+    const committed = log(repo)
+    const steps = `${repo}.compact-steps.log`
     const child = spawn(process.execPath, [DV, 'compact', 't'], {
       cwd: repo, env: { ...process.env, DV_AUTHOR: 'Test <test@example.com>', DV_STEP_LOG: steps, DV_PAUSE_AT_LABEL: 'object.dir-fsync', DV_PAUSE_MS: '3000' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -224,7 +225,7 @@ describe('a signal during dv compact', () => {
     child.kill('SIGINT')
     expect(await ended).toBe(130)
     expect(stderr).toMatch(/interrupted: nothing was committed: table 't' is unchanged/)
-    expect(log(repo)).toEqual(before)
+    expect(log(repo)).toEqual(committed)
     expect(sizeOf(join(repo, '.dv/tmp'))).toBe(0)
     expect(runDv(['compact', 't'], { cwd: repo }).stdout).toMatch(/rewrote 2 files/)
   }, 180_000)

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, buildIfStale, makeSampleData, runDv, type DvRun } from './run-dv.js'
+import { ROOT, buildIfStale, makeSampleData, runDv, runDvAsync, type DvRun } from './run-dv.js'
 
 let work: string
 let lake: string
 const dv = (...args: string[]): DvRun => runDv(args, { cwd: lake })
+const dvAsync = (...args: string[]): Promise<DvRun> => runDvAsync(args, { cwd: lake })
 
 /**
  * Everything a failed command must leave untouched: every file of the store
@@ -46,51 +47,63 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 describe('dv errors', () => {
-  it('usage errors exit 2: unknown option, unknown command, missing argument, bad counts', () => {
+  // The failures of a test change nothing (each test checks it), so its invocations run at once.
+  it('usage errors exit 2: unknown option, unknown command, missing argument, bad counts', async () => {
     const before = state()
-    expect(dv('log', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: unknown option '--bogus'/) })
-    expect(dv('frobnicate').code).toBe(2)
-    expect(dv('show').code).toBe(2)
-    expect(dv('commit').code).toBe(2) // -m is required
-    expect(dv('write', 'events', 'x.csv', '--mode', 'sideways').code).toBe(2)
-    expectFailure(dv('cat', 'events', '--limit', '-1'), 2, /--limit/)
-    expectFailure(dv('cat', 'events', '--limit', 'ten'), 2, /invalid value 'ten' for --limit/)
-    expectFailure(dv('log', '-n', '1.5'), 2, /-n/)
-    expectFailure(dv('cat', 'events', '--columns', 'id,,ts'), 2, /--columns/)
-    expectFailure(dv('write', 'events', 'events.csv', 'fix.csv', '--commit', '-m', 'two'), 2, /exactly one FILE, got 2/)
-    expectFailure(dv('write', 'events', 'events.csv', '-m', 'no commit'), 2, /only used with --commit/)
-    expectFailure(dv('write', 'events', 'events.csv', '--commit'), 2, /a commit needs a message/)
-    expectFailure(dv('write', 'events', '--mode', 'delete', '--where', 'id = 1', '--commit'), 2, /a commit needs a message/)
-    expectFailure(dv('checkout'), 2, /needs a REV/)
-    const asJson = dv('--json', 'log', '--bogus')
-    expect(asJson.code).toBe(2)
-    expect(JSON.parse(asJson.stdout)).toEqual({ error: expect.objectContaining({ code: 'INVALID_ARGUMENT', exitCode: 2 }) })
+    const [bogus, unknown, show, commit, sideways, negative, ten, fraction, columns, twoFiles, noCommit, noMessage, deleteNoMessage, checkout, asJson] = await Promise.all([
+      ['log', '--bogus'], ['frobnicate'], ['show'], ['commit'], ['write', 'events', 'x.csv', '--mode', 'sideways'],
+      ['cat', 'events', '--limit', '-1'], ['cat', 'events', '--limit', 'ten'], ['log', '-n', '1.5'], ['cat', 'events', '--columns', 'id,,ts'],
+      ['write', 'events', 'events.csv', 'fix.csv', '--commit', '-m', 'two'], ['write', 'events', 'events.csv', '-m', 'no commit'],
+      ['write', 'events', 'events.csv', '--commit'], ['write', 'events', '--mode', 'delete', '--where', 'id = 1', '--commit'], ['checkout'],
+      ['--json', 'log', '--bogus'],
+    ].map((args) => dvAsync(...args)))
+    expect(bogus).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: unknown option '--bogus'/) })
+    expect(unknown!.code).toBe(2)
+    expect(show!.code).toBe(2)
+    expect(commit!.code).toBe(2) // -m is required
+    expect(sideways!.code).toBe(2)
+    expectFailure(negative!, 2, /--limit/)
+    expectFailure(ten!, 2, /invalid value 'ten' for --limit/)
+    expectFailure(fraction!, 2, /-n/)
+    expectFailure(columns!, 2, /--columns/)
+    expectFailure(twoFiles!, 2, /exactly one FILE, got 2/)
+    expectFailure(noCommit!, 2, /only used with --commit/)
+    expectFailure(noMessage!, 2, /a commit needs a message/)
+    expectFailure(deleteNoMessage!, 2, /a commit needs a message/)
+    expectFailure(checkout!, 2, /needs a REV/)
+    expect(asJson!.code).toBe(2)
+    expect(JSON.parse(asJson!.stdout)).toEqual({ error: expect.objectContaining({ code: 'INVALID_ARGUMENT', exitCode: 2 }) })
     expect(state()).toBe(before)
   })
 
-  it('an unknown REV or a time before the first commit exits 3', () => {
+  it('an unknown REV or a time before the first commit exits 3', async () => {
     const before = state()
-    expectFailure(dv('show', 'nosuchrev'), 3, /nosuchrev/)
-    expectFailure(dv('log', 'main~9'), 3, /main~9/)
-    expectFailure(dv('cat', 'events', '--at', '2000-01-01T00:00:00Z'), 3, /2000-01-01/)
-    expectFailure(dv('checkout', 'nosuchrev'), 3, /nosuchrev/)
-    const asJson = dv('--json', 'show', 'deadbeef')
-    expect(asJson.code).toBe(3)
-    expect(JSON.parse(asJson.stdout).error).toMatchObject({ code: 'NOT_FOUND', exitCode: 3, message: expect.stringContaining('deadbeef') })
+    const [show, log, cat, checkout, asJson] = await Promise.all([
+      ['show', 'nosuchrev'], ['log', 'main~9'], ['cat', 'events', '--at', '2000-01-01T00:00:00Z'], ['checkout', 'nosuchrev'], ['--json', 'show', 'deadbeef'],
+    ].map((args) => dvAsync(...args)))
+    expectFailure(show!, 3, /nosuchrev/)
+    expectFailure(log!, 3, /main~9/)
+    expectFailure(cat!, 3, /2000-01-01/)
+    expectFailure(checkout!, 3, /nosuchrev/)
+    expect(asJson!.code).toBe(3)
+    expect(JSON.parse(asJson!.stdout).error).toMatchObject({ code: 'NOT_FOUND', exitCode: 3, message: expect.stringContaining('deadbeef') })
     expect(state()).toBe(before)
   })
 
-  it('invalid branch and tag names exit 2', () => {
+  it('invalid branch and tag names exit 2', async () => {
     const before = state()
-    for (const name of ['../x', 'a b', 'HEAD', '-x', 'x.lock']) {
-      const r = dv('branch', '--', name)
-      expect(r.code, name).toBe(2)
+    const names = ['../x', 'a b', 'HEAD', '-x', 'x.lock']
+    const [empty, tag, checkout, ...branches] = await Promise.all([
+      ['branch', ''], ['tag', 'a b'], ['checkout', '-b', 'a b'], ...names.map((name) => ['branch', '--', name]),
+    ].map((args) => dvAsync(...args)))
+    for (const [i, r] of branches.entries()) {
+      expect(r.code, names[i]).toBe(2)
       expect(r.stderr).toMatch(/^error: invalid branch name/)
       expect(r.stderr).toMatch(/^hint: /m)
     }
-    expectFailure(dv('branch', ''), 2, /invalid branch name ''/)
-    expectFailure(dv('tag', 'a b'), 2, /invalid tag name 'a b'/)
-    expectFailure(dv('checkout', '-b', 'a b'), 2, /invalid branch name 'a b'/)
+    expectFailure(empty!, 2, /invalid branch name ''/)
+    expectFailure(tag!, 2, /invalid tag name 'a b'/)
+    expectFailure(checkout!, 2, /invalid branch name 'a b'/)
     expect(state()).toBe(before)
     expect(dv('branch', 'dup').code).toBe(0)
     const created = state()

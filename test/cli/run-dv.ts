@@ -1,5 +1,5 @@
 /** Spawns the built `dv` (dist/cli/main.js), building it first when dist is stale. */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { distCli, requireDist } from '../support/dist.js'
@@ -28,17 +28,41 @@ export interface DvRunOptions {
   nodeArgs?: string[]
 }
 
-export function runDv(args: string[], options: DvRunOptions): DvRun {
+function dvEnv(options: DvRunOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DV_AUTHOR: 'Test <test@example.com>', ...options.env }
   delete env.DV_DIR
   delete env.DV_DEBUG
   if (options.env?.DV_DIR) env.DV_DIR = options.env.DV_DIR
+  return env
+}
+
+function dvRun(code: number | null, stdout: string, stderr: string): DvRun {
+  return { code: code ?? -1, stdout, stderr, lines: stdout.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '') }
+}
+
+export function runDv(args: string[], options: DvRunOptions): DvRun {
   const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), DV, ...args], {
-    cwd: options.cwd, env, encoding: 'utf8', input: options.input ?? '', timeout: 60_000, maxBuffer: 64 << 20,
+    cwd: options.cwd, env: dvEnv(options), encoding: 'utf8', input: options.input ?? '', timeout: 60_000, maxBuffer: 64 << 20,
   })
   if (r.error) throw r.error
-  const stdout = r.stdout ?? ''
-  return { code: r.status ?? -1, stdout, stderr: r.stderr ?? '', lines: stdout.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '') }
+  return dvRun(r.status, r.stdout ?? '', r.stderr ?? '')
+}
+
+/**
+ * runDv without blocking the test process: independent invocations (read-only
+ * commands, failures that change nothing) run at once with Promise.all.
+ */
+export function runDvAsync(args: string[], options: DvRunOptions): Promise<DvRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), DV, ...args], { cwd: options.cwd, env: dvEnv(options), timeout: 60_000 })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve(dvRun(code, stdout, stderr)))
+    child.stdin.end(options.input ?? '')
+  })
 }
 
 /** Runs a shell pipeline with `dv` defined as the built CLI. */

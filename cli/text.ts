@@ -203,9 +203,16 @@ export function formatShow(s: ShowResult): string[] {
   return [
     ...formatLogEntry(s.commit),
     '',
-    names.length ? `tables at ${short(s.commit.snapshot)}:` : `no tables at ${short(s.commit.snapshot)}`,
+    showTablesHeading(s),
     ...alignColumns(rows),
   ]
+}
+
+/** The line above `dv show`'s tables: none of an expired commit are kept (format-spec/retention.md#reading). */
+export function showTablesHeading(s: ShowResult): string {
+  const at = short(s.commit.snapshot)
+  if (s.commit.expired) return `tables at ${at}: not kept (expired by retention; read a kept commit)`
+  return Object.keys(s.tables).length ? `tables at ${at}:` : `no tables at ${at}`
 }
 
 export function formatRefList(refs: RefInfo[], kind: 'branch' | 'tag'): string[] {

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { ShowResult, TableInfo } from '../../src/index.js'
-import { formatPartitionSpec, plural, schemaRows, short } from '../text.js'
+import { formatPartitionSpec, plural, schemaRows, short, showTablesHeading } from '../text.js'
 import { Grid } from './Grid.js'
 import { LogEntryView } from './Log.js'
 import { tint } from './style.js'
@@ -36,7 +36,7 @@ export function ShowView({ show, color }: ShowViewProps) {
   return (
     <Box flexDirection="column">
       <LogEntryView entry={show.commit} color={color} />
-      <Text>{names.length ? `tables at ${short(show.commit.snapshot)}:` : `no tables at ${short(show.commit.snapshot)}`}</Text>
+      <Text>{showTablesHeading(show)}</Text>
       <Grid
         rows={names.map((n) => [n, plural(show.tables[n]!.rows, 'row'), plural(show.tables[n]!.files, 'file'), plural(show.tables[n]!.bytes, 'byte')])}
         color={color}

@@ -67,9 +67,19 @@ export async function expiredTest(storage: Pick<Storage, 'refs' | 'objects'>): P
  * listed only when the snapshot is in the record.
  */
 export async function assertNotExpired(storage: Pick<Storage, 'refs' | 'objects'>, id: SnapshotId, rev?: string): Promise<void> {
+  const e = await expiryOf(storage, id)
+  if (e !== undefined) throw expiredError(id, e, rev)
+}
+
+/** Why a snapshot is expired, or undefined when it is not (unlisted, or a ref names it). */
+export async function expiryOf(storage: Pick<Storage, 'refs' | 'objects'>, id: SnapshotId): Promise<ExpiredSnapshot | undefined> {
   const { record } = await readExpiry(storage)
   const e = record !== null && Object.hasOwn(record.expired, id) ? record.expired[id] : undefined
-  if (e === undefined) return
-  if ((await refTargets(storage)).has(id)) return
-  throw expiredError(id, e, rev)
+  if (e === undefined || (await refTargets(storage)).has(id)) return undefined
+  return e
+}
+
+/** An expired commit as `dv log` and `dv show` mark it. */
+export function expiredMark(e: ExpiredSnapshot): { branch: string | null; keepDays: number | null; keepLast: number | null; policy: string; time: string } {
+  return { branch: e.branch, keepDays: e.keepDays, keepLast: e.keepLast, policy: describePolicy(e), time: new Date(e.timeMs).toISOString() }
 }

@@ -80,6 +80,11 @@ describe('dv expire', () => {
     expect(cat.stderr).toMatch(/^hint: .*dv log/m)
     expect(runDv(['cat', 't', '--at', 'first'], { cwd: lake }).stdout).toBe('id,v\n1,a\n2,b\n')
     expect(runDv(['branch', 'back', 'main~1'], { cwd: lake }).code).toBe(3)
+    const show = runDv(['show', heads[1]!.slice(0, 10)], { cwd: lake })
+    expect(show.code, show.stderr).toBe(0)
+    expect(show.stdout).toMatch(/^Expired: .* by retention \(keep-last=1 on branch main\)/m)
+    expect(show.lines.at(-1)).toBe(`tables at ${heads[1]!.slice(0, 7)}: not kept (expired by retention; read a kept commit)`)
+    expect(runDv(['show', heads[1]!.slice(0, 10), 't'], { cwd: lake }).code).toBe(3)
 
     const log = runDv(['log', '--oneline'], { cwd: lake })
     expect(log.code, log.stderr).toBe(0)

@@ -82,6 +82,12 @@ describe('dv expire', () => {
     expect(await rows(repo, 'pinned')).toBe('id,kind\n4,d\n')
     expect(await rows(repo, 'main~1')).toBe('id,kind\n4,d\n')
     expect(await rows(repo, 'main')).toBe('id,kind\n5,e\n')
+    // its commit still shows, marked, without its tables; naming a table of it reads it: refused
+    const shown = await repo.show(ids.c1)
+    expect(shown.commit).toMatchObject({ snapshot: ids.c1, message: 'one', expired: { policy: 'keep-last=1 on branch main' } })
+    expect(shown.tables).toEqual({})
+    expect((await catchDvError(() => repo.show(ids.c1, 't'))).code).toBe('NOT_FOUND')
+    expect((await repo.show('v2')).commit.expired).toBeUndefined()
     // no ref may be pointed at it again
     expect((await catchDvError(() => repo.createBranch('back', ids.c1))).code).toBe('NOT_FOUND')
     expect((await catchDvError(() => repo.reset(ids.c1, { force: true }))).code).toBe('NOT_FOUND')

@@ -4,7 +4,7 @@ import { DvError } from '../../errors.js'
 import { asTableName } from '../../ids.js'
 import { refNamesBySnapshot } from '../../refs/manage.js'
 import { readSnapshot } from '../context.js'
-import { describePolicy, readExpiry } from '../expiry.js'
+import { expiredMark, expiryOf, readExpiry } from '../expiry.js'
 import { walkHistory } from '../history.js'
 import { logEntryOf, tableAt, tableInfo, tableTotals } from '../read.js'
 import { resolveAt, type ActionContext } from './context.js'
@@ -28,7 +28,7 @@ export async function log(ctx: ActionContext, options: LogOptions): Promise<LogE
     const entry = logEntryOf(id, snapshot, refs.get(id) ?? [])
     // a commit a ref names is readable whatever the record says (format-spec/retention.md#reading)
     const e = Object.hasOwn(expired, id) && !refs.has(id) ? expired[id] : undefined
-    out.push(e === undefined ? entry : { ...entry, expired: { branch: e.branch, keepDays: e.keepDays, keepLast: e.keepLast, policy: describePolicy(e), time: new Date(e.timeMs).toISOString() } })
+    out.push(e === undefined ? entry : { ...entry, expired: expiredMark(e) })
   }
   if (options.table && !tableSeen && !(options.limit === 0)) {
     throw new DvError('NOT_FOUND', `table '${options.table}' never existed in the history of ${options.rev ?? 'HEAD'}`, {
@@ -39,10 +39,19 @@ export async function log(ctx: ActionContext, options: LogOptions): Promise<LogE
   return out
 }
 
+/**
+ * `dv show REV [TABLE]`. A commit retention expired still shows, marked, as
+ * in `dv log`, without its tables (their data may be gone); naming a table
+ * of it is refused as reading it (format-spec/retention.md#reading).
+ */
 export async function show(ctx: ActionContext, rev: string, table?: string): Promise<ShowResult> {
-  const id = await resolveAt(ctx, rev)
+  const id = await resolveAt(ctx, rev, { history: table === undefined })
   const snapshot = await readSnapshot(ctx, id)
   const refs = await refNamesBySnapshot(ctx.storage.refs)
+  if (table === undefined) {
+    const e = await expiryOf(ctx.storage, id)
+    if (e !== undefined) return { commit: { ...logEntryOf(id, snapshot, refs.get(id) ?? []), expired: expiredMark(e) }, tables: {} }
+  }
   const tables: ShowResult['tables'] = {}
   for (const name of Object.keys(snapshot.tables).sort()) tables[name] = tableTotals((await tableAt(ctx, snapshot, id, name)).table)
   const result: ShowResult = { commit: logEntryOf(id, snapshot, refs.get(id) ?? []), tables }

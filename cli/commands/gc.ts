@@ -1,6 +1,7 @@
 /** `dv gc [--dry-run] [--grace DURATION] [--force] [--list-all]`: delete what nothing live reaches, older than the grace period. */
 import type { GcResult } from '../../src/index.js'
 import { withRepository, type CliContext } from '../context.js'
+import { catchInterrupts } from '../interrupt.js'
 import { emit } from '../output.js'
 import { plural } from '../text.js'
 
@@ -14,9 +15,19 @@ export interface GcInput {
 export async function runGc(ctx: CliContext, input: GcInput = {}): Promise<void> {
   const { parseDuration } = await import('../../src/index.js')
   const graceMs = input.grace === undefined ? undefined : parseDuration(input.grace)
-  const result = await withRepository(ctx, (repo) => repo.gc({
-    dryRun: input.dryRun === true, force: input.force === true, listAll: input.listAll === true, ...(graceMs === undefined ? {} : { graceMs }),
-  }))
+  const interrupts = catchInterrupts(ctx, 'objects it had moved aside are put back by the next dv gc')
+  let result: GcResult
+  try {
+    result = await withRepository(ctx, (repo) => repo.gc({
+      dryRun: input.dryRun === true, force: input.force === true, listAll: input.listAll === true, signal: interrupts.signal,
+      ...(graceMs === undefined ? {} : { graceMs }),
+    }))
+  } catch (e) {
+    if (interrupts.isAbort(e)) return interrupts.report('dv gc stopped; what it had deleted is gone (nothing live), the rest is left for the next dv gc', false)
+    throw e
+  } finally {
+    interrupts.dispose()
+  }
   await emit(ctx, result, { text: formatGc })
 }
 

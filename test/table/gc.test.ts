@@ -104,6 +104,39 @@ describe('the re-add race (format-spec/gc.md#writers-refresh-what-they-reuse)', 
   })
 })
 
+describe('an interrupted gc (format-spec/gc.md#sweep)', () => {
+  it('stops between batches of the sweep; the next run deletes the rest and the history verifies', async () => {
+    const { storage, clock, junk } = await memoryRepo()
+    const more = await Promise.all(Array.from({ length: 2500 }, (_, i) => storage.objects.put(enc.encode(`abandoned #${i}`))))
+    clock.now += 48 * HOUR
+    const controller = new AbortController()
+    const batches: number[] = []
+    const sweep = storage.objects.sweep!.bind(storage.objects)
+    const interrupted: Storage = { ...storage, objects: { ...storage.objects, sweep: async (ids, cutoffMs) => {
+      batches.push(ids.length)
+      const out = await sweep(ids, cutoffMs)
+      controller.abort(new Error('Ctrl-C'))
+      return out
+    } } }
+    const repo = await Repository.fromStorage(interrupted, { author: 'ann' })
+    await expect(repo.gc({ signal: controller.signal })).rejects.toThrow('Ctrl-C')
+    expect(batches).toEqual([1000])
+    // the first batch of the 2,502 abandoned objects is gone, the rest is there
+    expect((await Promise.all([...more, ...junk].map((id) => storage.objects.has(id as never)))).filter(Boolean)).toHaveLength(1502)
+    const rest = await Repository.fromStorage(storage, { author: 'ann' }).then((r) => r.gc())
+    expect(rest.deleted).toHaveLength(2502 - 1000)
+    expect((await Repository.fromStorage(storage, { author: 'ann' }).then((r) => r.verify())).problems).toEqual([])
+  })
+
+  it('an aborted signal stops gc before it reads anything', async () => {
+    const { repo, storage, clock } = await memoryRepo()
+    clock.now += 48 * HOUR
+    const before = await allIds(storage)
+    await expect(repo.gc({ signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop')
+    expect(await allIds(storage)).toEqual(before)
+  })
+})
+
 describe('gc deletes nothing when a read fails', () => {
   function failing(storage: MemoryStorage, what: 'refs' | 'reflog' | 'object'): Storage {
     const boom = () => Promise.reject(new DvError('STORAGE', `injected ${what} read failure`))

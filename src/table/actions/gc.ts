@@ -27,7 +27,16 @@ export interface GcOptions {
   force?: boolean
   /** List the store instead of reading the inventory and generation log (finds objects they leaked). */
   listAll?: boolean
+  /**
+   * Stops the collection between its phases and between batches of the sweep
+   * (rejecting with the signal's reason): what was deleted is gone, the rest
+   * stays for the next run, which puts back what this one had moved aside.
+   */
+  signal?: AbortSignal
 }
+
+/** The sweep goes in batches this size, so that an interrupt stops it soon. */
+const SWEEP_BATCH = 1000
 
 export interface GcResult {
   dryRun: boolean
@@ -73,11 +82,14 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
   const cutoffMs = storeTimeMs - graceMs
   await refuseStaleLocks(ctx, storeTimeMs)
 
+  const signal = options.signal
+  signal?.throwIfAborted()
   const started = performance.now()
   const staged = ctx.workspace ? await ctx.workspace.allStaged() : []
   const leases = await liveLeases(ctx.storage, storeTimeMs)
   const { live, counts } = await markLive(ctx, staged, { expiredBeforeMs: cutoffMs, leases: leases.live })
 
+  signal?.throwIfAborted()
   const marked = performance.now()
   const found = await findStored(objects, live, cutoffMs, { listAll: options.listAll === true, dryRun })
   const { candidates, young } = found
@@ -89,7 +101,12 @@ export async function gc(ctx: ActionContext, options: GcOptions = {}): Promise<G
   let deleted = candidates
   let uploads: string[] = []
   if (!dryRun) {
-    const swept = new Set<ObjectId>(await objects.sweep(candidates.map((c) => c.id), cutoffMs))
+    const swept = new Set<ObjectId>()
+    for (let start = 0; start < candidates.length; start += SWEEP_BATCH) {
+      signal?.throwIfAborted()
+      for (const id of await objects.sweep(candidates.slice(start, start + SWEEP_BATCH).map((c) => c.id), cutoffMs)) swept.add(id)
+    }
+    signal?.throwIfAborted()
     deleted = candidates.filter((c) => swept.has(c.id))
     await ctx.temp.sweep()
     if (objects.inventory) {

@@ -1,9 +1,10 @@
 /**
  * The inventory and generation log of a local store
  * (format-spec/gc.md#inventory-and-generation-log): `gc/inventory`, replaced
- * by rename; `gc/log/<owned name>`, one file per process that appends a line
- * for each object it stores; `gc/sealed/`, the log files a gc has renamed
- * aside (later lines then start a new file) and reads.
+ * by rename; `gc/log/objects`, which every process appends a line to for
+ * each object it stores (O_APPEND: one process's lines go in one write and
+ * never interleave with another's); `gc/sealed/`, the log files a gc has
+ * renamed aside (later lines then start a new file) and reads.
  */
 import { appendFile, lstat, mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
@@ -16,13 +17,14 @@ import { mapLimit } from './map-limit.js'
 import { ownedName } from './owner.js'
 import type { TimedObject } from './types.js'
 
+/** The open log file: every writer appends to it; a gc renames it into `sealed/`. */
+const LOG_FILE = 'objects'
+
 export class LocalInventory implements ObjectInventory {
   private readonly gcDir: string
   private readonly logDir: string
   private readonly sealedDir: string
   private readonly inventoryPath: string
-  /** This process's log file, named on its first line. */
-  private logName: string | undefined
   private pending: string[] = []
   private appending: Promise<void> = Promise.resolve()
   private logDirReady = false
@@ -49,8 +51,7 @@ export class LocalInventory implements ObjectInventory {
     if (this.pending.length === 0) return
     const text = this.pending.join('')
     this.pending = []
-    this.logName ??= ownedName('log')
-    const path = join(this.logDir, this.logName)
+    const path = join(this.logDir, LOG_FILE)
     try {
       if (!this.logDirReady) await mkdir(this.logDir, { recursive: true })
       this.logDirReady = true
@@ -88,7 +89,7 @@ export class LocalInventory implements ObjectInventory {
 
   /**
    * Renames every log file into `sealed/` under a name of its own (a file
-   * of the same writer sealed before and not yet dropped keeps its lines),
+   * sealed before and not yet dropped, by a gc that died, keeps its lines),
    * and names what `sealed/` holds, as `sealed/<name>`. A dry run renames
    * nothing and names the files where they are.
    */

@@ -148,6 +148,17 @@ describe('gc on the inventory and generation log (local store)', () => {
     expect((await repo.verify()).problems).toEqual([])
   })
 
+  it('writers append to one log file whose lines never interleave', async () => {
+    const root = join(tmp.path, `repo-${tmp.next()}`, '.dv')
+    const writers = [openLocalStorage(root), openLocalStorage(root), openLocalStorage(root)]
+    const ids = (await Promise.all(writers.map((w, k) => Promise.all(Array.from({ length: 150 }, (_, i) => w.objects.put(enc.encode(`writer ${k} object ${i} ${'x'.repeat(i)}`))))))).flat()
+    expect(await readdir(join(root, 'gc', 'log'))).toEqual(['objects'])
+    const lines = (await readFile(join(root, 'gc', 'log', 'objects'), 'utf8')).split('\n').filter(Boolean)
+    expect(lines).toHaveLength(450)
+    for (const line of lines) expect(line).toMatch(/^[0-9a-f]{64} \d+$/)
+    expect(new Set(lines.map((l) => l.slice(0, 64)))).toEqual(new Set(ids))
+  })
+
   it('a damaged inventory fails gc as CORRUPT, deleting nothing and naming --list-all, which then rebuilds it', async () => {
     const { root, repo, storage } = await localRepo()
     const junk = await storage.objects.put(enc.encode('abandoned'))

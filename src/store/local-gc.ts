@@ -43,7 +43,7 @@ async function readDirOrEmpty(dir: string): Promise<string[]> {
 }
 
 /** mtime and size of a file, undefined when absent. */
-async function timeOf(path: string): Promise<{ modifiedMs: number; bytes: number } | undefined> {
+export async function timeOf(path: string): Promise<{ modifiedMs: number; bytes: number } | undefined> {
   try {
     const s = await lstat(path)
     return s.isFile() ? { modifiedMs: s.mtimeMs, bytes: s.size } : undefined

@@ -6,13 +6,14 @@
  * never interleave with another's); `gc/sealed/`, the log files a gc has
  * renamed aside (later lines then start a new file) and reads.
  */
-import { appendFile, lstat, mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { ObjectId } from '../ids.js'
 import { fsyncDir, removeQuietly, writeDurableTemp } from './fs-durable.js'
 import { hasErrno, storageError } from './fs-errors.js'
 import { formatInventory, logLine, parseInventory, parseSegment, type InventoryEntry, type ObjectInventory } from './inventory.js'
+import { timeOf } from './local-gc.js'
 import { mapLimit } from './map-limit.js'
 import { ownedName } from './owner.js'
 import type { TimedObject } from './types.js'
@@ -130,14 +131,8 @@ export class LocalInventory implements ObjectInventory {
 
   async timesOf(ids: readonly ObjectId[]): Promise<Array<TimedObject | undefined>> {
     return mapLimit(ids, 16, async (id) => {
-      const path = this.pathOf(id)
-      try {
-        const s = await lstat(path)
-        return s.isFile() ? { id, modifiedMs: s.mtimeMs, bytes: s.size } : undefined
-      } catch (e) {
-        if (hasErrno(e, 'ENOENT', 'ENOTDIR')) return undefined
-        throw storageError(e, 'cannot stat', path)
-      }
+      const t = await timeOf(this.pathOf(id))
+      return t && { id, ...t }
     })
   }
 

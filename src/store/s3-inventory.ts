@@ -5,13 +5,14 @@
  * the lines of the objects it stores and sends them as one segment before
  * each ref update, when 1,000 wait, and when the store closes.
  */
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { randomUUID } from 'node:crypto'
 import { DvError } from '../errors.js'
 import type { ObjectId } from '../ids.js'
 import { formatInventory, logLine, parseInventory, parseSegment, type InventoryEntry, type ObjectInventory } from './inventory.js'
 import { mapLimit } from './map-limit.js'
 import { isNoSuchKey, s3Error } from './s3-errors.js'
+import { listNamesUnder } from './s3-list.js'
 import { headObject } from './s3-gc.js'
 import type { S3Context } from './s3-location.js'
 import type { TimedObject } from './types.js'
@@ -78,20 +79,8 @@ export class S3Inventory implements ObjectInventory {
   /** Segments are immutable: sealing is naming those present now, this process's own lines sent first. */
   async seal(): Promise<string[]> {
     await this.flush()
-    const base = `${this.gcPrefix}log/`
-    const names: string[] = []
-    let token: string | undefined
-    do {
-      let page
-      try {
-        page = await this.ctx.client.send(new ListObjectsV2Command({ Bucket: this.ctx.loc.bucket, Prefix: base, ContinuationToken: token }))
-      } catch (e) {
-        throw s3Error(e, 'list the gc log', this.where())
-      }
-      for (const item of page.Contents ?? []) if (item.Key !== undefined) names.push(`log/${item.Key.slice(base.length)}`)
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
-    } while (token !== undefined)
-    return names.sort()
+    const names = await listNamesUnder(this.ctx, `${this.gcPrefix}log/`, 'list the gc log')
+    return names.map((n) => `log/${n}`).sort()
   }
 
   async readSegment(name: string): Promise<InventoryEntry[]> {

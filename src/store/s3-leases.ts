@@ -1,8 +1,9 @@
 /** Leases on S3 (format-spec/gc.md#leases): `<prefix>gc/leases/<name>`, replaced by each PUT; their time is LastModified. */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { DvError } from '../errors.js'
 import { mapLimit } from './map-limit.js'
 import { isNoSuchKey, s3Error } from './s3-errors.js'
+import { listNamesUnder } from './s3-list.js'
 import type { S3Context } from './s3-location.js'
 import type { LeaseStore } from './types.js'
 
@@ -41,18 +42,7 @@ export class S3LeaseStore implements LeaseStore {
   }
 
   async list(): Promise<Array<{ name: string; bytes: Uint8Array; modifiedMs: number }>> {
-    const names: string[] = []
-    let token: string | undefined
-    do {
-      let page
-      try {
-        page = await this.ctx.client.send(new ListObjectsV2Command({ Bucket: this.ctx.loc.bucket, Prefix: this.base, ContinuationToken: token }))
-      } catch (e) {
-        throw s3Error(e, 'list the leases', this.where())
-      }
-      for (const item of page.Contents ?? []) if (item.Key !== undefined) names.push(item.Key.slice(this.base.length))
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
-    } while (token !== undefined)
+    const names = await listNamesUnder(this.ctx, this.base, 'list the leases')
     const read = await mapLimit(names, 8, async (name) => {
       try {
         const out = await this.ctx.client.send(new GetObjectCommand({ Bucket: this.ctx.loc.bucket, Key: `${this.base}${name}` }))

@@ -16,6 +16,7 @@ import {
   checkReflogKey, KEY_ATTEMPTS, keyOfFileName, missingEntryError, newReflogKey, REFLOG_DIR, reflogFileName, reflogFolder, refOfFolder,
 } from './reflog-keys.js'
 import { isConditionalConflict, isDefiniteFailure, isNoSuchKey, isPreconditionFailed, s3Error } from './s3-errors.js'
+import { listNamesUnder } from './s3-list.js'
 import type { S3Context } from './s3-location.js'
 import type { ReflogStore } from './types.js'
 
@@ -80,22 +81,11 @@ export class S3ReflogStore implements ReflogStore {
   }
 
   async list(ref: string): Promise<string[]> {
-    const prefix = this.prefixOf(ref)
     const keys: string[] = []
-    let token: string | undefined
-    do {
-      let page
-      try {
-        page = await this.ctx.client.send(new ListObjectsV2Command({ Bucket: this.ctx.loc.bucket, Prefix: prefix, ContinuationToken: token }))
-      } catch (e) {
-        throw s3Error(e, `list the reflog of '${ref}'`, this.errorContext())
-      }
-      for (const item of page.Contents ?? []) {
-        const key = keyOfFileName((item.Key ?? '').slice(prefix.length))
-        if (key !== undefined) keys.push(key)
-      }
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
-    } while (token !== undefined)
+    for (const name of await listNamesUnder(this.ctx, this.prefixOf(ref), `list the reflog of '${ref}'`)) {
+      const key = keyOfFileName(name)
+      if (key !== undefined) keys.push(key)
+    }
     return keys.sort(compareNames)
   }
 

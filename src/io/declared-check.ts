@@ -90,6 +90,30 @@ function castRule(file: ReadableFile, column: DeclaredColumn, raw: string): { sq
       hint: `the engine would round it: round the values in the source, or write them to a column with a larger scale`,
     }
   }
+  if (type === 'float') {
+    // a float holds about 7 significant digits and magnitudes up to 3.4e38: the value must read back as the same
+    // number (the float's shortest text), so 0.1 and 2.5 are kept, and 123456789.123, 1e300 (infinity) and 1e-50
+    // (zero) are refused; only a value of more than 7 characters or with an exponent can differ
+    const asFloat = `TRY_CAST(TRY_CAST(TRY_CAST(${v} AS FLOAT) AS VARCHAR) AS DOUBLE)`
+    const long = json ? `(length(${raw}) > 7 OR regexp_matches(${raw}, '[eE]'))` : `(length(${raw}) > 7 OR contains(${raw}, 'e') OR contains(${raw}, 'E'))`
+    return {
+      sql: `${long} AND ${asFloat} <> TRY_CAST(${v} AS DOUBLE)`,
+      has: 'needs more than a float holds (about 7 significant digits, magnitudes up to 3.4e38)',
+      hint: `the engine would round it: widen the column with \`dv table alter TABLE widen ${column.name} double\`, or round the values in the source`,
+    }
+  }
+  if (type === 'double') {
+    // beyond a double's range the cast gives infinity (1e400) or zero (1e-400); only an exponent or more than
+    // 308 digits gets there. Infinity spelled as such (inf, Infinity) is kept. (NDJSON: the JSON parser itself
+    // reads 1e-400 as 0, as JSON parsers do, so only the overflow is seen there.)
+    const far = json ? `regexp_matches(${raw}, '[eE]') OR length(${raw}) > 308` : `contains(${raw}, 'e') OR contains(${raw}, 'E') OR length(${raw}) > 308`
+    const d = `TRY_CAST(${v} AS DOUBLE)`
+    return {
+      sql: `(${far}) AND (isinf(${d}) AND NOT contains(lower(${v}), 'inf') OR ${d} = 0 AND regexp_matches(${v}, '^[^eE]*[1-9]'))`,
+      has: 'is beyond the range of a double (it would read as infinity or zero)',
+      hint: `fix the value, or keep the column's text: a new table with --schema "${column.name} string, ..."`,
+    }
+  }
   if (type === 'date' && file.csv?.dateFormat === undefined) {
     return {
       sql: `contains(${raw}, ':') AND TRY_CAST(trim(${v}) AS TIMESTAMP)::TIME <> TIME '00:00:00'`,

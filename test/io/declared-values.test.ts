@@ -16,9 +16,9 @@ import { useTempDir } from '../support/temp-dir.js'
 import { refusedWrite } from '../support/refused-write.js'
 
 const dir = useTempDir('dv-declared-values-')
-const SCHEMA = 'id long, i int, m decimal(10,2), d date, ts timestamp, t time, s string'
-const HEADER = 'id,i,m,d,ts,t,s'
-const GOOD = { i: '1', m: '1.25', d: '2026-01-01', ts: '2026-01-01 10:00:00', t: '10:00:00', s: 'x' }
+const SCHEMA = 'id long, i int, m decimal(10,2), d date, ts timestamp, t time, s string, f float, x double'
+const HEADER = 'id,i,m,d,ts,t,s,f,x'
+const GOOD = { i: '1', m: '1.25', d: '2026-01-01', ts: '2026-01-01 10:00:00', t: '10:00:00', s: 'x', f: '0.5', x: '2.5' }
 let r: Repository
 let n = 0
 
@@ -71,6 +71,11 @@ describe('CSV: a value the cast to the declared type would change is refused', (
     ['a UTC offset in a timestamp column', 'ts', '2026-01-01 00:00:00+02', 'timestamp'],
     ['a negative offset in a timestamp column', 'ts', '2026-01-01T00:00:00-05:30', 'timestamp'],
     ['nanoseconds in a time column', 't', '10:00:00.123456789', 'time'],
+    ['more digits than a float holds', 'f', '123456789.123', 'float'],
+    ['a float beyond its range (read as infinity)', 'f', '1e300', 'float'],
+    ['a float below its range (read as zero)', 'f', '1e-50', 'float'],
+    ['a double beyond its range (read as infinity)', 'x', '-1e400', 'double'],
+    ['a double below its range (read as zero)', 'x', '2.5e-400', 'double'],
   ])('%s', async (_, column, value, type) => {
     const row = column === 'id' ? { id: value as unknown as number } : { id: 2, [column]: value }
     const e = await refused(await csvOf([{ id: 1 }, row]))
@@ -81,7 +86,20 @@ describe('CSV: a value the cast to the declared type would change is refused', (
 
   it('keeps what reads exactly: 1e3 and 2.0 in integer columns, trailing zeros past the scale, a midnight date, a zero offset', async () => {
     const row = await appended(await csvOf([{ id: '1e3' as unknown as number, i: '2.0', m: '1.1e-1', d: '2026-01-02 00:00:00', ts: '2026-01-01 10:00:00+00:00', t: '10:00:00.123456000' }]), '1000')
-    expect(JSON.parse(row)).toEqual({ id: 1000, i: 2, m: 0.11, d: '2026-01-02', ts: '2026-01-01 10:00:00', t: '10:00:00.123456', s: 'x' })
+    expect(JSON.parse(row)).toEqual({ id: 1000, i: 2, m: 0.11, d: '2026-01-02', ts: '2026-01-01 10:00:00', t: '10:00:00.123456', s: 'x', f: 0.5, x: 2.5 })
+  }, 30_000)
+
+  it('keeps the floats and doubles a float or double reads back: 0.1, 3.4028235e38, 16777216, inf; 1e308, -Infinity, 0e-5', async () => {
+    const path = await csvOf([
+      { id: 30, f: '0.1', x: '1e308' },
+      { id: 31, f: '3.4028235e38', x: '-Infinity' },
+      { id: 32, f: '16777216', x: '0e-5' },
+      { id: 33, f: 'inf', x: '1.7976931348623157e308' },
+    ])
+    await r.write('t', path, { commit: true, message: 'floats' })
+    const out = new TextSink()
+    await r.cat('t', out, { where: 'id BETWEEN 30 AND 33', format: 'csv', columns: ['id', 'f', 'x'] })
+    expect(out.text).toBe('id,f,x\n30,0.1,1e+308\n31,3.4028235e+38,-inf\n32,16777216.0,0.0\n33,inf,1.7976931348623157e+308\n')
   }, 30_000)
 
   it('a date format of the write decides what a date column reads', async () => {
@@ -123,6 +141,9 @@ describe('NDJSON: a value the cast to the declared type would change is refused'
     ['a time of day in a date column', 'd', '2026-01-02T10:00:00', '"2026-01-02T10:00:00"'],
     ['a UTC offset in a timestamp column', 'ts', '2026-01-01T00:00:00+02:00', '"2026-01-01T00:00:00+02:00"'],
     ['nanoseconds in a time column', 't', '10:00:00.123456789', '"10:00:00.123456789"'],
+    ['more digits than a float holds', 'f', 3.14159265, '3.14159265'],
+    ['a float beyond its range', 'f', 1e300, '1e300'],
+    ['a string of more digits than a float holds', 'f', '123456789.5', '"123456789.5"'],
   ])('%s', async (_, column, value, shown) => {
     const e = await refused(await ndjsonOf([{ id: 1 }, { id: 2, [column]: value }]))
     expect(e.message).toContain(`record 2 (line 2): value ${shown} of column '${column}'`)

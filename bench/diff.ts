@@ -201,10 +201,11 @@ async function benchStat(ctx: BenchContext, dir: string): Promise<Row[]> {
   ]
 }
 
-export async function benchDiff(ctx: BenchContext): Promise<Row[]> {
+/** Cases 1 and 2, and with `history` case 3 (`--only diff-rows` leaves it out). */
+export async function benchDiff(ctx: BenchContext, options: { history: boolean }): Promise<Row[]> {
   const inputs = await makeInputs(ctx)
   const dir = await buildRows(ctx, inputs)
   const rows = [...(await benchRowsCase(ctx, dir, 'spread')), ...(await benchRowsCase(ctx, dir, 'day'))]
-  rows.push(...(await benchStat(ctx, await buildHistory(ctx))))
+  if (options.history) rows.push(...(await benchStat(ctx, await buildHistory(ctx))))
   return rows
 }

@@ -34,7 +34,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, cold, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, export, compact); default: all but pipeline, diff, export and compact. */
+  /** Run only these parts (startup, cold, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, diff-rows, export, compact); default: all but pipeline, diff, export and compact. */
   only: Set<string> | undefined
 }
 
@@ -138,9 +138,9 @@ async function main(): Promise<void> {
     if (args.only?.has('compact')) rows.push(...(await benchCompact(ctx))) // only on request: commits 1,000 files to set up (~1 min)
     if (args.only?.has('export')) rows.push(...(await benchExportCost(ctx))) // only on request: 300 commits to set up (~1-2 min)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
-    if (args.only?.has('diff')) {
-      // only on request: builds a 1M-row repository and a 1,000-commit history (~2-4 min)
-      rows.push(...(await benchDiff(ctx)))
+    if (args.only?.has('diff') || args.only?.has('diff-rows')) {
+      // only on request: builds a 1M-row repository and (diff, not diff-rows) a 1,000-commit history (~2-4 min)
+      rows.push(...(await benchDiff(ctx, { history: args.only.has('diff') })))
       Object.assign(BASELINES, DIFF_BASELINES)
     }
     if (args.only?.has('pipeline')) {

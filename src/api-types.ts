@@ -83,7 +83,14 @@ export interface WriteOptions {
 export interface QuarantineResult {
   /** TABLE__quarantine. */
   table: string
+  /** Rows quarantined to TABLE__quarantine. */
   rows: number
+  /**
+   * Input rows that passed the row rules, written to TABLE through the write's mode. (The write's own `rows`
+   * counts the rows of the files it adds: an upsert's rewritten files carry unchanged rows too.) A replay of a
+   * landed idempotency key knows only the commit: its `passed` is the rows the commit added to TABLE.
+   */
+  passed: number
   /** Quarantined rows per rule name; a row breaking two rules counts under both. */
   byRule: Record<string, number>
   /** The `_dv_write` value of the quarantined rows (the write's id). */

@@ -49,7 +49,7 @@ export interface PreparedChange {
   change: PendingChange
   addedColumns: string[]
   /** A quarantining write: how many rows went to the quarantine table, per rule, and its change (none when no row failed). */
-  quarantine?: { table: string; rows: number; byRule: Record<string, number>; change: PendingChange | undefined }
+  quarantine?: { table: string; passed: number; rows: number; byRule: Record<string, number>; change: PendingChange | undefined }
 }
 
 function invalid(message: string, hint?: string): DvError {
@@ -163,7 +163,7 @@ export async function prepareChange(ctx: RepoContext, request: ChangeRequest): P
       if (req.quarantine) {
         // split before the mode plans anything: only the passing rows replace, upsert or append
         const split = await splitInput(ctx, req.quarantine, { tableName: req.table, schema, partitionSpec, written, outDir: join(outDir, 'quarantine'), baseSnapshot: req.baseSnapshot })
-        quarantined = { table: req.quarantine.name, rows: split.rows, byRule: split.byRule, change: split.change }
+        quarantined = { table: req.quarantine.name, passed: split.passed, rows: split.rows, byRule: split.byRule, change: split.change }
         written = split.kept
         if (mode === 'overwrite' && where === undefined && !written.some((w) => w.rows > 0) && !req.allowEmpty) {
           throw new DvError('QUALITY', `every row of ${req.source.name} broke the contract of table '${req.table}': the overwrite would leave it empty`, {

@@ -48,6 +48,8 @@ export interface QuarantineRequest {
 /** What the split produced: the passing rows' files (to TABLE) and the quarantine table's change. */
 export interface QuarantineSplit {
   kept: WrittenFile[]
+  /** Input rows that passed (the rows of `kept`). */
+  passed: number
   rows: number
   byRule: Record<string, number>
   change: PendingChange | undefined
@@ -125,9 +127,10 @@ export async function splitInput(
   })
   const kept = input.written.flatMap((w, i) => (result.files[i]!.matched === 0 ? [w] : result.files[i]!.kept))
   const rows = result.quarantined.reduce((n, f) => n + f.rows, 0)
+  const passed = kept.reduce((n, f) => n + f.rows, 0)
   // in contract order, as the contract lists the rules
   const byRule = Object.fromEntries(q.rules.filter((r) => result.byRule[r] !== undefined).map((r) => [r, result.byRule[r]!]))
-  if (rows === 0) return { kept, rows, byRule: {}, change: undefined }
+  if (rows === 0) return { kept, passed, rows, byRule: {}, change: undefined }
   const files: DataFile[] = await publishFiles(ctx, result.quarantined)
   const existing = q.base.table
   const change: PendingChange = {
@@ -136,12 +139,12 @@ export async function splitInput(
     baseLastColumnId: existing ? existing.lastColumnId : 0, schema: target.schema, lastColumnId: target.lastColumnId,
     partitionSpec: [], files, removes: [], scope: { kind: 'none' },
   }
-  return { kept, rows, byRule, change }
+  return { kept, passed, rows, byRule, change }
 }
 
-/** `N rows committed to T, M quarantined to T__quarantine (rule: count, ...)`: the write's one-line account. */
-export function quarantineSummary(rows: number, table: string, q: { table: string; rows: number; byRule: Record<string, number> }, committed: boolean): string {
+/** `N rows committed to T, M quarantined to T__quarantine (rule: count, ...)`: the write's one-line account (N: input rows that passed). */
+export function quarantineSummary(table: string, q: { table: string; passed: number; rows: number; byRule: Record<string, number> }, committed: boolean): string {
   const n = (k: number) => `${k} row${k === 1 ? '' : 's'}`
   const rules = Object.entries(q.byRule).map(([rule, k]) => `${rule}: ${k}`).join(', ')
-  return `${n(rows)} ${committed ? 'committed to' : 'staged for'} ${table}, ${q.rows} quarantined to ${q.table}${rules ? ` (${rules})` : ''}`
+  return `${n(q.passed)} ${committed ? 'committed to' : 'staged for'} ${table}, ${q.rows} quarantined to ${q.table}${rules ? ` (${rules})` : ''}`
 }

@@ -110,7 +110,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     const quarantined = prepared.quarantine?.change
     if (prepared.quarantine) {
       const q = prepared.quarantine
-      result.quarantine = { table: q.table, rows: q.rows, byRule: q.byRule, write: change.id, created: q.change?.creates === true, summary: '' }
+      result.quarantine = { table: q.table, rows: q.rows, passed: q.passed, byRule: q.byRule, write: change.id, created: q.change?.creates === true, summary: '' }
     }
     signal?.throwIfAborted()
     if (commitNow) {
@@ -125,7 +125,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       await stageBoth(ctx, branch, change, quarantined)
       result.staged = { id: change.id }
     }
-    if (result.quarantine) result.quarantine.summary = quarantineSummary(result.rows, name, result.quarantine, commitNow)
+    if (result.quarantine) result.quarantine.summary = quarantineSummary(name, result.quarantine, commitNow)
     return result
   } catch (e) {
     // an interrupted statement fails with the engine's own error: the caller asked for the abort
@@ -203,7 +203,7 @@ function replayResult(table: TableName, mode: WriteMode, commit: CommitResult, q
 }
 
 function replayQuarantine(table: TableName, rows: number, q: CommitResult['tables'][string] | undefined): QuarantineResult {
-  const out: QuarantineResult = { table: quarantineName(table), rows: q?.addedRows ?? 0, byRule: {}, write: '', created: q?.operation === 'create', summary: '' }
-  out.summary = quarantineSummary(rows, table, out, true)
+  const out: QuarantineResult = { table: quarantineName(table), rows: q?.addedRows ?? 0, passed: rows, byRule: {}, write: '', created: q?.operation === 'create', summary: '' }
+  out.summary = quarantineSummary(table, out, true)
   return out
 }

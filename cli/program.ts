@@ -11,6 +11,7 @@ import { Command, Option } from 'commander'
 import { WRITE_MODES } from '../src/api-types.js'
 import { createContext, exitState, type CliContext, type GlobalOptions } from './context.js'
 import { isBrokenPipe, reportError } from './report-error.js'
+import { collectMeta } from './lineage.js'
 
 function readVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
@@ -66,6 +67,7 @@ function buildProgram(argv: readonly string[]): Command {
     .option('--no-verify', "skip the tables' contracts (not on a branch protected with --require-checks)")
     .option('-m, --message <msg>', 'commit message (with --commit)')
     .option('--idempotency-key <key>', 'a retried write with the same key is a no-op')
+    .option('--meta <key=value>', 'with --commit: a pair the commit records in its lineage, e.g. run-id=42 (repeatable)', collectMeta)
     .option('--branch <name>', 'target branch (default: the checked-out one)')
     .option('--schema <schema>', 'a new table\'s columns, e.g. "id long not null, ts timestamptz" (or @FILE.json)')
     .option('--allow-empty', 'write even when the input has no rows (e.g. to create an empty table)')
@@ -99,6 +101,7 @@ later writes unless they give their own.`)
   program.command('commit').description('commit every staged change as one atomic snapshot')
     .requiredOption('-m, --message <msg>', 'commit message')
     .option('--idempotency-key <key>', 'a retried commit with the same key is a no-op')
+    .option('--meta <key=value>', 'a pair the commit records in its lineage, e.g. run-id=42 (repeatable)', collectMeta)
     .option('--allow-empty', 'commit even when nothing is staged')
     .option('--no-verify', "skip the tables' contracts (not on a branch protected with --require-checks)")
     .option('--branch <name>', 'target branch (default: the checked-out one)')
@@ -115,6 +118,7 @@ later writes unless they give their own.`)
     .option('--oneline', 'one line per snapshot')
     .option('--format <format>', 'one line per snapshot with git-style placeholders: %h %H %s %an %ad %at %p %P %d %n %%')
     .option('--idempotency-key <key>', 'only the snapshot that landed with KEY (did my write land?)')
+    .option('--input <sha256>', 'only commits that read an input with this SHA-256 (a prefix of 7+ hex digits will do)')
     .action(async (rev: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/log.js')).runLog(context(cmd), { rev, ...opts }))
 

@@ -107,10 +107,28 @@ export function formatLogEntry(e: LogEntry): string[] {
   if (e.parents.length > 1) lines.push(`Merge: ${e.parents.map(short).join(' ')}`)
   lines.push(`Author: ${e.author}`, `Date:   ${e.timestamp}`)
   if (e.idempotencyKey) lines.push(`Idempotency-Key: ${e.idempotencyKey}`)
+  lines.push(...formatLineage(e.lineage))
   if (e.expired) lines.push(`Expired: ${e.expired.time} by retention (${e.expired.policy}): its data is no longer kept`)
   lines.push('', ...e.message.split('\n').map((l) => `    ${l}`.trimEnd()))
   const changes = formatChanges(e.tables, '    ')
   if (changes.length) lines.push('', ...changes)
+  return lines
+}
+
+/**
+ * A commit's lineage (format-spec/snapshot.md#lineage), one line per part:
+ * `Code:   URL COMMIT (branch main, dirty)`, `Input:  TABLE <- NAME (BYTES bytes, sha256 HEX)` per
+ * input, `Meta:   k=v k2=v2`. The full SHA-256 is printed: `dv log --input` takes it.
+ */
+export function formatLineage(l: LogEntry['lineage']): string[] {
+  if (!l) return []
+  const lines: string[] = []
+  if (l.code) {
+    const where = [l.code.branch === undefined ? 'detached HEAD' : `branch ${l.code.branch}`, ...(l.code.dirty ? ['dirty'] : [])].join(', ')
+    lines.push(`Code:   ${l.code.repository === undefined ? '' : `${l.code.repository} `}${l.code.commit} (${where})`)
+  }
+  for (const i of l.inputs ?? []) lines.push(`Input:  ${i.table} <- ${i.name} (${plural(i.bytes, 'byte')}, sha256 ${i.sha256})`)
+  if (l.meta) lines.push(`Meta:   ${Object.entries(l.meta).map(([k, v]) => `${k}=${v}`).join(' ')}`)
   return lines
 }
 

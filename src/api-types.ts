@@ -4,7 +4,7 @@
  * `--json` as-is), so they hold only JSON-safe values. This module has no
  * runtime imports: the CLI reads WRITE_MODES from it at start-up.
  */
-import type { Schema, TableChange, Type } from './format/types.js'
+import type { Lineage, Schema, TableChange, Type } from './format/types.js'
 import type { CsvOptions, InputFormat, OutputFormat } from './io/types.js'
 import type { SchemaChange } from './format/schema-diff.js'
 
@@ -17,7 +17,24 @@ export type WriteMode = (typeof WRITE_MODES)[number]
 export const ON_VIOLATION = ['fail', 'quarantine'] as const
 export type OnViolation = (typeof ON_VIOLATION)[number]
 
+/**
+ * What a commit records of what produced it (format-spec/snapshot.md#lineage), besides the inputs its writes
+ * read, which are always recorded.
+ */
+export interface LineageOptions {
+  /**
+   * A directory inside the Git work tree of the code making the commit: its commit id, branch, `origin` URL
+   * (without credentials) and whether a tracked file differs are recorded, read with isomorphic-git. Nothing
+   * is recorded when it is in no work tree. The CLI passes its working directory.
+   */
+  codeDir?: string
+  /** The pipeline's pairs (e.g. an orchestrator's run id): non-empty keys. */
+  meta?: Record<string, string>
+}
+
 export interface WriteOptions {
+  /** With `commit: true`: the lineage the commit records (the input is recorded in any case). */
+  lineage?: LineageOptions
   mode?: WriteMode
   /** SQL predicate: the rows `delete` removes, or the rows `overwrite` replaces. */
   where?: string
@@ -125,6 +142,8 @@ export interface WriteResult {
 
 export interface CommitOptions {
   message: string
+  /** The lineage the commit records (the staged writes' inputs are recorded in any case). */
+  lineage?: LineageOptions
   /**
    * False skips the tables' contracts (`--no-verify`); the result then says
    * `checks: 'skipped'`. A branch protected with --require-checks runs them
@@ -182,6 +201,8 @@ export interface LogOptions {
   table?: string
   limit?: number
   idempotencyKey?: string
+  /** Only commits whose lineage lists an input with this SHA-256 (64 hex digits, or a prefix of 7 or more). */
+  input?: string
 }
 
 export interface LogEntry {
@@ -192,6 +213,8 @@ export interface LogEntry {
   message: string
   tables: Record<string, TableChange>
   idempotencyKey?: string
+  /** What produced the commit: code version, inputs, pipeline pairs (format-spec/snapshot.md#lineage). */
+  lineage?: Lineage
   /** Branch and tag names pointing at this snapshot. */
   refs: string[]
   /** Set when retention expired this commit: its data is no longer kept (format-spec/retention.md). */

@@ -130,6 +130,7 @@ export class Repository {
       temp: workspace
         ? { sweep: () => workspace.sweepTemp(), list: () => workspace.temporaryFiles() }
         : { sweep: () => sweepTemp(tmpdir(), inSystemTmp), list: () => listTemp(tmpdir(), inSystemTmp) },
+      codeVersion: async (dir) => (await import('./workspace/code-version.js')).codeVersionAt(dir),
     }
   }
 

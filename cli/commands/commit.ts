@@ -4,6 +4,7 @@ import { emit } from '../output.js'
 import { formatCommit, noteChecks } from '../text.js'
 import { catchInterrupts } from '../interrupt.js'
 import type { CommitResult } from '../../src/index.js'
+import { lineageOptions } from '../lineage.js'
 
 export interface CommitInput {
   message: string
@@ -12,15 +13,18 @@ export interface CommitInput {
   branch?: string
   /** false: --no-verify. */
   verify?: boolean
+  meta?: string[]
 }
 
 export async function runCommit(ctx: CliContext, input: CommitInput): Promise<void> {
+  const lineage = await lineageOptions(input.meta)
   const interrupts = catchInterrupts(ctx, 'the commit may have landed if its ref update had started: see `dv log` and `dv status`')
   let result: CommitResult
   try {
     result = await withRepository(ctx, (repo) => repo.commit({
       message: input.message,
       signal: interrupts.signal,
+      lineage,
       ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
       ...(input.allowEmpty ? { allowEmpty: true } : {}),
       ...(input.branch === undefined ? {} : { branch: input.branch }),

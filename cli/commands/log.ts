@@ -8,6 +8,7 @@ export interface LogInput {
   maxCount?: string
   oneline?: boolean
   idempotencyKey?: string
+  input?: string
   /** git-style placeholders: %h %H %s %an %ad %at %p %P %d %n %% */
   format?: string
 }
@@ -24,6 +25,7 @@ export async function runLog(ctx: CliContext, input: LogInput): Promise<void> {
     ...(input.table === undefined ? {} : { table: input.table }),
     ...(limit === undefined ? {} : { limit }),
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    ...(input.input === undefined ? {} : { input: input.input }),
   }))
   const oneline = input.oneline === true
   if (line !== undefined) {

@@ -9,6 +9,7 @@ import { catchInterrupts } from '../interrupt.js'
 import { startProgress } from '../progress.js'
 import type { CsvOptions, InputFormat, OnViolation, WriteMode, WriteOptions, WriteResult } from '../../src/index.js'
 import { formatWrite, noteChecks } from '../text.js'
+import { lineageOptions } from '../lineage.js'
 
 export interface WriteInput {
   table: string
@@ -37,6 +38,7 @@ export interface WriteInput {
   compression?: string
   /** fail (the default) or quarantine; commander allows only these two. */
   onViolation?: string
+  meta?: string[]
 }
 
 function csvOptions(input: WriteInput): CsvOptions | undefined {
@@ -88,6 +90,8 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
     // a missing -m is the library's check (Repository.write), as for `dv commit`
   } else if (input.message !== undefined) {
     return usageError('-m/--message is only used with --commit', "add --commit to commit now, or run 'dv commit -m MSG' later")
+  } else if (input.meta?.length) {
+    return usageError('--meta is recorded by a commit: it is only used with --commit', "add --commit to commit now, or pass it to 'dv commit -m MSG --meta KEY=VALUE' later")
   }
   if (files.filter((f) => f === '-').length > 1) return usageError("stdin ('-') can be read only once")
   return files
@@ -95,10 +99,11 @@ async function checkInput(input: WriteInput): Promise<Array<string | undefined>>
 
 export async function runWrite(ctx: CliContext, input: WriteInput): Promise<void> {
   const files = await checkInput(input)
+  const lineage = input.commit ? await lineageOptions(input.meta) : undefined
   const interrupts = catchInterrupts(ctx, input.commit
     ? 'the commit may have landed if its ref update had started: see `dv log`; the next write removes temporary files'
     : 'nothing was committed; the next write removes temporary files')
-  const options: WriteOptions = { ...toOptions(input), signal: interrupts.signal }
+  const options: WriteOptions = { ...toOptions(input), signal: interrupts.signal, ...(lineage ? { lineage } : {}) }
   // a schema file is named relative to the working directory, like the input files
   const schemaFile = options.schema?.startsWith('@') ? options.schema.slice(1) : /\.json$/i.test(options.schema?.trim() ?? '') ? options.schema!.trim() : undefined
   if (schemaFile !== undefined) options.schema = `@${path.resolve(ctx.cwd, schemaFile)}`

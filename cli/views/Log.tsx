@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { LogEntry } from '../../src/index.js'
-import { firstLine, formatRefName, short } from '../text.js'
+import { firstLine, formatLineage, formatRefName, short } from '../text.js'
 import { ChangesView } from './Changes.js'
 import { tint } from './style.js'
 
@@ -25,6 +25,7 @@ export function LogEntryView({ entry, color }: { entry: LogEntry; color: boolean
       <Text>Author: {entry.author}</Text>
       <Text>Date:   {entry.timestamp}</Text>
       {entry.idempotencyKey && <Text>Idempotency-Key: {entry.idempotencyKey}</Text>}
+      {formatLineage(entry.lineage).map((line) => <Text key={line}>{line}</Text>)}
       {entry.expired && <Text color={tint(color, 'red')}>Expired: {entry.expired.time} by retention ({entry.expired.policy}): its data is no longer kept</Text>}
       <Box paddingLeft={4} marginTop={1}><Text>{entry.message}</Text></Box>
       {Object.keys(entry.tables).length > 0 && <Box marginTop={1}><ChangesView tables={entry.tables} color={color} indent={4} /></Box>}

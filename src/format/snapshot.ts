@@ -6,6 +6,7 @@ import { decodeChecked, encodeChecked } from './codec.js'
 import {
   fail,
   readArray,
+  readBoolean,
   readCount,
   readInteger,
   readMap,
@@ -14,7 +15,7 @@ import {
   readString,
   type JsonObject,
 } from './json-fields.js'
-import { KINDS, SNAPSHOT_KIND_V2, type Snapshot, type TableChange } from './types.js'
+import { KINDS, SNAPSHOT_KIND_V2, SNAPSHOT_KIND_V3, type CodeVersion, type Lineage, type LineageInput, type Snapshot, type TableChange } from './types.js'
 
 export const OPERATIONS: readonly TableChange['operation'][] = [
   'create',
@@ -28,9 +29,67 @@ export const OPERATIONS: readonly TableChange['operation'][] = [
   'replace',
 ]
 
-/** The kind a snapshot is written as: v2 exactly when a change is a `replace` (format-spec/snapshot.md#kinds). */
-function snapshotKind(summary: Record<string, TableChange>): string {
+/**
+ * The kind a snapshot is written as (format-spec/snapshot.md#kinds): v3 exactly when it has `lineage`; otherwise
+ * v2 exactly when a change is a `replace`; otherwise v1.
+ */
+function snapshotKind(summary: Record<string, TableChange>, lineage: boolean): string {
+  if (lineage) return SNAPSHOT_KIND_V3
   return Object.values(summary).some((c) => c.operation === 'replace') ? SNAPSHOT_KIND_V2 : KINDS.snapshot
+}
+
+/** A Git commit id: 40 hex digits (SHA-1), or 64 in a SHA-256 repository. */
+const GIT_COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/
+
+function encodeLineage(l: Lineage): JsonObject {
+  const json: JsonObject = {}
+  if (l.code) {
+    const code: JsonObject = { commit: l.code.commit, dirty: l.code.dirty }
+    if (l.code.branch !== undefined) code.branch = l.code.branch
+    if (l.code.repository !== undefined) code.repository = l.code.repository
+    json.code = code
+  }
+  if (l.inputs) json.inputs = l.inputs.map((i) => ({ table: i.table, name: i.name, bytes: i.bytes, sha256: i.sha256 }))
+  if (l.meta) json.meta = l.meta
+  return json
+}
+
+function decodeLineage(v: unknown, path: string): Lineage {
+  const o = readObject(v, path, [], ['code', 'inputs', 'meta'])
+  if (Object.keys(o).length === 0) fail(path, 'lineage records at least one of code, inputs and meta (absent when nothing was recorded)')
+  const lineage: Lineage = {}
+  if (o.code !== undefined) {
+    const at = childPath(path, 'code')
+    const c = readObject(o.code, at, ['commit', 'dirty'], ['branch', 'repository'])
+    const commit = readString(c.commit, `${at}.commit`)
+    if (!GIT_COMMIT.test(commit)) fail(`${at}.commit`, 'expected a Git commit id: 40 (or 64) lowercase hex digits')
+    const code: CodeVersion = { commit, dirty: readBoolean(c.dirty, `${at}.dirty`) }
+    if (c.branch !== undefined) code.branch = readString(c.branch, `${at}.branch`, { nonEmpty: true })
+    if (c.repository !== undefined) code.repository = readString(c.repository, `${at}.repository`, { nonEmpty: true })
+    lineage.code = code
+  }
+  if (o.inputs !== undefined) {
+    const at = childPath(path, 'inputs')
+    const items = readArray(o.inputs, at)
+    if (items.length === 0) fail(at, 'an empty list of inputs is written as no inputs field')
+    lineage.inputs = items.map((item, i): LineageInput => {
+      const p = `${at}[${i}]`
+      const x = readObject(item, p, ['table', 'name', 'bytes', 'sha256'])
+      const table = readString(x.table, `${p}.table`)
+      checkTableName(table, `${p}.table`)
+      return { table, name: readString(x.name, `${p}.name`, { nonEmpty: true }), bytes: readCount(x.bytes, `${p}.bytes`), sha256: readObjectId(x.sha256, `${p}.sha256`) }
+    })
+  }
+  if (o.meta !== undefined) {
+    const at = childPath(path, 'meta')
+    const meta = readMap(o.meta, at, (value, p, key) => {
+      if (key.length === 0) fail(p, 'a meta key must not be empty')
+      return readString(value, p)
+    })
+    if (Object.keys(meta).length === 0) fail(at, 'empty meta is written as no meta field')
+    lineage.meta = meta
+  }
+  return lineage
 }
 
 const CHANGE_COUNTS = [
@@ -61,7 +120,7 @@ function decodeChange(v: unknown, path: string): TableChange {
 
 function encodeSnapshot(s: Snapshot): JsonObject {
   const json: JsonObject = {
-    kind: snapshotKind(s.summary),
+    kind: snapshotKind(s.summary, s.lineage !== undefined),
     parents: s.parents,
     'timestamp-ms': s.timestampMs,
     author: s.author,
@@ -71,6 +130,7 @@ function encodeSnapshot(s: Snapshot): JsonObject {
   }
   if (s.idempotencyKey !== undefined) json['idempotency-key'] = s.idempotencyKey
   if (s.fingerprint !== undefined) json.fingerprint = s.fingerprint
+  if (s.lineage !== undefined) json.lineage = encodeLineage(s.lineage)
   return json
 }
 
@@ -88,7 +148,7 @@ function decodeSnapshot(json: unknown): Snapshot {
     json,
     '$',
     ['kind', 'parents', 'timestamp-ms', 'author', 'message', 'tables', 'summary'],
-    ['idempotency-key', 'fingerprint'],
+    ['idempotency-key', 'fingerprint', 'lineage'],
   )
   const parents = readArray(o.parents, '$.parents').map((p, i) => readObjectId(p, `$.parents[${i}]`) as SnapshotId)
   parents.forEach((p, i) => {
@@ -106,8 +166,11 @@ function decodeSnapshot(json: unknown): Snapshot {
     if (change.operation !== 'drop' && !present) fail(path, `table ${name} changed but is not listed in $.tables`)
     return change
   })
-  const kind = snapshotKind(summary)
-  if (o.kind !== kind) fail('$.kind', `a snapshot ${kind === SNAPSHOT_KIND_V2 ? 'with' : 'without'} a replace change is written as ${kind}, not ${String(o.kind)}`)
+  const kind = snapshotKind(summary, o.lineage !== undefined)
+  if (o.kind !== kind) {
+    const what = kind === SNAPSHOT_KIND_V3 ? 'with lineage' : `without lineage and ${kind === SNAPSHOT_KIND_V2 ? 'with' : 'without'} a replace change`
+    fail('$.kind', `a snapshot ${what} is written as ${kind}, not ${String(o.kind)}`)
+  }
   const snapshot: Snapshot = {
     parents,
     timestampMs: readInteger(o['timestamp-ms'], '$.timestamp-ms', 0),
@@ -121,6 +184,7 @@ function decodeSnapshot(json: unknown): Snapshot {
     if (snapshot.idempotencyKey === undefined) fail('$.fingerprint', 'a fingerprint requires an idempotency-key')
     snapshot.fingerprint = readObjectId(o.fingerprint, '$.fingerprint')
   }
+  if (o.lineage !== undefined) snapshot.lineage = decodeLineage(o.lineage, '$.lineage')
   return snapshot
 }
 
@@ -131,5 +195,5 @@ export function serializeSnapshot(snapshot: Snapshot): Uint8Array {
 
 /** Parses and validates a snapshot; CORRUPT naming `what` and the JSON path, UNSUPPORTED for another kind version. */
 export function parseSnapshot(bytes: Uint8Array, what = 'snapshot'): Snapshot {
-  return decodeChecked(bytes, [KINDS.snapshot, SNAPSHOT_KIND_V2], what, decodeSnapshot)
+  return decodeChecked(bytes, [KINDS.snapshot, SNAPSHOT_KIND_V2, SNAPSHOT_KIND_V3], what, decodeSnapshot)
 }

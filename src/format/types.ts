@@ -53,6 +53,8 @@ export const TABLE_KIND_V4 = 'dv:table:v4'
  * (format-spec/snapshot.md#kinds).
  */
 export const SNAPSHOT_KIND_V2 = 'dv:snapshot:v2'
+/** A snapshot with `lineage` (format-spec/snapshot.md#kinds); it may hold a `replace` change too. */
+export const SNAPSHOT_KIND_V3 = 'dv:snapshot:v3'
 
 /** The only contract format dv reads: the Open Data Contract Standard v3.1.0, as YAML text. */
 export const CONTRACT_FORMAT = 'odcs-v3.1.0'
@@ -236,6 +238,38 @@ export interface Snapshot {
   idempotencyKey?: string
   /** SHA-256 (hex) of the request that idempotencyKey names. */
   fingerprint?: string
+  /** What produced the commit (format-spec/snapshot.md#lineage); absent when nothing was recorded. */
+  lineage?: Lineage
+}
+
+/** The lineage of a commit: the code version, the inputs read, and the pipeline's own key=value pairs; at least one. */
+export interface Lineage {
+  code?: CodeVersion
+  /** One per write whose input was a file or stream, in the order the changes applied. */
+  inputs?: LineageInput[]
+  /** `--meta key=value` pairs (e.g. an orchestrator's run id). */
+  meta?: Record<string, string>
+}
+
+/** The Git commit of the code that ran the write, read from the work tree it ran in. */
+export interface CodeVersion {
+  /** The work tree's remote `origin` URL without credentials; absent without such a remote. */
+  repository?: string
+  /** The checked-out commit id (40 hex digits; 64 in a SHA-256 repository). */
+  commit: string
+  /** The checked-out branch; absent on a detached HEAD. */
+  branch?: string
+  /** True when a tracked file differed from the commit (in the work tree or the index). */
+  dirty: boolean
+}
+
+export interface LineageInput {
+  table: string
+  /** The input as the write named it (a path as given, or `-` for stdin). */
+  name: string
+  bytes: number
+  /** SHA-256 of the input's bytes as read (before any decompression dv does). */
+  sha256: string
 }
 
 export interface RepositoryConfig {

@@ -8,7 +8,7 @@
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 import type { WriteMode } from '../api-types.js'
-import type { DataFile, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
+import type { DataFile, LineageInput, ManifestRef, PartitionField, Schema, TableChange, TableMetadata, Value } from '../format/types.js'
 import type { PrunablePredicate } from '../io/types.js'
 import { summarizePartitions } from '../format/index.js'
 import { readManifest, writeManifest, type RepoContext } from './context.js'
@@ -61,6 +61,8 @@ export interface PendingChange {
   scope: ConflictScope
   /** SHA-256 of the request (input bytes, table, mode, options), when an idempotency key needs it. */
   fingerprint?: string
+  /** The input the write read, recorded in the commit's lineage (format-spec/snapshot.md#lineage); absent for a delete. */
+  input?: Omit<LineageInput, 'table'>
   /**
    * Set for a schema change (`dv table alter`): `schema` replaces the table's
    * whole, no data file changes. Committed at once, never staged.

@@ -8,7 +8,7 @@
  */
 import { backOff } from 'exponential-backoff'
 import type { ObjectId, SnapshotId } from '../ids.js'
-import type { Snapshot, TableChange, TableMetadata } from '../format/types.js'
+import type { Lineage, LineageInput, Snapshot, TableChange, TableMetadata } from '../format/types.js'
 import type { CommitResult } from '../api-types.js'
 import { DvError, isDvError } from '../errors.js'
 import { asBranchName, shortId } from '../ids.js'
@@ -50,6 +50,8 @@ export interface CommitRequest {
   idempotencyKey?: string
   /** SHA-256 of the request that the idempotency key names. */
   fingerprint?: string
+  /** The code version and the pipeline's pairs to record (format-spec/snapshot.md#lineage); the inputs come from the changes. */
+  lineage?: Pick<Lineage, 'code' | 'meta'>
   retry?: RetryPolicy
   /**
    * Evaluate the data contracts of the tables whose data this request changes
@@ -178,7 +180,7 @@ async function commitBatch(ctx: RepoContext, batch: Waiter[]): Promise<void> {
 
 /** Applies one request's changes on top of `parent`; writes its table metadata and snapshot (staged-state.ts: to a preview store). */
 export async function buildSnapshot(
-  ctx: RepoContext, req: Pick<CommitRequest, 'changes' | 'edits' | 'author' | 'message' | 'idempotencyKey' | 'fingerprint' | 'verify'>, parentId: SnapshotId, parent: Snapshot,
+  ctx: RepoContext, req: Pick<CommitRequest, 'changes' | 'edits' | 'author' | 'message' | 'idempotencyKey' | 'fingerprint' | 'verify' | 'lineage'>, parentId: SnapshotId, parent: Snapshot,
 ): Promise<{ id: SnapshotId; snapshot: Snapshot }> {
   const tables: Record<string, ObjectId> = { ...parent.tables }
   const summary: Record<string, TableChange> = {}
@@ -216,7 +218,21 @@ export async function buildSnapshot(
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
     ...(req.idempotencyKey && req.fingerprint ? { fingerprint: req.fingerprint } : {}),
   }
+  const lineage = lineageOf(req)
+  if (lineage) snapshot.lineage = lineage
   return { id: await writeSnapshot(ctx, snapshot), snapshot }
+}
+
+/** The snapshot's lineage: the request's code and pairs, and the inputs its changes read; undefined when none. */
+function lineageOf(req: Pick<CommitRequest, 'changes' | 'lineage'>): Lineage | undefined {
+  const inputs: LineageInput[] = req.changes.flatMap((c) => (c.input ? [{ table: c.table, ...c.input }] : []))
+  const meta = req.lineage?.meta && Object.keys(req.lineage.meta).length ? req.lineage.meta : undefined
+  const lineage: Lineage = {
+    ...(req.lineage?.code ? { code: req.lineage.code } : {}),
+    ...(inputs.length ? { inputs } : {}),
+    ...(meta ? { meta } : {}),
+  }
+  return Object.keys(lineage).length ? lineage : undefined
 }
 
 /**

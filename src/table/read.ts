@@ -21,6 +21,7 @@ export function logEntryOf(id: SnapshotId, s: Snapshot, refs: string[]): LogEntr
     message: s.message,
     tables: s.summary,
     ...(s.idempotencyKey ? { idempotencyKey: s.idempotencyKey } : {}),
+    ...(s.lineage ? { lineage: s.lineage } : {}),
     refs,
   }
 }

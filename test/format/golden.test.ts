@@ -201,7 +201,7 @@ describe('format-spec/*.md', () => {
   it.each(blocks)('%s is a valid canonical object, identical to its example file', (where, text) => {
     const bytes = new TextEncoder().encode(text)
     const kind = (JSON.parse(text) as { kind: string }).kind
-    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json', 'dv:settings:v1': 'settings.json', 'dv:settings:v2': 'settings-retention.json', 'dv:expiry:v1': 'expiry.json', 'dv:lease:v1': 'lease.json' }[kind]
+    const name = { 'dv:config:v1': 'config.json', 'dv:snapshot:v1': 'snapshot.json', 'dv:snapshot:v2': 'snapshot-replace.json', 'dv:snapshot:v3': 'snapshot-lineage.json', 'dv:table:v1': 'table-metadata.json', 'dv:table:v2': 'table-metadata-nested.json', 'dv:table:v3': 'table-metadata-keyed.json', 'dv:table:v4': 'table-metadata-contract.json', 'dv:manifest:v1': 'manifest.json', 'dv:reflog:v1': 'reflog-entry.json', 'dv:settings:v1': 'settings.json', 'dv:settings:v2': 'settings-retention.json', 'dv:expiry:v1': 'expiry.json', 'dv:lease:v1': 'lease.json' }[kind]
     expect(name).toBeDefined()
     expect(Buffer.from(roundTrip(name!, bytes, where)).equals(Buffer.from(bytes))).toBe(true)
     expect(Object.keys(ids)).toContain(Object.keys(ids).find((n) => ids[n] === hashBytes(bytes)))

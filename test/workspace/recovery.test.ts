@@ -36,7 +36,7 @@ afterAll(async () => {
 async function setUp(): Promise<{ ctx: ActionContext; workspace: Workspace }> {
   const root = join(dir, `ws${n++}`)
   const workspace = await Workspace.prepare({ root, dvDir: join(root, '.dv') })
-  const ctx: ActionContext = { ...repoContext(wrapCounting(createMemoryStorage())), retry: DEFAULT_RETRY, workspace, temp: { sweep: async () => [], list: async () => [] } }
+  const ctx: ActionContext = { ...repoContext(wrapCounting(createMemoryStorage())), retry: DEFAULT_RETRY, workspace, temp: { sweep: async () => [], list: async () => [] }, codeVersion: async () => undefined }
   await initStore(ctx)
   return { ctx, workspace }
 }

@@ -12,7 +12,7 @@ import { branchRef } from '../../refs/names.js'
 import { commitChanges } from '../commit.js'
 import { reaches } from '../history.js'
 import { requestFingerprint } from '../write.js'
-import { branchHead, targetBranch, type ActionContext } from './context.js'
+import { branchHead, lineageFor, targetBranch, type ActionContext } from './context.js'
 import { verifyOn } from './verify-policy.js'
 
 /** Every commit needs a message: `dv commit -m`, `dv write --commit -m`, and the library alike. */
@@ -27,10 +27,11 @@ export async function commit(ctx: ActionContext, options: CommitOptions): Promis
   const { verify, report } = await verifyOn(ctx, branch, options.verify, 'commit')
   const checks = { verify, skippedChecks: !verify }
   const author = options.author ?? ctx.author
+  const lineage = lineageFor(ctx, options.lineage)
   const workspace = ctx.workspace
   if (!workspace) {
     options.signal?.throwIfAborted()
-    return { ...(await commitChanges(ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey, retry: ctx.retry, ...checks })), ...report }
+    return { ...(await commitChanges(ctx, { branch, message: options.message, author, changes: [], allowEmpty: options.allowEmpty, idempotencyKey: options.idempotencyKey, retry: ctx.retry, lineage: await lineage(), ...checks })), ...report }
   }
   await recoverStaging(ctx)
   await ctx.temp.sweep()
@@ -48,7 +49,7 @@ export async function commit(ctx: ActionContext, options: CommitOptions): Promis
   try {
     const result = await commitChanges(ctx, {
       branch, message: options.message, author, changes, allowEmpty: options.allowEmpty,
-      idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry, ...checks,
+      idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry, lineage: await lineage(), ...checks,
       beforeRefUpdate: taken ? (id) => workspace.markTaken(taken, id) : undefined,
     })
     if (taken) await workspace.release(taken, true)

@@ -4,6 +4,8 @@
  * is one, seen through WorkspacePort (src/workspace/ implements it; table/
  * never imports it). Also the HEAD rules the actions share.
  */
+import type { LineageOptions } from '../../api-types.js'
+import type { CodeVersion, Lineage } from '../../format/types.js'
 import type { ObjectId, SnapshotId } from '../../ids.js'
 import { DvError, isDvError } from '../../errors.js'
 import { parseSnapshot } from '../../format/index.js'
@@ -62,6 +64,26 @@ export interface ActionContext extends RepoContext {
   temp: {
     sweep(): Promise<unknown>
     list(): Promise<TempEntry[]>
+  }
+  /** The Git commit of the code in the work tree holding `dir` (format-spec/snapshot.md#lineage); undefined outside one. */
+  codeVersion(dir: string): Promise<CodeVersion | undefined>
+}
+
+/**
+ * The lineage a commit records besides its inputs: the code version (looked up now, so it runs alongside
+ * the caller's work; a failure is the caller's when it awaits) and the checked pairs.
+ */
+export function lineageFor(ctx: ActionContext, options: LineageOptions | undefined): () => Promise<Pick<Lineage, 'code' | 'meta'>> {
+  const meta = options?.meta
+  for (const [key, value] of Object.entries(meta ?? {})) {
+    if (key.length === 0) throw new DvError('INVALID_ARGUMENT', 'a lineage meta key must not be empty', { hint: 'pass --meta KEY=VALUE with a non-empty KEY' })
+    if (typeof value !== 'string') throw new DvError('INVALID_ARGUMENT', `lineage meta '${key}' must be a string`, { details: { key } })
+  }
+  const code = options?.codeDir === undefined ? undefined : ctx.codeVersion(options.codeDir)
+  code?.catch(() => undefined)
+  return async () => {
+    const version = await code
+    return { ...(version ? { code: version } : {}), ...(meta && Object.keys(meta).length ? { meta } : {}) }
   }
 }
 

@@ -12,6 +12,12 @@ import { resolveAt, type ActionContext } from './context.js'
 export async function log(ctx: ActionContext, options: LogOptions): Promise<LogEntry[]> {
   const start = await resolveAt(ctx, options.rev, { history: true })
   if (options.table) asTableName(options.table)
+  const input = options.input?.toLowerCase()
+  if (input !== undefined && !/^[0-9a-f]{7,64}$/.test(input)) {
+    throw new DvError('INVALID_ARGUMENT', `--input '${options.input}' is not a SHA-256: expected 64 hex digits (or a prefix of 7 or more)`, {
+      hint: 'take it from `sha256sum FILE`, or from the Input lines of `dv log`',
+    })
+  }
   const refs = await refNamesBySnapshot(ctx.storage.refs)
   const expired = (await readExpiry(ctx.storage)).record?.expired ?? {}
   const out: LogEntry[] = []
@@ -25,6 +31,7 @@ export async function log(ctx: ActionContext, options: LogOptions): Promise<LogE
       tableSeen = true
     }
     if (options.idempotencyKey !== undefined && snapshot.idempotencyKey !== options.idempotencyKey) continue
+    if (input !== undefined && !snapshot.lineage?.inputs?.some((i) => i.sha256.startsWith(input))) continue
     const entry = logEntryOf(id, snapshot, refs.get(id) ?? [])
     // a commit a ref names is readable whatever the record says (format-spec/retention.md#reading)
     const e = Object.hasOwn(expired, id) && !refs.has(id) ? expired[id] : undefined

@@ -23,7 +23,7 @@ import { requestFingerprint } from '../write.js'
 import { quarantineName, quarantineRequest, quarantineSchema, quarantineSummary } from '../quarantine.js'
 import { checkCommitMessage } from './commit.js'
 import { checkDeclaredAgrees, effectiveCsv, loadDeclaredSchema } from '../ingest-options.js'
-import { branchHead, targetBranch, type ActionContext } from './context.js'
+import { branchHead, lineageFor, targetBranch, type ActionContext } from './context.js'
 import { verifyOn } from './verify-policy.js'
 
 /**
@@ -51,6 +51,8 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
     throw new DvError('INVALID_ARGUMENT', '--idempotency-key applies to a commit: pass --commit, or give the key to `dv commit`')
   }
   if (options.commit) checkCommitMessage(options.message)
+  // the code version is looked up alongside the write (format-spec/snapshot.md#lineage)
+  const lineage = commitNow ? lineageFor(ctx, options.lineage) : undefined
   const headId = await branchHead(ctx, branch)
   // a branch protected with --require-merge takes no direct write, staged or committed: refused before any input is read
   const { verify, report } = await verifyOn(ctx, branch, options.verify, 'write')
@@ -77,6 +79,9 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
   })
   const interrupt = () => engine.interrupt()
   signal?.addEventListener('abort', interrupt, { once: true })
+  // the input's SHA-256 for the commit's lineage, hashed alongside the write (a stream's was taken as it spooled)
+  const inputHash = opened?.fingerprint()
+  inputHash?.catch(() => undefined)
   try {
     // the request's fingerprint (hashing the whole input) is needed only to match an idempotency key
     const fingerprint = commitNow && options.idempotencyKey ? requestFingerprint({
@@ -106,6 +111,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       prepared = await prepare()
     }
     const { change, addedColumns } = prepared
+    if (opened && inputHash && opened.bytes !== undefined) change.input = { name: opened.name, bytes: opened.bytes, sha256: await inputHash }
     const result = resultOf(change, branch, addedColumns)
     const quarantined = prepared.quarantine?.change
     if (prepared.quarantine) {
@@ -118,7 +124,7 @@ export async function write(ctx: ActionContext, table: string, source: Source | 
       result.commit = await commitChanges(ctx, {
         branch, message: options.message ?? `${mode} ${name}`, author: options.author ?? ctx.author,
         changes: quarantined ? [change, quarantined] : [change], idempotencyKey: options.idempotencyKey, fingerprint, retry: ctx.retry,
-        verify, skippedChecks: !verify,
+        verify, skippedChecks: !verify, lineage: await lineage!(),
       })
       Object.assign(result.commit, report)
     } else {

@@ -1,0 +1,65 @@
+/**
+ * The Git commit of the code that makes a commit (format-spec/snapshot.md#lineage),
+ * read with isomorphic-git from the work tree holding a directory; no `git`
+ * process is spawned. Outside a work tree (no `.git` up the path) nothing is
+ * looked up, and isomorphic-git is not even loaded. What cannot be read (an
+ * unborn HEAD, a damaged repository) records no code version rather than a
+ * wrong one: `dirty: false` is a claim an audit relies on.
+ *
+ * dirty: a tracked file differs from the checked-out commit in the work tree
+ * or in the index (statusMatrix: anything but unmodified or untracked).
+ * Untracked files do not count, as `git describe --dirty` counts them.
+ * repository: the `origin` remote's URL with any user name and password
+ * removed (a token pasted into an https URL is a credential, not lineage).
+ */
+import * as fs from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import type { CodeVersion } from '../format/types.js'
+
+export async function codeVersionAt(dir: string): Promise<CodeVersion | undefined> {
+  const root = await workTreeRoot(resolve(dir))
+  if (root === undefined) return undefined
+  try {
+    const git = (await import('isomorphic-git')).default
+    const commit = await git.resolveRef({ fs, dir: root, ref: 'HEAD' })
+    const [branch, url, matrix] = await Promise.all([
+      git.currentBranch({ fs, dir: root, fullname: false }),
+      git.getConfig({ fs, dir: root, path: 'remote.origin.url' }) as Promise<unknown>,
+      git.statusMatrix({ fs, dir: root }),
+    ])
+    // [path, head, workdir, stage]: 1,1,1 is unmodified, 0,2,0 untracked; anything else is a tracked change
+    const dirty = matrix.some(([, head, work, stage]) => !(head === 1 && work === 1 && stage === 1) && !(head === 0 && work === 2 && stage === 0))
+    return {
+      commit,
+      dirty,
+      ...(typeof branch === 'string' && branch !== '' ? { branch } : {}),
+      ...(typeof url === 'string' && url !== '' ? { repository: withoutCredentials(url) } : {}),
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** The nearest directory at or above `dir` that holds `.git` (a directory, or a file naming one). */
+async function workTreeRoot(dir: string): Promise<string | undefined> {
+  for (let at = dir; ; at = dirname(at)) {
+    if (await stat(join(at, '.git')).then(() => true, () => false)) return at
+    if (dirname(at) === at) return undefined
+  }
+}
+
+/** `https://user:token@host/x.git` -> `https://host/x.git`; scp-like `git@host:x.git` and paths stay as they are. */
+export function withoutCredentials(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url
+  try {
+    const u = new URL(url)
+    if (u.username === '' && u.password === '') return url
+    u.username = ''
+    u.password = ''
+    return u.toString()
+  } catch {
+    // not a URL the WHATWG parser takes: drop whatever sits before an @ in the authority
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1')
+  }
+}

@@ -124,7 +124,8 @@ export function formatLineage(l: LogEntry['lineage']): string[] {
   if (!l) return []
   const lines: string[] = []
   if (l.code) {
-    const where = [l.code.branch === undefined ? 'detached HEAD' : `branch ${l.code.branch}`, ...(l.code.dirty ? ['dirty'] : [])].join(', ')
+    const state = l.code.dirty === undefined ? ['not checked for changes'] : l.code.dirty ? ['dirty'] : []
+    const where = [l.code.branch === undefined ? 'detached HEAD' : `branch ${l.code.branch}`, ...state].join(', ')
     lines.push(`Code:   ${l.code.repository === undefined ? '' : `${l.code.repository} `}${l.code.commit} (${where})`)
   }
   for (const i of l.inputs ?? []) lines.push(`Input:  ${i.table} <- ${i.name} (${plural(i.bytes, 'byte')}, sha256 ${i.sha256})`)

@@ -44,7 +44,8 @@ const GIT_COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/
 function encodeLineage(l: Lineage): JsonObject {
   const json: JsonObject = {}
   if (l.code) {
-    const code: JsonObject = { commit: l.code.commit, dirty: l.code.dirty }
+    const code: JsonObject = { commit: l.code.commit }
+    if (l.code.dirty !== undefined) code.dirty = l.code.dirty
     if (l.code.branch !== undefined) code.branch = l.code.branch
     if (l.code.repository !== undefined) code.repository = l.code.repository
     json.code = code
@@ -60,10 +61,11 @@ function decodeLineage(v: unknown, path: string): Lineage {
   const lineage: Lineage = {}
   if (o.code !== undefined) {
     const at = childPath(path, 'code')
-    const c = readObject(o.code, at, ['commit', 'dirty'], ['branch', 'repository'])
+    const c = readObject(o.code, at, ['commit'], ['dirty', 'branch', 'repository'])
     const commit = readString(c.commit, `${at}.commit`)
     if (!GIT_COMMIT.test(commit)) fail(`${at}.commit`, 'expected a Git commit id: 40 (or 64) lowercase hex digits')
-    const code: CodeVersion = { commit, dirty: readBoolean(c.dirty, `${at}.dirty`) }
+    const code: CodeVersion = { commit }
+    if (c.dirty !== undefined) code.dirty = readBoolean(c.dirty, `${at}.dirty`)
     if (c.branch !== undefined) code.branch = readString(c.branch, `${at}.branch`, { nonEmpty: true })
     if (c.repository !== undefined) code.repository = readString(c.repository, `${at}.repository`, { nonEmpty: true })
     lineage.code = code

@@ -259,8 +259,11 @@ export interface CodeVersion {
   commit: string
   /** The checked-out branch; absent on a detached HEAD. */
   branch?: string
-  /** True when a tracked file differed from the commit (in the work tree or the index). */
-  dirty: boolean
+  /**
+   * True when a tracked file differed from the commit (in the work tree or the index); absent when dv did
+   * not check (a work tree tracking more files than dv checks at a commit: format-spec/snapshot.md#lineage).
+   */
+  dirty?: boolean
 }
 
 export interface LineageInput {

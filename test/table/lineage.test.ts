@@ -16,6 +16,7 @@ import { tableFromArrays } from 'apache-arrow'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, type DvError } from '../../src/index.js'
 import { useTempDir } from '../support/temp-dir.js'
+import { MAX_CHECKED_FILES } from '../../src/workspace/code-version.js'
 
 const dir = useTempDir('dv-lineage-')
 let n = 0
@@ -136,6 +137,17 @@ describe('code version', () => {
     await repo.commit({ message: 'detached', lineage: { codeDir: root } })
     expect((await head()).lineage?.code).toEqual({ commit, dirty: false })
   })
+
+  it('a tree tracking more files than dv checks at a commit records no dirty state: not checked, never guessed', async () => {
+    const root = gitTree('large')
+    mkdirSync(join(root, 'many'))
+    for (let i = 0; i <= MAX_CHECKED_FILES; i++) writeFileSync(join(root, 'many', `f${i}`), '')
+    gitIn(root, 'add', 'many')
+    gitIn(root, '-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-q', '-m', 'many')
+    writeFileSync(join(root, 'job.py'), 'print(4)\n')
+    await repo.write('t', csv('id,v\n12,k\n'), { commit: true, message: 'large', lineage: { codeDir: root } })
+    expect((await head()).lineage?.code).toEqual({ commit: gitIn(root, 'rev-parse', 'HEAD'), branch: 'main' })
+  }, 60_000)
 
   it('outside a Git work tree nothing is recorded of the code', async () => {
     const outside = join(dir.path, 'not-git')

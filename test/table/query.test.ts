@@ -130,3 +130,20 @@ describe('dv query', () => {
     expect((await catchDvError(() => dvQuery("SELECT * FROM '/etc/passwd'"))).code).toBe('NOT_FOUND')
   })
 })
+
+describe('dv query with a signal', () => {
+  it('an abort stops a running query, rejecting with the signal\'s reason, and the next query on the repository runs', async () => {
+    // 2,000 rows: a three-way cross join of them runs for minutes
+    await repo.write('nums', await file('n\n' + Array.from({ length: 2000 }, (_, i) => i).join('\n') + '\n'), { commit: true, message: 'nums' })
+    const controller = new AbortController()
+    const reason = new Error('stop')
+    const started = Date.now()
+    const running = repo.query('SELECT count(*) AS c FROM nums a, nums b, nums c WHERE a.n + b.n + c.n = 7', new TextSink(), { signal: controller.signal })
+    setTimeout(() => controller.abort(reason), 500)
+    await expect(running).rejects.toBe(reason)
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(await dvQuery('SELECT count(*) AS n FROM nums')).toBe('n\n2000\n')
+    // aborted before it starts: nothing runs
+    await expect(repo.query('SELECT 1', new TextSink(), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason)
+  })
+})

@@ -7,7 +7,7 @@
  * and read by field id in its own schema.
  */
 import type { Writable } from 'node:stream'
-import type { OutputFormat, QueryView } from '../../io/types.js'
+import type { DataEngine, OutputFormat, QueryView } from '../../io/types.js'
 import type { SnapshotId } from '../../ids.js'
 import { DvError } from '../../errors.js'
 import { asTableName, shortId } from '../../ids.js'
@@ -20,6 +20,13 @@ export interface QueryOptions {
   /** The snapshot unqualified table names read (default HEAD): a REV or an ISO-8601 time. */
   at?: string
   format?: OutputFormat
+  /**
+   * Aborting stops the query and rejects with the signal's reason; the
+   * repository stays usable for the next query (the `dv query` shell's
+   * Ctrl-C). It interrupts the repository's engine until the query has
+   * stopped, so a statement another call runs on it meanwhile fails too.
+   */
+  signal?: AbortSignal
 }
 
 export interface QueryResult {
@@ -36,13 +43,36 @@ function splitName(name: string): { table: string; rev?: string } {
 }
 
 export async function query(ctx: ActionContext, sql: string, out: Writable, options: QueryOptions = {}): Promise<QueryResult> {
+  const signal = options.signal
+  signal?.throwIfAborted()
   const engine = await ctx.engine()
+  // An interrupt reaches only the statement the engine runs at that moment
+  // (one between statements is lost): repeated until the query settles.
+  let repeat: ReturnType<typeof setInterval> | undefined
+  const interrupt = () => {
+    engine.interrupt()
+    repeat = setInterval(() => engine.interrupt(), 50)
+  }
+  signal?.addEventListener('abort', interrupt, { once: true })
+  try {
+    return await runQuery(ctx, engine, sql, out, options)
+  } catch (e) {
+    // an interrupted statement fails with the engine's own error: the caller asked for the abort
+    throw signal?.aborted ? signal.reason : e
+  } finally {
+    signal?.removeEventListener('abort', interrupt)
+    clearInterval(repeat)
+  }
+}
+
+async function runQuery(ctx: ActionContext, engine: DataEngine, sql: string, out: Writable, options: QueryOptions): Promise<QueryResult> {
   const names = await engine.queryTables(sql)
   const base = await resolveAt(ctx, options.at)
   const views: QueryView[] = []
   const verified: Array<Promise<unknown>> = []
   const tables: QueryResult['tables'] = []
   for (const name of names) {
+    options.signal?.throwIfAborted()
     const { table, rev } = splitName(name)
     if (table === '' || rev === '') {
       throw new DvError('INVALID_ARGUMENT', `'${name}' is not a table name: write TABLE or "TABLE@REV"`, { details: { table: name } })
@@ -68,6 +98,7 @@ export async function query(ctx: ActionContext, sql: string, out: Writable, opti
     views.push({ name, files: scanned.files, schema: meta.schema })
     tables.push({ name, table: tableName, snapshot: id })
   }
+  options.signal?.throwIfAborted()
   const rows = await engine.queryTo({ sql, views, tmpDir: ctx.tmpDir, verified: Promise.all(verified) }, options.format ?? 'csv', out)
   return { snapshot: base, rows, tables }
 }

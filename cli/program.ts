@@ -291,6 +291,15 @@ the whole table. 'dv check TABLE' runs it on the whole table.`)
     .option('--at <rev>', 'the snapshot unqualified table names read: a REV or an ISO-8601 time (default: HEAD)')
     .addOption(new Option('--format <format>', 'output format (default: csv)').choices(FORMATS_IN))
     .option('--file <path>', 'read the query from a file')
+    .addHelpText('after', `
+With no SQL and no --file, the query is read from stdin (echo "SELECT 1" | dv query).
+When stdin is a terminal, an interactive shell opens instead, over one snapshot
+(--at REV, else HEAD when it starts): statements end with ';' and may span lines;
+.tables, .format csv|ndjson|json, .help, .quit. Results go to stdout, the rest to
+stderr. Up/down arrows recall statements, kept in $DV_QUERY_HISTORY, else
+\${XDG_STATE_HOME:-~/.local/state}/dv/query_history (the last 1,000). Ctrl-C stops
+a running statement or drops the line; Ctrl-D leaves (exit 0, even after a failed
+statement, which prints its error and lets the shell go on).`)
     .action(async (sql: string | undefined, opts: Record<string, unknown>, cmd: Command) =>
       (await import('./commands/query.js')).runQuery(context(cmd), { sql, ...opts }))
 

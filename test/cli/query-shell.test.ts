@@ -9,11 +9,10 @@
  * (--at, or HEAD while another process commits).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KEYS, ptyPython, runDvInTerminal, type PtyRun, type PtyStep } from '../support/pty.js'
-import { buildIfStale, DV, runDv } from './run-dv.js'
+import { DV, queryRepo, runDv } from './run-dv.js'
 
 const python = ptyPython('test/cli/query-shell.test.ts')
 let work: string
@@ -21,15 +20,7 @@ let v1: string
 const dv = (...args: string[]) => runDv(args, { cwd: work })
 
 beforeAll(() => {
-  buildIfStale()
-  work = mkdtempSync(path.join(tmpdir(), 'dv-cli-query-shell-'))
-  expect(dv('init').code).toBe(0)
-  writeFileSync(path.join(work, 'e.csv'), 'id,kind\n1,a\n2,b\n3,a\n')
-  expect(dv('write', 'events', 'e.csv', '--commit', '-m', 'one').code).toBe(0)
-  expect(dv('tag', 'v1').code).toBe(0)
-  v1 = dv('log', '-n', '1', '--format=%h').stdout.trim()
-  writeFileSync(path.join(work, 'f.csv'), 'id,kind\n4,c\n')
-  expect(dv('write', 'events', 'f.csv', '--commit', '-m', 'two').code).toBe(0)
+  ;({ work, v1 } = queryRepo('dv-cli-query-shell-'))
   // 3,000 rows: a three-way cross join of them runs for minutes, a query to interrupt
   writeFileSync(path.join(work, 'nums.csv'), 'n\n' + Array.from({ length: 3000 }, (_, i) => i).join('\n') + '\n')
   expect(dv('write', 'nums', 'nums.csv', '--commit', '-m', 'nums').code).toBe(0)

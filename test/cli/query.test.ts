@@ -1,22 +1,14 @@
 /** `dv query` at the command line: CSV and --json output, --file, and the documented exit codes (2 refused or bad usage, 3 unknown table). */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { buildIfStale, runDv } from './run-dv.js'
+import { queryRepo, runDv } from './run-dv.js'
 
 let work: string
 const dv = (...args: string[]) => runDv(args, { cwd: work })
 
 beforeAll(() => {
-  buildIfStale()
-  work = mkdtempSync(path.join(tmpdir(), 'dv-cli-query-'))
-  expect(dv('init').code).toBe(0)
-  writeFileSync(path.join(work, 'e.csv'), 'id,kind\n1,a\n2,b\n3,a\n')
-  expect(dv('write', 'events', 'e.csv', '--commit', '-m', 'one').code).toBe(0)
-  expect(dv('tag', 'v1').code).toBe(0)
-  writeFileSync(path.join(work, 'f.csv'), 'id,kind\n4,c\n')
-  expect(dv('write', 'events', 'f.csv', '--commit', '-m', 'two').code).toBe(0)
+  ({ work } = queryRepo('dv-cli-query-'))
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 

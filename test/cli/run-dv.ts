@@ -1,5 +1,7 @@
 /** Spawns the built `dv` (dist/cli/main.js), building it first when dist is stale. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { distCli, requireDist } from '../support/dist.js'
@@ -106,4 +108,26 @@ export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) =
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++])
   }))
+}
+
+/**
+ * The repository the `dv query` suites read: table events committed as 'one' (ids 1-3, tagged v1),
+ * then 'two' (id 4), in a new temporary directory made with `prefix`. Returns the directory and v1's short id.
+ */
+export function queryRepo(prefix: string): { work: string; v1: string } {
+  buildIfStale()
+  const work = mkdtempSync(path.join(tmpdir(), prefix))
+  const dv = (...args: string[]) => {
+    const r = runDv(args, { cwd: work })
+    if (r.code !== 0) throw new Error(`dv ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+    return r.stdout
+  }
+  dv('init')
+  writeFileSync(path.join(work, 'e.csv'), 'id,kind\n1,a\n2,b\n3,a\n')
+  dv('write', 'events', 'e.csv', '--commit', '-m', 'one')
+  dv('tag', 'v1')
+  const v1 = dv('log', '-n', '1', '--format=%h').trim()
+  writeFileSync(path.join(work, 'f.csv'), 'id,kind\n4,c\n')
+  dv('write', 'events', 'f.csv', '--commit', '-m', 'two')
+  return { work, v1 }
 }

@@ -106,7 +106,7 @@ export async function runQuery(sandbox: Sandbox, request: QueryRequest, format: 
       await sandbox.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view.name)} AS ${from}`)
       created.push(view.name)
     }
-    return await queryTo(sandbox, sql, { tmpDir: request.tmpDir, verified: request.verified }, format, out)
+    return await queryTo(sandbox, sql, { tmpDir: request.tmpDir, verified: request.verified, doing: 'run the query' }, format, out)
   } finally {
     for (const name of created) await sandbox.run(`DROP VIEW IF EXISTS temp.main.${quoteIdent(name)}`).catch(() => undefined)
   }

@@ -136,10 +136,12 @@ export const SCRATCH_PARQUET = 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SI
 export interface CopyTarget {
   tmpDir: string
   verified?: Promise<unknown>
+  /** What the read is, for its error: `cannot DOING: ...` (default: scan the table). */
+  doing?: string
 }
 
 /** COPYs `query` to a temporary file in `target.tmpDir`; returns its path and the row count. */
-export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget, options: string, ext: string, doing = 'scan the table'): Promise<{ path: string; rows: number }> {
+export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget, options: string, ext: string, doing = target.doing ?? 'scan the table'): Promise<{ path: string; rows: number }> {
   await mkdir(target.tmpDir, { recursive: true })
   await duck.useTempDirectory(join(target.tmpDir, 'duckdb-spill'))
   const path = join(target.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)

@@ -129,6 +129,12 @@ describe('dv query', () => {
     expect((await catchDvError(() => dvQuery(`SELECT * FROM "kinds@${v1}~1"`))).message).toMatch(/table 'kinds' does not exist/)
     expect((await catchDvError(() => dvQuery("SELECT * FROM '/etc/passwd'"))).code).toBe('NOT_FOUND')
   })
+
+  it('a column that does not exist fails as the query, not as a scan of a table', async () => {
+    const e = await catchDvError(() => dvQuery('SELECT nope FROM events'))
+    expect(e.code).toBe('INVALID_ARGUMENT')
+    expect(e.message).toMatch(/^cannot run the query: Binder Error: .*nope/)
+  })
 })
 
 describe('dv query with a signal', () => {

@@ -156,3 +156,25 @@ describe('code version', () => {
     expect((await head()).lineage?.code).toBeUndefined()
   })
 })
+
+describe('Iceberg export', () => {
+  it('carries the lineage into each exported snapshot\'s summary: code, this table\'s inputs, meta', async () => {
+    const root = gitTree('exported', 'https://github.com/acme/x.git')
+    const a = csv('id,v\n50,x\n')
+    const b = csv('id,w\n50,y\n')
+    await repo.write('t', a)
+    await repo.write('u', b)
+    await repo.commit({ message: 'exported', lineage: { codeDir: root, meta: { 'run-id': 'r1' } } })
+    const to = join(dir.path, 'ice')
+    await repo.exportTable('t', { to })
+    const metadata = JSON.parse(readFileSync(join(to, 'metadata', 'v1.metadata.json'), 'utf8')) as { 'current-snapshot-id': number; snapshots: Array<{ 'snapshot-id': number; summary: Record<string, string> }> }
+    const current = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id'])!
+    const lineage = Object.fromEntries(Object.entries(current.summary).filter(([k]) => /^dv\.(code|input|meta)\./.test(k)))
+    expect(lineage).toEqual({
+      'dv.code.commit': gitIn(root, 'rev-parse', 'HEAD'), 'dv.code.branch': 'main', 'dv.code.repository': 'https://github.com/acme/x.git', 'dv.code.dirty': 'false',
+      // only table t's input: u's is u's
+      'dv.input.0.name': a, 'dv.input.0.bytes': String(statSync(a).size), 'dv.input.0.sha256': sha256(a),
+      'dv.meta.run-id': 'r1',
+    })
+  })
+})

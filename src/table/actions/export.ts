@@ -156,7 +156,32 @@ function summaryOf(c: TableCommit, name: string): Record<string, string> {
     'total-records': String(totals.rows), 'total-data-files': String(totals.files), 'total-files-size': String(totals.bytes),
     'total-delete-files': '0', 'total-position-deletes': '0', 'total-equality-deletes': '0',
     'dv.snapshot-id': c.id, 'dv.message': c.snapshot.message,
+    ...lineageSummary(c.snapshot.lineage, name),
   }
+}
+
+/**
+ * The commit's lineage as summary properties (format-spec/iceberg-export.md): the code version, the inputs
+ * this table read (`dv.input.N.*`, numbered from 0 in commit order) and the meta pairs, so an engine's
+ * `snapshots` table shows what made each snapshot.
+ */
+function lineageSummary(lineage: TableCommit['snapshot']['lineage'], table: string): Record<string, string> {
+  if (!lineage) return {}
+  const out: Record<string, string> = {}
+  const code = lineage.code
+  if (code) {
+    out['dv.code.commit'] = code.commit
+    if (code.branch !== undefined) out['dv.code.branch'] = code.branch
+    if (code.repository !== undefined) out['dv.code.repository'] = code.repository
+    if (code.dirty !== undefined) out['dv.code.dirty'] = String(code.dirty)
+  }
+  ;(lineage.inputs ?? []).filter((i) => i.table === table).forEach((input, n) => {
+    out[`dv.input.${n}.name`] = input.name
+    out[`dv.input.${n}.bytes`] = String(input.bytes)
+    out[`dv.input.${n}.sha256`] = input.sha256
+  })
+  for (const [key, value] of Object.entries(lineage.meta ?? {})) out[`dv.meta.${key}`] = value
+  return out
 }
 
 /** The absolute URI of a data object: `file://` for a local store, `s3://` for an S3 one (format-spec/layout.md). */

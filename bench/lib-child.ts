@@ -15,6 +15,7 @@ type Request =
   | { op: 'cat'; dir: string; table: string; out: string; options: CatOptions }
   | { op: 'diff'; dir: string; table: string; out: string; options: DiffRowsToOptions }
   | { op: 'diff-stat'; dir: string; options: DiffOptions }
+  | { op: 'query'; dir: string; sql: string; out: string }
 
 const request = JSON.parse(process.argv[2]) as Request
 // Load DuckDB's module before timing (the baseline's statement time excludes it too);
@@ -33,7 +34,9 @@ if (request.op === 'write') {
   const out = createWriteStream(request.out)
   result = request.op === 'cat'
     ? await repo.cat(request.table, out, request.options)
-    : await repo.diffRowsTo(request.table, out, request.options)
+    : request.op === 'query'
+      ? await repo.query(request.sql, out)
+      : await repo.diffRowsTo(request.table, out, request.options)
   out.end()
   await finished(out)
 }

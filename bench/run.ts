@@ -23,6 +23,7 @@ import { benchColdStart } from './cold-start.js'
 import { benchBig } from './big.js'
 import { benchPipeline } from './pipeline.js'
 import { benchDiff, DIFF_BASELINES } from './diff.js'
+import { benchQuery, QUERY_BASELINES } from './query.js'
 import { profileStages, type StageTimes } from './stages.js'
 import { peakRssMethod } from './measure.js'
 import { BENCH_ENV, DATA_DIR, ROOT } from './paths.js'
@@ -34,7 +35,7 @@ interface Args {
   reps: number
   lightReps: number
   profile: boolean
-  /** Run only these parts (startup, cold, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, diff-rows, export, compact); default: all but pipeline, diff, export and compact. */
+  /** Run only these parts (startup, cold, csv, parquet, nested, schema, read, commit, profile, big, pipeline, diff, diff-rows, export, compact, query); default: all but pipeline, diff, export and compact. */
   only: Set<string> | undefined
 }
 
@@ -138,6 +139,11 @@ async function main(): Promise<void> {
     if (args.only?.has('compact')) rows.push(...(await benchCompact(ctx))) // only on request: commits 1,000 files to set up (~1 min)
     if (args.only?.has('export')) rows.push(...(await benchExportCost(ctx))) // only on request: 300 commits to set up (~1-2 min)
     if (args.big || args.only?.has('big')) rows.push(...(await benchBig(ctx)))
+    if (args.only?.has('query')) {
+      // only on request: a 2M-row table and three processes a repetition (~1 min)
+      rows.push(...(await benchQuery(ctx)))
+      Object.assign(BASELINES, QUERY_BASELINES)
+    }
     if (args.only?.has('diff') || args.only?.has('diff-rows')) {
       // only on request: builds a 1M-row repository and (diff, not diff-rows) a 1,000-commit history (~2-4 min)
       rows.push(...(await benchDiff(ctx, { history: args.only.has('diff') })))

@@ -14,12 +14,13 @@
  * removed (a token pasted into an https URL is a credential, not lineage).
  */
 import * as fs from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { CodeVersion } from '../format/types.js'
+import { exists, nearestAncestor } from './locate.js'
 
 export async function codeVersionAt(dir: string): Promise<CodeVersion | undefined> {
-  const root = await workTreeRoot(resolve(dir))
+  // a `.git` directory, or a file naming one
+  const root = await nearestAncestor(dir, (at) => exists(join(at, '.git')))
   if (root === undefined) return undefined
   try {
     const git = (await import('isomorphic-git')).default
@@ -55,14 +56,6 @@ async function isDirty(git: Git, root: string): Promise<boolean | undefined> {
   const matrix = await git.statusMatrix({ fs, dir: root })
   // [path, head, workdir, stage]: 1,1,1 is unmodified, 0,2,0 untracked; anything else is a tracked change
   return matrix.some(([, head, work, stage]) => !(head === 1 && work === 1 && stage === 1) && !(head === 0 && work === 2 && stage === 0))
-}
-
-/** The nearest directory at or above `dir` that holds `.git` (a directory, or a file naming one). */
-async function workTreeRoot(dir: string): Promise<string | undefined> {
-  for (let at = dir; ; at = dirname(at)) {
-    if (await stat(join(at, '.git')).then(() => true, () => false)) return at
-    if (dirname(at) === at) return undefined
-  }
 }
 
 /** `https://user:token@host/x.git` -> `https://host/x.git`; scp-like `git@host:x.git` and paths stay as they are. */

@@ -13,7 +13,7 @@ import { openStorage } from '../store/open.js'
 import { WORKSPACE_FILE, readWorkspaceConfig, writeWorkspaceConfig } from './config.js'
 import { Workspace } from './workspace.js'
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path)
     return true
@@ -32,10 +32,15 @@ async function holdsRepository(dir: string): Promise<boolean> {
   return (await exists(join(dir, '.dv', 'config.json'))) || (await exists(join(dir, '.dv', WORKSPACE_FILE)))
 }
 
-export async function findWorkspaceRoot(start: string): Promise<string | undefined> {
+export function findWorkspaceRoot(start: string): Promise<string | undefined> {
+  return nearestAncestor(start, holdsRepository)
+}
+
+/** The nearest directory at or above `start` for which `holds` is true, searching parents like git; undefined at the root. */
+export async function nearestAncestor(start: string, holds: (dir: string) => Promise<boolean>): Promise<string | undefined> {
   let dir = resolve(start)
   for (;;) {
-    if (await holdsRepository(dir)) return dir
+    if (await holds(dir)) return dir
     const up = dirname(dir)
     if (up === dir) return undefined
     dir = up

@@ -268,7 +268,7 @@ export interface CodeVersion {
 
 export interface LineageInput {
   table: string
-  /** The input as the write named it (a path as given, or `-` for stdin). */
+  /** The input as dv opened it: the path (the CLI's, resolved), `<stdin>`, `<stream>` or `<arrow>`. */
   name: string
   bytes: number
   /** SHA-256 of the input's bytes as read (before any decompression dv does). */

@@ -71,7 +71,8 @@ export interface ActionContext extends RepoContext {
 
 /**
  * The lineage a commit records besides its inputs: the code version (looked up now, so it runs alongside
- * the caller's work; a failure is the caller's when it awaits) and the checked pairs.
+ * the caller's work; a failure is the caller's when it awaits) and the checked pairs (empty ones are
+ * dropped with the rest of an empty lineage by commit.ts).
  */
 export function lineageFor(ctx: ActionContext, options: LineageOptions | undefined): () => Promise<Pick<Lineage, 'code' | 'meta'>> {
   const meta = options?.meta
@@ -83,7 +84,7 @@ export function lineageFor(ctx: ActionContext, options: LineageOptions | undefin
   code?.catch(() => undefined)
   return async () => {
     const version = await code
-    return { ...(version ? { code: version } : {}), ...(meta && Object.keys(meta).length ? { meta } : {}) }
+    return { ...(version ? { code: version } : {}), ...(meta ? { meta } : {}) }
   }
 }
 

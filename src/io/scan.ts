@@ -141,7 +141,7 @@ export interface CopyTarget {
 }
 
 /** COPYs `query` to a temporary file in `target.tmpDir`; returns its path and the row count. */
-export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget, options: string, ext: string, doing = target.doing ?? 'scan the table'): Promise<{ path: string; rows: number }> {
+export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget, options: string, ext: string): Promise<{ path: string; rows: number }> {
   await mkdir(target.tmpDir, { recursive: true })
   await duck.useTempDirectory(join(target.tmpDir, 'duckdb-spill'))
   const path = join(target.tmpDir, `dv-scan-${process.pid}-${randomUUID()}.${ext}`)
@@ -150,7 +150,7 @@ export async function copyQuery(duck: Sandbox, query: string, target: CopyTarget
     return { path, rows: Number(row?.Count ?? 0) }
   } catch (e) {
     await rm(path, { force: true })
-    throw await readError(e, target, doing)
+    throw await readError(e, target, target.doing)
   }
 }
 

@@ -7,6 +7,7 @@
  * statement time in a fresh process; and the `dv query` process against the
  * DuckDB process, both wall. The note says whether both found the same result.
  */
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Repository } from '../src/index.js'
 import { freshRepo, runDuck, runDv, runLibrary, sqlString, type BenchContext } from './harness.js'
@@ -43,7 +44,6 @@ export async function benchQuery(ctx: BenchContext): Promise<Row[]> {
     duck.push(await runDuck([duckSql]))
     cli.push(await runDv(['-C', dir, 'query', SQL]))
   }
-  const { readFile, rm } = await import('node:fs/promises')
   const [dvText, duckText] = [await readFile(libOut, 'utf8'), await readFile(duckOut, 'utf8')]
   await Promise.all([libOut, duckOut].map((p) => rm(p, { force: true })))
   const agree = dvText.trim() === duckText.trim() && cli[0]!.stdout.trim() === duckText.trim()

@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { DvError } from '../errors.js'
 import { isObjectId, type ObjectId } from '../ids.js'
 import { hasErrno, storageError } from './fs-errors.js'
@@ -22,13 +23,38 @@ export function finishHash(hash: Hash): ObjectId {
   return hash.digest('hex') as ObjectId
 }
 
-/** Streams a file through SHA-256 with bounded memory. */
+/** Block size of hashFile's reads: large enough that a read costs little next to hashing it. */
+const HASH_BLOCK = 4 * 1024 * 1024
+
+/**
+ * Hashes a file with bounded memory (two blocks): the next block is read
+ * while the current one is hashed, into the same two buffers throughout, so
+ * a large object makes no garbage (a stream allocated a buffer per chunk and
+ * took 1.5x as long alone, 3x beside a running query: bench/query.ts).
+ */
 export async function hashFile(path: string): Promise<{ id: ObjectId; bytes: number }> {
   const hash = startHash()
+  const handle = await open(path, 'r')
   let bytes = 0
-  for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK })) {
-    hash.update(chunk as Buffer)
-    bytes += (chunk as Buffer).length
+  let pending: Promise<{ bytesRead: number }> | undefined
+  try {
+    // a small file gets small blocks (a file that grows meanwhile is still read to its end)
+    const size = Math.min(HASH_BLOCK, Math.max(16 * 1024, (await handle.stat()).size))
+    const blocks = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const
+    let current = 0
+    pending = handle.read(blocks[0], 0, size, null)
+    for (;;) {
+      const { bytesRead } = await pending
+      if (bytesRead === 0) break
+      const block = blocks[current]!
+      current ^= 1
+      pending = handle.read(blocks[current]!, 0, size, null)
+      hash.update(block.subarray(0, bytesRead))
+      bytes += bytesRead
+    }
+  } finally {
+    await pending?.catch(() => undefined)
+    await handle.close()
   }
   return { id: finishHash(hash), bytes }
 }

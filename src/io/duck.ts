@@ -39,8 +39,7 @@ export class Duck {
     const connection = await instance.connect()
     const duck = new Duck(instance, connection)
     // Zone-less values stay wall-clock; TIMESTAMPTZ renders and truncates in UTC.
-    await duck.run("SET TimeZone = 'UTC'")
-    await duck.run('SET preserve_insertion_order = true')
+    await duck.run("SET TimeZone = 'UTC'; SET preserve_insertion_order = true")
     return duck
   }
 

@@ -42,13 +42,16 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     await duck.useTempDirectory(join(scratch, options.spillName ?? SANDBOX_SPILL))
     const dirs = [scratch, ...(options.readableDirectories ?? [])].map(asDirectory)
-    await duck.run(`SET allowed_directories = ${sqlList(dirs)}`)
-    if (options.readablePaths?.length) await duck.run(`SET allowed_paths = ${sqlList(options.readablePaths.map((p) => resolve(p)))}`)
-    await duck.run('SET autoinstall_known_extensions = false')
-    await duck.run('SET autoload_known_extensions = false')
-    await duck.run('SET allow_community_extensions = false')
-    await duck.run('SET enable_external_access = false')
-    await duck.run('SET lock_configuration = true')
+    // one round trip (each statement alone cost 0.3-2 ms); a failure stops the rest, the lock last
+    await duck.run([
+      `SET allowed_directories = ${sqlList(dirs)}`,
+      ...(options.readablePaths?.length ? [`SET allowed_paths = ${sqlList(options.readablePaths.map((p) => resolve(p)))}`] : []),
+      'SET autoinstall_known_extensions = false',
+      'SET autoload_known_extensions = false',
+      'SET allow_community_extensions = false',
+      'SET enable_external_access = false',
+      'SET lock_configuration = true',
+    ].join(';\n'))
   } catch (e) {
     duck.close()
     throw e

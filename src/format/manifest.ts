@@ -2,7 +2,6 @@
  * Manifests (format-spec/manifest.md): the data files of a table, with row
  * counts, sizes, partition values and per-column statistics.
  */
-import type { ObjectId } from '../ids.js'
 import { childPath } from './canonical-json.js'
 import { decodeChecked, encodeChecked } from './codec.js'
 import {
@@ -15,8 +14,10 @@ import {
   readObject,
   readObjectId,
   readString,
+  isJsonObject,
   type JsonObject,
 } from './json-fields.js'
+import { isObjectId, type ObjectId } from '../ids.js'
 import { allFields, fieldById, isPrimitive, type FieldEntry } from './fields.js'
 import { FIRST_PARTITION_FIELD_ID } from './schema.js'
 import { formatFieldPath, formatType } from './type-text.js'
@@ -72,10 +73,57 @@ function decodeDataFile(v: unknown, path: string): DataFile {
   }
 }
 
+/** A safe integer >= 0, as readCount takes it. */
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+/** A field id map key, as readIdKey takes it. */
+function isIdKey(key: string, min: number): boolean {
+  return /^[1-9][0-9]{0,9}$/.test(key) && Number(key) >= min && Number(key) <= 2 ** 31 - 1
+}
+
+function isPlainColumn(v: unknown, rows: number): v is ColumnInfo {
+  if (!isJsonObject(v)) return false
+  let keys = 0
+  for (const key in v) {
+    keys++
+    if (key !== 'name' && key !== 'nulls' && key !== 'min' && key !== 'max') return false
+  }
+  const { name, nulls, min, max } = v
+  return typeof name === 'string' && name.length > 0 && isCount(nulls) && nulls <= rows &&
+    (min === undefined || typeof min === 'string') && (max === undefined || typeof max === 'string') &&
+    keys === 2 + (min === undefined ? 0 : 1) + (max === undefined ? 0 : 1)
+}
+
+/**
+ * True when `v` is a data file decodeDataFile accepts as it stands: the
+ * parsed object itself is then the DataFile (no copy, no path strings; a
+ * manifest of thousands of files is read cold by every diff and scan, and
+ * the copies were most of its cost in garbage). Anything else goes to
+ * decodeDataFile, which names the problem. Keys are own data properties of
+ * JSON.parse's objects, and partition and column keys must be field ids, so
+ * nothing reaches a prototype.
+ */
+function isPlainDataFile(v: unknown): v is DataFile {
+  if (!isJsonObject(v)) return false
+  let keys = 0
+  for (const _ in v) keys++
+  const { id, format, rows, bytes, partition, columns } = v
+  if (keys !== 6 || !isObjectId(id) || format !== 'parquet' || !isCount(rows) || !isCount(bytes)) return false
+  if (!isJsonObject(partition) || !isJsonObject(columns)) return false
+  for (const key in partition) {
+    const value = partition[key]
+    if (!isIdKey(key, FIRST_PARTITION_FIELD_ID) || (value !== null && typeof value !== 'string')) return false
+  }
+  for (const key in columns) if (!isIdKey(key, 1) || !isPlainColumn(columns[key], rows)) return false
+  return true
+}
+
 function decodeManifest(json: unknown): Manifest {
   const o = readObject(json, '$', ['kind', 'files'])
   // The same data object may occur more than once (identical content appended twice): each occurrence counts.
-  const files = readArray(o.files, '$.files').map((item, i) => decodeDataFile(item, `$.files[${i}]`))
+  const files = readArray(o.files, '$.files').map((item, i) => (isPlainDataFile(item) ? item : decodeDataFile(item, `$.files[${i}]`)))
   return { files }
 }
 

@@ -1,0 +1,111 @@
+/**
+ * parseManifest takes a well-formed data file entry as JSON.parse built it
+ * (no copy) and sends anything else to the decoder that names the problem.
+ * Every structural defect of an entry, at every place, must still be CORRUPT
+ * naming its path, and every accepted variant must read as what was written.
+ * (Fractions and unsafe integers never get this far: canonical JSON refuses them.)
+ */
+import { describe, expect, it } from 'vitest'
+import { canonicalize } from '../../src/format/canonical-json.js'
+import { parseManifest } from '../../src/format/index.js'
+import { isDvError } from '../../src/errors.js'
+
+type Json = Record<string, unknown>
+
+const ID = 'a'.repeat(64)
+
+function entry(): Json {
+  return {
+    bytes: 100,
+    columns: {
+      1: { max: '9', min: '1', name: 'id', nulls: 0 },
+      2: { name: 'note', nulls: 2 },
+      3: { max: 'z', name: 'tag', nulls: 0 },
+    },
+    format: 'parquet',
+    id: ID,
+    partition: { 1000: '2026-01-02', 1001: null },
+    rows: 3,
+  }
+}
+
+function manifestBytes(file: unknown, others: unknown[] = []): Uint8Array {
+  return canonicalize({ files: [...others, file], kind: 'dv:manifest:v1' })
+}
+
+function corruptPath(file: unknown): string {
+  try {
+    parseManifest(manifestBytes(file, [entry()]))
+  } catch (e) {
+    if (isDvError(e, 'CORRUPT')) return String((e.details as { path?: string }).path)
+    throw e
+  }
+  throw new Error(`accepted: ${JSON.stringify(file)}`)
+}
+
+/** A copy of entry() changed at `path` by `change` (the last key set, or deleted when `change` is DELETE). */
+const DELETE = Symbol('delete')
+function variant(path: string[], change: unknown): Json {
+  const file = entry()
+  let at: Json = file
+  for (const key of path.slice(0, -1)) at = at[key] as Json
+  const last = path[path.length - 1]
+  if (change === DELETE) delete at[last]
+  else at[last] = change
+  return file
+}
+
+describe('manifest entries', () => {
+  it('reads a well-formed entry as written, alone and beside others', () => {
+    const file = entry()
+    expect(parseManifest(manifestBytes(file)).files).toEqual([file])
+    expect(parseManifest(manifestBytes(file, [entry(), entry()])).files).toEqual([file, file, file])
+  })
+
+  it('reads the optional parts left out', () => {
+    for (const file of [variant(['columns'], {}), variant(['partition'], {}), variant(['columns', '1', 'min'], DELETE), variant(['columns', '1', 'max'], DELETE)]) {
+      expect(parseManifest(manifestBytes(file)).files).toEqual([file])
+    }
+  })
+
+  const defects: Array<[string, string[], unknown, string]> = [
+    ['id missing', ['id'], DELETE, '$.files[1].id'],
+    ['id not hex', ['id'], 'A'.repeat(64), '$.files[1].id'],
+    ['id short', ['id'], 'a'.repeat(63), '$.files[1].id'],
+    ['id a number', ['id'], 7, '$.files[1].id'],
+    ['format other', ['format'], 'orc', '$.files[1].format'],
+    ['format missing', ['format'], DELETE, '$.files[1].format'],
+    ['rows negative', ['rows'], -1, '$.files[1].rows'],
+    ['rows a string', ['rows'], '3', '$.files[1].rows'],
+    ['rows missing', ['rows'], DELETE, '$.files[1].rows'],
+    ['bytes negative', ['bytes'], -5, '$.files[1].bytes'],
+    ['bytes null', ['bytes'], null, '$.files[1].bytes'],
+    ['an unknown key', ['extra'], 1, '$.files[1].extra'],
+    ['partition an array', ['partition'], [], '$.files[1].partition'],
+    ['partition null', ['partition'], null, '$.files[1].partition'],
+    ['partition keyed by name', ['partition', 'day'], '2026-01-02', '$.files[1].partition.day'],
+    ['partition key below 1000', ['partition', '999'], 'x', '$.files[1].partition.999'],
+    ['partition key with a leading zero', ['partition', '01000'], 'x', '$.files[1].partition.01000'],
+    ['partition key beyond 2^31-1', ['partition', '2147483648'], 'x', '$.files[1].partition.2147483648'],
+    ['partition value a number', ['partition', '1000'], 20260102, '$.files[1].partition.1000'],
+    ['columns an array', ['columns'], [], '$.files[1].columns'],
+    ['column key 0', ['columns', '0'], { name: 'x', nulls: 0 }, '$.files[1].columns.0'],
+    ['column key by name', ['columns', 'id'], { name: 'id', nulls: 0 }, '$.files[1].columns.id'],
+    ['column not an object', ['columns', '1'], 'id', '$.files[1].columns.1'],
+    ['column name empty', ['columns', '1', 'name'], '', '$.files[1].columns.1.name'],
+    ['column name missing', ['columns', '1', 'name'], DELETE, '$.files[1].columns.1.name'],
+    ['column nulls missing', ['columns', '1', 'nulls'], DELETE, '$.files[1].columns.1.nulls'],
+    ['column nulls above rows', ['columns', '1', 'nulls'], 4, '$.files[1].columns.1.nulls'],
+    ['column nulls negative', ['columns', '1', 'nulls'], -1, '$.files[1].columns.1.nulls'],
+    ['column min a number', ['columns', '1', 'min'], 1, '$.files[1].columns.1.min'],
+    ['column max null', ['columns', '1', 'max'], null, '$.files[1].columns.1.max'],
+    ['column with an unknown key', ['columns', '1', 'count'], 3, '$.files[1].columns.1.count'],
+  ]
+  it.each(defects)('refuses an entry with %s, naming its path', (_, path, change, expected) => {
+    expect(corruptPath(variant(path, change))).toBe(expected)
+  })
+
+  it('refuses an entry that is not an object', () => {
+    for (const file of [null, 'file', 3, [entry()]]) expect(corruptPath(file)).toBe('$.files[1]')
+  })
+})

@@ -122,6 +122,11 @@ export function quoteLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`
 }
 
+/** True when a file's own column named file_row_number hid DuckDB's row number (a rewrite or read-back then numbers rows by window). */
+export function isRowNumberClash(e: unknown): boolean {
+  return /column named file_row_number/i.test(e instanceof Error ? e.message : String(e))
+}
+
 /** DuckDB's message without the echoed SQL and the long parameter dumps. */
 export function duckMessage(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e)

@@ -14,9 +14,8 @@
  */
 import { DvError } from '../errors.js'
 import type { WrittenFile } from './types.js'
-import { DAMAGED_HINT, Duck, UNDECODABLE_HINT, damagedInputCode, duckMessage, quoteLiteral, toDvError } from './duck.js'
+import { DAMAGED_HINT, Duck, UNDECODABLE_HINT, damagedInputCode, duckMessage, isRowNumberClash, quoteLiteral, toDvError } from './duck.js'
 import { describeUndecodable, footerContradiction, readParquetLayout } from './parquet-layout.js'
-import { isRowNumberClash } from './rewrite-drop.js'
 
 export async function readBack(duck: Duck, files: WrittenFile[]): Promise<void> {
   for (const file of files) await readBackFile(duck, file)

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import { DvError } from '../errors.js'
 import type { Schema } from '../format/types.js'
 import type { OpenedSource, ScanFile } from './types.js'
-import { Duck, quoteIdent, quoteLiteral, toDvError } from './duck.js'
+import { Duck, isRowNumberClash, quoteIdent, quoteLiteral, toDvError } from './duck.js'
 import { checkKeyNames, keySelectSql } from './input-checks.js'
 import { checkPredicate } from './predicate.js'
 import type { Sandbox } from './sandbox.js'
@@ -38,10 +38,6 @@ export function fileRelation(file: ScanFile, schema: Schema, rowNumbers: boolean
   // A column named file_row_number hides DuckDB's; a window with an empty OVER also numbers rows in file order.
   if (windowed) return `SELECT ${select.join(', ')}, row_number() OVER () - 1 AS __dv_row FROM read_parquet(${path})`
   return `SELECT ${select.join(', ')}, file_row_number AS __dv_row FROM read_parquet(${path}, file_row_number=true)`
-}
-
-export function isRowNumberClash(e: unknown): boolean {
-  return /column named file_row_number/i.test(e instanceof Error ? e.message : String(e))
 }
 
 /** A predicate drops the rows it is true for; it is checked and rendered by predicate.ts and runs in the sandbox only. */

@@ -14,12 +14,12 @@ import { basename, dirname, join } from 'node:path'
 import { DvError } from '../errors.js'
 import type { PartitionField, Schema } from '../format/types.js'
 import type { RewriteRequest, RewriteResult, ScanFile, WrittenFile } from './types.js'
-import { Duck, quoteIdent, quoteLiteral } from './duck.js'
+import { Duck, isRowNumberClash, quoteIdent, quoteLiteral } from './duck.js'
 import { isSinglePartition, partitionExpression, partitionSource } from './partition.js'
 import { completeNestedFacts } from './nested-stats.js'
 import { fieldIdsOption, sortFacts, splitInOrder, splitOversized, targetBytes, toWrittenFiles } from './parquet-copy.js'
 import { factsFromCopyStats, type FileFacts } from './written-stats.js'
-import { fileRelation, isRowNumberClash, rewriteError, type DropRule } from './rewrite-drop.js'
+import { fileRelation, rewriteError, type DropRule } from './rewrite-drop.js'
 
 type FileResult = RewriteResult['files'][number]
 

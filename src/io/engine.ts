@@ -69,6 +69,11 @@ class DuckDataEngine implements DataEngine {
     return (this.sandboxPromise ??= openSandbox(this.sandboxOptions()))
   }
 
+  startSandbox(): void {
+    // observed here so that an opening nobody waits for is no unhandled rejection; callers still see it
+    this.sandbox().catch(() => undefined)
+  }
+
   private sandboxOptions(): SandboxOptions {
     const { tmpDir, readableDirectories, threads, memoryLimit } = this.options
     if (tmpDir === undefined) throw new DvError('INTERNAL', 'this data engine was created without a tmpDir, so it cannot scan or evaluate predicates')

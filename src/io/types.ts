@@ -466,6 +466,12 @@ export interface DataEngine {
   diffBatches(request: DiffRequest): AsyncIterable<RecordBatch>
   /** Splits a write's input into passing and quarantined rows (QuarantineRequest), in the ingest instance. */
   quarantineRows(request: QuarantineRequest): Promise<QuarantineResult>
+  /**
+   * Starts opening the sandbox instance without waiting for it, so that it
+   * opens while the caller reads metadata; the first call that uses the
+   * sandbox waits for it, and an opening that failed fails there.
+   */
+  startSandbox(): void
   /** Stops the statement each open instance is running (a cancelled write): its caller sees an error. */
   interrupt(): void
   close(): Promise<void>

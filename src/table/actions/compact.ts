@@ -22,7 +22,7 @@ import { asTableName } from '../../ids.js'
 import type { PendingChange, RemovedFile } from '../changes.js'
 import { commitChanges } from '../commit.js'
 import { readSnapshot } from '../context.js'
-import { tableAt, verifiedScanFiles } from '../read.js'
+import { scanFiles, tableAt } from '../read.js'
 import { partitionKey, planScan, type PlannedFile } from '../scan-plan.js'
 import { publishFiles } from '../write.js'
 import { checkCommitMessage } from './commit.js'
@@ -139,10 +139,17 @@ export async function compactTable(ctx: ActionContext, table: string, options: C
   try {
     const files = []
     for (const [i, group] of groups.entries()) {
+      // the engine reads while the files' hashes are checked; nothing is published before every one matched,
+      // and a file that fails its check explains an engine failure better than the engine does
+      const { files: scan, verified } = await scanFiles(ctx, group)
       const written = await engine.compactFiles({
-        files: await verifiedScanFiles(ctx, group), schema: meta.schema, partitionSpec: meta.partitionSpec,
+        files: scan, schema: meta.schema, partitionSpec: meta.partitionSpec,
         outDir: join(outDir, String(i)), targetFileBytes: target, sortBy: options.sortBy, tmpDir: ctx.tmpDir,
+      }).catch(async (e: unknown) => {
+        await verified
+        throw e
       })
+      await verified
       files.push(...(await publishFiles(ctx, written)))
     }
     // the same files again (a sorted partition sorted again): content addressing gives them the same ids

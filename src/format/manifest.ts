@@ -75,7 +75,7 @@ function decodeDataFile(v: unknown, path: string): DataFile {
 
 /** A safe integer >= 0, as readCount takes it. */
 function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+  return Number.isSafeInteger(v) && (v as number) >= 0
 }
 
 /** A field id map key, as readIdKey takes it. */
@@ -83,13 +83,11 @@ function isIdKey(key: string, min: number): boolean {
   return /^[1-9][0-9]{0,9}$/.test(key) && Number(key) >= min && Number(key) <= 2 ** 31 - 1
 }
 
+/** Exactly name and nulls, and min or max when present (the key count leaves no room for any other key). */
 function isPlainColumn(v: unknown, rows: number): v is ColumnInfo {
   if (!isJsonObject(v)) return false
   let keys = 0
-  for (const key in v) {
-    keys++
-    if (key !== 'name' && key !== 'nulls' && key !== 'min' && key !== 'max') return false
-  }
+  for (const _ in v) keys++
   const { name, nulls, min, max } = v
   return typeof name === 'string' && name.length > 0 && isCount(nulls) && nulls <= rows &&
     (min === undefined || typeof min === 'string') && (max === undefined || typeof max === 'string') &&

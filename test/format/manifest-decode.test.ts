@@ -62,6 +62,27 @@ describe('manifest entries', () => {
     expect(parseManifest(manifestBytes(file, [entry(), entry()])).files).toEqual([file, file, file])
   })
 
+  // A well-formed entry is the object JSON.parse built, not a copy: its keys keep the manifest's (sorted) order,
+  // where a decoded copy lists id, format, rows, bytes, partition, columns. Each entry here is at an edge of a
+  // rule, so a fast check stricter than the decoder (correct, but copying again) shows here.
+  const edges: Array<[string, Json]> = [
+    ['as written', entry()],
+    ['no rows, no bytes', { ...variant(['rows'], 0), bytes: 0, columns: { 1: { name: 'id', nulls: 0 } } }],
+    ['every value null', variant(['columns', '2', 'nulls'], 3)],
+    ['the first partition field id and the first column id', { ...entry(), partition: { 1000: null }, columns: { 1: { name: 'id', nulls: 0 } } }],
+    ['the largest field ids', { ...entry(), partition: { 2147483647: 'x' }, columns: { 2147483647: { max: 'b', min: 'a', name: 'x', nulls: 1 } } }],
+    ['ten-digit field ids', { ...entry(), partition: { 1000000000: 'x' }, columns: { 1000000000: { min: 'a', name: 'x', nulls: 0 } } }],
+    ['empty partition and columns', { ...entry(), partition: {}, columns: {} }],
+    ['empty strings as min, max and partition value', { ...entry(), partition: { 1000: '' }, columns: { 1: { max: '', min: '', name: 'x', nulls: 0 } } }],
+  ]
+  it.each(edges)('takes a well-formed entry as parsed: %s', (_, file) => {
+    const [read] = parseManifest(manifestBytes(file)).files
+    expect(read).toEqual(file)
+    expect(Object.keys(read!)).toEqual(['bytes', 'columns', 'format', 'id', 'partition', 'rows'])
+    // (a decoded column lists name, nulls, min, max: out of order when it has a min or max)
+    for (const column of Object.values(read!.columns)) expect(Object.keys(column)).toEqual(Object.keys(column).sort())
+  })
+
   it('reads the optional parts left out', () => {
     for (const file of [variant(['columns'], {}), variant(['partition'], {}), variant(['columns', '1', 'min'], DELETE), variant(['columns', '1', 'max'], DELETE)]) {
       expect(parseManifest(manifestBytes(file)).files).toEqual([file])
@@ -92,6 +113,18 @@ describe('manifest entries', () => {
     ['column key 0', ['columns', '0'], { name: 'x', nulls: 0 }, '$.files[1].columns.0'],
     ['column key by name', ['columns', 'id'], { name: 'id', nulls: 0 }, '$.files[1].columns.id'],
     ['column not an object', ['columns', '1'], 'id', '$.files[1].columns.1'],
+    ['column null', ['columns', '1'], null, '$.files[1].columns.1'],
+    ['column an array', ['columns', '1'], [], '$.files[1].columns.1'],
+    ['column with an unknown key beside min and max', ['columns', '1', 'mean'], '5', '$.files[1].columns.1.mean'],
+    ['partition key with a trailing space', ['partition', '1000 '], 'x', '$.files[1].partition["1000 "]'],
+    ['partition key of eleven digits', ['partition', '10000000000'], 'x', '$.files[1].partition.10000000000'],
+    ['column key beyond 2^31-1', ['columns', '2147483648'], { name: 'x', nulls: 0 }, '$.files[1].columns.2147483648'],
+    ['column name a number', ['columns', '1', 'name'], 5, '$.files[1].columns.1.name'],
+    ['column nulls a string', ['columns', '1', 'nulls'], '0', '$.files[1].columns.1.nulls'],
+    ['partition value an object', ['partition', '1000'], {}, '$.files[1].partition.1000'],
+    ['partition value true', ['partition', '1000'], true, '$.files[1].partition.1000'],
+    ['format a number', ['format'], 1, '$.files[1].format'],
+    ['bytes a string', ['bytes'], '100', '$.files[1].bytes'],
     ['column name empty', ['columns', '1', 'name'], '', '$.files[1].columns.1.name'],
     ['column name missing', ['columns', '1', 'name'], DELETE, '$.files[1].columns.1.name'],
     ['column nulls missing', ['columns', '1', 'nulls'], DELETE, '$.files[1].columns.1.nulls'],

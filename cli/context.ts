@@ -48,13 +48,40 @@ export function createContext(globals: GlobalOptions, env: NodeJS.ProcessEnv = p
   }
 }
 
+/** The exit code of a command a signal stopped: 128 + the signal's number, as shells expect. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
+export type HandledSignal = keyof typeof SIGNAL_EXIT_CODES
+
+/**
+ * For a command that does not catch interrupts itself (a read: `dv cat`,
+ * `dv diff --rows`, `dv query`, ...): the first SIGINT or SIGTERM removes the
+ * repository's scratch directory, where a read spools its output and the
+ * engine spills, and exits 130 or 143, as the default action would, leaving
+ * nothing in .dv/tmp. Under a command that catches them (interrupt.ts's
+ * catchInterrupts, the query shell), the signal is that command's. Returns the undo.
+ */
+export function discardScratchOnSignal(repo: { discardScratch(): void }): () => void {
+  const handlers = (Object.keys(SIGNAL_EXIT_CODES) as HandledSignal[]).map((name) => {
+    const handler = () => {
+      if (process.listenerCount(name) > 1) return
+      repo.discardScratch()
+      process.exit(SIGNAL_EXIT_CODES[name])
+    }
+    process.on(name, handler)
+    return () => process.off(name, handler)
+  })
+  return () => handlers.forEach((off) => off())
+}
+
 /** Opens the repository, runs `fn`, closes it whatever happens. */
 export async function withRepository<T>(ctx: CliContext, fn: (repo: Repository) => Promise<T>): Promise<T> {
   const { Repository } = await import('../src/index.js')
   const repo = await Repository.open(ctx.location)
+  const undo = discardScratchOnSignal(repo)
   try {
     return await fn(repo)
   } finally {
+    undo()
     await repo.close()
   }
 }

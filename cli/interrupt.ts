@@ -10,15 +10,12 @@
  * command's one document, `{"error":{"code":"INTERRUPTED",...}}`, like any
  * error; when the result was printed (the commit landed) it stays the one.
  */
-import { exitState, type CliContext } from './context.js'
-
-const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
-type Handled = keyof typeof EXIT_CODES
+import { exitState, SIGNAL_EXIT_CODES, type CliContext, type HandledSignal } from './context.js'
 
 export interface Interrupts {
   readonly signal: AbortSignal
   /** The first signal received, if any. */
-  readonly received: Handled | undefined
+  readonly received: HandledSignal | undefined
   /** Whether `e` is the rejection of a call this aborted. */
   isAbort(e: unknown): boolean
   /**
@@ -36,11 +33,11 @@ export interface Interrupts {
  */
 export function catchInterrupts(ctx: CliContext, afterForce: string): Interrupts {
   const controller = new AbortController()
-  let received: Handled | undefined
-  const handler = (name: Handled) => {
+  let received: HandledSignal | undefined
+  const handler = (name: HandledSignal) => {
     if (received) {
       ctx.stderr.write(`interrupted again: stopped at once; ${afterForce}\n`)
-      process.exit(EXIT_CODES[name])
+      process.exit(SIGNAL_EXIT_CODES[name])
     }
     received = name
     ctx.stderr.write(`${name === 'SIGINT' ? '^C ' : ''}stopping (${name})... press Ctrl-C again to stop at once\n`)
@@ -59,7 +56,7 @@ export function catchInterrupts(ctx: CliContext, afterForce: string): Interrupts
     report(what, printed) {
       const name = received ?? 'SIGINT'
       ctx.stderr.write(`interrupted: ${what}\n`)
-      exitState.code = EXIT_CODES[name]
+      exitState.code = SIGNAL_EXIT_CODES[name]
       if (ctx.json && !printed) {
         const error = { code: 'INTERRUPTED', message: `interrupted by ${name}: ${what}`, exitCode: exitState.code }
         ctx.stdout.write(JSON.stringify({ error }) + '\n')
@@ -71,3 +68,4 @@ export function catchInterrupts(ctx: CliContext, afterForce: string): Interrupts
     },
   }
 }
+

@@ -4,6 +4,7 @@
  * action (src/table/actions/, src/refs/manage.ts), which runs in the
  * ActionContext built here. Backends and the clock are injected.
  */
+import { rmSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir, userInfo, hostname } from 'node:os'
 import { join } from 'node:path'
@@ -451,6 +452,16 @@ export class Repository {
     const staged = this.ctx.workspace ? await this.ctx.workspace.allStaged() : []
     const result = await verifyRepository(this.ctx, options, new Set(staged.flatMap((c) => c.files.map((f) => f.id))))
     return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
+  }
+
+  /**
+   * Removes this Repository's scratch directory at once (what a read spools,
+   * the engine's spills), for a process that is about to exit on a signal:
+   * work still running here loses its temporary files. close() does the same
+   * after the work has stopped.
+   */
+  discardScratch(): void {
+    rmSync(this.ctx.tmpDir, { recursive: true, force: true })
   }
 
   async close(): Promise<void> {

@@ -208,6 +208,25 @@ describe('the library', () => {
   }, 60_000)
 })
 
+describe('a signal during a read', () => {
+  // A read spools its output in .dv/tmp before it streams it: with stdout never read, the spooled file stays
+  // there while the signal lands. The signal's default action would leave it for the next write to sweep.
+  it.each([
+    ['SIGINT', 'cat', 130, ['cat', 't', '--format', 'csv']],
+    ['SIGTERM', 'query', 143, ['query', 'SELECT * FROM t ORDER BY id']],
+  ] as const)('%s while `dv %s` spools its output: exit %i, no temporary bytes left', async (signal, _, code, args) => {
+    const repo = newRepo()
+    expect(runDv(['write', 't', medium, '--commit', '-m', 'medium'], { cwd: repo }).code).toBe(0)
+    const child = spawn(process.execPath, [DV, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] })
+    const ended = new Promise<Ended>((resolve) => child.on('close', (c, s) => resolve({ code: c, signal: s, stdout: '', stderr: '' })))
+    await when(() => sizeOf(join(repo, '.dv/tmp')) > 1e6, { ended }, 'the read spooled 1 MB')
+    child.kill(signal)
+    expect((await ended).code).toBe(code)
+    expect(sizeOf(join(repo, '.dv/tmp'))).toBe(0)
+    expect(readdirSync(join(repo, '.dv/tmp'))).toEqual([])
+  }, 120_000)
+})
+
 describe('a signal during dv compact', () => {
   it('SIGINT while the compacted file is published: exit 130, nothing committed, no temporary bytes left', async () => {
     const repo = newRepo()

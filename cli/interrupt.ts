@@ -5,7 +5,7 @@
  * temporary files as the repository closes; the command then says what is
  * known and exits 128 + the signal's number (130, 143), as shells expect. A
  * second signal while that runs exits at once; what it leaves in .dv/tmp is
- * removed by the next write (src/store/owner.ts).
+ * removed by the next write or read (src/store/owner.ts).
  * Under --json, an interruption that left nothing to print is reported as the
  * command's one document, `{"error":{"code":"INTERRUPTED",...}}`, like any
  * error; when the result was printed (the commit landed) it stays the one.

@@ -102,6 +102,7 @@ function clockAndAuthor(options: RepositoryOpenOptions): { now: () => number; au
 
 export class Repository {
   private enginePromise: Promise<DataEngine> | undefined
+  private sweeping: Promise<unknown> | undefined
   private readonly ctx: ActionContext
 
   /**
@@ -109,7 +110,8 @@ export class Repository {
    * directory of this Repository, named after this process (store/owner.ts)
    * and created on first use: `.dv/tmp/proc.*` in a workspace, the system's
    * temporary directory (`dv.*`) otherwise. close() removes it; what a killed
-   * process left is removed by the next write (ActionContext.temp).
+   * process left is removed by the next write, or in the background by the
+   * next command that opens the data engine (ActionContext.temp).
    */
   private constructor(
     private readonly storage: Storage,
@@ -124,7 +126,7 @@ export class Repository {
       tmpDir,
       cache: new ParsedObjectCache(),
       // the engine's sandbox may read only dv's scratch directory and the store's object files
-      engine: () => (this.enginePromise ??= import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await storage.objects.localRoot()] }))),
+      engine: () => (this.enginePromise ??= this.openEngine(tmpDir)),
       retry: { ...DEFAULT_RETRY, ...options.retry },
       // a workspace sharing a remote store keeps a lease there, so gc run elsewhere keeps what it staged
       workspace: workspace && storage.leases ? leasedWorkspace(workspace, workspace.dvDir, storage.leases) : workspace,
@@ -455,6 +457,17 @@ export class Repository {
   }
 
   /**
+   * The data engine. Opening it also sweeps, in the background, what killed
+   * processes left in the temporary directory (store/owner.ts): reads spool
+   * there too, and a reader that never writes would otherwise keep what a
+   * `kill -9` left until someone's next write.
+   */
+  private openEngine(tmpDir: string): Promise<DataEngine> {
+    this.sweeping ??= this.ctx.temp.sweep().catch(() => undefined)
+    return import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await this.storage.objects.localRoot()] }))
+  }
+
+  /**
    * Removes this Repository's scratch directory at once (what a read spools,
    * the engine's spills), for a process that is about to exit on a signal:
    * work still running here loses its temporary files. close() does the same
@@ -465,6 +478,7 @@ export class Repository {
   }
 
   async close(): Promise<void> {
+    await this.sweeping
     if (this.enginePromise) await (await this.enginePromise).close()
     await this.storage.close()
     await rm(this.ctx.tmpDir, { recursive: true, force: true })

@@ -4,42 +4,13 @@
  * are written sorted and deduplicated, and each rule of either object, broken
  * once, is CORRUPT naming the JSON path (or the message) of what broke it.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { canonicalize } from '../../src/format/canonical-json.js'
 import { parseExpiry, parseLease, serializeExpiry, serializeLease } from '../../src/format/index.js'
-import { isDvError } from '../../src/errors.js'
 import type { ObjectId, SnapshotId } from '../../src/ids.js'
+import { DELETE, changed, example, refusal, type Json } from './decode-support.js'
 
-type Json = Record<string, unknown>
-
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'format-spec', 'examples')
-const example = (name: string): Json => JSON.parse(readFileSync(join(EXAMPLES, name), 'utf8')) as Json
 const hex = (c: string) => c.repeat(64) as ObjectId
-
-/** The CORRUPT error's path and message when `parse` refuses `value`'s canonical bytes. */
-function refusal(parse: (bytes: Uint8Array, what?: string) => unknown, value: Json): { path: string; message: string } {
-  try {
-    parse(canonicalize(value), 'the object')
-  } catch (e) {
-    if (isDvError(e, 'CORRUPT')) return { path: String((e.details as { path?: string }).path), message: e.message }
-    throw e
-  }
-  throw new Error(`accepted: ${JSON.stringify(value)}`)
-}
-
-/** `base` with `change` applied at `path` (the last key deleted when `change` is DELETE). */
-const DELETE = Symbol('delete')
-function changed(base: Json, path: string[], change: unknown): Json {
-  const copy = structuredClone(base)
-  let at: Json = copy
-  for (const key of path.slice(0, -1)) at = at[key] as Json
-  const last = path[path.length - 1]!
-  if (change === DELETE) delete at[last]
-  else at[last] = change
-  return copy
-}
 
 describe('leases', () => {
   const lease = example('lease.json')

@@ -4,27 +4,11 @@
  * spec example, is CORRUPT naming the JSON path of what broke it; a config of
  * a newer format version is UNSUPPORTED, saying which.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { canonicalize } from '../../src/format/canonical-json.js'
 import { parseConfig, parseReflogEntry, serializeConfig } from '../../src/format/index.js'
 import { isDvError } from '../../src/errors.js'
-
-type Json = Record<string, unknown>
-
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'format-spec', 'examples')
-const example = (name: string): Json => JSON.parse(readFileSync(join(EXAMPLES, name), 'utf8')) as Json
-
-function refusal(parse: (bytes: Uint8Array, what?: string) => unknown, value: Json): { path: string; message: string } {
-  try {
-    parse(canonicalize(value), 'the object')
-  } catch (e) {
-    if (isDvError(e, 'CORRUPT')) return { path: String((e.details as { path?: string }).path), message: e.message }
-    throw e
-  }
-  throw new Error(`accepted: ${JSON.stringify(value)}`)
-}
+import { example, refusal, type Json } from './decode-support.js'
 
 describe('reflog entries', () => {
   const entry = example('reflog-entry.json')

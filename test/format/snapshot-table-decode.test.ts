@@ -5,39 +5,12 @@
  * and saying why. (The invalid fixtures under test/fixtures/invalid cover
  * whole objects; these are the per-field paths.)
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { canonicalize } from '../../src/format/canonical-json.js'
 import { parseSnapshot, parseTableMetadata } from '../../src/format/index.js'
-import { isDvError } from '../../src/errors.js'
+import { DELETE, changed, example, refusal, type Json } from './decode-support.js'
 
-type Json = Record<string, unknown>
-
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'format-spec', 'examples')
-const example = (name: string): Json => JSON.parse(readFileSync(join(EXAMPLES, name), 'utf8')) as Json
 const hex = (c: string) => c.repeat(64)
-
-function refusal(parse: (bytes: Uint8Array, what?: string) => unknown, value: Json): { path: string; message: string } {
-  try {
-    parse(canonicalize(value), 'the object')
-  } catch (e) {
-    if (isDvError(e, 'CORRUPT')) return { path: String((e.details as { path?: string }).path), message: e.message }
-    throw e
-  }
-  throw new Error(`accepted: ${JSON.stringify(value)}`)
-}
-
-const DELETE = Symbol('delete')
-function changed(base: Json, path: string[], change: unknown): Json {
-  const copy = structuredClone(base)
-  let at: Json = copy
-  for (const key of path.slice(0, -1)) at = at[key] as Json
-  const last = path[path.length - 1]!
-  if (change === DELETE) delete at[last]
-  else at[last] = change
-  return copy
-}
 
 type Defect = [string, string[], unknown, string, RegExp?]
 

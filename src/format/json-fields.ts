@@ -73,6 +73,11 @@ export function readCount(v: unknown, path: string): number {
   return readInteger(v, path, 0)
 }
 
+/** True for what readCount takes, without a path (a decoder's fast path). */
+export function isCount(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0
+}
+
 export function readObjectId(v: unknown, path: string): ObjectId {
   const s = readString(v, path)
   if (!isObjectId(s)) fail(path, `expected 64 lowercase hex digits, found ${describe(s)}`)
@@ -93,11 +98,14 @@ export function readMap<T>(v: unknown, path: string, readEntry: (value: unknown,
   return Object.fromEntries(Object.entries(v).map(([key, value]) => [key, readEntry(value, childPath(path, key), key)]))
 }
 
-/** Field ids used as map keys: decimal, no leading zeros, within [min, 2^31-1]. */
+/** True for a field id used as a map key: decimal, no leading zeros, within [min, 2^31-1]. */
+export function isIdKey(key: string, min: number): boolean {
+  return /^[1-9][0-9]{0,9}$/.test(key) && Number(key) >= min && Number(key) <= 2 ** 31 - 1
+}
+
+/** A field id used as a map key (isIdKey), as a number. */
 export function readIdKey(key: string, path: string, min: number): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(key) || Number(key) < min || Number(key) > 2 ** 31 - 1) {
-    fail(path, `key ${JSON.stringify(key)} is not a field id >= ${min}`)
-  }
+  if (!isIdKey(key, min)) fail(path, `key ${JSON.stringify(key)} is not a field id >= ${min}`)
   return Number(key)
 }
 

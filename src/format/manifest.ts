@@ -14,6 +14,8 @@ import {
   readObject,
   readObjectId,
   readString,
+  isCount,
+  isIdKey,
   isJsonObject,
   type JsonObject,
 } from './json-fields.js'
@@ -71,16 +73,6 @@ function decodeDataFile(v: unknown, path: string): DataFile {
       return decodeColumn(value, at, rows)
     }),
   }
-}
-
-/** A safe integer >= 0, as readCount takes it. */
-function isCount(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0
-}
-
-/** A field id map key, as readIdKey takes it. */
-function isIdKey(key: string, min: number): boolean {
-  return /^[1-9][0-9]{0,9}$/.test(key) && Number(key) >= min && Number(key) <= 2 ** 31 - 1
 }
 
 /** Exactly name and nulls, and min or max when present (the key count leaves no room for any other key). */

@@ -70,8 +70,13 @@ class DuckDataEngine implements DataEngine {
   }
 
   startSandbox(): void {
-    // observed here so that an opening nobody waits for is no unhandled rejection; callers still see it
-    this.sandbox().catch(() => undefined)
+    // observed here so that an opening nobody waits for is no unhandled rejection, and a refusal to open (a closed
+    // engine, no tmpDir) is not thrown into the caller's fire-and-forget: the call that uses the sandbox meets either
+    try {
+      this.sandbox().catch(() => undefined)
+    } catch {
+      // the same check fails again where the sandbox is used
+    }
   }
 
   private sandboxOptions(): SandboxOptions {

@@ -102,7 +102,8 @@ function clockAndAuthor(options: RepositoryOpenOptions): { now: () => number; au
 
 export class Repository {
   private enginePromise: Promise<DataEngine> | undefined
-  private sweeping: Promise<unknown> | undefined
+  /** The last sweep of the temporary directory (settled either way): close() waits for it. */
+  private swept: Promise<void> | undefined
   private readonly ctx: ActionContext
 
   /**
@@ -120,6 +121,7 @@ export class Repository {
   ) {
     const tmpDir = workspace ? workspace.newScratchDir() : join(tmpdir(), ownedName('dv'))
     const inSystemTmp = (name: string) => name.startsWith('dv.')
+    const sweepDir = workspace ? () => workspace.sweepTemp() : () => sweepTemp(tmpdir(), inSystemTmp)
     this.ctx = {
       storage,
       ...clockAndAuthor(options),
@@ -130,9 +132,14 @@ export class Repository {
       retry: { ...DEFAULT_RETRY, ...options.retry },
       // a workspace sharing a remote store keeps a lease there, so gc run elsewhere keeps what it staged
       workspace: workspace && storage.leases ? leasedWorkspace(workspace, workspace.dvDir, storage.leases) : workspace,
-      temp: workspace
-        ? { sweep: () => workspace.sweepTemp(), list: () => workspace.temporaryFiles() }
-        : { sweep: () => sweepTemp(tmpdir(), inSystemTmp), list: () => listTemp(tmpdir(), inSystemTmp) },
+      temp: {
+        sweep: () => {
+          const sweeping = sweepDir()
+          this.swept = sweeping.then(() => undefined, () => undefined)
+          return sweeping
+        },
+        list: workspace ? () => workspace.temporaryFiles() : () => listTemp(tmpdir(), inSystemTmp),
+      },
       codeVersion: async (dir) => (await import('./workspace/code-version.js')).codeVersionAt(dir),
     }
   }
@@ -458,12 +465,13 @@ export class Repository {
 
   /**
    * The data engine. Opening it also sweeps, in the background, what killed
-   * processes left in the temporary directory (store/owner.ts): reads spool
-   * there too, and a reader that never writes would otherwise keep what a
-   * `kill -9` left until someone's next write.
+   * processes left in the temporary directory (store/owner.ts), unless this
+   * Repository swept already (a write sweeps before it opens the engine):
+   * reads spool there too, and a reader that never writes would otherwise
+   * keep what a `kill -9` left until someone's next write.
    */
   private openEngine(tmpDir: string): Promise<DataEngine> {
-    this.sweeping ??= this.ctx.temp.sweep().catch(() => undefined)
+    if (this.swept === undefined) this.ctx.temp.sweep().catch(() => undefined)
     return import('./io/index.js').then(async (m) => m.createDataEngine({ tmpDir, readableDirectories: [await this.storage.objects.localRoot()] }))
   }
 
@@ -478,7 +486,7 @@ export class Repository {
   }
 
   async close(): Promise<void> {
-    await this.sweeping
+    await this.swept
     if (this.enginePromise) await (await this.enginePromise).close()
     await this.storage.close()
     await rm(this.ctx.tmpDir, { recursive: true, force: true })

@@ -8,9 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { canonicalize } from '../../src/format/canonical-json.js'
 import { parseManifest } from '../../src/format/index.js'
-import { isDvError } from '../../src/errors.js'
-
-type Json = Record<string, unknown>
+import { changed, DELETE, refusal, type Json } from './decode-support.js'
 
 const ID = 'a'.repeat(64)
 
@@ -29,31 +27,14 @@ function entry(): Json {
   }
 }
 
-function manifestBytes(file: unknown, others: unknown[] = []): Uint8Array {
-  return canonicalize({ files: [...others, file], kind: 'dv:manifest:v1' })
-}
+const manifest = (file: unknown, others: unknown[] = []) => ({ files: [...others, file], kind: 'dv:manifest:v1' })
+const manifestBytes = (file: unknown, others: unknown[] = []): Uint8Array => canonicalize(manifest(file, others))
 
-function corruptPath(file: unknown): string {
-  try {
-    parseManifest(manifestBytes(file, [entry()]))
-  } catch (e) {
-    if (isDvError(e, 'CORRUPT')) return String((e.details as { path?: string }).path)
-    throw e
-  }
-  throw new Error(`accepted: ${JSON.stringify(file)}`)
-}
+/** The path parseManifest names when it refuses `file`, the second entry of a manifest. */
+const corruptPath = (file: unknown): string => refusal(parseManifest, manifest(file, [entry()])).path
 
-/** A copy of entry() changed at `path` by `change` (the last key set, or deleted when `change` is DELETE). */
-const DELETE = Symbol('delete')
-function variant(path: string[], change: unknown): Json {
-  const file = entry()
-  let at: Json = file
-  for (const key of path.slice(0, -1)) at = at[key] as Json
-  const last = path[path.length - 1]
-  if (change === DELETE) delete at[last]
-  else at[last] = change
-  return file
-}
+/** A copy of entry() changed at `path` by `change`. */
+const variant = (path: string[], change: unknown): Json => changed(entry(), path, change)
 
 describe('manifest entries', () => {
   it('reads a well-formed entry as written, alone and beside others', () => {

@@ -68,4 +68,3 @@ export function catchInterrupts(ctx: CliContext, afterForce: string): Interrupts
     },
   }
 }
-

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { Repository } from '../../src/index.js'
 import type { ObjectId } from '../../src/ids.js'
 import { createMemoryStorage } from '../../src/store/memory.js'
+import { wrapCounting } from '../../src/store/index.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
 
 async function fresh() {
@@ -29,6 +30,7 @@ describe('a branch and a tag with the same name', () => {
     expect(err.code).toBe('INVALID_ARGUMENT')
     expect(err.message).toMatch(/'v1' is ambiguous: it names branch 'v1' and tag 'v1'/)
     expect(err.hint).toMatch(/'branches\/v1' or 'tags\/v1'/)
+    expect(err.details).toEqual({ candidates: ['branches/v1', 'tags/v1'] })
     expect((await catchDvError(() => repo.resolve('v1~1'))).code).toBe('INVALID_ARGUMENT')
     expect(await repo.resolve('branches/v1')).toBe(second.snapshot)
     expect(await repo.resolve('tags/v1')).toBe(first.snapshot)
@@ -43,6 +45,23 @@ describe('a branch and a tag with the same name', () => {
       expect((await catchDvError(() => repo.createBranch(name))).code, name).toBe('INVALID_ARGUMENT')
       expect((await catchDvError(() => repo.createTag(name))).code, name).toBe('INVALID_ARGUMENT')
     }
+    await repo.close()
+  })
+})
+
+describe('qualified spellings', () => {
+  it('look up only a name a ref may have, and only after the qualifier itself', async () => {
+    const { storage, repo } = await fresh()
+    const first = await repo.commit({ message: 'one', allowEmpty: true })
+    await repo.createBranch('dev')
+    // a ref dv would refuse to create (another tool wrote it): its qualified spelling names nothing
+    await storage.refs.compareAndSwap('branches/a..b', null, first.snapshot as never)
+    const refused = await catchDvError(() => repo.resolve('branches/a..b'))
+    expect([refused.code, refused.message]).toEqual(['NOT_FOUND', "unknown revision 'branches/a..b': no branch, tag or snapshot is named 'branches/a..b'"])
+    // nine characters and a branch name are not `branches/` and that name
+    const other = await catchDvError(() => repo.resolve('123456789dev'))
+    expect([other.code, other.message]).toEqual(['NOT_FOUND', "unknown revision '123456789dev': no branch, tag or snapshot is named '123456789dev'"])
+    expect(await repo.resolve('branches/dev')).toBe(first.snapshot)
     await repo.close()
   })
 })
@@ -83,6 +102,46 @@ describe('snapshot prefixes', () => {
     expect(await reopened.resolve(pair[0].slice(0, 12))).toBe(pair[0])
     await repo.close()
     await reopened.close()
+  })
+
+  it('name the candidates of an ambiguous prefix in id order, whatever order the store lists them in', async () => {
+    const { repo } = await fresh()
+    const byPrefix = new Map<string, string[]>()
+    // prefixes of 4 hex digits shared by an earlier and a later snapshot (the memory store lists in creation order): one listed out of order, one in order
+    let down: string | undefined
+    let up: string | undefined
+    for (let i = 0; i < 8000 && !(down && up); i++) {
+      const id = (await repo.commit({ message: `c${i}`, allowEmpty: true })).snapshot
+      const prefix = id.slice(0, 4)
+      const seen = byPrefix.get(prefix) ?? []
+      if (seen.length === 1 && id < seen[0]! && !down) down = prefix
+      if (seen.length === 1 && id > seen[0]! && !up) up = prefix
+      byPrefix.set(prefix, [...seen, id])
+    }
+    if (!down || !up) return // astronomically unlikely
+    for (const prefix of [down, up]) {
+      const ids = [...byPrefix.get(prefix)!].sort()
+      const err = await catchDvError(() => repo.resolve(prefix))
+      expect({ code: err.code, message: err.message, hint: err.hint, details: err.details }).toEqual({
+        code: 'INVALID_ARGUMENT',
+        message: `snapshot prefix '${prefix}' is ambiguous: it matches ${ids.map((id) => id.slice(0, 12)).join(', ')}`,
+        hint: 'use more hex digits',
+        details: { candidates: ids },
+      })
+    }
+    await repo.close()
+  })
+
+  it('read the one snapshot a prefix names once', async () => {
+    const { storage, repo } = await fresh()
+    const c = await repo.commit({ message: 'x', allowEmpty: true })
+    const counting = wrapCounting(storage)
+    const reopened = await Repository.fromStorage(counting) // no parsed-object cache
+    counting.resetCounts()
+    expect(await reopened.resolve(c.snapshot.slice(0, 8))).toBe(c.snapshot)
+    expect(counting.reads.get(c.snapshot)).toBe(1)
+    await reopened.close()
+    await repo.close()
   })
 
   it('ignore objects of other kinds that share the prefix', async () => {

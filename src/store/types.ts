@@ -13,6 +13,11 @@ import type { ObjectInventory } from './inventory.js'
  *   NOT_FOUND when absent.
  * - an object is either fully visible or absent (no torn reads of a published object).
  */
+export interface AdoptOptions {
+  /** The file is linked into place only after this resolves (ObjectStore.adoptFile). */
+  ready?: Promise<unknown>
+}
+
 export interface ObjectStore {
   /** Stores bytes; returns their id. Durable when the promise resolves. */
   put(bytes: Uint8Array): Promise<ObjectId>
@@ -25,8 +30,11 @@ export interface ObjectStore {
    * Optional: stores a temporary file the caller is done with, taking it over
    * (hash, fsync, link into place) instead of copying it. The file is gone
    * afterwards, whatever the outcome. Callers fall back to putFile + unlink.
+   * With `ready`, the file is hashed and synced at once but becomes an object
+   * only once `ready` resolves; if it rejects, nothing is stored and its
+   * reason is thrown (the caller checks the file meanwhile).
    */
-  adoptFile?(path: string): Promise<{ id: ObjectId; bytes: number }>
+  adoptFile?(path: string, options?: AdoptOptions): Promise<{ id: ObjectId; bytes: number }>
   /** Returns the verified bytes. */
   get(id: ObjectId): Promise<Uint8Array>
   has(id: ObjectId): Promise<boolean>

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import type { ObjectId, SnapshotId } from '../ids.js'
 import { shortId } from '../ids.js'
 import { overlayStorage } from '../store/overlay.js'
-import type { ObjectStore } from '../store/types.js'
+import type { AdoptOptions, ObjectStore } from '../store/types.js'
 import { DvError } from '../errors.js'
 import { ParsedObjectCache, readSnapshot, type RepoContext } from './context.js'
 import type { TableMap } from './delta.js'
@@ -71,7 +71,7 @@ export function writeThrough(ctx: RepoContext, scratch: RepoContext): RepoContex
   const objects: ObjectStore = {
     put: (bytes) => inner.put(bytes),
     putFile: (path, expected) => inner.putFile(path, expected),
-    ...(inner.adoptFile ? { adoptFile: (path: string) => inner.adoptFile!(path) } : {}),
+    ...(inner.adoptFile ? { adoptFile: (path: string, options?: AdoptOptions) => inner.adoptFile!(path, options) } : {}),
     get: (id) => reads.get(id),
     has: (id) => reads.has(id),
     size: (id) => reads.size(id),

@@ -152,16 +152,23 @@ const PUBLISH_CONCURRENCY = 8
  * user's own files are copied.
  */
 export async function publishFiles(ctx: RepoContext, written: WrittenFile[]): Promise<DataFile[]> {
-  if (written.length) await (await ctx.engine()).readBack(written)
+  if (written.length === 0) return []
+  const readBack = (await ctx.engine()).readBack(written)
+  readBack.catch(() => undefined) // each file's publish observes it
   const objects = ctx.storage.objects
-  return mapLimit(written, PUBLISH_CONCURRENCY, async (w) => {
+  const published = await mapLimit(written, PUBLISH_CONCURRENCY, async (w): Promise<DataFile> => {
     let stored: { id: ObjectId; bytes: number }
     if (w.temporary && objects.adoptFile) {
-      stored = await objects.adoptFile(w.path)
+      // hashed and synced while the engine reads it back; linked into the store only once every file read back
+      stored = await objects.adoptFile(w.path, { ready: readBack })
     } else {
+      await readBack
       stored = await objects.putFile(w.path)
       if (w.temporary) await rm(w.path, { force: true })
     }
     return { id: stored.id, format: 'parquet', rows: w.rows, bytes: stored.bytes, partition: w.partition, columns: w.columns }
   })
+  // a store that ignores `ready` would have linked early: the files are still never used unread
+  await readBack
+  return published
 }

@@ -50,6 +50,60 @@ describe('local storage layout', () => {
   })
 })
 
+describe('adopting a file the caller is still checking (adoptFile with ready)', () => {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex')
+  const objectPath = (id: string) => join(root, 'objects', id.slice(0, 2), id)
+  const exists = (path: string) => stat(path).then(() => true, () => false)
+  /** A check that failed, as publishFiles passes it: observed by the caller too. */
+  function failed(reason: Error): Promise<never> {
+    const ready = Promise.reject(reason)
+    ready.catch(() => undefined)
+    return ready
+  }
+  async function temporary(text: string): Promise<string> {
+    await mkdir(join(dir, 'out'), { recursive: true })
+    const path = join(dir, 'out', `${text}.parquet`)
+    await writeFile(path, text)
+    return path
+  }
+
+  it('stores nothing before the check passes, then the object', async () => {
+    const path = await temporary('checked')
+    let pass!: () => void
+    const ready = new Promise<void>((resolve) => { pass = resolve })
+    const adopted = storage.objects.adoptFile(path, { ready })
+    // long enough to hash, chmod and fsync a small file
+    await new Promise((r) => setTimeout(r, 200))
+    expect(await exists(objectPath(sha('checked')))).toBe(false)
+    expect(await storage.objects.has(sha('checked') as SnapshotId)).toBe(false)
+    pass()
+    expect(await adopted).toEqual({ id: sha('checked'), bytes: 7 })
+    expect(await readFile(objectPath(sha('checked')), 'utf8')).toBe('checked')
+    expect(await exists(path)).toBe(false)
+  })
+
+  it('stores nothing and removes the file when the check fails, throwing its reason', async () => {
+    const path = await temporary('refused')
+    const reason = new Error('read back failed')
+    const err = await storage.objects.adoptFile(path, { ready: failed(reason) }).then(() => undefined, (e: unknown) => e)
+    expect(err).toBe(reason)
+    expect(await exists(objectPath(sha('refused')))).toBe(false)
+    expect(await exists(path)).toBe(false)
+    expect(await readdir(join(root, 'objects')).catch(() => [])).toEqual([])
+  })
+
+  it('an object already stored is not reported stored when the check fails', async () => {
+    const id = await storage.objects.put(enc.encode('again'))
+    await storage.objects.localPath(id) // verified: the fast path that only freshens
+    const path = await temporary('again')
+    const reason = new Error('read back failed')
+    const err = await storage.objects.adoptFile(path, { ready: failed(reason) }).then(() => undefined, (e: unknown) => e)
+    expect(err).toBe(reason)
+    expect(await exists(path)).toBe(false)
+    expect(await readFile(objectPath(id), 'utf8')).toBe('again')
+  })
+})
+
 describe('local objects on a damaged disk', () => {
   it('detects a byte flipped in place, names the id and the file, and a re-put repairs it', async () => {
     const bytes = enc.encode('x'.repeat(4096))

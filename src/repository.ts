@@ -29,6 +29,7 @@ import { showReflog } from './refs/reflog-show.js'
 import { resolveRev } from './refs/resolve.js'
 import { restoreBranch } from './refs/restore.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './table/retry.js'
+import { WRITER_LEASE_TIMING, writerLease, type WriterLeaseTiming } from './table/writer-lease.js'
 import { ParsedObjectCache } from './table/context.js'
 import type { VerifyOptions, VerifyResult } from './table/verify.js'
 import { headBranch, refAdmin, restoreContext, revContext, type ActionContext } from './table/actions/context.js'
@@ -80,6 +81,8 @@ export interface RepositoryOpenOptions {
   author?: string
   /** Commit retries when the branch moved concurrently (default: 50 attempts, 5 ms..2 s backoff with full jitter, 60 s total). */
   retry?: Partial<RetryPolicy>
+  /** When a long write on a remote store names its stored files in a lease of its own (default: after 10 min, every 10 min, 30 min ttl; tests shorten it). */
+  writerLease?: Partial<WriterLeaseTiming>
 }
 
 export interface RepositoryInitOptions extends RepositoryOpenOptions {
@@ -105,6 +108,7 @@ export class Repository {
   /** The last sweep of the temporary directory (settled either way): close() waits for it. */
   private swept: Promise<void> | undefined
   private readonly ctx: ActionContext
+  private readonly writerLeaseTiming: WriterLeaseTiming
 
   /**
    * `workspace` null: a store opened by URL. Temporary files go to a scratch
@@ -119,6 +123,7 @@ export class Repository {
     private readonly workspace: Workspace | null,
     options: RepositoryOpenOptions,
   ) {
+    this.writerLeaseTiming = { ...WRITER_LEASE_TIMING, ...options.writerLease }
     const tmpDir = workspace ? workspace.newScratchDir() : join(tmpdir(), ownedName('dv'))
     const inSystemTmp = (name: string) => name.startsWith('dv.')
     const sweepDir = workspace ? () => workspace.sweepTemp() : () => sweepTemp(tmpdir(), inSystemTmp)
@@ -187,6 +192,22 @@ export class Repository {
     return repo
   }
 
+  /**
+   * Runs an action that may store data files before its commit lands. On a
+   * remote store it gets a writer lease of its own (table/writer-lease.ts,
+   * format-spec/gc.md#writers-in-flight), released when it ends; a local
+   * store has no leases, and the action runs as it is.
+   */
+  private async leased<T>(action: (ctx: ActionContext) => Promise<T>): Promise<T> {
+    if (!this.storage.leases) return action(this.ctx)
+    const lease = writerLease(this.storage.leases, this.writerLeaseTiming)
+    try {
+      return await action({ ...this.ctx, held: lease })
+    } finally {
+      await lease.release()
+    }
+  }
+
   /** Root of the workspace (directory holding .dv), or null for a bare store URL. */
   get workspaceRoot(): string | null {
     return this.workspace?.root ?? null
@@ -206,7 +227,7 @@ export class Repository {
    * workspace). `source` is undefined only for `mode: 'delete'`.
    */
   async write(table: string, source: Source | undefined, options: WriteOptions = {}): Promise<WriteResult> {
-    return (await actions.write()).write(this.ctx, table, source, options)
+    return this.leased(async (ctx) => (await actions.write()).write(ctx, table, source, options))
   }
 
   /** Deletes the rows of `table` matching `where` (copy-on-write): `write(table, undefined, { mode: 'delete', where })`. */
@@ -267,7 +288,7 @@ export class Repository {
 
   /** Rewrites the small files of each partition of `table` into files near the target size, in one commit of unchanged rows (`dv compact`). */
   async compact(table: string, options: CompactOptions = {}): Promise<CompactResult> {
-    return (await actions.compact()).compactTable(this.ctx, table, options)
+    return this.leased(async (ctx) => (await actions.compact()).compactTable(ctx, table, options))
   }
 
   /** The schema of `table` at `at` (default HEAD), in the `--schema` text form and as JSON. */
@@ -330,17 +351,17 @@ export class Repository {
    * `details.conflicts` (`dryRun` returns it instead).
    */
   async merge(source: string, options: MergeOptions = {}): Promise<MergeResult> {
-    return (await actions.merge()).merge(this.ctx, source, options)
+    return this.leased(async (ctx) => (await actions.merge()).merge(ctx, source, options))
   }
 
   /** A new commit on the branch that undoes REV's changes, checked against what came after it: `dv revert`. */
   async revert(rev: string, options: RevertOptions = {}): Promise<RevertResult> {
-    return (await actions.revert()).revert(this.ctx, rev, options)
+    return this.leased(async (ctx) => (await actions.revert()).revert(ctx, rev, options))
   }
 
   /** A new commit on the branch that repeats REV's changes: `dv cherry-pick`. */
   async cherryPick(rev: string, options: CherryPickOptions = {}): Promise<RevertResult> {
-    return (await actions.revert()).cherryPick(this.ctx, rev, options)
+    return this.leased(async (ctx) => (await actions.revert()).cherryPick(ctx, rev, options))
   }
 
   /** Unstages staged changes of the branch (all, some tables', or one by id): `dv restore --staged`. */

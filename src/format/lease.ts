@@ -3,7 +3,9 @@
  * a workspace sharing a remote store build on and add, kept in the store
  * under `gc/leases/<16 hex>` while anything is staged, so that a dv gc run
  * elsewhere treats them as live until `ttl-ms` after the lease was last
- * written (on the store's clock).
+ * written (on the store's clock). A long-running writer keeps one of the same
+ * form for the data files it stored and has not committed
+ * (format-spec/gc.md#writers-in-flight).
  */
 import type { ObjectId, SnapshotId } from '../ids.js'
 import { decodeChecked, encodeChecked } from './codec.js'
@@ -14,7 +16,7 @@ import { KINDS } from './types.js'
 export const LEASE_TTL_MS = 7 * 86_400_000
 
 export interface Lease {
-  /** Who holds it: `<host> <absolute .dv path>`. */
+  /** Who holds it: `<host> <absolute .dv path>` (a workspace), `<host> pid <pid> (a dv write in flight)` (a writer). */
   holder: string
   ttlMs: number
   snapshots: SnapshotId[]

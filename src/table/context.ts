@@ -13,6 +13,7 @@ import {
 } from '../format/index.js'
 import { DvError } from '../errors.js'
 import { shortId } from '../ids.js'
+import type { HeldObjects } from './writer-lease.js'
 
 export interface RepoContext {
   storage: Storage
@@ -21,6 +22,8 @@ export interface RepoContext {
   tmpDir: string
   engine: () => Promise<DataEngine>
   cache: ParsedObjectCache
+  /** The running action's writer lease on a remote store (writer-lease.ts): data files it stored and has not committed. */
+  held?: HeldObjects
 }
 
 const CACHE_LIMIT = 4096

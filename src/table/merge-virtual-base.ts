@@ -39,7 +39,8 @@ export async function scratchContext(ctx: RepoContext): Promise<ScratchContext> 
   const filesDir = await mkdtemp(join(ctx.tmpDir, 'merge-overlay-'))
   // a cache of its own: the repository's cache must never hold an object the store lacks
   return {
-    ctx: { ...ctx, storage: overlayStorage(ctx.storage, { filesDir }), cache: new ParsedObjectCache() },
+    // files it keeps stay in filesDir, never in the store: nothing for the writer lease
+    ctx: { ...ctx, storage: overlayStorage(ctx.storage, { filesDir }), cache: new ParsedObjectCache(), held: undefined },
     dispose: () => rm(filesDir, { recursive: true, force: true }),
   }
 }
@@ -81,7 +82,7 @@ export function writeThrough(ctx: RepoContext, scratch: RepoContext): RepoContex
     list: (prefix) => reads.list(prefix),
     delete: () => Promise.reject(new DvError('INTERNAL', 'a merge does not delete objects')),
   }
-  return { ...scratch, storage: { ...scratch.storage, objects } }
+  return { ...scratch, storage: { ...scratch.storage, objects }, held: ctx.held }
 }
 
 /**

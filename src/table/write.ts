@@ -166,6 +166,8 @@ export async function publishFiles(ctx: RepoContext, written: WrittenFile[]): Pr
       stored = await objects.putFile(w.path)
       if (w.temporary) await rm(w.path, { force: true })
     }
+    // stored, not yet committed: the action's writer lease names it if the action runs long (writer-lease.ts)
+    ctx.held?.add([stored.id])
     return { id: stored.id, format: 'parquet', rows: w.rows, bytes: stored.bytes, partition: w.partition, columns: w.columns }
   })
   // a store that ignores `ready` would have linked early: the files are still never used unread

@@ -20,6 +20,7 @@ import { CONFLICT_RULES, conflictError } from './conflicts.js'
 import { findIdempotencyKey } from './history.js'
 import { enforceContracts } from './contract/enforce.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
+import { deferPuts } from './deferred-puts.js'
 
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 
@@ -249,6 +250,8 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
   }
   let parentId = ref.snapshot
   let parent = await readSnapshot(ctx, parentId)
+  // the batch's manifests, table metadata and snapshots are stored concurrently; all durable before the ref update
+  const writes = deferPuts(ctx)
   const outcomes: Array<Outcome | { pending: { id: SnapshotId; snapshot: Snapshot } }> = []
   const keysInBatch = new Map<string, { id: SnapshotId; snapshot: Snapshot }>()
   for (const { req } of batch) {
@@ -259,7 +262,7 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
         outcomes.push({ ok: replayOf(req, landed.id, landed.snapshot) })
         continue
       }
-      const built = await buildSnapshot(ctx, req, parentId, parent)
+      const built = await buildSnapshot(writes.ctx, req, parentId, parent)
       outcomes.push({ pending: built })
       if (key) keysInBatch.set(key, built)
       parentId = built.id
@@ -269,6 +272,10 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
     }
   }
   const pending = outcomes.flatMap((o, i) => ('pending' in o ? [{ i, ...o.pending }] : []))
+  // every put durable before the log and the swap (step 3); a failed one fails the chain, whose later snapshots build on it
+  const settled = writes.settle()
+  if (pending.length === 0) await settled.catch(() => undefined) // each request failed on its own: those are the errors
+  else await settled
   if (pending.length > 0) {
     for (const p of pending) await batch[p.i].req.beforeRefUpdate?.(p.id)
     try {

@@ -113,6 +113,8 @@ export async function prepareScan(
     throw new DvError('INVALID_ARGUMENT', `invalid limit ${options.limit}: expected a non-negative integer`)
   }
   const engine = await ctx.engine()
+  // the sandbox that reads the files opens (DuckDB's start, off the main thread) while the manifests are read
+  engine.startSandbox()
   // an empty predicate is an error (analyzePredicate), never "no predicate"
   const preds = options.where !== undefined ? await engine.analyzePredicate(options.where, table.schema) : []
   const plan = await planScan(ctx, table, preds)

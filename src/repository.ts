@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir, userInfo, hostname } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import type { RecordBatch } from 'apache-arrow'
 import type {
@@ -481,7 +481,9 @@ export class Repository {
     const { temporaryFiles, verifyRepository } = await import('./table/verify.js')
     const staged = this.ctx.workspace ? await this.ctx.workspace.allStaged() : []
     const result = await verifyRepository(this.ctx, options, new Set(staged.flatMap((c) => c.files.map((f) => f.id))))
-    return { ...result, temporary: temporaryFiles(await this.ctx.temp.list()) }
+    // this Repository's own scratch directory (--full opened the engine) is in use by fsck itself: not reported
+    const own = resolve(this.ctx.tmpDir)
+    return { ...result, temporary: temporaryFiles((await this.ctx.temp.list()).filter((e) => resolve(e.path) !== own)) }
   }
 
   /**

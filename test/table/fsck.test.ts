@@ -64,6 +64,8 @@ describe('fsck', () => {
     expect((await repo.verify()).problems).toEqual([])
     const full = await repo.verify({ full: true })
     expect(full).toMatchObject({ ok: true, full: true, dataFiles: 1 })
+    // --full opened the engine, whose scratch directory is fsck's own: not a leftover to report
+    expect(full.temporary).toEqual({ bytes: 0, entries: [] })
     await repo.close()
   })
 

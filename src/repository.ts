@@ -237,7 +237,7 @@ export class Repository {
 
   /** Commits every staged change of the branch as one atomic snapshot. */
   async commit(options: CommitOptions): Promise<CommitResult> {
-    return (await actions.commit()).commit(this.ctx, options)
+    return this.leased(async (ctx) => (await actions.commit()).commit(ctx, options))
   }
 
   async status(): Promise<StatusResult> {

@@ -5,7 +5,7 @@
  * exact errors for missing, damaged and blocked files.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -264,6 +264,38 @@ describe('reading, listing and deleting', () => {
     expect(await storage.objects.localPath(good)).toBe(objectPath(good))
     await storage.writeRawForTest(good, enc.encode('bad!'))
     expect((await catchDvError(() => storage.objects.localPath(good))).code).toBe('CORRUPT')
+  })
+
+  it('a verified object rewritten in place with its size and mtime kept is hashed again (its ctime changed)', async () => {
+    const id = await storage.objects.put(enc.encode('genuine bytes'))
+    const path = objectPath(id)
+    const when = new Date(Date.parse('2026-12-01T00:00:00Z')) // whole seconds: set back exactly below
+    await utimes(path, when, when)
+    expect(await storage.objects.localPath(id)).toBe(path)
+    const before = await stat(path)
+    await chmod(path, 0o644)
+    await writeFile(path, 'forged bytes!') // same length, same inode
+    await chmod(path, 0o444)
+    await utimes(path, when, when)
+    const after = await stat(path)
+    expect([after.ino, after.size, after.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs])
+    const err = await catchDvError(() => storage.objects.localPath(id))
+    expect(err.code).toBe('CORRUPT')
+    expect(err.message).toContain(sha('forged bytes!'))
+  })
+
+  it('a prefix of two or more characters lists only its own directory, not an id filed under another', async () => {
+    const id = await storage.objects.put(enc.encode('filed right'))
+    const misfiled = sha('filed wrong')
+    const wrongDir = misfiled.slice(0, 2) === id.slice(0, 2) ? 'ff' : id.slice(0, 2)
+    await mkdir(join(root, 'objects', wrongDir), { recursive: true })
+    await writeFile(join(root, 'objects', wrongDir, misfiled), 'filed wrong')
+    await mkdir(join(root, 'objects', 'zz'), { recursive: true })
+    await writeFile(join(root, 'objects', 'zz', sha('under zz')), 'under zz')
+    expect(await listed(misfiled.slice(0, 2))).toEqual([])
+    expect(await listed(misfiled.slice(0, 5))).toEqual([])
+    expect(await listed(id.slice(0, 2))).toEqual([id])
+    expect((await listed()).includes(sha('under zz'))).toBe(false)
   })
 
   it('delete forgets the verification and tolerates an absent object or directory; a directory in its place is STORAGE', async () => {

@@ -17,6 +17,7 @@ import { readReflog, updateRef, type ReflogContext } from '../../src/refs/reflog
 import { createMemoryStorage } from '../../src/store/index.js'
 import type { Storage } from '../../src/store/types.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { landsBeforeSettingsChange } from './settings-race.js'
 
 const T0 = Date.UTC(2026, 4, 1)
 /** The refs context's clock stands still: each settings version is still 1 ms after its parent. */
@@ -271,18 +272,7 @@ describe('protectBranch, unprotectBranch, listProtected and settingsHistory', ()
   it('unprotecting writes nothing when another client unprotected the branch between the check and the change', async () => {
     const { repo, storage, ctx } = await fresh()
     await protectBranch(ctx, 'main', { requireChecks: true })
-    let reads = 0
-    const racing: Storage = {
-      ...storage,
-      refs: {
-        ...storage.refs,
-        get: async (name) => {
-          // the second read of the settings is the change's own: the other client lands just before it
-          if (name === SETTINGS_REF && ++reads === 2) await unprotectBranch({ ...ctx, author: 'carl' }, 'main')
-          return storage.refs.get(name)
-        },
-      },
-    }
+    const racing = landsBeforeSettingsChange(storage, () => unprotectBranch({ ...ctx, author: 'carl' }, 'main'))
     expect(await unprotectBranch({ ...ctx, storage: racing }, 'main')).toEqual({ branch: 'main', protection: null, previous: null, settings: null })
     expect((await settingsHistory(ctx)).map((v) => [v.message, v.author])).toEqual([['branch unprotect main', 'carl'], ['branch protect main --require-checks', 'bob']])
     await repo.close()

@@ -14,6 +14,7 @@ import { parseRetentionOptions, removeRetention, type RetentionSetOptions } from
 import { createMemoryStorage } from '../../src/store/index.js'
 import type { Storage } from '../../src/store/types.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { landsBeforeSettingsChange } from './settings-race.js'
 
 const HINT = 'give --keep-days N (days, e.g. 7 or 7d) and/or --keep-last N (commits), each a whole number of at least 1'
 const WHOLE = ': expected a whole number of at least 1'
@@ -207,18 +208,7 @@ describe('setRetention, removeRetention and retention()', () => {
     await repo.setRetention(null, { keepLast: 3 })
     const before = (await repo.settingsHistory()).map((v) => v.id)
     for (const branch of ['main', null]) {
-      let reads = 0
-      const racing: Storage = {
-        ...storage,
-        refs: {
-          ...storage.refs,
-          get: async (name) => {
-            // the second read is the change's own: the other client's removal lands just before it
-            if (name === SETTINGS_REF && ++reads === 2) await removeRetention({ storage, now: () => Date.UTC(2026, 3, 2), author: 'bob' }, branch)
-            return storage.refs.get(name)
-          },
-        },
-      }
+      const racing = landsBeforeSettingsChange(storage, () => removeRetention({ storage, now: () => Date.UTC(2026, 3, 2), author: 'bob' }, branch))
       const r = await removeRetention({ storage: racing, now: () => Date.UTC(2026, 3, 2), author: 'ann' }, branch)
       expect(r).toEqual({ branch, policy: null, previous: null, settings: null })
     }

@@ -1,0 +1,156 @@
+/**
+ * Edges of the local store that the layer-by-layer suites leave open:
+ * listings whose order readdir does not give, names the file system refuses,
+ * files in the place of directories, and the details of a held lock.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { ObjectId, SnapshotId } from '../../src/ids.js'
+import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
+import type { TimedObject } from '../../src/store/types.js'
+import { catchDvError } from '../conformance/storage-conformance.js'
+
+const enc = new TextEncoder()
+const sha = (text: string) => createHash('sha256').update(text).digest('hex') as ObjectId
+const snap = (label: string) => sha(label) as string as SnapshotId
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+let dir: string
+let root: string
+let storage: LocalStorage
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dv-local-edges-'))
+  root = join(dir, '.dv')
+  storage = openLocalStorage(root)
+})
+afterEach(async () => {
+  await storage.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const objectPath = (id: string) => join(root, 'objects', id.slice(0, 2), id)
+/** 40 distinct labels in an order that is neither sorted nor reverse-sorted. */
+const labels = Array.from({ length: 40 }, (_, i) => `n${String((i * 17) % 40).padStart(2, '0')}`)
+
+describe('listings come sorted, whatever order readdir gives', () => {
+  it('refs by name', async () => {
+    for (const l of labels) await storage.refs.compareAndSwap(`branches/${l}`, null, snap(l))
+    expect((await storage.refs.list('branches/')).map((r) => r.name)).toEqual(labels.map((l) => `branches/${l}`).sort(byName))
+  })
+
+  it('reflog refs by name, and one ref\'s keys by time', async () => {
+    for (const l of labels) await storage.reflog.append(`tags/${l}`, 1, enc.encode('{}'))
+    expect(await storage.reflog.listRefs()).toEqual(labels.map((l) => `tags/${l}`).sort(byName))
+    const keys = []
+    for (const [i] of labels.entries()) keys.push(await storage.reflog.append('branches/main', 1_000 + ((i * 17) % 40), enc.encode(`${i}`)))
+    expect(await storage.reflog.list('branches/main')).toEqual([...keys].sort(byName))
+  })
+
+  it('sealed log segments by name', async () => {
+    await mkdir(join(root, 'gc', 'sealed'), { recursive: true })
+    for (const l of labels) await writeFile(join(root, 'gc', 'sealed', `objects.${l}`), '')
+    expect(await storage.objects.inventory.seal(true)).toEqual(labels.map((l) => `sealed/objects.${l}`).sort(byName))
+  })
+
+  it('object times directory by directory', async () => {
+    const ids = await Promise.all(Array.from({ length: 120 }, (_, i) => storage.objects.put(enc.encode(`timed ${i}`))))
+    const listed: TimedObject[] = []
+    for await (const t of storage.objects.listTimed()) listed.push(t)
+    const dirs = listed.map((t) => t.id.slice(0, 2))
+    expect(dirs).toEqual([...dirs].sort(byName))
+    expect(listed.map((t) => t.id).sort(byName)).toEqual([...ids].sort(byName))
+  })
+
+  it('the first ref nested below a name being created', async () => {
+    for (const l of labels) await storage.refs.compareAndSwap(`branches/a/${l}`, null, snap(l))
+    const err = await catchDvError(() => storage.refs.compareAndSwap('branches/a', null, snap('a')))
+    expect(err.message).toBe(`ref 'branches/a' conflicts with existing ref 'branches/a/${[...labels].sort(byName)[0]}'`)
+  })
+})
+
+describe('names and places the file system refuses', () => {
+  it('a ref name valid for dv whose lock name is too long for the file system is STORAGE naming the lock, at once', async () => {
+    const name = `b/${'a'.repeat(251)}`
+    const lock = join(root, 'refs', 'b', `${'a'.repeat(251)}.lock`)
+    const started = Date.now()
+    const err = await catchDvError(() => storage.refs.compareAndSwap(name, null, snap('x')))
+    expect(Date.now() - started).toBeLessThan(900) // not waited for as a held lock
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot create lock ${lock}: ENAMETOOLONG`)
+    expect(await storage.refs.get(name)).toBeUndefined()
+  })
+
+  it('a held lock is CONFLICT whose details name the ref and the lock', async () => {
+    await mkdir(join(root, 'refs', 'tags'), { recursive: true })
+    const lock = join(root, 'refs', 'tags', 'v1.lock')
+    await writeFile(lock, '')
+    const err = await catchDvError(() => storage.refs.compareAndSwap('tags/v1', null, snap('v1')))
+    expect(err.code).toBe('CONFLICT')
+    expect(err.message).toBe(`ref 'tags/v1' is locked: ${lock} exists`)
+    expect(err.details).toEqual({ ref: 'tags/v1', lock })
+  })
+
+  it('a ref below a ref file reads as absent', async () => {
+    await storage.refs.compareAndSwap('branches/main', null, snap('m'))
+    expect(await storage.refs.get('branches/main/x')).toBeUndefined()
+  })
+
+  it('an inventory under a gc that is a file reads as none', async () => {
+    await mkdir(root, { recursive: true })
+    await writeFile(join(root, 'gc'), 'a file')
+    expect(await storage.objects.inventory.read()).toBeUndefined()
+  })
+
+  it('object times: an id in a one-character directory is not an object', async () => {
+    const id = sha('filed under one character')
+    await mkdir(join(root, 'objects', id.slice(0, 1)), { recursive: true })
+    await writeFile(join(root, 'objects', id.slice(0, 1), id), 'filed under one character')
+    const listed: TimedObject[] = []
+    for await (const t of storage.objects.listTimed()) listed.push(t)
+    expect(listed).toEqual([])
+  })
+
+  it('sweep and timesOf take an object directory that is a file as no object', async () => {
+    const id = sha('nowhere')
+    await mkdir(join(root, 'objects'), { recursive: true })
+    await writeFile(join(root, 'objects', id.slice(0, 2)), 'a file')
+    expect(await storage.objects.sweep([id], Date.now() + 3600_000)).toEqual([])
+    expect(await storage.objects.inventory.timesOf([id])).toEqual([undefined])
+    await storage.objects.delete(id) // ENOTDIR: nothing to delete
+    expect((await stat(join(root, 'objects', id.slice(0, 2)))).isFile()).toBe(true)
+  })
+
+  it('objects/ replaced by a file after a first put: the next put into a new directory is STORAGE naming it', async () => {
+    const first = await storage.objects.put(enc.encode('first'))
+    let text = 'second'
+    for (let i = 0; sha(text).slice(0, 2) === first.slice(0, 2); i++) text = `second ${i}`
+    const second = sha(text)
+    await rm(join(root, 'objects'), { recursive: true })
+    await writeFile(join(root, 'objects'), 'a file where objects/ should be')
+    const err = await catchDvError(() => storage.objects.put(enc.encode(text)))
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot create directory ${join(root, 'objects', second.slice(0, 2))}: ENOTDIR`)
+    expect(await readdir(join(root, 'tmp'))).toEqual([])
+  })
+
+  it('corruptForTest of a directory in an object\'s place is STORAGE naming it', async () => {
+    const id = sha('a directory')
+    await mkdir(objectPath(id), { recursive: true })
+    const err = await catchDvError(() => storage.corruptForTest(id))
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot read ${objectPath(id)}: EISDIR`)
+  })
+
+  it('listTimed reports the time set on the file', async () => {
+    const id = await storage.objects.put(enc.encode('dated'))
+    const when = new Date(Date.parse('2026-12-02T00:00:00Z'))
+    await utimes(objectPath(id), when, when)
+    const listed: TimedObject[] = []
+    for await (const t of storage.objects.listTimed()) listed.push(t)
+    expect(listed).toEqual([{ id, modifiedMs: when.getTime(), bytes: 5 }])
+  })
+})

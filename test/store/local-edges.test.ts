@@ -4,9 +4,9 @@
  * files in the place of directories, and the details of a held lock.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ObjectId, SnapshotId } from '../../src/ids.js'
 import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
@@ -69,6 +69,87 @@ describe('listings come sorted, whatever order readdir gives', () => {
     for (const l of labels) await storage.refs.compareAndSwap(`branches/a/${l}`, null, snap(l))
     const err = await catchDvError(() => storage.refs.compareAndSwap('branches/a', null, snap('a')))
     expect(err.message).toBe(`ref 'branches/a' conflicts with existing ref 'branches/a/${[...labels].sort(byName)[0]}'`)
+  })
+})
+
+describe('name order is dv\'s, not a depth-first walk of the directories', () => {
+  it('a ref listing puts branches/a-b before branches/a/c', async () => {
+    await storage.refs.compareAndSwap('branches/a/c', null, snap('ac'))
+    await storage.refs.compareAndSwap('branches/a-b', null, snap('ab'))
+    expect((await storage.refs.list('')).map((r) => r.name)).toEqual(['branches/a-b', 'branches/a/c'])
+  })
+
+  it('the nested ref named by a refused create is the first by name', async () => {
+    await storage.refs.compareAndSwap('branches/x/b/c', null, snap('c'))
+    await storage.refs.compareAndSwap('branches/x/b-x', null, snap('bx'))
+    const err = await catchDvError(() => storage.refs.compareAndSwap('branches/x', null, snap('x')))
+    expect(err.message).toBe("ref 'branches/x' conflicts with existing ref 'branches/x/b-x'")
+  })
+
+  it('reflog refs are sorted by ref name, not by folder name', async () => {
+    await storage.reflog.append('branches/a/c', 1, enc.encode('{}'))
+    await storage.reflog.append('branches/a-b', 1, enc.encode('{}'))
+    expect(await storage.reflog.listRefs()).toEqual(['branches/a-b', 'branches/a/c'])
+  })
+})
+
+/** Replaces `path` by a symlink to itself: every open or listing of it fails with ELOOP. */
+async function loop(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true })
+  await mkdir(dirname(path), { recursive: true })
+  await symlink(basename(path), path)
+}
+
+describe('a directory or file the system cannot open (a symlink loop) is STORAGE naming it, never "absent"', () => {
+  it('a ref file', async () => {
+    const path = join(root, 'refs', 'branches', 'main')
+    await loop(path)
+    const err = await catchDvError(() => storage.refs.get('branches/main'))
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot read ref ${path}: ELOOP`)
+  })
+
+  it('the refs directory of a listing', async () => {
+    await loop(join(root, 'refs', 'branches'))
+    const err = await catchDvError(() => storage.refs.list('branches/'))
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot list refs ${join(root, 'refs', 'branches')}: ELOOP`)
+  })
+
+  it('a reflog folder', async () => {
+    const folder = join(root, 'reflog', 'branches%2Fmain')
+    await loop(folder)
+    const err = await catchDvError(() => storage.reflog.list('branches/main'))
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot list ${folder}: ELOOP`)
+  })
+
+  it('objects/ for list and listTimed', async () => {
+    await loop(join(root, 'objects'))
+    const listErr = await catchDvError(async () => {
+      for await (const id of storage.objects.list()) void id
+    })
+    expect(listErr.code).toBe('STORAGE')
+    expect(listErr.message).toBe(`cannot list ${join(root, 'objects')}: ELOOP`)
+    const timedErr = await catchDvError(async () => {
+      for await (const t of storage.objects.listTimed()) void t
+    })
+    expect(timedErr.code).toBe('STORAGE')
+    expect(timedErr.message).toBe(`cannot list ${join(root, 'objects')}: ELOOP`)
+  })
+
+  it('the gc log directory when sealing', async () => {
+    await loop(join(root, 'gc', 'log'))
+    const err = await catchDvError(() => storage.objects.inventory.seal())
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot list ${join(root, 'gc', 'log')}: ELOOP`)
+  })
+
+  it('the trash when recovering a sweep', async () => {
+    await loop(join(root, 'gc-trash'))
+    const err = await catchDvError(() => storage.objects.recoverSweep())
+    expect(err.code).toBe('STORAGE')
+    expect(err.message).toBe(`cannot list ${join(root, 'gc-trash')}: ELOOP`)
   })
 })
 

@@ -57,7 +57,12 @@ export class LocalInventory implements ObjectInventory {
       if (!this.logDirReady) await mkdir(this.logDir, { recursive: true })
       this.logDirReady = true
       // by path, never through a kept descriptor: once a gc renames the file aside, the next line starts a new one
-      await appendFile(path, text)
+      await appendFile(path, text).catch(async (e: unknown) => {
+        if (!hasErrno(e, 'ENOENT')) throw e
+        // the log's directory was removed behind this process: made again, once
+        await mkdir(this.logDir, { recursive: true })
+        await appendFile(path, text)
+      })
     } catch (e) {
       throw storageError(e, 'cannot append to the gc log', path)
     }

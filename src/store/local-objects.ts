@@ -339,6 +339,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
    */
   private async linkOrReuse(path: string, id: ObjectId): Promise<void> {
     const final = this.pathOf(id)
+    let remade = false
     for (let attempt = 1; ; attempt++) {
       try {
         storageStep('object.link')
@@ -346,6 +347,12 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
         return
       } catch (e) {
         if (hasErrno(e, 'EXDEV')) throw e
+        // the object's directory, known to exist, was removed behind this process: made again, once
+        if (hasErrno(e, 'ENOENT') && !remade && this.knownDirs.delete(dirname(final))) {
+          remade = true
+          await this.ensureObjectDir(id)
+          continue
+        }
         if (!hasErrno(e, 'EEXIST')) throw storageError(e, 'cannot publish', final)
       }
       const intact = await this.hashStored(final).then((h) => h === id, (e: unknown) => {

@@ -104,6 +104,24 @@ describe('adopting a file the caller is still checking (adoptFile with ready)', 
   })
 })
 
+describe('directories removed behind a running process', () => {
+  it('an object directory and the gc log directory it knew are made again, and the next put lands', async () => {
+    const first = await storage.objects.put(enc.encode('first'))
+    // a second object in the same two-hex directory: found by trying
+    let second = ''
+    let text = ''
+    for (let i = 0; second.slice(0, 2) !== first.slice(0, 2); i++) {
+      text = `second ${i}`
+      second = createHash('sha256').update(text).digest('hex')
+    }
+    await rm(join(root, 'objects', first.slice(0, 2)), { recursive: true })
+    await rm(join(root, 'gc', 'log'), { recursive: true })
+    expect(await storage.objects.put(enc.encode(text))).toBe(second)
+    expect(await readFile(join(root, 'objects', second.slice(0, 2), second), 'utf8')).toBe(text)
+    expect(await readFile(join(root, 'gc', 'log', 'objects'), 'utf8')).toContain(second)
+  })
+})
+
 describe('local objects on a damaged disk', () => {
   it('detects a byte flipped in place, names the id and the file, and a re-put repairs it', async () => {
     const bytes = enc.encode('x'.repeat(4096))

@@ -4,33 +4,24 @@
  * files in the place of directories, and the details of a held lock.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ObjectId, SnapshotId } from '../../src/ids.js'
-import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
+import { type LocalStorage } from '../../src/store/local.js'
 import type { TimedObject } from '../../src/store/types.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const enc = new TextEncoder()
 const sha = (text: string) => createHash('sha256').update(text).digest('hex') as ObjectId
 const snap = (label: string) => sha(label) as string as SnapshotId
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-edges-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-edges-', (store) => ({ root, storage } = store))
 
 const objectPath = (id: string) => join(root, 'objects', id.slice(0, 2), id)
 /** 40 distinct labels in an order that is neither sorted nor reverse-sorted. */

@@ -5,32 +5,23 @@
  * runs against a real store in a temp directory; times are set with utimes.
  */
 import { createHash } from 'node:crypto'
-import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { link, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ObjectId } from '../../src/ids.js'
-import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
+import { type LocalStorage } from '../../src/store/local.js'
 import type { TimedObject } from '../../src/store/types.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const enc = new TextEncoder()
 const HOUR = 3600_000
 const sha = (text: string) => createHash('sha256').update(text).digest('hex') as ObjectId
 
-let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-gc-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-gc-', (store) => ({ root, storage } = store))
 
 const objectPath = (id: string) => join(root, 'objects', id.slice(0, 2), id)
 const trashPath = (id: string) => join(root, 'gc-trash', id)

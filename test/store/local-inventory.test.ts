@@ -6,13 +6,13 @@
  * directory each time.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ObjectId } from '../../src/ids.js'
-import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
+import { type LocalStorage } from '../../src/store/local.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const enc = new TextEncoder()
 const sha = (text: string) => createHash('sha256').update(text).digest('hex') as ObjectId
@@ -21,15 +21,7 @@ let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-inventory-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-inventory-', (store) => ({ dir, root, storage } = store))
 
 const inventory = () => storage.objects.inventory
 const logPath = () => join(root, 'gc', 'log', 'objects')

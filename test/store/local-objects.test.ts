@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ObjectId } from '../../src/ids.js'
 import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const enc = new TextEncoder()
 const sha = (text: string) => createHash('sha256').update(text).digest('hex') as ObjectId
@@ -21,15 +22,7 @@ let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-objects-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-objects-', (store) => ({ dir, root, storage } = store))
 
 const objectPath = (id: string) => join(root, 'objects', id.slice(0, 2), id)
 const exists = (path: string) => stat(path).then(() => true, () => false)

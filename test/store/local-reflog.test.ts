@@ -3,30 +3,21 @@
  * per entry under `reflog/<ref, '/' as %2F>/<key>.json`, published by link
  * from `tmp/`; what a listing skips; the errors that name the path.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
+import { describe, expect, it } from 'vitest'
+import { type LocalStorage } from '../../src/store/local.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 const at = Date.UTC(2026, 11, 2, 10, 0, 0)
 
-let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-reflog-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-reflog-', (store) => ({ root, storage } = store))
 
 describe('local reflog layout', () => {
   it('writes each entry as reflog/<ref with %2F>/<key>.json holding exactly the bytes, read-only, leaving tmp/ empty', async () => {

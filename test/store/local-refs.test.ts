@@ -5,29 +5,20 @@
  * messages, and damaged ref files.
  */
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { lstat, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SnapshotId } from '../../src/ids.js'
-import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
+import { type LocalStorage } from '../../src/store/local.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const snap = (label: string) => createHash('sha256').update(label).digest('hex') as SnapshotId
 
-let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-refs-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-refs-', (store) => ({ root, storage } = store))
 
 const refPath = (...parts: string[]) => join(root, 'refs', ...parts)
 const exists = (path: string) => lstat(path).then(() => true, () => false)

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, open, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SnapshotId } from '../../src/ids.js'
 import { openLocalStorage, type LocalStorage } from '../../src/store/local.js'
 import { catchDvError } from '../conformance/storage-conformance.js'
+import { freshLocalStore } from './local-fixture.js'
 
 const enc = new TextEncoder()
 const snap = (label: string) => createHash('sha256').update(label).digest('hex') as SnapshotId
@@ -14,15 +14,7 @@ let dir: string
 let root: string
 let storage: LocalStorage
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dv-local-test-'))
-  root = join(dir, '.dv')
-  storage = openLocalStorage(root)
-})
-afterEach(async () => {
-  await storage.close()
-  await rm(dir, { recursive: true, force: true })
-})
+freshLocalStore('dv-local-test-', (store) => ({ dir, root, storage } = store))
 
 describe('local storage layout', () => {
   it('stores objects under objects/<2 hex>/<64 hex> as read-only files and leaves no temp files', async () => {

@@ -75,4 +75,4 @@ export { parseManifest, serializeManifest, summarizeManifest, summarizePartition
 export { parseReflogEntry, serializeReflogEntry } from './reflog.js'
 export { parseSettings, readRetentionPolicy, serializeSettings, SETTINGS_REF } from './settings.js'
 export { parseExpiry, serializeExpiry, EXPIRY_REF } from './expiry.js'
-export { LEASE_TTL_MS, parseLease, serializeLease, type Lease } from './lease.js'
+export { LEASE_TTL_MS, leaseName, parseLease, serializeLease, type Lease } from './lease.js'

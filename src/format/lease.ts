@@ -7,6 +7,7 @@
  * form for the data files it stored and has not committed
  * (format-spec/gc.md#writers-in-flight).
  */
+import { createHash } from 'node:crypto'
 import type { ObjectId, SnapshotId } from '../ids.js'
 import { decodeChecked, encodeChecked } from './codec.js'
 import { fail, readArray, readInteger, readObject, readObjectId, readString, type JsonObject } from './json-fields.js'
@@ -14,6 +15,11 @@ import { KINDS } from './types.js'
 
 /** How long a lease dv writes lives after its last write (format-spec/gc.md#leases). */
 export const LEASE_TTL_MS = 7 * 86_400_000
+
+/** A lease's key under `gc/leases/`: the first 16 hex digits of the SHA-256 of `text` (format-spec/gc.md#leases). */
+export function leaseName(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
+}
 
 export interface Lease {
   /** Who holds it: `<host> <absolute .dv path>` (a workspace), `<host> pid <pid> (a dv write in flight)` (a writer). */

@@ -8,10 +8,10 @@
  * action that outlasts the grace period loses nothing; a short one never
  * writes a lease (the grace period covers it).
  */
-import { randomUUID, createHash } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { ObjectId } from '../ids.js'
-import { serializeLease } from '../format/index.js'
+import { leaseName, serializeLease } from '../format/index.js'
 import type { LeaseStore } from '../store/types.js'
 
 export interface WriterLeaseTiming {
@@ -37,7 +37,7 @@ export interface WriterLease extends HeldObjects {
 
 export function writerLease(leases: LeaseStore, timing: WriterLeaseTiming = WRITER_LEASE_TIMING): WriterLease {
   const holder = `${hostname()} pid ${process.pid} (a dv write in flight)`
-  const name = createHash('sha256').update(`${holder} ${randomUUID()}`).digest('hex').slice(0, 16)
+  const name = leaseName(`${holder} ${randomUUID()}`)
   const objects = new Set<ObjectId>()
   let timer: NodeJS.Timeout | undefined
   let writing: Promise<void> = Promise.resolve()

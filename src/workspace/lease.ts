@@ -5,11 +5,10 @@
  * `gc/leases/<16 hex>` in the store (deleting it when nothing is staged), so
  * that a dv gc run from another machine keeps them live.
  */
-import { createHash } from 'node:crypto'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import type { ObjectId, SnapshotId } from '../ids.js'
-import { LEASE_TTL_MS, serializeLease, type Lease } from '../format/index.js'
+import { LEASE_TTL_MS, leaseName, serializeLease, type Lease } from '../format/index.js'
 import type { LeaseStore } from '../store/types.js'
 import type { PendingChange } from '../table/changes.js'
 import type { WorkspacePort } from '../table/actions/context.js'
@@ -17,7 +16,7 @@ import type { WorkspacePort } from '../table/actions/context.js'
 /** The lease's name: 16 hex digits of the SHA-256 of `<host> <absolute .dv path>`. */
 export function leaseHolder(dvDir: string): { name: string; holder: string } {
   const holder = `${hostname()} ${resolve(dvDir)}`
-  return { name: createHash('sha256').update(holder).digest('hex').slice(0, 16), holder }
+  return { name: leaseName(holder), holder }
 }
 
 export function leaseOf(holder: string, staged: readonly PendingChange[]): Lease {

@@ -272,11 +272,11 @@ async function attemptBatch(ctx: RepoContext, batch: Waiter[]): Promise<Outcome[
     }
   }
   const pending = outcomes.flatMap((o, i) => ('pending' in o ? [{ i, ...o.pending }] : []))
-  // every put durable before the log and the swap (step 3); a failed one fails the chain, whose later snapshots build on it
-  const settled = writes.settle()
-  if (pending.length === 0) await settled.catch(() => undefined) // each request failed on its own: those are the errors
-  else await settled
-  if (pending.length > 0) {
+  if (pending.length === 0) {
+    await writes.settle().catch(() => undefined) // each request failed on its own: those are the errors
+  } else {
+    // every put durable before the log and the swap (step 3); a failed one fails the chain, whose later snapshots build on it
+    await writes.settle()
     for (const p of pending) await batch[p.i].req.beforeRefUpdate?.(p.id)
     try {
       await updateRef(ctx, {

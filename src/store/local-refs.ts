@@ -171,7 +171,11 @@ export class LocalRefStore implements RefStore {
     if (!creating) return null
     const nested: string[] = []
     await this.collectNames(path, `${name}/`, nested, true)
-    if (nested.length > 0) throw refNestingError(name, nested.sort(compareNames)[0]!)
+    const refs = nested.filter((n) => !n.endsWith('.lock')).sort(compareNames)
+    if (refs.length > 0) throw refNestingError(name, refs[0]!)
+    // only locks: a writer of a nested ref holds one, or died holding it; either way it is not removed here
+    const lock = nested.sort(compareNames)[0]
+    if (lock !== undefined) throw nestedLockError(name, lock.slice(0, -'.lock'.length), join(path, lock.slice(name.length + 1)))
     await this.removeEmptyTree(path)
     return null
   }
@@ -249,6 +253,15 @@ export class LocalRefStore implements RefStore {
  * clear (it is never broken automatically). A commit reports it at once
  * instead of retrying as if the branch had moved.
  */
+/** `name` cannot be created: its place is a directory holding only the lock of a nested ref (`other`). */
+function nestedLockError(name: string, other: string, lockPath: string): DvError {
+  return new DvError('CONFLICT', `ref '${name}' cannot be created: ${lockPath} locks ref '${other}', which would be nested in it`, {
+    retryable: false,
+    hint: `a dv process is creating or updating '${other}'; if none is running, the lock is left from a crash: remove ${lockPath}`,
+    details: { ref: name, lockedRef: other, lock: lockPath },
+  })
+}
+
 function lockHeldError(name: string, lockPath: string): DvError {
   return new DvError('CONFLICT', `ref '${name}' is locked: ${lockPath} exists`, {
     retryable: false,

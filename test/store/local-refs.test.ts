@@ -172,8 +172,20 @@ describe('nesting', () => {
     await mkdir(refPath('branches', 'a'), { recursive: true })
     await writeFile(refPath('branches', 'a', 'x.lock'), '')
     const err = await catchDvError(() => storage.refs.compareAndSwap('branches/a', null, snap('a')))
-    expect(err.message).toBe("ref 'branches/a' conflicts with existing ref 'branches/a/x.lock'")
+    expect(err.code).toBe('CONFLICT')
+    expect(err.retryable).toBe(false)
+    expect(err.message).toBe(`ref 'branches/a' cannot be created: ${refPath('branches', 'a', 'x.lock')} locks ref 'branches/a/x', which would be nested in it`)
+    expect(err.hint).toContain(`remove ${refPath('branches', 'a', 'x.lock')}`)
+    expect(err.details).toEqual({ ref: 'branches/a', lockedRef: 'branches/a/x', lock: refPath('branches', 'a', 'x.lock') })
     expect(await readdir(refPath('branches', 'a'))).toEqual(['x.lock'])
+  })
+
+  it('a nested ref is named before a nested lock, whatever their order', async () => {
+    await mkdir(refPath('branches', 'a', 'b'), { recursive: true })
+    await writeFile(refPath('branches', 'a', 'b', 'a.lock'), '')
+    await storage.refs.compareAndSwap('branches/a/z', null, snap('z'))
+    const err = await catchDvError(() => storage.refs.compareAndSwap('branches/a', null, snap('a')))
+    expect(err.message).toBe("ref 'branches/a' conflicts with existing ref 'branches/a/z'")
   })
 
   it('removes a tree of empty directories in the place of a ref being created', async () => {

@@ -11,7 +11,7 @@ import { isPrimitive } from '../format/fields.js'
 import type { PrimitiveType, Schema } from '../format/types.js'
 import { Duck } from './duck.js'
 import { toDuckType, toPrimitiveType } from './duck-types.js'
-import { inferLosslessly } from './infer-check.js'
+import { inferLosslessly, planInference } from './infer-check.js'
 import { typeFromDuck } from './duck-nested.js'
 import { checkNdjsonShape } from './ndjson-shape.js'
 import { scanBeyondSample, type SampleMisfit } from './sample-check.js'
@@ -60,7 +60,9 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
   })
   // a column the table declares must not take a value its cast would change (declared-check.ts), nor a microsecond timestamp a finer one
   const typed = raw.filter((c) => declared.has(c.name)).map((c) => ({ name: c.name, type: declared.get(c.name)! }))
-  const { misfit, nanos } = await scanBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)), typed)
+  // a CSV's inference counts (infer-check.ts) ride on the same scan, which parses the file anyway
+  const plan = file.format === 'csv' ? await planInference(duck, file, columns) : undefined
+  const { misfit, nanos, counted } = await scanBeyondSample(duck, file, raw.filter((c) => !declared.has(c.name)), typed, plan?.counting)
   // a later value does not fit the type the sample gave its column: learn the types from every record
   if (misfit && !file.sampleWholeFile) return describeInput(duck, { ...file, sampleWholeFile: true }, options)
   if (misfit) refuseMisfit(file, misfit, raw.find((c) => c.name === misfit.column)!.duckType)
@@ -70,7 +72,9 @@ export async function describeInput(duck: Duck, file: ReadableFile, options: { s
     // typed NDJSON is read with `columns`, which drops keys it does not name: a key the sample missed is learnt from every record
     return describeInput(duck, { ...file, sampleWholeFile: true }, options)
   }
-  if (file.format !== 'parquet') ({ file, columns } = await inferLosslessly(duck, file, columns))
+  // the counts hold for the columns they were planned for: a nanosecond column changed those
+  const prepared = plan && counted && nanos.length === 0 ? { plan, counts: counted } : undefined
+  if (file.format !== 'parquet') ({ file, columns } = await inferLosslessly(duck, file, columns, prepared))
   return { file, columns }
 }
 

@@ -21,7 +21,7 @@ import { csvDialectSql, explainReadError, lineOf, readerSql, type DuckColumn, ty
 const INTEGER = `'[+-]?[0-9]+'`
 const MAX_DECIMAL_DIGITS = 38
 
-interface Suspects {
+export interface Suspects {
   doubles: DuckColumn[]
   dates: DuckColumn[]
   stamps: DuckColumn[]
@@ -29,7 +29,13 @@ interface Suspects {
   stampSwap?: { format: string; swapped: string }
 }
 
-export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: DuckColumn[]): Promise<{ file: ReadableFile; columns: DuckColumn[] }> {
+/**
+ * What the inference scan of `columns` would count (the suspect columns, after a
+ * sniff of the file's date formats), or undefined when no column is suspect. The
+ * counting expressions read each suspect column as text, as the late-value scan's
+ * reader does (sample-check.ts): that scan can count them on its way.
+ */
+export async function planInference(duck: Duck, file: ReadableFile, columns: DuckColumn[]): Promise<InferencePlan | undefined> {
   const free = columns.filter((c) => !c.typed)
   const s: Suspects = {
     doubles: free.filter((c) => c.duckType === 'DOUBLE'),
@@ -44,9 +50,29 @@ export async function inferLosslessly(duck: Duck, file: ReadableFile, columns: D
     if (!s.dateSwap) s.dates = []
     if (!s.stampSwap) s.stamps = []
   }
-  if (!s.doubles.length && !s.dates.length && !s.stamps.length) return { file, columns }
+  if (!s.doubles.length && !s.dates.length && !s.stamps.length) return undefined
+  return { suspects: s, counting: suspectExprs(s, false) }
+}
+
+export interface InferencePlan {
+  suspects: Suspects
+  /** The counting scan's SELECT list, over the suspect columns read as text. */
+  counting: string[]
+}
+
+/**
+ * `columns` as the write reads them, learnt losslessly. `counted`: the plan
+ * for these very columns and the values of its counting expressions, taken by
+ * another scan of the file (the late-value scan); without it this scans.
+ */
+export async function inferLosslessly(
+  duck: Duck, file: ReadableFile, columns: DuckColumn[], counted?: { plan: InferencePlan; counts: Record<string, unknown> },
+): Promise<{ file: ReadableFile; columns: DuckColumn[] }> {
+  const plan = counted ? counted.plan : await planInference(duck, file, columns)
+  if (!plan) return { file, columns }
+  const s = plan.suspects
   // counts decide; the first record a refusal names comes from a second, numbering scan, run only then
-  const counts = await scanSuspects(duck, file, columns, s, false)
+  const counts = counted ? counted.counts : await scanSuspects(duck, file, columns, s, false)
   let located: Promise<Record<string, unknown>> | undefined
   const firstRecords = () => (located ??= scanSuspects(duck, file, columns, s, true))
   const decimals = new Set<string>()
@@ -112,6 +138,18 @@ function sniffArgs(file: ReadableFile): string {
  */
 async function scanSuspects(duck: Duck, file: ReadableFile, columns: DuckColumn[], s: Suspects, locate: boolean): Promise<Record<string, unknown>> {
   const asText = Object.fromEntries([...s.doubles, ...s.dates, ...s.stamps].map((c) => [c.name, 'VARCHAR']))
+  const reader = readerSql(file, columns, asText)
+  const from = locate ? `(SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i` : reader
+  try {
+    const [row] = await duck.all(`SELECT ${suspectExprs(s, locate).join(', ')} FROM ${from}`)
+    return row ?? {}
+  } catch (e) {
+    throw await explainReadError(e, file)
+  }
+}
+
+/** The SELECT list of scanSuspects, over the suspect columns read as text (and `__dv_rn` when locating). */
+function suspectExprs(s: Suspects, locate: boolean): string[] {
   const exprs: string[] = []
   // where (the first record number) and which (its value) of the records `test` holds for; counted when not locating
   const first = (test: string, key: string, i: number, valueOf: string) => locate
@@ -137,12 +175,5 @@ async function scanSuspects(duck: Duck, file: ReadableFile, columns: DuckColumn[
   })
   refuted(s.dates, 'd', s.dateSwap?.swapped)
   refuted(s.stamps, 't', s.stampSwap?.swapped)
-  const reader = readerSql(file, columns, asText)
-  const from = locate ? `(SELECT row_number() OVER () AS __dv_rn, * FROM ${reader}) AS i` : reader
-  try {
-    const [row] = await duck.all(`SELECT ${exprs.join(', ')} FROM ${from}`)
-    return row ?? {}
-  } catch (e) {
-    throw await explainReadError(e, file)
-  }
+  return exprs
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildIfStale, runDv, type DvRun } from './run-dv.js'
+import { buildIfStale, modulesLoaded, runDv, writeLoadHook, type DvRun } from './run-dv.js'
 
 let work: string
 let lake: string
@@ -74,6 +74,21 @@ describe('enforcement', () => {
     expect(r.stderr).toContain('  FAIL country.invalidValues (valid values DE, FR, NL): measured 1, bound = 0 rows [engine, added rows]\n    sample rows:\n      id="3" country="XX"\n')
     expect(r.stderr).toMatch(/^hint: nothing was applied/m)
     expect(state()).toBe(before)
+  })
+
+  it('a passing write reads the stored contract without loading the ODCS validator (ajv): it validated when set', () => {
+    const hook = writeLoadHook(work)
+    const { loaded, run } = modulesLoaded(hook, ['write', 'orders', file('ok.csv', 'id,country\n3,NL\n'), '--commit', '-m', 'ok'], { cwd: lake })
+    expect(run.code, run.stderr).toBe(0)
+    expect(loaded.filter((l) => l.includes('ajv'))).toEqual([])
+    expect(loaded.some((l) => l.includes('yaml'))).toBe(true) // the hook sees the contract being read
+    // and the contract is enforced all the same: the id again breaks `unique` (exit 8)
+    const again = modulesLoaded(hook, ['write', 'orders', 'ok.csv', '--commit', '-m', 'again'], { cwd: lake })
+    expect(again.run.code, again.run.stderr).toBe(8)
+    expect(again.run.stderr).toContain('id.unique')
+    expect(again.loaded.filter((l) => l.includes('ajv'))).toEqual([])
+    // `dv contract set` does validate (and so loads ajv)
+    expect(modulesLoaded(hook, ['contract', 'set', 'orders', 'orders.odcs.yaml'], { cwd: lake }).loaded.some((l) => l.includes('ajv'))).toBe(true)
   })
 
   it('--json prints one document with the report', () => {

@@ -4,11 +4,11 @@
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DV, buildIfStale, makeSampleData, runDv, runShell, type DvRun } from './run-dv.js'
+import { DV, buildIfStale, makeSampleData, modulesLoaded, runDv, runShell, writeLoadHook, type DvRun } from './run-dv.js'
 
 const HEX7 = '[0-9a-f]{7}'
 let work: string
@@ -222,15 +222,8 @@ describe('dv tour', () => {
   })
 
   it('metadata-only commands load no data engine and no ink on start-up', () => {
-    const hook = path.join(work, 'report-loads.mjs')
-    const watched = String.raw`/duckdb|parquet-wasm|apache-arrow|@aws-sdk|ajv|node_modules\/(yaml|avsc|ink|react)\//`
-    const resolveHook = `export async function resolve(s, c, next) { const r = await next(s, c);
-      if (${watched}.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
-    // require() does not pass through the ESM hook on Node 20 (dv loads DuckDB, ajv and yaml with it): watch CommonJS resolution too
-    const requireHook = `const Module = createRequire(import.meta.url)('node:module'); const resolveFilename = Module._resolveFilename
-      Module._resolveFilename = function (...args) { const f = resolveFilename.apply(this, args); if (${watched}.test(f)) process.stderr.write('LOADED ' + f + '\\n'); return f }`
-    writeFileSync(hook, `import { register, createRequire } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))\n${requireHook}\n`)
-    const loads = (...args: string[]) => runDv(args, { cwd: lake, nodeArgs: ['--import', hook] }).stderr.split('\n').filter((l) => l.startsWith('LOADED'))
+    const hook = writeLoadHook(work)
+    const loads = (...args: string[]) => modulesLoaded(hook, args, { cwd: lake }).loaded
     for (const args of [['log', '-n', '1'], ['status'], ['show', 'HEAD', 'events'], ['branch'], ['--json', 'tag'], ['--help'], ['diff', 'HEAD~1', '--stat'], ['diff']]) {
       expect(loads(...args), args.join(' ')).toEqual([])
     }

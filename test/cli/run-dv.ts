@@ -131,3 +131,28 @@ export function queryRepo(prefix: string): { work: string; v1: string } {
   dv('write', 'events', 'f.csv', '--commit', '-m', 'two')
   return { work, v1 }
 }
+
+/** The heavy modules dv loads only when a command needs them. */
+export const WATCHED_MODULES = String.raw`/duckdb|parquet-wasm|apache-arrow|@aws-sdk|ajv|node_modules\/(yaml|avsc|ink|react)\//`
+
+/**
+ * A `node --import` hook, written to `dir`, that prints `LOADED <path>` on
+ * stderr for every module matching WATCHED_MODULES a dv process resolves:
+ * through the ESM hook, and through CommonJS resolution, which require()
+ * takes without the ESM hook on Node 20 (dv loads DuckDB, ajv and yaml with it).
+ */
+export function writeLoadHook(dir: string): string {
+  const hook = path.join(dir, 'report-loads.mjs')
+  const resolveHook = `export async function resolve(s, c, next) { const r = await next(s, c);
+    if (${WATCHED_MODULES}.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r }`
+  const requireHook = `const Module = createRequire(import.meta.url)('node:module'); const resolveFilename = Module._resolveFilename
+    Module._resolveFilename = function (...args) { const f = resolveFilename.apply(this, args); if (${WATCHED_MODULES}.test(f)) process.stderr.write('LOADED ' + f + '\\n'); return f }`
+  writeFileSync(hook, `import { register, createRequire } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))\n${requireHook}\n`)
+  return hook
+}
+
+/** The watched modules `dv ARGS` loads (the LOADED lines of `hook`), and how the run ended. */
+export function modulesLoaded(hook: string, args: string[], options: DvRunOptions): { loaded: string[]; run: DvRun } {
+  const run = runDv(args, { ...options, nodeArgs: ['--import', hook, ...(options.nodeArgs ?? [])] })
+  return { loaded: run.stderr.split('\n').filter((l) => l.startsWith('LOADED')), run }
+}

@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { DvError } from '../../src/index.js'
-import type { Schema } from '../../src/format/types.js'
+import type { Schema, TableMetadata } from '../../src/format/types.js'
 import { compileContract } from '../../src/table/contract/compile.js'
 import { parseContract } from '../../src/table/contract/parse.js'
+import { contractOf } from '../../src/table/contract/enforce.js'
 
 const SCHEMA: Schema = {
   fields: [
@@ -161,5 +162,26 @@ describe('compiling', () => {
     expect(compile(fresh).rules).toMatchObject([{ kind: 'freshness', maxAgeMs: 6 * 3600_000 }, { kind: 'volume', maxChangePercent: 50 }])
     expect(caught(() => compile(fresh.replace('column: ts', 'column: email'))).message).toContain("freshness needs a timestamp column; 'email' is string")
     expect(caught(() => compile(fresh.replace('PT6H', 'soon'))).message).toContain('maxAge "soon" is not a duration')
+  })
+})
+
+describe('a table\'s stored contract (contractOf)', () => {
+  const table = (text: string): TableMetadata => ({ schema: SCHEMA, contract: { format: 'odcs', text } }) as unknown as TableMetadata
+
+  it('compiles without validating again, and refuses a column the table lost since set', () => {
+    const rules = contractOf('orders', table(contract('      - name: id\n        required: true\n'))).rules
+    expect(rules.map((r) => r.name)).toEqual(['id.required'])
+    const e = caught(() => contractOf('orders', table(contract('      - name: gone\n        required: true\n'))))
+    expect(e.code).toBe('INVALID_ARGUMENT')
+    expect(e.message).toMatch(/gone/)
+  })
+
+  it.each([
+    ['schema: 5', "contract of table 't':6:9: not a valid ODCS v3.1.0 contract: 'schema' must be array"],
+    ['schema:\n  - name: t\n    properties: 7', "contract of table 't':8:17: not a valid ODCS v3.1.0 contract: 'schema.0.properties' must be array"],
+  ])('a text no dv stored (%s) gets the full parse\'s message with its line and column', (body, message) => {
+    const e = caught(() => contractOf('t', table(`${HEAD}${body}\n`)))
+    expect(e.code).toBe('INVALID_ARGUMENT')
+    expect(e.message).toBe(message)
   })
 })

@@ -24,9 +24,21 @@ export interface TableVersionPair {
   after: TableMetadata | null
 }
 
-/** The contract of `table` compiled for it (its stored text is re-read: a schema change since `set` is caught here). */
+/**
+ * The contract of `table` compiled for it (its stored text is re-read: a
+ * schema change since `set` is caught here). The text validated against
+ * ODCS's schema when it was set, so it is not validated again, unless
+ * compiling it fails in a way no validated contract can: a text stored
+ * around dv then gets the full parse's message.
+ */
 export function contractOf(name: string, table: TableMetadata, file = `contract of table '${name}'`): CompiledContract {
-  return compileContract(parseContract(table.contract!.text, file), name, table.schema)
+  const text = table.contract!.text
+  try {
+    return compileContract(parseContract(text, file, { validated: true }), name, table.schema)
+  } catch (e) {
+    if (e instanceof DvError) throw e
+    return compileContract(parseContract(text, file), name, table.schema)
+  }
 }
 
 export function skippedOf(compiled: CompiledContract, file: string): ContractUnsupported[] {

@@ -180,6 +180,15 @@ describe('nesting', () => {
     expect(await readdir(refPath('branches', 'a'))).toEqual(['x.lock'])
   })
 
+  it('of several nested locks, the first in name order is named', async () => {
+    // a directory's listing comes sorted, but a walk of it does not: 'a/x.lock' is walked before 'a-b.lock',
+    // which sorts first ('-' comes before '/')
+    await mkdir(refPath('branches', 'a', 'a'), { recursive: true })
+    for (const lock of ['z.lock', 'a/x.lock', 'a-b.lock']) await writeFile(refPath('branches', 'a', ...lock.split('/')), '')
+    const err = await catchDvError(() => storage.refs.compareAndSwap('branches/a', null, snap('a')))
+    expect(err.details).toEqual({ ref: 'branches/a', lockedRef: 'branches/a/a-b', lock: refPath('branches', 'a', 'a-b.lock') })
+  })
+
   it('a nested ref is named before a nested lock, whatever their order', async () => {
     await mkdir(refPath('branches', 'a', 'b'), { recursive: true })
     await writeFile(refPath('branches', 'a', 'b', 'a.lock'), '')

@@ -124,7 +124,9 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
    * temporary name. Falls back to a copy (putFile) across filesystems.
    */
   async adoptFile(path: string, options: AdoptOptions = {}): Promise<{ id: ObjectId; bytes: number }> {
+    let hashed: { id: ObjectId; before: Stats } | undefined
     try {
+      const before = await stat(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
       const { id, bytes } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
       if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') {
         await options.ready
@@ -156,11 +158,31 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
       storageStep('object.dir-fsync')
       await fsyncDir(dirname(final)).catch((err: unknown) => Promise.reject(storageError(err, 'cannot sync directory', dirname(final))))
       await this.inventory.record(id, bytes)
+      hashed = { id, before }
       return { id, bytes }
     } finally {
       storageStep('object.tmp-unlink')
       await removeQuietly(path)
+      if (hashed) this.verifiedByAdoption(hashed.id, hashed.before)
     }
+  }
+
+  /**
+   * The object adoptFile just hashed counts as verified (its first read in
+   * this process re-hashes nothing) when it is the very file that was hashed,
+   * unchanged: the same inode, size and modification time as before the hash.
+   * Its stamp is taken now, after the link and the unlink of the temporary
+   * name changed its ctime. A contract check re-read each file a write had
+   * just stored: a re-hash of 3.6 MB (2,000,000 rows) in front of the check.
+   */
+  private verifiedByAdoption(id: ObjectId, before: Stats): void {
+    let now: Stats | undefined
+    try {
+      now = statSync(this.pathOf(id), { throwIfNoEntry: false })
+    } catch {
+      return // not seeded: its first read hashes it, and reports what is wrong
+    }
+    if (now && now.ino === before.ino && now.size === before.size && now.mtimeMs === before.mtimeMs) this.verified.set(id, stampOf(now))
   }
 
   async get(id: ObjectId): Promise<Uint8Array> {

@@ -126,8 +126,7 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   async adoptFile(path: string, options: AdoptOptions = {}): Promise<{ id: ObjectId; bytes: number }> {
     let hashed: { id: ObjectId; before: Stats } | undefined
     try {
-      const before = await stat(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
-      const { id, bytes } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
+      const { id, bytes, stats: before } = await hashFile(path).catch((e: unknown) => Promise.reject(storageError(e, 'cannot read', path)))
       if ((await this.isVerified(id)) && (await this.freshen(id)) === 'ok') {
         await options.ready
         await this.inventory.record(id, bytes)
@@ -170,7 +169,8 @@ export class LocalObjectStore implements ObjectStore, StorageTestHooks {
   /**
    * The object adoptFile just hashed counts as verified (its first read in
    * this process re-hashes nothing) when it is the very file that was hashed,
-   * unchanged: the same inode, size and modification time as before the hash.
+   * unchanged: the same inode, size and modification time as when the hash
+   * opened it.
    * Its stamp is taken now, after the link and the unlink of the temporary
    * name changed its ctime. A contract check re-read each file a write had
    * just stored: a re-hash of 3.6 MB (2,000,000 rows) in front of the check.

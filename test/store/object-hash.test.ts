@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,7 +21,10 @@ describe('hashFile', () => {
     const bytes = randomBytes(size)
     const path = join(dir, `f-${size}`)
     await writeFile(path, bytes)
-    expect(await hashFile(path)).toEqual({ id: createHash('sha256').update(bytes).digest('hex'), bytes: size })
+    const { stats, ...hashed } = await hashFile(path)
+    expect(hashed).toEqual({ id: createHash('sha256').update(bytes).digest('hex'), bytes: size })
+    // the file as it was opened: its inode and size
+    expect({ ino: stats.ino, size: stats.size }).toEqual({ ino: (await stat(path)).ino, size })
   })
 
   it('fails on a missing file with its errno', async () => {

@@ -171,10 +171,11 @@ export class LocalRefStore implements RefStore {
     if (!creating) return null
     const nested: string[] = []
     await this.collectNames(path, `${name}/`, nested, true)
-    const refs = nested.filter((n) => !n.endsWith('.lock')).sort(compareNames)
-    if (refs.length > 0) throw refNestingError(name, refs[0]!)
+    nested.sort(compareNames)
+    const ref = nested.find((n) => !n.endsWith('.lock'))
+    if (ref !== undefined) throw refNestingError(name, ref)
     // only locks: a writer of a nested ref holds one, or died holding it; either way it is not removed here
-    const lock = nested.sort(compareNames)[0]
+    const lock = nested[0]
     if (lock !== undefined) throw nestedLockError(name, lock.slice(0, -'.lock'.length), join(path, lock.slice(name.length + 1)))
     await this.removeEmptyTree(path)
     return null
@@ -247,12 +248,6 @@ export class LocalRefStore implements RefStore {
   }
 }
 
-/**
- * Not retryable: the store has already waited LOCK_WAIT_MS, and a lock held
- * longer is most likely left by a crashed process, which only a person can
- * clear (it is never broken automatically). A commit reports it at once
- * instead of retrying as if the branch had moved.
- */
 /** `name` cannot be created: its place is a directory holding only the lock of a nested ref (`other`). */
 function nestedLockError(name: string, other: string, lockPath: string): DvError {
   return new DvError('CONFLICT', `ref '${name}' cannot be created: ${lockPath} locks ref '${other}', which would be nested in it`, {
@@ -262,6 +257,12 @@ function nestedLockError(name: string, other: string, lockPath: string): DvError
   })
 }
 
+/**
+ * Not retryable: the store has already waited LOCK_WAIT_MS, and a lock held
+ * longer is most likely left by a crashed process, which only a person can
+ * clear (it is never broken automatically). A commit reports it at once
+ * instead of retrying as if the branch had moved.
+ */
 function lockHeldError(name: string, lockPath: string): DvError {
   return new DvError('CONFLICT', `ref '${name}' is locked: ${lockPath} exists`, {
     retryable: false,
